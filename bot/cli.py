@@ -1,0 +1,253 @@
+"""The `briefbot` command line: run the bot, read briefs in the terminal, operate the data.
+
+Arguments are validated before the database is opened, so a bad argument gets one line on
+stderr, exit code 2, and leaves the database untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from bot import __version__
+from bot.config import ConfigError, Settings, configure_logging, load_settings
+from bot.core import lookup, transfer
+from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
+from bot.core.errors import DomainError, InvalidInput
+from bot.core.models import DOMAINS
+from bot.core.topics import get_topic
+from bot.core.validation import parse_development_id, parse_fuzzy_date
+from bot.services import Services, open_services
+from storage import catalogue as queries
+from storage.database import Database, DatabaseError
+from storage.search_query import query_terms
+
+log = logging.getLogger("bot.cli")
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    p = _Parser(prog="briefbot", description="Trilateral Brief: US–Japan–South Korea developments.")
+    p.add_argument("--version", action="version", version=f"briefbot {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+
+    def scoped(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--guild", type=int, help="also show this Discord server's own developments"
+        )
+
+    b = sub.add_parser("brief", help="a briefing on a topic")
+    b.add_argument("topic")
+    b.add_argument("--period", default="all", help=f"one of {', '.join(PERIODS)} (default all)")
+    b.add_argument("--domain", help=f"one of {', '.join(DOMAINS)}")
+    scoped(b)
+    t = sub.add_parser("timeline", help="a topic's developments in date order")
+    t.add_argument("topic")
+    t.add_argument("--from", dest="start", help="YYYY, YYYY-MM or YYYY-MM-DD")
+    t.add_argument("--to", dest="end", help="YYYY, YYYY-MM or YYYY-MM-DD")
+    scoped(t)
+    s = sub.add_parser("search", help="full-text search, best match first")
+    s.add_argument("query", nargs="+")
+    s.add_argument("--topic")
+    scoped(s)
+    d = sub.add_parser("development", help="one development")
+    dsub = d.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for name in ("show", "history"):
+        ds = dsub.add_parser(name, help=f"{name} a development")
+        ds.add_argument("id")
+        scoped(ds)
+    db = sub.add_parser("db", help="database operations")
+    dbsub = db.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    dbsub.add_parser("migrate", help="apply pending migrations")
+    dbsub.add_parser("backup", help="write an online backup").add_argument("path", type=Path)
+    dbsub.add_parser("restore", help="replace the database with a backup").add_argument(
+        "path", type=Path
+    )
+    sub.add_parser("import", help="import a JSON or CSV file").add_argument("file", type=Path)
+    sub.add_parser("export", help="export everything to JSON or CSV").add_argument(
+        "file", type=Path
+    )
+    sub.add_parser("check", help="check configuration and database health")
+    return p
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """Check every argument that can be checked without the database."""
+    if args.command in ("brief", "timeline"):
+        get_topic(args.topic)
+    if args.command == "brief":
+        parse_period(args.period)
+        parse_domain(args.domain)
+    if args.command == "timeline":
+        for value, name in ((args.start, "from"), (args.end, "to")):
+            if value:
+                parse_fuzzy_date(value, name)
+    if args.command == "search":
+        if args.topic:
+            get_topic(args.topic)
+        if not query_terms(" ".join(args.query)):
+            raise InvalidInput("query", "type at least one word or number")
+    if args.command == "development":
+        args.id = parse_development_id(args.id)
+    if args.command in ("import", "export"):
+        if args.file.suffix.lower() not in (".json", ".csv"):
+            raise InvalidInput("file", "must end in .json or .csv")
+        if args.command == "import" and not args.file.is_file():
+            raise InvalidInput("file", f"{args.file} does not exist")
+    if args.command == "db" and args.action == "restore" and not args.path.is_file():
+        raise InvalidInput("path", f"{args.path} does not exist")
+
+
+async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[str]]) -> str:
+    services = await open_services(settings)
+    try:
+        return await work(services)
+    finally:
+        await services.close()
+
+
+async def _read(args: argparse.Namespace, s: Services) -> str:
+    r = s.terminal
+    guild = getattr(args, "guild", None)
+    if args.command == "brief":
+        brief = await compose_brief(
+            s.db, args.topic, guild, period=args.period, domain=args.domain, clock=s.clock
+        )
+        return r.render("brief.j2", brief=brief)
+    if args.command == "timeline":
+        tl = await lookup.timeline(s.db, args.topic, guild, start=args.start, end=args.end)
+        return r.render("timeline.j2", timeline=tl)
+    if args.command == "search":
+        results = await lookup.search(s.db, " ".join(args.query), guild, topic_name=args.topic)
+        return r.render("search.j2", results=results)
+    dev = await s.catalogue.show(args.id, guild)
+    if args.action == "history":
+        return r.render("history.j2", d=dev, revisions=await queries.list_revisions(s.db, dev.id))
+    return r.render("development.j2", d=dev)
+
+
+async def _db(args: argparse.Namespace, settings: Settings) -> str:
+    path = Path(settings.database_path)
+    if args.action == "restore":
+        return await restore(args.path, path)
+    db = await Database.open(path)
+    try:
+        if args.action == "migrate":
+            return f"database {path} is at schema version {await db.schema_version()}"
+        await db.backup_to(args.path)
+        return f"backed up {path} to {args.path}"
+    finally:
+        await db.close()
+
+
+async def restore(backup: Path, target: Path) -> str:
+    """Check a backup, then copy it over the live database (stop the bot first)."""
+    source = await Database.open(backup, migrate=False)
+    try:
+        health = await source.integrity_check()
+        if health != "ok":
+            raise DatabaseError(f"{backup} fails its integrity check: {health}")
+        if await source.schema_version() == 0:
+            raise DatabaseError(f"{backup} is not a briefbot database")
+        await source.backup_to(target)
+    finally:
+        await source.close()
+    restored = await Database.open(target)
+    version = await restored.schema_version()
+    await restored.close()
+    return f"restored {target} from {backup} (schema version {version})"
+
+
+async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
+    db = await Database.open(Path(settings.database_path))
+    try:
+        if args.command == "export":
+            data = await transfer.export_data(db)
+            transfer.write_file(args.file, data)
+            return f"exported {len(data['developments'])} developments and {len(data['assessments'])} assessments to {args.file}"
+        counts = await transfer.import_data(db, transfer.read_file(args.file))
+        return f"imported {counts['developments']} developments and {counts['assessments']} assessments from {args.file}"
+    finally:
+        await db.close()
+
+
+async def check(settings: Settings) -> tuple[bool, str]:
+    """Configuration and database health, one line per check."""
+    lines = [
+        f"config: ok (database {settings.database_path}, time zone {settings.default_timezone}, "
+        f"{len(settings.editor_ids)} editor(s))",
+        "token: set" if settings.discord_token else "token: not set (only `briefbot run` needs it)",
+    ]
+    db = await Database.open(Path(settings.database_path))
+    try:
+        health = await db.integrity_check()
+        counts = await queries.catalogue_counts(db)
+        lines.append(f"database: schema version {await db.schema_version()}, integrity {health}")
+        lines.append(
+            "catalogue: {global_published} global and {server_published} server developments "
+            "published, {retracted} retracted, {sources} sources".format(**counts)
+        )
+    finally:
+        await db.close()
+    return health == "ok", "\n".join(lines)
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, str]:
+    if args.command in ("brief", "timeline", "search", "development"):
+        return 0, await _with_services(settings, lambda s: _read(args, s))
+    if args.command == "db":
+        return 0, await _db(args, settings)
+    if args.command in ("import", "export"):
+        return 0, await _transfer(args, settings)
+    if args.command == "check":
+        ok, text = await check(settings)
+        return (0 if ok else 1), text
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `briefbot` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level if args.command == "run" else "WARNING")
+        if args.command == "run":
+            from bot.client import run_bot
+
+            run_bot(settings)
+            return 0
+        _validate(args)
+        code, text = asyncio.run(_dispatch(args, settings))
+    except (ConfigError, DomainError) as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("unexpected error error_id=%s", error_id)
+        print(
+            f"briefbot: unexpected error (error id {error_id}); nothing was changed",
+            file=sys.stderr,
+        )
+        return 1
+    print(text)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The Discord client: opens the shared services, loads every extension, syncs commands."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+
+import discord
+from discord.ext import commands
+
+from bot import exts
+from bot.config import Settings
+from bot.core.clock import Clock, system_clock
+from bot.services import Services, open_services
+
+log = logging.getLogger(__name__)
+
+
+def extension_names() -> list[str]:
+    """Every extension module under `bot.exts` (private `_modules` excluded)."""
+    return sorted(
+        f"{exts.__name__}.{m.name}"
+        for m in pkgutil.iter_modules(exts.__path__)
+        if not m.name.startswith("_")
+    )
+
+
+class BriefBot(commands.Bot):
+    """Trilateral Brief: app commands only, no privileged intents, never pings."""
+
+    services: Services
+
+    def __init__(
+        self, settings: Settings, *, clock: Clock = system_clock, sync: bool = True
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.sync_on_start = sync
+
+    async def setup_hook(self) -> None:
+        """Open the database, load extensions and sync the command tree."""
+        self.services = await open_services(self.settings, clock=self.clock)
+        for name in extension_names():
+            await self.load_extension(name)
+        if self.sync_on_start:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync to DEV_GUILD_ID when set (instant), else globally."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("commands synced guild=%s count=%s", self.settings.dev_guild_id, len(synced))
+        else:
+            synced = await self.tree.sync()
+            log.info("commands synced globally count=%s", len(synced))
+
+    async def close(self) -> None:
+        """Stop the bot and close the database."""
+        await super().close()
+        if hasattr(self, "services"):
+            await self.services.close()
+
+
+def run_bot(settings: Settings) -> None:
+    """Run the bot until interrupted."""
+    token = settings.require_token()
+    BriefBot(settings).run(token, log_handler=None)

@@ -1,0 +1,1 @@
+"""Discord-free domain and services: developments, topics, briefs, digests."""

@@ -1,0 +1,152 @@
+"""Brief composition: bottom line first, then key developments, why it matters, indicators,
+context, what to watch and numbered sources, as CFR/CrisisWatch/Axios would lay it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from bot.core.clock import Clock, system_clock, today
+from bot.core.errors import InvalidInput
+from bot.core.models import DOMAINS, Assessment, Development, Source
+from bot.core.topics import Topic, get_topic
+from storage import assessments as assessment_queries
+from storage import catalogue as queries
+from storage.database import Database
+
+PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
+PERIOD_LABELS = {
+    "7d": "last 7 days",
+    "30d": "last 30 days",
+    "90d": "last 90 days",
+    "1y": "last year",
+    "all": "all time",
+}
+KEY_LIMIT = 6
+INDICATOR_LIMIT = 4
+CONTEXT_LIMIT = 4
+WHY_LIMIT = 3
+UPCOMING_LIMIT = 5
+CANDIDATES = 200
+
+
+def parse_period(value: str | None) -> str:
+    """One of 7d, 30d, 90d, 1y, all (default all)."""
+    text = (value or "all").strip().lower()
+    if text not in PERIODS:
+        raise InvalidInput("period", f"must be one of {', '.join(PERIODS)}")
+    return text
+
+
+def period_start(period: str, on: date) -> date | None:
+    """The first day a period covers, or None for all time."""
+    days = PERIODS[period]
+    return None if days is None else on - timedelta(days=days)
+
+
+def parse_domain(value: str | None) -> str | None:
+    """A domain name or None."""
+    if not value:
+        return None
+    text = value.strip().lower()
+    if text not in DOMAINS:
+        raise InvalidInput("domain", f"must be one of {', '.join(DOMAINS)}")
+    return text
+
+
+@dataclass(frozen=True)
+class BriefItem:
+    """A development as a brief lists it, with the numbers of its sources."""
+
+    development: Development
+    source_numbers: tuple[int, ...]
+
+
+@dataclass
+class Brief:
+    """Everything a brief shows, ready for a template."""
+
+    topic: Topic
+    period: str
+    domain: str | None
+    on: date
+    as_of: date | None
+    assessment: Assessment | None
+    key: list[BriefItem] = field(default_factory=list)
+    why: list[BriefItem] = field(default_factory=list)
+    indicators: list[BriefItem] = field(default_factory=list)
+    context: list[BriefItem] = field(default_factory=list)
+    upcoming: list[BriefItem] = field(default_factory=list)
+    sources: list[tuple[int, Source]] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def period_label(self) -> str:
+        """'last 30 days', 'all time' …"""
+        return PERIOD_LABELS[self.period]
+
+    @property
+    def is_empty(self) -> bool:
+        """No developments at all in the selection."""
+        return self.total == 0
+
+
+class _SourceNumbering:
+    def __init__(self) -> None:
+        self.numbers: dict[tuple[str, str | None, str | None], int] = {}
+        self.sources: list[tuple[int, Source]] = []
+
+    def item(self, dev: Development) -> BriefItem:
+        numbers = []
+        for source in dev.sources:
+            key = (source.title, source.url, source.publisher)
+            if key not in self.numbers:
+                self.numbers[key] = len(self.numbers) + 1
+                self.sources.append((self.numbers[key], source))
+            numbers.append(self.numbers[key])
+        return BriefItem(dev, tuple(numbers))
+
+
+def _rank(devs: list[Development]) -> list[Development]:
+    """Most important first, then most recent."""
+    return sorted(devs, key=lambda d: (-d.importance, -d.occurred.start.toordinal(), -d.id))
+
+
+async def compose_brief(
+    db: Database,
+    topic_name: str,
+    guild_id: int | None,
+    *,
+    period: str | None = None,
+    domain: str | None = None,
+    clock: Clock = system_clock,
+) -> Brief:
+    """Build the brief of a topic for a server (global + its own developments)."""
+    topic = get_topic(topic_name)
+    period_key = parse_period(period)
+    domain_key = parse_domain(domain)
+    on = today(clock)
+    since = period_start(period_key, on)
+    devs = await queries.select_topic(
+        db, topic.slug, guild_id, since=since, domain=domain_key, limit=CANDIDATES
+    )
+    assessment = await assessment_queries.current_assessment(db, topic.slug, guild_id)
+    past = [d for d in devs if not d.is_upcoming(on)]
+    upcoming = sorted((d for d in devs if d.is_upcoming(on)), key=lambda d: d.occurred)
+    numbering = _SourceNumbering()
+    brief = Brief(topic, period_key, domain_key, on, None, assessment, total=len(devs))
+    brief.key = [
+        numbering.item(d) for d in _rank([d for d in past if d.kind == "event"])[:KEY_LIMIT]
+    ]
+    brief.indicators = [
+        numbering.item(d) for d in [d for d in past if d.kind == "indicator"][:INDICATOR_LIMIT]
+    ]
+    brief.context = [
+        numbering.item(d) for d in _rank([d for d in past if d.kind == "analysis"])[:CONTEXT_LIMIT]
+    ]
+    brief.upcoming = [numbering.item(d) for d in upcoming[:UPCOMING_LIMIT]]
+    brief.why = [i for i in brief.key if i.development.why_it_matters][:WHY_LIMIT]
+    brief.sources = numbering.sources
+    # "As of" the latest development recorded, not the time rows were written.
+    brief.as_of = max((d.occurred.start for d in past), default=None)
+    return brief

@@ -1,0 +1,166 @@
+"""The catalogue service: add, edit, retract, show and audit developments; set assessments.
+
+All permission and visibility rules are checked here, before anything is written, so a
+refusal never changes the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.actors import Actor, check_can_write, check_visible, default_scope
+from bot.core.clock import Clock, iso_utc, system_clock
+from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.models import Assessment, Development, DevelopmentDraft, Revision, Trend
+from bot.core.topics import get_topic
+from bot.core.validation import REASON_MAX, require_text
+from storage import assessments as assessment_queries
+from storage import catalogue as queries
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """The development after an edit and what changed ({} when nothing did)."""
+
+    development: Development
+    changes: dict[str, list[Any]]
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Fields whose values differ, as {field: [old, new]}."""
+    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+
+
+class Catalogue:
+    """Developments and assessments, as one server (or the operator) sees them."""
+
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def show(self, dev_id: int, viewer_guild: int | None) -> Development:
+        """One development visible from `viewer_guild` (retracted ones too)."""
+        dev = await queries.get_development(self.db, dev_id)
+        if dev is None:
+            raise NotFound(f"There is no development #{dev_id}.")
+        check_visible(dev.guild_id, viewer_guild, f"development #{dev_id}")
+        return dev
+
+    async def add(
+        self, actor: Actor, draft: DevelopmentDraft, scope: str | None = None
+    ) -> Development:
+        """Publish a new development in the actor's default (or requested) scope."""
+        guild_id = default_scope(actor, scope)
+        at = iso_utc(self.clock())
+        async with self.db.transaction() as w:
+            dev_id = await queries.insert_development(
+                w, draft, guild_id=guild_id, actor=actor.label, at=at
+            )
+            snapshot = draft.to_dict() | {
+                "status": "published",
+                "retraction_reason": None,
+                "scope": "global" if guild_id is None else str(guild_id),
+            }
+            await queries.insert_revision(
+                w, dev_id, action="create", actor=actor.label, at=at, changes={}, snapshot=snapshot
+            )
+        log.info("development added id=%s scope=%s actor=%s", dev_id, guild_id, actor.label)
+        return await self.show(dev_id, guild_id)
+
+    async def _writable(self, actor: Actor, dev_id: int) -> Development:
+        dev = await self.show(dev_id, actor.guild_id)
+        check_can_write(actor, dev.guild_id, f"development #{dev_id}")
+        return dev
+
+    async def edit(self, actor: Actor, dev_id: int, draft: DevelopmentDraft) -> EditResult:
+        """Replace a development's content, recording a revision of what changed."""
+        before = await self._writable(actor, dev_id)
+        if before.retracted:
+            raise InvalidInput("id", f"#{dev_id} is retracted; retracted developments are frozen")
+        changes = diff(before.to_dict(), draft.to_dict())
+        if not changes:
+            return EditResult(before, {})
+        at = iso_utc(self.clock())
+        async with self.db.transaction() as w:
+            await queries.update_development(w, dev_id, draft, actor=actor.label, at=at)
+            snapshot = queries.snapshot_of(before) | draft.to_dict()
+            await queries.insert_revision(
+                w,
+                dev_id,
+                action="edit",
+                actor=actor.label,
+                at=at,
+                changes=changes,
+                snapshot=snapshot,
+            )
+        log.info("development edited id=%s fields=%s actor=%s", dev_id, list(changes), actor.label)
+        return EditResult(await self.show(dev_id, actor.guild_id), changes)
+
+    async def retract(self, actor: Actor, dev_id: int, reason: str) -> Development:
+        """Hide a development from briefs, search and digests, keeping it in history."""
+        text = require_text("reason", reason, REASON_MAX, single_line=True)
+        before = await self._writable(actor, dev_id)
+        if before.retracted:
+            raise InvalidInput("id", f"#{dev_id} is already retracted")
+        at = iso_utc(self.clock())
+        async with self.db.transaction() as w:
+            await queries.retract_development(w, dev_id, text, actor=actor.label, at=at)
+            snapshot = queries.snapshot_of(before) | {
+                "status": "retracted",
+                "retraction_reason": text,
+            }
+            await queries.insert_revision(
+                w,
+                dev_id,
+                action="retract",
+                actor=actor.label,
+                at=at,
+                changes={"status": ["published", "retracted"], "retraction_reason": [None, text]},
+                snapshot=snapshot,
+            )
+        log.info("development retracted id=%s actor=%s", dev_id, actor.label)
+        return await self.show(dev_id, actor.guild_id)
+
+    async def history(self, actor: Actor, dev_id: int) -> tuple[Development, list[Revision]]:
+        """A development and every revision of it (moderators and editors only)."""
+        dev = await self.show(dev_id, actor.guild_id)
+        if not (actor.is_moderator or actor.is_editor):
+            raise PermissionDenied("Only moderators and editors can read revision history.")
+        return dev, await queries.list_revisions(self.db, dev_id)
+
+    async def set_assessment(
+        self,
+        actor: Actor,
+        topic: str,
+        bottom_line: str,
+        trend: Trend,
+        watch_next: tuple[str, ...],
+        scope: str | None = None,
+    ) -> Assessment:
+        """Record a new current assessment of a topic in the actor's scope."""
+        slug = get_topic(topic).slug
+        guild_id = default_scope(actor, scope)
+        assessment = Assessment(
+            topic=slug,
+            guild_id=guild_id,
+            bottom_line=bottom_line,
+            trend=trend,
+            watch_next=watch_next,
+            author=actor.label,
+            created_at=iso_utc(self.clock()),
+        )
+        async with self.db.transaction() as w:
+            new_id = await assessment_queries.insert_assessment(w, assessment)
+        log.info("assessment set topic=%s scope=%s actor=%s", slug, guild_id, actor.label)
+        return Assessment(**{**assessment.__dict__, "id": new_id})
+
+    async def current_assessment(self, topic: str, viewer_guild: int | None) -> Assessment | None:
+        """The assessment a server sees for a topic: its own, else the global one."""
+        return await assessment_queries.current_assessment(
+            self.db, get_topic(topic).slug, viewer_guild
+        )

@@ -1,0 +1,79 @@
+"""The bundled starter dataset: loaded into the global catalogue once, on first start.
+
+A second start adds nothing (the load is recorded in `dataset_loads`), so later edits and
+retractions of starter developments survive restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import resources
+from typing import Any
+
+from bot.core.actors import OPERATOR
+from bot.core.clock import Clock, iso_utc, system_clock
+from bot.core.models import Assessment
+from bot.core.validation import parse_trend, parse_watch_next, validate_development
+from storage import assessments as assessment_queries
+from storage import catalogue as queries
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+DATASET_AUTHOR = "starter dataset"
+
+
+def read_starter() -> dict[str, Any]:
+    """The bundled dataset file as data."""
+    text = resources.files("bot").joinpath("data/starter.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+async def load_starter(db: Database, clock: Clock = system_clock) -> int:
+    """Load the starter dataset unless it was loaded before; returns developments added."""
+    data = read_starter()
+    name = data["dataset"]
+    at = iso_utc(clock())
+    added = 0
+    async with db.transaction() as w:
+        claimed = await w.execute_rowcount(
+            "INSERT INTO dataset_loads (dataset, loaded_at) VALUES (?, ?) "
+            "ON CONFLICT (dataset) DO NOTHING",
+            (name, at),
+        )
+        if not claimed:
+            return 0
+        sources = data["sources"]
+        for item in data["developments"]:
+            draft = validate_development(item | {"sources": [sources[k] for k in item["sources"]]})
+            dev_id = await queries.insert_development(
+                w, draft, guild_id=None, actor=DATASET_AUTHOR, at=at, seed_key=item["key"]
+            )
+            snapshot = draft.to_dict() | {
+                "status": "published",
+                "retraction_reason": None,
+                "scope": "global",
+            }
+            await queries.insert_revision(
+                w,
+                dev_id,
+                action="import",
+                actor=DATASET_AUTHOR,
+                at=at,
+                changes={},
+                snapshot=snapshot,
+            )
+            added += 1
+        for item in data["assessments"]:
+            assessment = Assessment(
+                topic=item["topic"],
+                bottom_line=item["bottom_line"],
+                trend=parse_trend(item["trend"]),
+                watch_next=parse_watch_next(item["watch_next"]),
+                author=DATASET_AUTHOR,
+                created_at=at,
+            )
+            await assessment_queries.insert_assessment(w, assessment, seed_key=item["key"])
+    log.info("starter dataset loaded dataset=%s developments=%s by=%s", name, added, OPERATOR.name)
+    return added

@@ -1,0 +1,96 @@
+"""Timelines and search: the read paths besides the brief."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.core.errors import InvalidInput
+from bot.core.models import Development
+from bot.core.topics import Topic, get_topic
+from bot.core.validation import parse_fuzzy_date
+from storage import catalogue as queries
+from storage.database import Database
+from storage.search_query import MAX_QUERY_CHARS, query_terms
+
+TIMELINE_MAX = 1000
+SEARCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A topic's developments in date order between two dates."""
+
+    topic: Topic
+    start: date | None
+    end: date | None
+    developments: list[Development]
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        """More developments matched than the timeline holds."""
+        return self.total > len(self.developments)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A search result: the development and a snippet with hit markers."""
+
+    development: Development
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """Best matches first."""
+
+    query: str
+    topic: Topic | None
+    hits: list[SearchHit]
+
+
+def _bound(value: str | None, field: str, *, end: bool) -> date | None:
+    if not value or not value.strip():
+        return None
+    parsed = parse_fuzzy_date(value, field)
+    return parsed.end if end else parsed.start
+
+
+async def timeline(
+    db: Database,
+    topic_name: str,
+    guild_id: int | None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    limit: int = TIMELINE_MAX,
+) -> Timeline:
+    """Developments of a topic, oldest first, optionally between `start` and `end`."""
+    topic = get_topic(topic_name)
+    since = _bound(start, "from", end=False)
+    until = _bound(end, "to", end=True)
+    if since and until and since > until:
+        raise InvalidInput("from", "must not be after 'to'")
+    devs = await queries.select_topic(
+        db, topic.slug, guild_id, since=since, until=until, limit=limit, newest_first=False
+    )
+    total = len(devs)
+    if total == limit:
+        total = await queries.count_topic(db, topic.slug, guild_id, since=since, until=until)
+    return Timeline(topic, since, until, devs, total)
+
+
+async def search(
+    db: Database, text: str, guild_id: int | None, *, topic_name: str | None = None
+) -> SearchResults:
+    """Full-text search over titles, summaries, tags and sources."""
+    topic = get_topic(topic_name) if topic_name else None
+    if not query_terms(text):
+        raise InvalidInput(
+            "query", f"type at least one word or number (up to {MAX_QUERY_CHARS} characters)"
+        )
+    found = await queries.search(
+        db, text, guild_id, topic=topic.slug if topic else None, limit=SEARCH_LIMIT
+    )
+    return SearchResults(text.strip(), topic, [SearchHit(d, s) for d, s in found])

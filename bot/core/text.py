@@ -1,0 +1,56 @@
+"""Splitting long text at Discord's limits: between lines, else between words, never
+silently cutting anything."""
+
+from __future__ import annotations
+
+CONTINUED = "…"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` characters, split at line ends where possible.
+
+    A single line longer than `limit` is split between words, and a single word longer
+    than `limit` is cut with a '…' marker at the end of the part it leaves.
+    """
+    if limit < 10:
+        raise ValueError("limit too small to split sensibly")
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        for piece in _split_line(line, limit):
+            candidate = piece if not current else f"{current}\n{piece}"
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                if current.strip():
+                    parts.append(current.rstrip())
+                current = piece
+    if current.strip():
+        parts.append(current.rstrip())
+    return parts or [""]
+
+
+def _split_line(line: str, limit: int) -> list[str]:
+    if len(line) <= limit:
+        return [line]
+    pieces: list[str] = []
+    current = ""
+    for word in line.split(" "):
+        while len(word) > limit:
+            room = limit - len(current) - (1 if current else 0) - len(CONTINUED)
+            if room < 1:
+                pieces.append(current)
+                current = ""
+                continue
+            head, word = word[:room], word[room:]
+            pieces.append(f"{current} {head}{CONTINUED}".strip() if current else head + CONTINUED)
+            current = ""
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = word
+    if current:
+        pieces.append(current)
+    return pieces

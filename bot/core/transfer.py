@@ -1,0 +1,350 @@
+"""Import and export of the whole catalogue as JSON or CSV.
+
+Export then import into an empty database gives the same developments (ids, scope,
+status, audit fields), sources, assessments with their history, and revisions. Import
+validates every record first and writes nothing unless all of them are valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bot import __version__
+from bot.core.clock import Clock, iso_utc, system_clock
+from bot.core.errors import Conflict, InvalidInput
+from bot.core.models import Assessment
+from bot.core.topics import get_topic
+from bot.core.validation import (
+    BOTTOM_LINE_MAX,
+    parse_trend,
+    parse_watch_next,
+    require_text,
+    validate_development,
+)
+from storage import assessments as assessment_queries
+from storage import bulk
+from storage.bulk import DevelopmentRecord
+from storage.database import Database, Row
+
+log = logging.getLogger(__name__)
+
+FORMAT = "trilateral-brief-export"
+FORMAT_VERSION = 1
+CSV_COLUMNS = (
+    "record", "id", "scope", "kind", "title", "summary", "date", "countries", "domain", "tags",
+    "importance", "why_it_matters", "status", "retraction_reason", "created_by", "created_at",
+    "updated_by", "updated_at", "seed_key", "sources", "revisions", "topic", "bottom_line",
+    "trend", "watch_next",
+)  # fmt: skip
+
+
+def _scope_text(guild_id: int | None) -> str:
+    return "global" if guild_id is None else str(guild_id)
+
+
+def _parse_scope(value: Any, where: str) -> int | None:
+    text = str(value or "global").strip()
+    if text == "global":
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"{where} scope", "must be 'global' or a Discord server id")
+    return int(text)
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+async def export_data(db: Database, clock: Clock = system_clock) -> dict[str, Any]:
+    """The whole catalogue as one JSON-ready document."""
+    devs, sources, revisions = await bulk.export_rows(db)
+    sources_by: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for s in sources:
+        sources_by[s["development_id"]].append(
+            {k: s[k] for k in ("title", "publisher", "url", "published_on", "accessed_on")}
+        )
+    revisions_by: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in revisions:
+        revisions_by[r["development_id"]].append(
+            {
+                "number": r["number"],
+                "action": r["action"],
+                "actor": r["actor"],
+                "at": r["at"],
+                "changes": json.loads(r["changes"]),
+                "snapshot": json.loads(r["snapshot"]),
+            }
+        )
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "briefbot": __version__,
+        "exported_at": iso_utc(clock()),
+        "datasets": [{"dataset": n, "loaded_at": at} for n, at in await bulk.loaded_datasets(db)],
+        "developments": [_dev_export(d, sources_by, revisions_by) for d in devs],
+        "assessments": [
+            {
+                "topic": a.topic,
+                "scope": _scope_text(a.guild_id),
+                "bottom_line": a.bottom_line,
+                "trend": a.trend,
+                "watch_next": list(a.watch_next),
+                "author": a.author,
+                "created_at": a.created_at,
+                "seed_key": key,
+            }
+            for a, key in await assessment_queries.all_assessments(db)
+        ],
+    }
+
+
+def _dev_export(
+    d: Row,
+    sources_by: dict[int, list[dict[str, Any]]],
+    revisions_by: dict[int, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    occurred = d["occurred_on"]
+    date_text = {"day": occurred, "month": occurred[:7], "year": occurred[:4]}[d["date_precision"]]
+    return {
+        "id": d["id"],
+        "scope": _scope_text(d["guild_id"]),
+        "kind": d["kind"],
+        "title": d["title"],
+        "summary": d["summary"],
+        "date": date_text,
+        "countries": d["countries"].split(),
+        "domain": d["domain"],
+        "tags": d["tags"].split(),
+        "importance": d["importance"],
+        "why_it_matters": d["why_it_matters"],
+        "status": d["status"],
+        "retraction_reason": d["retraction_reason"],
+        "created_by": d["created_by"],
+        "created_at": d["created_at"],
+        "updated_by": d["updated_by"],
+        "updated_at": d["updated_at"],
+        "seed_key": d["seed_key"],
+        "sources": sources_by.get(d["id"], []),
+        "revisions": revisions_by.get(d["id"], []),
+    }
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    """The export document as CSV: one row per development, assessment and dataset."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for d in data["developments"]:
+        row = {k: d.get(k) for k in CSV_COLUMNS if k in d}
+        row |= {
+            "record": "development",
+            "countries": " ".join(d["countries"]),
+            "tags": " ".join(d["tags"]),
+            "sources": json.dumps(d["sources"], ensure_ascii=False),
+            "revisions": json.dumps(d["revisions"], ensure_ascii=False),
+        }
+        writer.writerow(row)
+    for a in data["assessments"]:
+        writer.writerow(
+            {
+                "record": "assessment",
+                "topic": a["topic"],
+                "scope": a["scope"],
+                "bottom_line": a["bottom_line"],
+                "trend": a["trend"],
+                "watch_next": json.dumps(a["watch_next"], ensure_ascii=False),
+                "created_by": a["author"],
+                "created_at": a["created_at"],
+                "seed_key": a["seed_key"],
+            }
+        )
+    for ds in data["datasets"]:
+        writer.writerow(
+            {"record": "dataset", "seed_key": ds["dataset"], "created_at": ds["loaded_at"]}
+        )
+    return out.getvalue()
+
+
+def from_csv(text: str) -> dict[str, Any]:
+    """Parse CSV (as written by `to_csv`, or hand-made with fewer columns) to a document."""
+    reader = csv.DictReader(io.StringIO(text))
+    doc: dict[str, Any] = {"developments": [], "assessments": [], "datasets": []}
+    for line, row in enumerate(reader, start=2):
+        record = (row.get("record") or "development").strip()
+        clean = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        where = f"line {line}"
+        if record == "development":
+            for key in ("sources", "revisions"):
+                if clean.get(key, "").startswith("["):
+                    clean[key] = _json_cell(clean[key], f"{where} {key}")
+            clean["_where"] = where
+            doc["developments"].append(clean)
+        elif record == "assessment":
+            clean["author"] = clean.pop("created_by", "import")
+            if clean.get("watch_next", "").startswith("["):
+                clean["watch_next"] = _json_cell(clean["watch_next"], f"{where} watch_next")
+            clean["_where"] = where
+            doc["assessments"].append(clean)
+        elif record == "dataset":
+            doc["datasets"].append({"dataset": clean["seed_key"], "loaded_at": clean["created_at"]})
+        else:
+            raise InvalidInput(
+                where, f"record must be development, assessment or dataset, not {record!r}"
+            )
+    return doc
+
+
+def _json_cell(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(where, f"is not valid JSON ({exc.msg})") from None
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """A JSON or CSV export file (by extension) as a document."""
+    if not path.is_file():
+        raise InvalidInput("file", f"{path} does not exist")
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        return from_csv(text)
+    if path.suffix.lower() != ".json":
+        raise InvalidInput("file", "must end in .json or .csv")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("file", f"is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("developments", []), list):
+        raise InvalidInput("file", "is not a briefbot export (no 'developments' list)")
+    if doc.get("format", FORMAT) != FORMAT or int(doc.get("version", 1)) > FORMAT_VERSION:
+        raise InvalidInput("file", f"is not a {FORMAT} version {FORMAT_VERSION} document")
+    return doc
+
+
+def write_file(path: Path, data: dict[str, Any]) -> None:
+    """Write an export document as JSON or CSV, by the file's extension."""
+    if path.suffix.lower() not in (".json", ".csv"):
+        raise InvalidInput("file", "must end in .json or .csv")
+    text = (
+        to_csv(data)
+        if path.suffix.lower() == ".csv"
+        else json.dumps(data, ensure_ascii=False, indent=1)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+def _record(item: dict[str, Any], index: int, at: str) -> DevelopmentRecord:
+    where = str(item.get("_where") or f"development {index}")
+    try:
+        draft = validate_development(item)
+        dev_id = item.get("id")
+        status = str(item.get("status") or "published")
+        if status not in ("published", "retracted"):
+            raise InvalidInput("status", "must be published or retracted")
+        revisions = item.get("revisions") or []
+        if not isinstance(revisions, list):
+            raise InvalidInput("revisions", "must be a list")
+        for rev in revisions:
+            if not {"number", "action", "actor", "at", "changes", "snapshot"} <= set(rev):
+                raise InvalidInput(
+                    "revisions", "each needs number, action, actor, at, changes, snapshot"
+                )
+        return DevelopmentRecord(
+            draft=draft,
+            id=int(dev_id) if dev_id not in (None, "") else None,
+            guild_id=_parse_scope(item.get("scope"), where),
+            status=status,
+            retraction_reason=item.get("retraction_reason"),
+            created_by=str(item.get("created_by") or "import"),
+            created_at=str(item.get("created_at") or at),
+            updated_by=str(item.get("updated_by") or item.get("created_by") or "import"),
+            updated_at=str(item.get("updated_at") or at),
+            seed_key=item.get("seed_key") or None,
+            revisions=list(revisions),
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where} {exc.field}", exc.rule) from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(where, f"is malformed ({exc})") from None
+
+
+def _assessment(item: dict[str, Any], index: int, at: str) -> tuple[Assessment, str | None]:
+    where = str(item.get("_where") or f"assessment {index}")
+    try:
+        return (
+            Assessment(
+                topic=get_topic(str(item.get("topic", ""))).slug,
+                guild_id=_parse_scope(item.get("scope"), where),
+                bottom_line=require_text("bottom line", item.get("bottom_line"), BOTTOM_LINE_MAX),
+                trend=parse_trend(item.get("trend")),
+                watch_next=parse_watch_next(item.get("watch_next")),
+                author=str(item.get("author") or "import"),
+                created_at=str(item.get("created_at") or at),
+            ),
+            item.get("seed_key") or None,
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where} {exc.field}", exc.rule) from None
+    except Exception as exc:  # an unknown topic, for one
+        raise InvalidInput(where, str(exc)) from None
+
+
+async def import_data(
+    db: Database, doc: dict[str, Any], clock: Clock = system_clock
+) -> dict[str, int]:
+    """Validate every record, then insert all of them in one transaction (or nothing)."""
+    at = iso_utc(clock())
+    records = [_record(item, i, at) for i, item in enumerate(doc.get("developments", []), 1)]
+    assessments = [_assessment(item, i, at) for i, item in enumerate(doc.get("assessments", []), 1)]
+    datasets = [(d["dataset"], d["loaded_at"]) for d in doc.get("datasets", [])]
+    ids = [r.id for r in records if r.id is not None]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("file", "the same development id appears twice")
+    taken = await bulk.existing_ids(db, ids)
+    if taken:
+        raise Conflict(
+            f"development ids already in this database: {', '.join(map(str, taken[:5]))}"
+            f"{' …' if len(taken) > 5 else ''}. Import into an empty database, or remove the "
+            "ids from the file to add the records as new developments."
+        )
+    keys = [r.seed_key for r in records if r.seed_key] + [k for _, k in assessments if k]
+    clash = await bulk.existing_seed_keys(db, keys)
+    if clash:
+        raise Conflict(f"starter-dataset records already present: {', '.join(clash[:3])}")
+    async with db.transaction() as w:
+        next_free = max([await bulk.next_id(w), *(i + 1 for i in ids)])
+        for r in records:
+            if r.id is None:
+                r.id, next_free = next_free, next_free + 1
+            if not r.revisions:
+                r.revisions = [_import_revision(r, at)]
+        await bulk.insert_records(w, records, assessments, datasets)
+    log.info("imported developments=%s assessments=%s", len(records), len(assessments))
+    return {"developments": len(records), "assessments": len(assessments)}
+
+
+def _import_revision(r: DevelopmentRecord, at: str) -> dict[str, Any]:
+    snapshot = r.draft.to_dict() | {
+        "status": r.status,
+        "retraction_reason": r.retraction_reason,
+        "scope": _scope_text(r.guild_id),
+    }
+    return {
+        "number": 1,
+        "action": "import",
+        "actor": r.created_by,
+        "at": at,
+        "changes": {},
+        "snapshot": snapshot,
+    }

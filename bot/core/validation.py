@@ -1,0 +1,292 @@
+"""Turning raw user input (modals, CLI, import files) into validated domain objects.
+
+Every rule raises `InvalidInput(field, rule)` with a message that says what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from bot.core.countries import normalise_country
+from bot.core.errors import InvalidInput
+from bot.core.models import (
+    DOMAINS,
+    KINDS,
+    TRENDS,
+    DevelopmentDraft,
+    Domain,
+    FuzzyDate,
+    Kind,
+    Source,
+    Trend,
+)
+
+TITLE_MAX = 150
+SUMMARY_MAX = 1000
+WHY_MAX = 300
+BOTTOM_LINE_MAX = 300
+WATCH_ITEM_MAX = 200
+WATCH_ITEMS_MAX = 5
+REASON_MAX = 300
+SOURCES_MAX = 10
+TAGS_MAX = 10
+SOURCE_TITLE_MAX = 300
+PUBLISHER_MAX = 120
+URL_MAX = 500
+YEAR_MIN, YEAR_MAX = 1900, 2100
+
+_TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2023-03-16)"
+
+
+def clean_text(value: Any, *, single_line: bool = False) -> str:
+    """Strip control characters and surrounding space; optionally fold to one line."""
+    text = _CONTROL.sub("", "" if value is None else str(value))
+    if single_line:
+        text = " ".join(text.split())
+    return text.strip()
+
+
+def require_text(field: str, value: Any, limit: int, *, single_line: bool = False) -> str:
+    """A non-empty text of at most `limit` characters."""
+    text = clean_text(value, single_line=single_line)
+    if not text:
+        raise InvalidInput(field, "is required")
+    if len(text) > limit:
+        raise InvalidInput(field, f"must be at most {limit} characters (it has {len(text)})")
+    return text
+
+
+def optional_text(field: str, value: Any, limit: int, *, single_line: bool = False) -> str | None:
+    """Like `require_text`, but empty means None."""
+    text = clean_text(value, single_line=single_line)
+    if not text:
+        return None
+    if len(text) > limit:
+        raise InvalidInput(field, f"must be at most {limit} characters (it has {len(text)})")
+    return text
+
+
+def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
+    """`2023-03-16`, `2023-03` or `2023` to a `FuzzyDate` with matching precision."""
+    text = clean_text(value)
+    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
+    if not match:
+        raise InvalidInput(field, f"must be {_DATE_FORMS}; got {text[:40]!r}")
+    year, month, day = int(match[1]), match[2], match[3]
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise InvalidInput(field, f"year must be between {YEAR_MIN} and {YEAR_MAX}")
+    try:
+        if day is not None:
+            return FuzzyDate(date(year, int(cast(str, month)), int(day)), "day")
+        if month is not None:
+            return FuzzyDate(date(year, int(month), 1), "month")
+    except ValueError:
+        raise InvalidInput(field, f"{text!r} is not a real date ({_DATE_FORMS})") from None
+    return FuzzyDate(date(year, 1, 1), "year")
+
+
+def parse_day(value: Any, field: str) -> date:
+    """A full `YYYY-MM-DD` date."""
+    parsed = parse_fuzzy_date(value, field)
+    if parsed.precision != "day":
+        raise InvalidInput(field, "must be a full date YYYY-MM-DD")
+    return parsed.start
+
+
+def _split_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in re.split(r"[\s,;]+", value) if part]
+    return [str(part) for part in value if str(part).strip()]
+
+
+def parse_countries(value: Any) -> tuple[str, ...]:
+    """ISO alpha-2 codes (or ROK, DPRK, PRC, USA …), at least one, sorted and unique."""
+    codes = set()
+    for part in _split_list(value):
+        code = normalise_country(part)
+        if code is None:
+            raise InvalidInput(
+                "countries",
+                f"{part[:20]!r} is not an ISO country code (use e.g. US JP KR KP CN RU)",
+            )
+        codes.add(code)
+    if not codes:
+        raise InvalidInput("countries", "at least one ISO country code is required (e.g. JP KR)")
+    return tuple(sorted(codes))
+
+
+def parse_tags(value: Any) -> tuple[str, ...]:
+    """Up to ten lowercase tags: letters, digits and hyphens, 32 characters each."""
+    tags: list[str] = []
+    for part in _split_list(value):
+        tag = part.lower().lstrip("#")
+        if not _TAG.match(tag):
+            raise InvalidInput(
+                "tags", f"{part[:40]!r} is not a tag (lowercase letters, digits, hyphens; ≤ 32)"
+            )
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > TAGS_MAX:
+        raise InvalidInput("tags", f"at most {TAGS_MAX} tags")
+    return tuple(tags)
+
+
+def parse_choice(field: str, value: Any, allowed: Iterable[str]) -> str:
+    """One of `allowed`, case-insensitive."""
+    options = tuple(allowed)
+    text = clean_text(value).lower()
+    if text not in options:
+        raise InvalidInput(field, f"must be one of {', '.join(options)}")
+    return text
+
+
+def parse_importance(value: Any) -> int:
+    """1 (minor), 2 (notable) or 3 (major)."""
+    text = clean_text(value) or "2"
+    if text not in ("1", "2", "3"):
+        raise InvalidInput("importance", "must be 1 (minor), 2 (notable) or 3 (major)")
+    return int(text)
+
+
+def parse_url(value: Any, field: str = "source url") -> str | None:
+    """An https URL with a host, or None when empty."""
+    text = clean_text(value, single_line=True)
+    if not text:
+        return None
+    if len(text) > URL_MAX:
+        raise InvalidInput(field, f"must be at most {URL_MAX} characters")
+    parts = urlsplit(text)
+    if parts.scheme.lower() != "https" or not parts.netloc or " " in text:
+        raise InvalidInput(field, f"must be an https:// link; got {text[:60]!r}")
+    return text
+
+
+def parse_source(value: Mapping[str, Any] | Source, index: int = 1) -> Source:
+    """One source from a mapping of title/publisher/url/published_on/accessed_on."""
+    if isinstance(value, Source):
+        value = value.__dict__
+    prefix = f"source {index}"
+    url = parse_url(value.get("url"), f"{prefix} url")
+    title = optional_text(f"{prefix} title", value.get("title"), SOURCE_TITLE_MAX, single_line=True)
+    if title is None:
+        if url is None:
+            raise InvalidInput(prefix, "needs a title (a citation) or an https:// link")
+        title = urlsplit(url).netloc
+    published = value.get("published_on")
+    accessed = value.get("accessed_on")
+    return Source(
+        title=title,
+        publisher=optional_text(
+            f"{prefix} publisher", value.get("publisher"), PUBLISHER_MAX, single_line=True
+        ),
+        url=url,
+        published_on=parse_fuzzy_date(published, f"{prefix} date").iso() if published else None,
+        accessed_on=parse_fuzzy_date(accessed, f"{prefix} accessed").iso() if accessed else None,
+    )
+
+
+def parse_sources_text(text: str) -> tuple[Source, ...]:
+    """Sources typed one per line: `https://link | Publisher | Title | 2023-03-19`.
+
+    Every part but one (the link or the title) is optional; a line without a link is a
+    citation. Parts are told apart by shape: https:// is the link, a date is the date, then
+    the first other part is the publisher when two are left, else the title.
+    """
+    sources = []
+    lines = [line for line in clean_text(text).splitlines() if line.strip()]
+    for index, line in enumerate(lines, start=1):
+        parts = [p.strip() for p in line.split("|") if p.strip()]
+        fields: dict[str, Any] = {}
+        rest = []
+        for part in parts:
+            if part.lower().startswith(("http://", "https://", "www.")):
+                fields["url"] = part
+            elif re.fullmatch(r"\d{4}(-\d{1,2}){0,2}", part):
+                fields["published_on"] = part
+            else:
+                rest.append(part)
+        if len(rest) >= 2:
+            fields["publisher"], fields["title"] = rest[0], " | ".join(rest[1:])
+        elif rest:
+            fields["title"] = rest[0]
+        sources.append(parse_source(fields, index))
+    return check_sources(sources)
+
+
+def check_sources(sources: Iterable[Source]) -> tuple[Source, ...]:
+    """At least one and at most ten sources."""
+    result = tuple(sources)
+    if not result:
+        raise InvalidInput("sources", "at least one source is required (a link or a citation)")
+    if len(result) > SOURCES_MAX:
+        raise InvalidInput("sources", f"at most {SOURCES_MAX} sources (got {len(result)})")
+    return result
+
+
+def format_sources_text(sources: Iterable[Source]) -> str:
+    """The inverse of `parse_sources_text`, for prefilled forms."""
+    lines = []
+    for s in sources:
+        parts = [p for p in (s.url, s.publisher, s.title, s.published_on) if p]
+        lines.append(" | ".join(parts))
+    return "\n".join(lines)
+
+
+def validate_development(raw: Mapping[str, Any]) -> DevelopmentDraft:
+    """Validate every field of a development given as raw values.
+
+    `sources` may be a list of mappings or the one-per-line text of `parse_sources_text`.
+    """
+    raw_sources = raw.get("sources")
+    if isinstance(raw_sources, str):
+        sources = parse_sources_text(raw_sources)
+    else:
+        sources = check_sources(parse_source(s, i) for i, s in enumerate(raw_sources or (), 1))
+    return DevelopmentDraft(
+        kind=cast(Kind, parse_choice("kind", raw.get("kind") or "event", KINDS)),
+        title=require_text("title", raw.get("title"), TITLE_MAX, single_line=True),
+        summary=require_text("summary", raw.get("summary"), SUMMARY_MAX),
+        occurred=parse_fuzzy_date(raw.get("date"), "date"),
+        countries=parse_countries(raw.get("countries")),
+        domain=cast(Domain, parse_choice("domain", raw.get("domain"), DOMAINS)),
+        tags=parse_tags(raw.get("tags")),
+        importance=parse_importance(raw.get("importance")),
+        why_it_matters=optional_text("why it matters", raw.get("why_it_matters"), WHY_MAX),
+        sources=sources,
+    )
+
+
+def parse_trend(value: Any) -> Trend:
+    """improving, unchanged or deteriorating."""
+    return cast(Trend, parse_choice("trend", value, TRENDS))
+
+
+def parse_watch_next(value: Any) -> tuple[str, ...]:
+    """Up to five watch-next items, one per line (or a list)."""
+    if isinstance(value, str):
+        items = [line.strip(" -•\t") for line in clean_text(value).splitlines()]
+    else:
+        items = [clean_text(v) for v in (value or ())]
+    items = [i for i in items if i]
+    if len(items) > WATCH_ITEMS_MAX:
+        raise InvalidInput("watch next", f"at most {WATCH_ITEMS_MAX} items, one per line")
+    for item in items:
+        if len(item) > WATCH_ITEM_MAX:
+            raise InvalidInput("watch next", f"each item must be at most {WATCH_ITEM_MAX} chars")
+    return tuple(" ".join(i.split()) for i in items)
+
+
+def parse_development_id(value: Any) -> int:
+    """A development id as users type it: `12` or `#12`."""
+    text = clean_text(value).lstrip("#")
+    if not text.isdigit() or len(text) > 12 or int(text) == 0:
+        raise InvalidInput("id", f"{clean_text(value)[:20]!r} is not a development id (e.g. 12)")
+    return int(text)

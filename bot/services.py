@@ -1,0 +1,49 @@
+"""Opening the application's shared parts: database (migrated, starter data loaded),
+catalogue service and renderers. Used by the CLI and the Discord bot alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Settings
+from bot.core.catalogue import Catalogue
+from bot.core.clock import Clock, system_clock
+from bot.core.dataset import load_starter
+from bot.core.rendering import Renderer
+from storage.database import Database
+
+
+@dataclass
+class Services:
+    """Everything a front end needs, opened once per process."""
+
+    settings: Settings
+    db: Database
+    clock: Clock = system_clock
+    catalogue: Catalogue = field(init=False)
+    terminal: Renderer = field(init=False)
+    discord: Renderer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.catalogue = Catalogue(self.db, self.clock)
+        self.terminal = Renderer("terminal", self.settings.templates_dir)
+        self.discord = Renderer("discord", self.settings.templates_dir)
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()
+
+
+async def open_services(
+    settings: Settings, *, clock: Clock = system_clock, starter: bool = True
+) -> Services:
+    """Open and migrate the database and, on first start, load the starter dataset."""
+    db = await Database.open(Path(settings.database_path))
+    try:
+        if starter:
+            await load_starter(db, clock)
+    except BaseException:
+        await db.close()
+        raise
+    return Services(settings, db, clock)

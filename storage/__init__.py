@@ -1,0 +1,1 @@
+"""SQLite storage: the database connection, numbered migrations and queries."""

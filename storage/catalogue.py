@@ -1,0 +1,409 @@
+"""Queries for developments, sources, topics, revisions and the search index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import date
+from typing import Any, cast
+
+from bot.core.models import (
+    Development,
+    DevelopmentDraft,
+    Domain,
+    FuzzyDate,
+    Kind,
+    Precision,
+    Revision,
+    Source,
+    Status,
+)
+from bot.core.topics import topics_for
+from storage.database import Database, Row, Writer
+from storage.search_query import match_expression, query_terms
+
+VISIBLE = "(d.guild_id IS NULL OR d.guild_id = ?)"
+HIT_START, HIT_END = "\ue000", "\ue001"
+
+_DEV_COLUMNS = (
+    "id, kind, title, summary, occurred_on, date_precision, countries, domain, tags, importance, "
+    "why_it_matters, guild_id, status, retraction_reason, created_by, created_at, updated_by, "
+    "updated_at, seed_key"
+)
+_SELECT = f"SELECT {', '.join('d.' + c.strip() for c in _DEV_COLUMNS.split(','))}"
+
+
+# --- mapping -------------------------------------------------------------------------------
+
+
+def draft_columns(draft: DevelopmentDraft) -> dict[str, Any]:
+    """The developments-table values of a draft."""
+    return {
+        "kind": draft.kind,
+        "title": draft.title,
+        "summary": draft.summary,
+        "occurred_on": draft.occurred.start.isoformat(),
+        "date_precision": draft.occurred.precision,
+        "countries": " ".join(draft.countries),
+        "domain": draft.domain,
+        "tags": " ".join(draft.tags),
+        "importance": draft.importance,
+        "why_it_matters": draft.why_it_matters,
+    }
+
+
+def _to_development(row: Row, sources: Sequence[Source], revisions: int = 0) -> Development:
+    return Development(
+        id=row["id"],
+        kind=cast(Kind, row["kind"]),
+        title=row["title"],
+        summary=row["summary"],
+        occurred=FuzzyDate(
+            date.fromisoformat(row["occurred_on"]), cast(Precision, row["date_precision"])
+        ),
+        countries=tuple(row["countries"].split()),
+        domain=cast(Domain, row["domain"]),
+        tags=tuple(row["tags"].split()),
+        importance=row["importance"],
+        why_it_matters=row["why_it_matters"],
+        sources=tuple(sources),
+        guild_id=row["guild_id"],
+        status=cast(Status, row["status"]),
+        retraction_reason=row["retraction_reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_by=row["updated_by"],
+        updated_at=row["updated_at"],
+        seed_key=row["seed_key"],
+        revision_count=revisions,
+        topics=topics_for(row["countries"].split(), row["domain"]),
+    )
+
+
+def _source_from_row(row: Row) -> Source:
+    return Source(
+        title=row["title"],
+        publisher=row["publisher"],
+        url=row["url"],
+        published_on=row["published_on"],
+        accessed_on=row["accessed_on"],
+    )
+
+
+async def _with_sources(db: Database, rows: Sequence[Row]) -> list[Development]:
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    by_dev: dict[int, list[Source]] = {i: [] for i in ids}
+    # Chunked to stay under SQLite's bound-parameter limit.
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for s in await db.fetchall(
+            f"SELECT * FROM sources WHERE development_id IN ({marks}) "
+            "ORDER BY development_id, position",
+            chunk,
+        ):
+            by_dev[s["development_id"]].append(_source_from_row(s))
+    return [_to_development(r, by_dev[r["id"]]) for r in rows]
+
+
+def _fts_sources_text(sources: Iterable[Source]) -> str:
+    return "\n".join(
+        " ".join(p for p in (s.title, s.publisher or "", s.url or "") if p) for s in sources
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+async def _write_children(w: Writer, dev_id: int, draft: DevelopmentDraft) -> None:
+    await w.execute("DELETE FROM sources WHERE development_id = ?", (dev_id,))
+    await w.executemany(
+        "INSERT INTO sources (development_id, position, title, publisher, url, published_on, "
+        "accessed_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (dev_id, pos, s.title, s.publisher, s.url, s.published_on, s.accessed_on)
+            for pos, s in enumerate(draft.sources, start=1)
+        ],
+    )
+    await w.execute("DELETE FROM development_topics WHERE development_id = ?", (dev_id,))
+    await w.executemany(
+        "INSERT INTO development_topics (topic, occurred_on, development_id) VALUES (?, ?, ?)",
+        [
+            (topic, draft.occurred.start.isoformat(), dev_id)
+            for topic in topics_for(draft.countries, draft.domain)
+        ],
+    )
+
+
+async def fts_put(w: Writer, dev_id: int, draft: DevelopmentDraft) -> None:
+    """Index (or re-index) one development for search."""
+    await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
+    await w.execute(
+        "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
+        (
+            dev_id,
+            draft.title,
+            draft.summary,
+            " ".join(draft.tags),
+            _fts_sources_text(draft.sources),
+        ),
+    )
+
+
+async def insert_development(
+    w: Writer,
+    draft: DevelopmentDraft,
+    *,
+    guild_id: int | None,
+    actor: str,
+    at: str,
+    dev_id: int | None = None,
+    seed_key: str | None = None,
+) -> int:
+    """Insert a published development with its sources, topics and search entry."""
+    cols = draft_columns(draft) | {
+        "guild_id": guild_id,
+        "created_by": actor,
+        "created_at": at,
+        "updated_by": actor,
+        "updated_at": at,
+        "seed_key": seed_key,
+    }
+    if dev_id is not None:
+        cols["id"] = dev_id
+    names = ", ".join(cols)
+    marks = ", ".join("?" * len(cols))
+    new_id = await w.execute(
+        f"INSERT INTO developments ({names}) VALUES ({marks})", list(cols.values())
+    )
+    await _write_children(w, new_id, draft)
+    await fts_put(w, new_id, draft)
+    return new_id
+
+
+async def update_development(
+    w: Writer, dev_id: int, draft: DevelopmentDraft, *, actor: str, at: str
+) -> None:
+    """Replace a development's content (scope and status unchanged)."""
+    cols = draft_columns(draft) | {"updated_by": actor, "updated_at": at}
+    assignments = ", ".join(f"{name} = ?" for name in cols)
+    await w.execute(f"UPDATE developments SET {assignments} WHERE id = ?", [*cols.values(), dev_id])
+    await _write_children(w, dev_id, draft)
+    row = await w.fetchone("SELECT status FROM developments WHERE id = ?", (dev_id,))
+    if row is not None and row["status"] == "published":
+        await fts_put(w, dev_id, draft)
+
+
+async def retract_development(w: Writer, dev_id: int, reason: str, *, actor: str, at: str) -> None:
+    """Mark a development retracted and drop it from the search index."""
+    await w.execute(
+        "UPDATE developments SET status = 'retracted', retraction_reason = ?, updated_by = ?, "
+        "updated_at = ? WHERE id = ?",
+        (reason, actor, at, dev_id),
+    )
+    await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
+
+
+async def insert_revision(
+    w: Writer,
+    dev_id: int,
+    *,
+    action: str,
+    actor: str,
+    at: str,
+    changes: dict[str, list[Any]],
+    snapshot: dict[str, Any],
+    number: int | None = None,
+) -> int:
+    """Append a revision; numbered 1, 2, … per development unless `number` is given."""
+    if number is None:
+        row = await w.fetchone(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE development_id = ?",
+            (dev_id,),
+        )
+        number = int(row[0]) if row else 1
+    await w.execute(
+        "INSERT INTO revisions (development_id, number, action, actor, at, changes, snapshot) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (dev_id, number, action, actor, at, json.dumps(changes), json.dumps(snapshot)),
+    )
+    return number
+
+
+def snapshot_of(dev: Development) -> dict[str, Any]:
+    """Everything about a development that a revision records."""
+    return dev.to_dict() | {
+        "status": dev.status,
+        "retraction_reason": dev.retraction_reason,
+        "scope": "global" if dev.guild_id is None else str(dev.guild_id),
+    }
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def get_development(db: Database, dev_id: int) -> Development | None:
+    """One development by id, whatever its scope or status, with its revision count."""
+    row = await db.fetchone(f"{_SELECT} FROM developments d WHERE d.id = ?", (dev_id,))
+    if row is None:
+        return None
+    (dev,) = await _with_sources(db, [row])
+    count = await db.scalar("SELECT COUNT(*) FROM revisions WHERE development_id = ?", (dev_id,))
+    return Development(**{**dev.__dict__, "revision_count": int(count or 0)})
+
+
+async def select_topic(
+    db: Database,
+    topic: str,
+    guild_id: int | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    domain: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[Development]:
+    """Published developments of a topic visible to a server, by date."""
+    sql = [
+        f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
+        f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
+    ]
+    params: list[Any] = [topic, guild_id]
+    if since is not None:
+        sql.append("AND t.occurred_on >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        sql.append("AND t.occurred_on <= ?")
+        params.append(until.isoformat())
+    if domain is not None:
+        sql.append("AND d.domain = ?")
+        params.append(domain)
+    order = "DESC" if newest_first else "ASC"
+    sql.append(f"ORDER BY t.occurred_on {order}, d.id {order} LIMIT ? OFFSET ?")
+    params += [limit, offset]
+    return await _with_sources(db, await db.fetchall(" ".join(sql), params))
+
+
+async def count_topic(
+    db: Database, topic: str, guild_id: int | None, *, since: date | None, until: date | None
+) -> int:
+    """How many published developments `select_topic` would page through."""
+    sql = (
+        "SELECT COUNT(*) FROM development_topics t JOIN developments d ON d.id = t.development_id "
+        f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE} "
+        "AND t.occurred_on >= ? AND t.occurred_on <= ?"
+    )
+    start = (since or date.min).isoformat()
+    end = (until or date.max).isoformat()
+    return int(await db.scalar(sql, (topic, guild_id, start, end)) or 0)
+
+
+async def search(
+    db: Database, text: str, guild_id: int | None, *, topic: str | None = None, limit: int = 10
+) -> list[tuple[Development, str]]:
+    """Best matches first, each with a snippet whose hits are wrapped in HIT_START/HIT_END.
+
+    Every term must match; when that finds nothing, any term may match.
+    """
+    terms = query_terms(text)
+    if not terms:
+        return []
+    for any_term in (False, True):
+        if any_term and len(terms) == 1:
+            break
+        sql = [
+            f"{_SELECT}, snippet(developments_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16) AS snip",
+            "FROM developments_fts f JOIN developments d ON d.id = f.rowid",
+            f"WHERE developments_fts MATCH ? AND d.status = 'published' AND {VISIBLE}",
+        ]
+        params: list[Any] = [match_expression(terms, any_term=any_term), guild_id]
+        if topic is not None:
+            sql.append(
+                "AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)"
+            )
+            params.append(topic)
+        sql.append("ORDER BY bm25(developments_fts, 10.0, 1.0, 4.0, 2.0) LIMIT ?")
+        params.append(limit)
+        rows = await db.fetchall(" ".join(sql), params)
+        if rows:
+            devs = await _with_sources(db, rows)
+            return [(dev, row["snip"]) for dev, row in zip(devs, rows, strict=True)]
+    return []
+
+
+async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
+    """A development's revisions, oldest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM revisions WHERE development_id = ? ORDER BY number", (dev_id,)
+    )
+    return [
+        Revision(
+            development_id=r["development_id"],
+            number=r["number"],
+            action=r["action"],
+            actor=r["actor"],
+            at=r["at"],
+            changes=json.loads(r["changes"]),
+            snapshot=json.loads(r["snapshot"]),
+        )
+        for r in rows
+    ]
+
+
+async def changed_between(
+    db: Database, topics: Sequence[str], guild_id: int | None, start: str, end: str
+) -> list[Development]:
+    """Developments of any of `topics` created, edited or retracted in [start, end)."""
+    marks = ",".join("?" * len(topics))
+    rows = await db.fetchall(
+        f"{_SELECT} FROM developments d WHERE d.updated_at >= ? AND d.updated_at < ? "
+        f"AND {VISIBLE} AND d.id IN (SELECT development_id FROM development_topics "
+        f"WHERE topic IN ({marks})) ORDER BY d.occurred_on DESC, d.id DESC",
+        [start, end, guild_id, *topics],
+    )
+    return await _with_sources(db, rows)
+
+
+async def autocomplete_ids(
+    db: Database, text: str, guild_id: int | None, *, limit: int = 25
+) -> list[tuple[int, str]]:
+    """(id, title) pairs for an id box: id prefix matches, then title matches, newest first."""
+    digits = text.strip().lstrip("#")
+    if digits.isdigit():
+        rows = await db.fetchall(
+            f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
+            "AND CAST(d.id AS TEXT) LIKE ? ORDER BY length(d.id), d.id DESC LIMIT ?",
+            (guild_id, digits + "%", limit),
+        )
+    elif query_terms(text):
+        return [(d.id, d.title) for d, _ in await search(db, text, guild_id, limit=limit)]
+    else:
+        rows = await db.fetchall(
+            f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
+            "ORDER BY d.updated_at DESC, d.id DESC LIMIT ?",
+            (guild_id, limit),
+        )
+    return [(r["id"], r["title"]) for r in rows]
+
+
+async def catalogue_counts(db: Database) -> dict[str, int]:
+    """Totals for /about and `check`."""
+    row = await db.fetchone(
+        "SELECT COUNT(*) AS total, "
+        "SUM(status = 'published' AND guild_id IS NULL) AS global_published, "
+        "SUM(status = 'published' AND guild_id IS NOT NULL) AS server_published, "
+        "SUM(status = 'retracted') AS retracted FROM developments"
+    )
+    sources = await db.scalar("SELECT COUNT(*) FROM sources")
+    assert row is not None
+    counts = {k: int(row[k] or 0) for k in row.keys()}  # noqa: SIM118 (a Row iterates values)
+    return counts | {"sources": int(sources or 0)}
+
+
+def source_dict(source: Source) -> dict[str, Any]:
+    """A source as plain data."""
+    return asdict(source)

@@ -1,0 +1,31 @@
+"""Safe FTS5 MATCH expressions from arbitrary user text.
+
+Raw user text in MATCH raises syntax errors (`korea AND`, `"x`, `-japan`, `foo:bar`), so
+each whitespace-separated chunk becomes one quoted phrase with inner quotes doubled, and
+chunks with no word character are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 12
+_WORD = re.compile(r"\w")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def query_terms(text: str) -> list[str]:
+    """The usable terms of a user's query, in order, without duplicates."""
+    cleaned = _CONTROL.sub(" ", text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
+    terms: list[str] = []
+    for chunk in cleaned.split():
+        if _WORD.search(chunk) and chunk.lower() not in (t.lower() for t in terms):
+            terms.append(chunk)
+    return terms[:MAX_TERMS]
+
+
+def match_expression(terms: list[str], *, any_term: bool = False) -> str:
+    """An FTS5 expression: every term (or any term) as a quoted phrase, prefix-matched."""
+    phrases = ['"' + term.replace('"', '""') + '"*' for term in terms]
+    return (" OR " if any_term else " ").join(phrases)
