@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot import exts
 from bot.config import Settings
 from bot.core.clock import Clock, system_clock
+from bot.exts._common import BriefTree
 from bot.services import Services, open_services
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class BriefBot(commands.Bot):
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=BriefTree,
         )
         self.settings = settings
         self.clock = clock
