@@ -42,6 +42,10 @@ YEAR_MIN, YEAR_MAX = 1900, 2100
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2023-03-16)"
+# A part of a sources line that is meant as a link (and must then be https).
+_LINKISH = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|www\.|(?:javascript|vbscript|data|file|mailto):)", re.IGNORECASE
+)
 
 
 def clean_text(value: Any, *, single_line: bool = False) -> str:
@@ -207,7 +211,7 @@ def parse_sources_text(text: str) -> tuple[Source, ...]:
         fields: dict[str, Any] = {}
         rest = []
         for part in parts:
-            if part.lower().startswith(("http://", "https://", "www.")):
+            if _LINKISH.match(part):
                 fields["url"] = part
             elif re.fullmatch(r"\d{4}(-\d{1,2}){0,2}", part):
                 fields["published_on"] = part

@@ -1,0 +1,87 @@
+"""Shared test helpers: a fixed clock, people, raw development input, row counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.core.actors import Actor
+from bot.core.models import DevelopmentDraft
+from bot.core.validation import validate_development
+from storage.database import Database
+
+#: "Now" for every test: a fortnight after the last dated starter development.
+NOW = datetime(2023, 5, 1, 9, 30, tzinfo=UTC)
+
+GUILD_A = 111111111111111111
+GUILD_B = 222222222222222222
+
+EDITOR = Actor(user_id="900000000000000001", name="editor", is_editor=True)
+MOD_A = Actor(user_id="900000000000000002", name="mod-a", guild_id=GUILD_A, is_moderator=True)
+MOD_B = Actor(user_id="900000000000000003", name="mod-b", guild_id=GUILD_B, is_moderator=True)
+MEMBER_A = Actor(user_id="900000000000000004", name="member-a", guild_id=GUILD_A)
+EDITOR_IN_A = Actor(user_id="900000000000000001", name="editor", guild_id=GUILD_A, is_editor=True)
+
+TABLES = (
+    "developments",
+    "sources",
+    "revisions",
+    "development_topics",
+    "assessments",
+    "dataset_loads",
+    "developments_fts",
+)
+
+
+@dataclass
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    now: datetime = field(default=NOW)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def raw_development(**overrides: Any) -> dict[str, Any]:
+    """Valid raw input for a development, with fields replaced by `overrides`."""
+    raw: dict[str, Any] = {
+        "kind": "event",
+        "title": "Foreign ministers of Japan and South Korea meet in Seoul",
+        "summary": "The ministers discussed export controls and shuttle diplomacy.",
+        "date": "2023-04-20",
+        "countries": "JP KR",
+        "domain": "diplomacy",
+        "tags": "ministers, shuttle-diplomacy",
+        "importance": "2",
+        "why_it_matters": "Working-level follow-up to the March summit.",
+        "sources": "https://example.org/ministers | Example News | Ministers meet | 2023-04-20",
+    }
+    raw.update(overrides)
+    return raw
+
+
+def draft(**overrides: Any) -> DevelopmentDraft:
+    """A validated development draft."""
+    return validate_development(raw_development(**overrides))
+
+
+async def row_counts(db: Database) -> dict[str, int]:
+    """Rows in every table the catalogue writes."""
+    counts = {}
+    for table in TABLES:
+        counts[table] = int(await db.scalar(f"SELECT COUNT(*) FROM {table}"))
+    return counts
+
+
+async def table_dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every catalogue table, for exact before/after comparisons."""
+    dump = {}
+    for table in TABLES:
+        rows = await db.fetchall(f"SELECT rowid, * FROM {table} ORDER BY rowid")
+        dump[table] = [tuple(r) for r in rows]
+    return dump

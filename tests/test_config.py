@@ -1,0 +1,86 @@
+"""Configuration: defaults, .env overlay, and one clear error naming each bad variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_PATH, ConfigError, load_settings, read_dotenv
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings({}, dotenv=None)
+    assert settings.discord_token is None
+    assert settings.database_path == DEFAULT_DATABASE_PATH
+    assert settings.editor_ids == frozenset()
+    assert settings.default_timezone == "UTC"
+    assert settings.dev_guild_id is None
+    assert settings.templates_dir is None
+    assert settings.log_level == "INFO"
+
+
+def test_values_are_parsed(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": " abc.def ",
+            "DATABASE_PATH": str(tmp_path / "x.sqlite3"),
+            "EDITOR_IDS": "123456789012345678, 223456789012345678",
+            "DEFAULT_TIMEZONE": "Asia/Seoul",
+            "DEV_GUILD_ID": "323456789012345678",
+            "TEMPLATES_DIR": str(tmp_path),
+            "LOG_LEVEL": "debug",
+        },
+        dotenv=None,
+    )
+    assert settings.discord_token == "abc.def"
+    assert settings.database_path == tmp_path / "x.sqlite3"
+    assert settings.editor_ids == {123456789012345678, 223456789012345678}
+    assert settings.default_timezone == "Asia/Seoul"
+    assert settings.dev_guild_id == 323456789012345678
+    assert settings.templates_dir == tmp_path
+    assert settings.log_level == "DEBUG"
+
+
+def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\n"
+        "export DISCORD_TOKEN='from-file'\n"
+        'DEFAULT_TIMEZONE="Asia/Tokyo"\n'
+        "not a line\n"
+        "LOG_LEVEL=warning\n",
+        encoding="utf-8",
+    )
+    assert read_dotenv(env_file)["DISCORD_TOKEN"] == "from-file"
+    settings = load_settings({"LOG_LEVEL": "ERROR"}, dotenv=env_file)
+    assert settings.discord_token == "from-file"
+    assert settings.default_timezone == "Asia/Tokyo"
+    assert settings.log_level == "ERROR"
+    assert read_dotenv(tmp_path / "missing.env") == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EDITOR_IDS", "abc"),
+        ("EDITOR_IDS", "123456789012345678,12"),
+        ("DEFAULT_TIMEZONE", "Mars/Olympus"),
+        ("DEFAULT_TIMEZONE", "../../etc/passwd"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DEV_GUILD_ID", "guild"),
+        ("TEMPLATES_DIR", "/nonexistent/templates"),
+    ],
+)
+def test_invalid_value_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings({name: value}, dotenv=None)
+    message = str(err.value)
+    assert message.startswith(f"{name}:")
+    assert "\n" not in message
+
+
+def test_require_token_names_discord_token() -> None:
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        load_settings({}, dotenv=None).require_token()
+    assert load_settings({"DISCORD_TOKEN": "t"}, dotenv=None).require_token() == "t"
