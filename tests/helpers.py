@@ -82,6 +82,7 @@ async def table_dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every catalogue table, for exact before/after comparisons."""
     dump = {}
     for table in TABLES:
-        rows = await db.fetchall(f"SELECT rowid, * FROM {table} ORDER BY rowid")
-        dump[table] = [tuple(r) for r in rows]
+        columns = "rowid, *" if table == "developments_fts" else "*"
+        rows = await db.fetchall(f"SELECT {columns} FROM {table}")
+        dump[table] = sorted((tuple(r) for r in rows), key=repr)
     return dump

@@ -1,0 +1,155 @@
+"""Brief composition on the starter dataset, with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.briefs import compose_brief, parse_domain, parse_period
+from bot.core.catalogue import Catalogue
+from bot.core.errors import InvalidInput, UnknownTopic
+from storage.database import Database
+from tests.helpers import EDITOR, GUILD_A, GUILD_B, MOD_A, MOD_B, FixedClock, draft
+
+
+async def test_japan_korea_brief_on_the_starter_dataset(db: Database, clock: FixedClock) -> None:
+    brief = await compose_brief(db, "japan-korea", None, clock=clock)
+    assert brief.topic.slug == "japan-korea"
+    assert brief.period == "all" and brief.period_label == "all time"
+    titles = [i.development.title for i in brief.key]
+    assert any("summit in Tokyo" in t for t in titles)
+    assert any("export inspections" in t for t in titles)
+    assert any("tourism" in t for t in titles)
+    assert any("$80 billion" in i.development.title for i in brief.indicators)
+    assert brief.context
+    assert brief.total == 10
+    assert brief.as_of is not None and brief.as_of.isoformat() == "2023-04-14"
+    publishers = {s.publisher for _, s in brief.sources}
+    assert {"Yonhap News Agency", "ANKASAM"} <= publishers
+
+
+async def test_key_developments_by_importance_then_recency(db: Database, clock: FixedClock) -> None:
+    brief = await compose_brief(db, "japan-korea", None, clock=clock)
+    keys = [
+        (-i.development.importance, -i.development.occurred.start.toordinal()) for i in brief.key
+    ]
+    assert keys == sorted(keys)
+    assert brief.key[0].development.importance == 3
+    assert brief.key[-1].development.importance <= brief.key[0].development.importance
+    assert all(i.development.kind == "event" for i in brief.key)
+    assert all(i.development.kind == "indicator" for i in brief.indicators)
+    assert all(i.development.kind == "analysis" for i in brief.context)
+    assert all(i.development.why_it_matters for i in brief.why)
+
+
+async def test_trilateral_brief_has_the_improving_assessment(
+    db: Database, clock: FixedClock
+) -> None:
+    brief = await compose_brief(db, "trilateral", None, clock=clock)
+    assert brief.assessment is not None
+    assert brief.assessment.trend == "improving"
+    assert "deepen" in brief.assessment.bottom_line
+    assert 1 <= len(brief.assessment.watch_next) <= 5
+    no_assessment = await compose_brief(db, "china", None, clock=clock)
+    assert no_assessment.assessment is None
+
+
+@pytest.mark.parametrize(
+    ("now", "period", "expected"),
+    [
+        # 1 May 2023: 30 days back is 1 April (tourism 13 Apr, defence talks 14 Apr).
+        (datetime(2023, 5, 1, tzinfo=UTC), "30d", 2),
+        (datetime(2023, 5, 1, tzinfo=UTC), "7d", 0),
+        (datetime(2023, 4, 20, tzinfo=UTC), "7d", 2),
+        # 90 days back is 31 Jan: the two items dated only "2023" (1 Jan) fall outside.
+        (datetime(2023, 5, 1, tzinfo=UTC), "90d", 8),
+        (datetime(2023, 5, 1, tzinfo=UTC), "1y", 10),
+        (datetime(2023, 5, 1, tzinfo=UTC), "all", 10),
+        (datetime(2026, 1, 1, tzinfo=UTC), "1y", 0),
+        (datetime(2026, 1, 1, tzinfo=UTC), "all", 10),
+    ],
+)
+async def test_period_filter_is_relative_to_the_clock(
+    db: Database, now: datetime, period: str, expected: int
+) -> None:
+    brief = await compose_brief(db, "japan-korea", None, period=period, clock=FixedClock(now))
+    assert brief.total == expected
+    start = {"7d": 7, "30d": 30, "90d": 90, "1y": 365}.get(period)
+    for item in brief.key + brief.indicators + brief.context:
+        if start is not None:
+            assert (now.date() - item.development.occurred.start).days <= start
+    if expected == 0:
+        assert brief.is_empty and not brief.key and not brief.sources
+
+
+async def test_domain_filter(db: Database, clock: FixedClock) -> None:
+    brief = await compose_brief(db, "japan-korea", None, domain="Economy", clock=clock)
+    items = brief.key + brief.indicators + brief.context
+    assert items
+    assert {i.development.domain for i in items} == {"economy"}
+    assert brief.domain == "economy"
+    security = await compose_brief(db, "security", None, clock=clock)
+    assert {i.development.domain for i in security.key + security.context} == {"security"}
+
+
+async def test_bad_arguments(db: Database, clock: FixedClock) -> None:
+    with pytest.raises(InvalidInput, match="period"):
+        await compose_brief(db, "japan-korea", None, period="5d", clock=clock)
+    with pytest.raises(InvalidInput, match="domain"):
+        await compose_brief(db, "japan-korea", None, domain="sports", clock=clock)
+    with pytest.raises(UnknownTopic):
+        await compose_brief(db, "atlantis", None, clock=clock)
+    assert parse_period(None) == "all" and parse_period(" 1Y ") == "1y"
+    assert parse_domain("") is None
+
+
+async def test_future_development_is_what_to_watch(
+    catalogue: Catalogue, db: Database, clock: FixedClock
+) -> None:
+    future = await catalogue.add(
+        EDITOR,
+        draft(title="Trilateral summit at Camp David", date="2023-08-18", countries="US JP KR"),
+    )
+    brief = await compose_brief(db, "japan-korea", None, clock=clock)
+    assert [i.development.id for i in brief.upcoming] == [future.id]
+    assert future.id not in [i.development.id for i in brief.key]
+    assert brief.as_of is not None and brief.as_of.isoformat() == "2023-04-14"
+    # Once the day has passed it is an ordinary key development.
+    clock.now = datetime(2023, 8, 19, tzinfo=UTC)
+    later = await compose_brief(db, "japan-korea", None, clock=clock)
+    assert not later.upcoming
+    assert future.id in [i.development.id for i in later.key]
+
+
+async def test_sources_are_numbered_and_deduplicated(db: Database, clock: FixedClock) -> None:
+    brief = await compose_brief(db, "japan-korea", None, clock=clock)
+    numbers = [n for n, _ in brief.sources]
+    assert numbers == list(range(1, len(numbers) + 1))
+    keys = [(s.title, s.url, s.publisher) for _, s in brief.sources]
+    assert len(keys) == len(set(keys))
+    by_number = dict(brief.sources)
+    article = [n for n, s in brief.sources if s.publisher == "ANKASAM"]
+    assert len(article) == 1  # cited by many developments, listed once
+    for item in brief.key + brief.indicators + brief.context + brief.upcoming:
+        assert item.source_numbers
+        assert [by_number[n] for n in item.source_numbers] == list(item.development.sources)
+
+
+async def test_a_server_sees_global_and_its_own_never_another(
+    catalogue: Catalogue, db: Database, clock: FixedClock
+) -> None:
+    own = await catalogue.add(MOD_A, draft(title="Server A's own note", importance="3"))
+    other = await catalogue.add(MOD_B, draft(title="Server B's own note", importance="3"))
+    assert own.guild_id == GUILD_A and other.guild_id == GUILD_B
+
+    def ids(brief_items: list) -> set[int]:
+        return {i.development.id for i in brief_items}
+
+    in_a = await compose_brief(db, "japan-korea", GUILD_A, clock=clock)
+    in_b = await compose_brief(db, "japan-korea", GUILD_B, clock=clock)
+    global_only = await compose_brief(db, "japan-korea", None, clock=clock)
+    assert own.id in ids(in_a.key) and other.id not in ids(in_a.key)
+    assert other.id in ids(in_b.key) and own.id not in ids(in_b.key)
+    assert not {own.id, other.id} & ids(global_only.key)
+    assert in_a.total == global_only.total + 1 == in_b.total
