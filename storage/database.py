@@ -74,7 +74,9 @@ class Database:
             "PRAGMA busy_timeout=5000",
             "PRAGMA foreign_keys=ON",
         ):
-            await conn.execute(pragma)
+            # Close each cursor at once: an open PRAGMA statement blocks COMMIT later.
+            async with conn.execute(pragma) as cur:
+                await cur.fetchall()
         db = cls(conn, path)
         try:
             if migrate:

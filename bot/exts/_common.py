@@ -279,3 +279,26 @@ async def topic_autocomplete(
         app_commands.Choice(name=f"{t.slug} — {t.title}"[:100], value=t.slug)
         for t in rank_topics(current, 25)
     ]
+
+
+def _all_zones() -> list[str]:
+    import zoneinfo
+
+    return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
+
+
+_ZONES: list[str] = []
+
+
+async def timezone_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """IANA time zones matching what the user typed (prefix first), at most 25."""
+    if not _ZONES:
+        _ZONES.extend(_all_zones())
+    q = current.strip().lower().replace(" ", "_")
+    prefix = [
+        z for z in _ZONES if z.lower().startswith(q) or z.lower().split("/")[-1].startswith(q)
+    ]
+    inner = [z for z in _ZONES if q in z.lower() and z not in prefix]
+    return [app_commands.Choice(name=z, value=z) for z in (prefix + inner)[:25]]

@@ -1,0 +1,189 @@
+"""/development show|add|edit|retract|history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.actors import check_can_write, default_scope
+from bot.core.models import KINDS, Development
+from bot.core.validation import (
+    REASON_MAX,
+    WHY_MAX,
+    parse_development_id,
+    validate_development,
+)
+from bot.exts._common import (
+    actor_for,
+    defer,
+    embed_pages,
+    reply,
+    send_pages,
+    services,
+)
+from bot.exts._forms import Form, development_fields, split_details
+from storage import catalogue as queries
+
+if TYPE_CHECKING:
+    from bot.client import BriefBot
+
+SCOPES = [
+    app_commands.Choice(name="this server", value="server"),
+    app_commands.Choice(name="global catalogue (editors)", value="global"),
+]
+KIND_CHOICES = [app_commands.Choice(name=k, value=k) for k in KINDS]
+IMPORTANCE = [
+    app_commands.Choice(name="3 — major", value=3),
+    app_commands.Choice(name="2 — notable", value=2),
+    app_commands.Choice(name="1 — minor", value=1),
+]
+
+
+async def id_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Developments this server can see: by id prefix, else by words in the title."""
+    found = await queries.autocomplete_ids(services(interaction).db, current, interaction.guild_id)
+    return [app_commands.Choice(name=f"#{i} · {t}"[:100], value=str(i)) for i, t in found]
+
+
+def _draft_values(values: dict[str, str], extra: dict[str, Any]) -> dict[str, Any]:
+    return {**values, **split_details(values["details"]), **extra}
+
+
+class Developments(commands.GroupCog, group_name="development"):
+    """Reading and curating developments."""
+
+    def card(self, interaction: discord.Interaction, dev: Development) -> list[discord.Embed]:
+        """A development as embeds."""
+        return embed_pages(services(interaction).discord, "development.j2", d=dev)
+
+    @app_commands.command(name="show", description="One development in full, with its sources")
+    @app_commands.describe(id="The development's id, e.g. 12")
+    @app_commands.autocomplete(id=id_autocomplete)
+    async def show(self, interaction: discord.Interaction, id: str) -> None:
+        dev_id = parse_development_id(id)
+        await defer(interaction)
+        dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
+        await send_pages(interaction, self.card(interaction, dev))
+
+    @app_commands.command(name="add", description="Add a development (moderators, editors)")
+    @app_commands.describe(
+        kind="event (default), indicator or analysis",
+        importance="How much it matters (default 2)",
+        why_it_matters="One line on why it matters (optional)",
+        scope="This server (moderators) or the global catalogue (editors)",
+    )
+    @app_commands.choices(kind=KIND_CHOICES, scope=SCOPES)
+    @app_commands.choices(importance=IMPORTANCE)
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        kind: str = "event",
+        importance: int = 2,
+        why_it_matters: app_commands.Range[str, 1, WHY_MAX] | None = None,
+        scope: str | None = None,
+    ) -> None:
+        actor = await actor_for(interaction)
+        default_scope(actor, scope)
+        extra = {"kind": kind, "importance": importance, "why_it_matters": why_it_matters}
+
+        async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
+            draft = validate_development(_draft_values(values, extra))
+            await defer(inter, ephemeral=True)
+            dev = await services(inter).catalogue.add(await actor_for(inter), draft, scope)
+            await reply(
+                inter,
+                f"Added development **#{dev.id}**. It now appears in /brief and /search.",
+                embeds=self.card(inter, dev)[:1],
+                ephemeral=True,
+            )
+
+        await interaction.response.send_modal(
+            Form("Add a development", development_fields(), submitted)
+        )
+
+    @app_commands.command(name="edit", description="Edit a development (moderators, editors)")
+    @app_commands.describe(
+        id="The development's id",
+        kind="Change the kind",
+        importance="Change the importance",
+        why_it_matters="Change the why-it-matters line",
+    )
+    @app_commands.choices(kind=KIND_CHOICES)
+    @app_commands.choices(importance=IMPORTANCE)
+    @app_commands.autocomplete(id=id_autocomplete)
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        id: str,
+        kind: str | None = None,
+        importance: int | None = None,
+        why_it_matters: app_commands.Range[str, 1, WHY_MAX] | None = None,
+    ) -> None:
+        dev_id = parse_development_id(id)
+        actor = await actor_for(interaction)
+        dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
+        check_can_write(actor, dev.guild_id, f"development #{dev_id}")
+        extra = {
+            "kind": kind or dev.kind,
+            "importance": importance or dev.importance,
+            "why_it_matters": why_it_matters if why_it_matters is not None else dev.why_it_matters,
+        }
+
+        async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
+            draft = validate_development(_draft_values(values, extra))
+            await defer(inter, ephemeral=True)
+            result = await services(inter).catalogue.edit(await actor_for(inter), dev_id, draft)
+            changed = ", ".join(result.changes) or "nothing — no revision recorded"
+            await reply(
+                inter,
+                f"Edited **#{dev_id}**: changed {changed}.",
+                embeds=self.card(inter, result.development)[:1],
+                ephemeral=True,
+            )
+
+        await interaction.response.send_modal(
+            Form(f"Edit development #{dev_id}", development_fields(dev), submitted)
+        )
+
+    @app_commands.command(name="retract", description="Retract a development (moderators, editors)")
+    @app_commands.describe(id="The development's id", reason="Why it is retracted (shown with it)")
+    @app_commands.autocomplete(id=id_autocomplete)
+    async def retract(
+        self,
+        interaction: discord.Interaction,
+        id: str,
+        reason: app_commands.Range[str, 1, REASON_MAX],
+    ) -> None:
+        dev_id = parse_development_id(id)
+        await defer(interaction, ephemeral=True)
+        svc = services(interaction)
+        dev = await svc.catalogue.retract(await actor_for(interaction), dev_id, reason)
+        await reply(
+            interaction,
+            f"Retracted **#{dev.id}**. It no longer appears in briefs, search or digests; "
+            "its history is kept.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="history", description="Who changed a development, and what (moderators, editors)"
+    )
+    @app_commands.describe(id="The development's id")
+    @app_commands.autocomplete(id=id_autocomplete)
+    async def history(self, interaction: discord.Interaction, id: str) -> None:
+        dev_id = parse_development_id(id)
+        await defer(interaction, ephemeral=True)
+        svc = services(interaction)
+        dev, revisions = await svc.catalogue.history(await actor_for(interaction), dev_id)
+        pages = embed_pages(svc.discord, "history.j2", d=dev, revisions=revisions)
+        await send_pages(interaction, pages, ephemeral=True)
+
+
+async def setup(bot: BriefBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Developments())

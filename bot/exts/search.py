@@ -1,0 +1,45 @@
+"""/search: full-text search over titles, summaries, tags and sources."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core import lookup
+from bot.core.errors import InvalidInput
+from bot.core.topics import get_topic
+from bot.exts._common import defer, embed_pages, send_pages, services, topic_autocomplete
+from storage.search_query import query_terms
+
+if TYPE_CHECKING:
+    from bot.client import BriefBot
+
+
+class Search(commands.Cog):
+    """The search command."""
+
+    @app_commands.command(name="search", description="Search developments, best match first")
+    @app_commands.describe(query="Words to look for", topic="Only in this topic")
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 500],
+        topic: str | None = None,
+    ) -> None:
+        if topic:
+            get_topic(topic)
+        if not query_terms(query):
+            raise InvalidInput("query", "type at least one word or number")
+        await defer(interaction)
+        svc = services(interaction)
+        results = await lookup.search(svc.db, query, interaction.guild_id, topic_name=topic)
+        await send_pages(interaction, embed_pages(svc.discord, "search.j2", results=results))
+
+
+async def setup(bot: BriefBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Search())

@@ -1,0 +1,50 @@
+"""/timeline: a topic's developments in date order, paginated."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core import lookup
+from bot.core.topics import get_topic
+from bot.core.validation import parse_fuzzy_date
+from bot.exts._common import defer, embed_pages, send_pages, services, topic_autocomplete
+
+if TYPE_CHECKING:
+    from bot.client import BriefBot
+
+
+class Timeline(commands.Cog):
+    """The timeline command."""
+
+    @app_commands.command(name="timeline", description="A topic's developments in date order")
+    @app_commands.describe(
+        topic="e.g. japan-korea, trilateral",
+        start="From this date: YYYY, YYYY-MM or YYYY-MM-DD",
+        end="Up to this date: YYYY, YYYY-MM or YYYY-MM-DD",
+    )
+    @app_commands.rename(start="from", end="to")
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    async def timeline(
+        self,
+        interaction: discord.Interaction,
+        topic: str,
+        start: app_commands.Range[str, 1, 10] | None = None,
+        end: app_commands.Range[str, 1, 10] | None = None,
+    ) -> None:
+        get_topic(topic)
+        for value, name in ((start, "from"), (end, "to")):
+            if value:
+                parse_fuzzy_date(value, name)
+        await defer(interaction)
+        svc = services(interaction)
+        result = await lookup.timeline(svc.db, topic, interaction.guild_id, start=start, end=end)
+        await send_pages(interaction, embed_pages(svc.discord, "timeline.j2", timeline=result))
+
+
+async def setup(bot: BriefBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Timeline())
