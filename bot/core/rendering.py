@@ -1,7 +1,7 @@
 """Jinja rendering for every user-facing answer, in two flavours.
 
 `discord` produces Discord markdown: every `{{ value }}` is escaped (markdown and mentions)
-unless a filter marked it `Safe`. `terminal` produces plain text with control characters
+unless a filter marked it `Safe`; a macro's output is already escaped and is not escaped again. `terminal` produces plain text with control characters
 stripped. An operator's TEMPLATES_DIR overrides bundled templates file by file.
 """
 
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from jinja2 import nodes
+from markupsafe import Markup
 
 from bot.core.clock import parse_utc
 from bot.core.models import Development, FuzzyDate, Source
@@ -79,7 +81,9 @@ class Renderer:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
             undefined=jinja2.StrictUndefined,
-            autoescape=False,
+            # Autoescape only so that macro output comes back marked (Markup) and is not
+            # escaped twice; the escaping itself is `finalize`'s, never HTML's.
+            autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
@@ -93,16 +97,18 @@ class Renderer:
             truncate_words=truncate,
             when=self.f_when,
             esc=lambda t: Safe(escape(str(t))),
+            join=_join,
         )
         self.env.globals["flavor"] = flavor
+        self._block_imports: dict[str, tuple[jinja2.Template, dict[str, Any]]] = {}
 
     @staticmethod
-    def _finalize(value: Any, escape: Any) -> str:
+    def _finalize(value: Any, escape: Any) -> Markup:
         if value is None:
-            return ""
-        if isinstance(value, Safe):
-            return value
-        return str(escape(str(value)))
+            return Markup("")
+        if isinstance(value, Safe | Markup):
+            return Markup(value)
+        return Markup(escape(str(value)))
 
     def render(self, name: str, **context: Any) -> str:
         """The whole template `name` (e.g. 'brief.j2'), stripped of edge blank lines."""
@@ -112,7 +118,30 @@ class Renderer:
         """One `{% block %}` of a template, e.g. the embed title of a brief."""
         template = self.env.get_template(name)
         ctx = template.new_context(context)
+        ctx.vars.update(self._top_level_imports(template))
         return "".join(template.blocks[block](ctx)).strip()
+
+    def _top_level_imports(self, template: jinja2.Template) -> dict[str, Any]:
+        """The macros a template's top-level `{% from … import … %}` brings in.
+
+        Those tags run in the template's root render function, so a block rendered on its
+        own would not see them (`'dev_line' is undefined`); cached per loaded template.
+        """
+        name = template.name or ""
+        cached = self._block_imports.get(name)
+        if cached is not None and cached[0] is template:
+            return cached[1]
+        assert self.env.loader is not None
+        source = self.env.loader.get_source(self.env, name)[0]
+        imported: dict[str, Any] = {}
+        for node in self.env.parse(source).body:
+            if isinstance(node, nodes.FromImport) and isinstance(node.template, nodes.Const):
+                module = self.env.get_template(node.template.value, parent=name).module
+                for item in node.names:
+                    real, alias = item if isinstance(item, tuple) else (item, item)
+                    imported[alias] = getattr(module, real)
+        self._block_imports[name] = (template, imported)
+        return imported
 
     # --- filters -------------------------------------------------------------------------
 
@@ -155,6 +184,11 @@ class Renderer:
         text = escape(" ".join(snippet.split()))
         start, end = ("**", "**") if self.flavor == "discord" else ("«", "»")
         return Safe(text.replace(HIT_START, start).replace(HIT_END, end))
+
+
+def _join(values: Any, separator: str = "") -> str:
+    """Jinja's `join` without its HTML escaping: the joined text is escaped on output."""
+    return separator.join(str(v) for v in values)
 
 
 def _url_safe(url: str) -> str:
