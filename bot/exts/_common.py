@@ -35,6 +35,7 @@ CONTENT_MAX = 2000
 PAGE_DESCRIPTION_MAX = 3800  # leaves room under 4,096 and the 6,000 total for title and footer
 PAGE_TIMEOUT = 300.0
 COLOUR = discord.Colour(0x2B6CB0)
+PRIVATE_ANSWER = "Answered privately."
 
 
 def services(interaction: discord.Interaction) -> Services:
@@ -115,11 +116,18 @@ async def refuse(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         return
     if interaction.extras.get("deferred_ephemeral") is False:
-        # The public "thinking…" placeholder must not turn into a public refusal.
+        # The public "thinking…" placeholder must not turn into a public refusal. While it
+        # is loading, a followup would only edit it (and fails once it is deleted), so:
+        # complete it neutrally, answer privately, then remove it.
+        await interaction.edit_original_response(
+            content=PRIVATE_ANSWER, embeds=[], view=None, allowed_mentions=NO_PINGS
+        )
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
         try:
             await interaction.delete_original_response()
         except discord.HTTPException:
             log.debug("could not delete deferred response interaction=%s", interaction.id)
+        return
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
