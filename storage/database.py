@@ -68,21 +68,25 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         conn.row_factory = sqlite3.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA busy_timeout=5000",
-            "PRAGMA foreign_keys=ON",
-        ):
-            # Close each cursor at once: an open PRAGMA statement blocks COMMIT later.
-            async with conn.execute(pragma) as cur:
-                await cur.fetchall()
         db = cls(conn, path)
         try:
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=NORMAL",
+                "PRAGMA busy_timeout=5000",
+                "PRAGMA foreign_keys=ON",
+            ):
+                # Close each cursor at once: an open PRAGMA statement blocks COMMIT later.
+                async with conn.execute(pragma) as cur:
+                    await cur.fetchall()
             if migrate:
                 await db.migrate()
             else:
                 await db.check_version()
+        except sqlite3.DatabaseError as exc:
+            # Not a database (or a damaged one): close it, or its thread keeps the process alive.
+            await conn.close()
+            raise DatabaseError(f"{path} cannot be opened as a SQLite database: {exc}") from exc
         except BaseException:
             await conn.close()
             raise

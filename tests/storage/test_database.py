@@ -130,3 +130,13 @@ async def test_backup_is_a_consistent_copy(db: Database, tmp_path: Path) -> None
         assert await copy.schema_version() == await db.schema_version()
     finally:
         await copy.close()
+
+
+async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"definitely not sqlite " * 100)
+    before = junk.read_bytes()
+    for migrate in (True, False):
+        with pytest.raises(DatabaseError, match="cannot be opened as a SQLite database"):
+            await Database.open(junk, migrate=migrate)
+    assert junk.read_bytes() == before
