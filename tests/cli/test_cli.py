@@ -1,0 +1,310 @@
+"""The installed `briefbot` console script, run as an operator would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _script() -> str:
+    beside = Path(sys.executable).with_name("briefbot")
+    found = str(beside) if beside.exists() else shutil.which("briefbot")
+    assert found, "the briefbot console script is not installed (pip install -e .)"
+    return found
+
+
+BRIEFBOT = _script()
+ENV_NAMES = (
+    "DISCORD_TOKEN",
+    "DATABASE_PATH",
+    "EDITOR_IDS",
+    "DEFAULT_TIMEZONE",
+    "DEV_GUILD_ID",
+    "TEMPLATES_DIR",
+    "LOG_LEVEL",
+)
+
+
+class Cli:
+    """Runs briefbot in a temporary folder against a database in it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db = root / "data" / "cli.sqlite3"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+        env["DATABASE_PATH"] = str(self.db)
+        env.update(extra)
+        return env
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [BRIEFBOT, *args],
+            cwd=self.root,
+            env=env or self.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def ok(self, *args: str) -> str:
+        result = self(*args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def counts(self) -> dict[str, int]:
+        with sqlite3.connect(self.db) as conn:
+            counts = {
+                t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("developments", "sources", "revisions", "assessments")
+            }
+            counts["retracted"] = conn.execute(
+                "SELECT COUNT(*) FROM developments WHERE status = 'retracted'"
+            ).fetchone()[0]
+        conn.close()
+        return counts
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def test_brief_japan_korea_on_a_fresh_database(cli: Cli) -> None:
+    out = cli.ok("brief", "japan-korea")
+    assert "Japan–South Korea" in out
+    assert "16 Mar 2023" in out and "Yoon Suk-yeol and Fumio Kishida hold a summit" in out
+    assert "export inspections" in out
+    assert "$80 billion" in out
+    assert "13 Apr 2023" in out and "tourism" in out
+    for source in ("Yonhap News Agency", "ANKASAM", "Korea JoongAng Daily"):
+        assert source in out
+    assert "SOURCES" in out and "[1]" in out
+    assert cli.db.is_file()
+
+
+def test_brief_options(cli: Cli) -> None:
+    economy = cli.ok("brief", "korea-japan", "--domain", "economy", "--period", "all")
+    assert "$80 billion" in economy and "tourism ministers" not in economy
+    trilateral = cli.ok("brief", "trilateral")
+    assert "improving" in trilateral and "WHAT TO WATCH" in trilateral
+    # The real clock is years past the 2023 starter data: nothing in the last week.
+    assert "Nothing recorded" in cli.ok("brief", "japan-korea", "--period", "7d")
+
+
+BAD_ARGUMENTS: list[tuple[list[str], str]] = [
+    (["brief", "atlantis"], "atlantis"),
+    (["brief", "japan-kroea"], "japan-korea"),
+    (["brief", "japan-korea", "--period", "5d"], "period"),
+    (["brief", "japan-korea", "--domain", "sports"], "domain"),
+    (["timeline", "japan-korea", "--from", "2023-02-30"], "from"),
+    (["development", "show", "abc"], "id"),
+    (["development", "history", "#0"], "id"),
+    (["search", "?!", "***", "--"], "query"),
+    (["search", "summit", "--topic", "mars"], "mars"),
+    (["import", "missing.json"], "missing.json"),
+    (["import", "notes.txt"], "file"),
+    (["export", "out.xml"], "file"),
+    (["db", "restore", "nowhere.sqlite3"], "nowhere"),
+    (["frobnicate"], "invalid choice"),
+    (["brief"], "topic"),
+]
+
+
+def _run_all(cli: Cli, calls: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+    """Run independent invocations side by side (none of them may write anything)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda args: cli(*args), calls))
+
+
+def test_bad_arguments_leave_no_database(cli: Cli) -> None:
+    results = _run_all(cli, [args for args, _ in BAD_ARGUMENTS])
+    for (_, word), result in zip(BAD_ARGUMENTS, results, strict=True):
+        one_line_error(result, word)
+    assert not cli.db.exists()
+    assert not cli.db.parent.exists()
+
+
+def test_bad_arguments_leave_the_database_unchanged(cli: Cli) -> None:
+    cli.ok("brief", "trilateral")
+    before = cli.db.read_bytes()
+    listing = sorted(p.name for p in cli.db.parent.iterdir())
+    results = _run_all(cli, [args for args, _ in BAD_ARGUMENTS])
+    for (_, word), result in zip(BAD_ARGUMENTS, results, strict=True):
+        one_line_error(result, word)
+    assert cli.db.read_bytes() == before
+    assert sorted(p.name for p in cli.db.parent.iterdir()) == listing
+
+
+def test_run_without_token_names_it(cli: Cli) -> None:
+    one_line_error(cli("run"), "DISCORD_TOKEN")
+    one_line_error(cli("run", env=cli.env(DISCORD_TOKEN="  ")), "DISCORD_TOKEN")
+    assert not cli.db.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EDITOR_IDS", "abc"),
+        ("DEFAULT_TIMEZONE", "Mars/Olympus"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DEV_GUILD_ID", "12"),
+        ("TEMPLATES_DIR", "no-such-folder"),
+    ],
+)
+@pytest.mark.parametrize("command", [["brief", "japan-korea"], ["run"]])
+def test_invalid_environment_names_the_variable(
+    cli: Cli, name: str, value: str, command: list[str]
+) -> None:
+    line = one_line_error(cli(*command, env=cli.env(**{name: value})), name)
+    assert line.startswith(f"briefbot: {name}:")
+    assert not cli.db.exists()
+
+
+def test_dotenv_in_the_working_folder_is_read(cli: Cli) -> None:
+    (cli.root / ".env").write_text("LOG_LEVEL=LOUD\n", encoding="utf-8")
+    one_line_error(cli("check"), "LOG_LEVEL")
+    (cli.root / ".env").write_text("DEFAULT_TIMEZONE=Asia/Seoul\n", encoding="utf-8")
+    assert "time zone Asia/Seoul" in cli.ok("check")
+
+
+def test_check_reports_integrity(cli: Cli) -> None:
+    out = cli.ok("check")
+    assert "integrity ok" in out
+    assert "token: not set" in out
+    assert "config: ok" in out
+
+
+def test_db_migrate(cli: Cli) -> None:
+    assert "schema version" in cli.ok("db", "migrate")
+    assert cli.db.is_file()
+
+
+def test_read_commands(cli: Cli) -> None:
+    timeline = cli.ok("timeline", "japan-korea", "--from", "2023-04")
+    assert "13 Apr 2023" in timeline and "14 Apr 2023" in timeline
+    assert "16 Mar 2023" not in timeline
+    search = cli.ok("search", "summit")
+    assert "Yoon Suk-yeol and Fumio Kishida hold a «summit» in Tokyo" in search
+    assert "no match" in cli.ok("search", "zzzqqq").lower()
+    show = cli.ok("development", "show", "1")
+    assert show.startswith("#1 · ") and "Sources:" in show and "JoongAng" in show
+    history = cli.ok("development", "history", "#1")
+    assert "1. import" in history and "starter dataset" in history
+    missing = cli("development", "show", "999")
+    one_line_error(missing, "#999")
+
+
+def _import_file(path: Path) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "developments": [
+                    {
+                        "title": "An operator's addition",
+                        "summary": "Imported from a file.",
+                        "date": "2023-04-28",
+                        "countries": ["JP", "KR"],
+                        "domain": "economy",
+                        "sources": [{"title": "A citation"}],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+
+
+def test_backup_then_restore(cli: Cli) -> None:
+    cli.ok("brief", "trilateral")  # creates the database with the starter dataset
+    backup = cli.root / "backups" / "before.sqlite3"
+    assert "backed up" in cli.ok("db", "backup", str(backup))
+    original = cli.counts()
+    _import_file(cli.root / "new.json")
+    assert "imported 1 developments" in cli.ok("import", "new.json")
+    assert cli.counts()["developments"] == original["developments"] + 1
+    assert "restored" in cli.ok("db", "restore", str(backup))
+    assert cli.counts() == original
+    assert "integrity ok" in cli.ok("check")
+    assert "An operator's addition" not in cli.ok("search", "operator")
+
+
+def test_restore_refuses_a_non_database(cli: Cli) -> None:
+    cli.ok("brief", "trilateral")
+    before = cli.counts()
+    junk = cli.root / "junk.sqlite3"
+    junk.write_bytes(b"not a database at all" * 100)
+    result = cli("db", "restore", str(junk))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"briefbot: {junk} cannot be opened as a SQLite database: file is not a database"
+    ]
+    assert cli.counts() == before
+
+
+def _export(cli: Cli, name: str) -> dict[str, Any]:
+    cli.ok("export", name)
+    path = cli.root / name
+    if path.suffix == ".json":
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        from bot.core.transfer import from_csv
+
+        data = from_csv(path.read_text(encoding="utf-8"))
+    data.pop("exported_at", None)
+    return data
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_export_import_round_trip(cli: Cli, tmp_path: Path, suffix: str) -> None:
+    cli.ok("brief", "trilateral")  # creates the database with the starter dataset
+    _import_file(cli.root / "extra.json")
+    cli.ok("import", "extra.json")
+    first = _export(cli, f"first{suffix}")
+    assert len(first["developments"]) == 13
+
+    other = Cli(tmp_path)
+    other.db = tmp_path / "data" / "other.sqlite3"
+    out = other.ok("import", f"first{suffix}")
+    assert "imported 13 developments and 1 assessments" in out
+    assert _export(other, f"second{suffix}") == first
+    assert other.counts() == cli.counts()
+    # Importing the same file again is a conflict and changes nothing.
+    before = other.db.read_bytes()
+    conflict = other("import", f"first{suffix}")
+    one_line_error(conflict, "already")
+    assert other.db.read_bytes() == before
+
+
+def test_import_of_an_invalid_file_changes_nothing(cli: Cli) -> None:
+    cli.ok("brief", "trilateral")
+    before = cli.counts()
+    _import_file(cli.root / "bad.json")
+    doc = json.loads((cli.root / "bad.json").read_text(encoding="utf-8"))
+    doc["developments"].append(doc["developments"][0] | {"date": "2023-02-30"})
+    (cli.root / "bad.json").write_text(json.dumps(doc), encoding="utf-8")
+    one_line_error(cli("import", "bad.json"), "development 2 date")
+    assert cli.counts() == before
