@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.briefs import compose_brief, parse_domain, parse_period
+from bot.core.briefs import BriefItem, compose_brief, parse_domain, parse_period
 from bot.core.catalogue import Catalogue
 from bot.core.errors import InvalidInput, UnknownTopic
 from storage.database import Database
@@ -143,7 +143,7 @@ async def test_a_server_sees_global_and_its_own_never_another(
     other = await catalogue.add(MOD_B, draft(title="Server B's own note", importance="3"))
     assert own.guild_id == GUILD_A and other.guild_id == GUILD_B
 
-    def ids(brief_items: list) -> set[int]:
+    def ids(brief_items: list[BriefItem]) -> set[int]:
         return {i.development.id for i in brief_items}
 
     in_a = await compose_brief(db, "japan-korea", GUILD_A, clock=clock)
