@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from bot.config import load_settings
 from bot.core import lookup
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
@@ -163,7 +164,8 @@ def test_undefined_variable_raises_via_override(tmp_path: Path) -> None:
     (override / "discord").mkdir(parents=True)
     (override / "discord" / "error.j2").write_text("Oops: {{ no_such_variable }}")
     (override / "discord" / "about.j2").write_text("{{ message.missing_attribute }}")
-    renderer = Renderer("discord", override)
+    settings = load_settings({"TEMPLATES_DIR": str(override)}, dotenv=None)
+    renderer = Renderer("discord", settings.templates_dir)
     with pytest.raises(jinja2.UndefinedError):
         renderer.render("error.j2", kind="invalid", message="m", field=None)
     with pytest.raises(jinja2.UndefinedError):
