@@ -40,7 +40,8 @@ URL_MAX = 500
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters, and the private-use characters search uses to mark hits in snippets.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ue000\ue001]")
 _DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2023-03-16)"
 # A part of a sources line that is meant as a link (and must then be https).
 _LINKISH = re.compile(

@@ -182,3 +182,13 @@ def test_override_replaces_a_bundled_template(tmp_path: Path) -> None:
     assert (
         Renderer("discord", tmp_path).render("error.j2", message="**hi**") == "FLAT \\*\\*hi\\*\\*"
     )
+
+
+async def test_user_text_cannot_fake_search_hit_markers(catalogue: Catalogue, db: Database) -> None:
+    await catalogue.add(
+        EDITOR, draft(title="Zebra \ue001\ue000 crossing", summary="zebra \ue001 x \ue000")
+    )
+    results = await lookup.search(db, "zebra", None)
+    text = Renderer("discord").render("search.j2", results=results)
+    assert "> **Zebra** crossing" in text
+    assert "\ue000" not in text and "\ue001" not in text
