@@ -155,6 +155,7 @@ async def _db(args: argparse.Namespace, settings: Settings) -> str:
 
 async def restore(backup: Path, target: Path) -> str:
     """Check a backup, then copy it over the live database (stop the bot first)."""
+    staging = target.with_name(target.name + ".restoring")
     source = await Database.open(backup, migrate=False)
     try:
         health = await source.integrity_check()
@@ -162,9 +163,14 @@ async def restore(backup: Path, target: Path) -> str:
             raise DatabaseError(f"{backup} fails its integrity check: {health}")
         if await source.schema_version() == 0:
             raise DatabaseError(f"{backup} is not a briefbot database")
-        await source.backup_to(target)
+        await source.backup_to(staging)
     finally:
         await source.close()
+    # The old database's WAL and shared-memory files belong to it, not to the backup: left
+    # in place (after a crash) they would be replayed onto the restored copy.
+    for leftover in (f"{target}-wal", f"{target}-shm"):
+        Path(leftover).unlink(missing_ok=True)
+    staging.replace(target)
     restored = await Database.open(target)
     version = await restored.schema_version()
     await restored.close()

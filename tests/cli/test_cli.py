@@ -261,6 +261,27 @@ def test_backup_then_restore(cli: Cli) -> None:
     assert "An operator's addition" not in cli.ok("search", "operator")
 
 
+CRASHING_WRITER = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("PRAGMA wal_autocheckpoint=0")
+conn.execute("UPDATE developments SET title = 'written just before a crash'")
+os._exit(0)  # no checkpoint: the write stays in the -wal file
+"""
+
+
+def test_restore_after_a_crash_ignores_the_old_wal(cli: Cli) -> None:
+    cli.ok("brief", "trilateral")
+    backup = cli.root / "backup.sqlite3"
+    cli.ok("db", "backup", str(backup))
+    subprocess.run([sys.executable, "-c", CRASHING_WRITER, str(cli.db)], check=True)
+    assert Path(f"{cli.db}-wal").exists()
+    cli.ok("db", "restore", str(backup))
+    assert "written just before a crash" not in cli.ok("development", "show", "1")
+    assert "integrity ok" in cli.ok("check")
+
+
 def test_restore_refuses_a_non_database(cli: Cli) -> None:
     cli.ok("brief", "trilateral")
     before = cli.counts()
