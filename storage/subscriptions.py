@@ -1,0 +1,378 @@
+"""Queries for digest subscriptions and the delivery ledger (one row per subscription and
+period, UNIQUE, written before the first message of a digest is posted)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Literal, cast
+
+from bot.core.clock import iso_utc, parse_utc
+from bot.core.schedule import Cadence, Schedule
+from storage.database import Database, Row, Writer
+
+DeliveryState = Literal["sending", "sent", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One channel's digest subscription, as stored."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    topics: tuple[str, ...]
+    schedule: Schedule
+    post_empty: bool
+    status: Literal["active", "paused"]
+    paused_reason: str | None
+    created_by: str
+    created_at: str
+    next_run: datetime | None
+    last_period: str | None
+    last_delivered_at: str | None
+    covered_until: datetime | None
+    last_error: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Scheduled (not paused)."""
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A ledger row: the delivery of one period to one channel."""
+
+    id: int
+    subscription_id: int
+    channel_id: int
+    period: str
+    state: DeliveryState
+    attempts: int
+    parts: tuple[str, ...]
+    parts_sent: int
+    message_ids: tuple[int, ...]
+    window_start: datetime
+    window_end: datetime
+    folded: tuple[str, ...]
+    lease_owner: str | None
+    lease_until: datetime | None
+    created_at: str
+    sent_at: str | None
+    error: str | None
+    trigger: str = "schedule"
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    """What /subscribe stores."""
+
+    guild_id: int
+    channel_id: int
+    topics: tuple[str, ...]
+    schedule: Schedule
+    post_empty: bool
+    actor: str
+    at: str
+    next_run: datetime
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else parse_utc(text)
+
+
+def to_subscription(row: Row) -> Subscription:
+    """Map a `subscriptions` row."""
+    hour, minute = (int(x) for x in row["at_time"].split(":"))
+    return Subscription(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        topics=tuple(json.loads(row["topics"])),
+        schedule=Schedule(
+            cast(Cadence, row["cadence"]), row["weekday"], time(hour, minute), row["timezone"]
+        ),
+        post_empty=bool(row["post_empty"]),
+        status=row["status"],
+        paused_reason=row["paused_reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        next_run=_dt(row["next_run_utc"]),
+        last_period=row["last_period"],
+        last_delivered_at=row["last_delivered_at"],
+        covered_until=_dt(row["covered_until"]),
+        last_error=row["last_error"],
+    )
+
+
+def to_delivery(row: Row) -> Delivery:
+    """Map a `digest_deliveries` row."""
+    return Delivery(
+        id=row["id"],
+        subscription_id=row["subscription_id"],
+        channel_id=row["channel_id"],
+        period=row["period_key"],
+        state=row["state"],
+        attempts=row["attempts"],
+        parts=tuple(json.loads(row["parts"])),
+        parts_sent=row["parts_sent"],
+        message_ids=tuple(int(m) for m in json.loads(row["message_ids"])),
+        window_start=parse_utc(row["window_start"]),
+        window_end=parse_utc(row["window_end"]),
+        folded=tuple(json.loads(row["folded"])),
+        lease_owner=row["lease_owner"],
+        lease_until=_dt(row["lease_until"]),
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+        error=row["error"],
+        trigger=row["trigger"],
+    )
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+async def get_subscription(db: Database | Writer, sub_id: int) -> Subscription | None:
+    """One subscription by id."""
+    row = await db.fetchone("SELECT * FROM subscriptions WHERE id = ?", (sub_id,))
+    return None if row is None else to_subscription(row)
+
+
+async def subscription_for_channel(db: Database | Writer, channel_id: int) -> Subscription | None:
+    """The subscription of a channel, if any."""
+    row = await db.fetchone("SELECT * FROM subscriptions WHERE channel_id = ?", (channel_id,))
+    return None if row is None else to_subscription(row)
+
+
+async def guild_subscriptions(db: Database, guild_id: int) -> list[Subscription]:
+    """A server's subscriptions, oldest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM subscriptions WHERE guild_id = ? ORDER BY id", (guild_id,)
+    )
+    return [to_subscription(r) for r in rows]
+
+
+async def active_subscriptions(db: Database) -> list[Subscription]:
+    """Every active subscription (the scheduler's jobs are derived from these)."""
+    rows = await db.fetchall("SELECT * FROM subscriptions WHERE status = 'active' ORDER BY id")
+    return [to_subscription(r) for r in rows]
+
+
+async def due_subscription_ids(db: Database, now: datetime) -> list[int]:
+    """Active subscriptions whose next run has come, oldest due first."""
+    rows = await db.fetchall(
+        "SELECT id FROM subscriptions WHERE status = 'active' AND next_run_utc <= ? "
+        "ORDER BY next_run_utc, id",
+        (iso_utc(now),),
+    )
+    return [r["id"] for r in rows]
+
+
+async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
+    """Create the channel's subscription, or replace its settings (and resume it)."""
+    s = new.schedule
+    values = (
+        new.guild_id,
+        new.channel_id,
+        json.dumps(list(new.topics)),
+        s.cadence,
+        s.weekday,
+        f"{s.at:%H:%M}",
+        s.timezone,
+        int(new.post_empty),
+        new.actor,
+        new.at,
+        iso_utc(new.next_run),
+    )
+    await w.execute(
+        "INSERT INTO subscriptions (guild_id, channel_id, topics, cadence, weekday, at_time, "
+        "timezone, post_empty, created_by, created_at, next_run_utc) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
+        "topics = excluded.topics, cadence = excluded.cadence, weekday = excluded.weekday, "
+        "at_time = excluded.at_time, timezone = excluded.timezone, "
+        "post_empty = excluded.post_empty, next_run_utc = excluded.next_run_utc, "
+        "status = 'active', paused_reason = NULL, paused_at = NULL, last_error = NULL, "
+        "updated_by = excluded.created_by, updated_at = excluded.created_at",
+        values,
+    )
+    row = await w.fetchone("SELECT id FROM subscriptions WHERE channel_id = ?", (new.channel_id,))
+    assert row is not None
+    return int(row["id"])
+
+
+async def delete_subscription(w: Writer, sub_id: int) -> None:
+    """Remove a subscription and its ledger."""
+    await w.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
+
+
+async def pause_subscription(w: Writer, sub_id: int, reason: str, at: str) -> None:
+    """Stop scheduling a subscription, keeping why."""
+    await w.execute(
+        "UPDATE subscriptions SET status = 'paused', paused_reason = ?, paused_at = ?, "
+        "last_error = ? WHERE id = ?",
+        (reason, at, reason, sub_id),
+    )
+
+
+async def set_next_run(w: Writer, sub_id: int, next_run: datetime) -> None:
+    """Move the subscription's next run."""
+    await w.execute(
+        "UPDATE subscriptions SET next_run_utc = ? WHERE id = ?", (iso_utc(next_run), sub_id)
+    )
+
+
+async def set_last_error(w: Writer, sub_id: int, error: str | None) -> None:
+    """Remember the last delivery problem (shown by /subscriptions)."""
+    await w.execute("UPDATE subscriptions SET last_error = ? WHERE id = ?", (error, sub_id))
+
+
+async def record_period_done(
+    w: Writer,
+    sub_id: int,
+    *,
+    period: str | None,
+    delivered_at: str | None,
+    covered_until: datetime,
+    next_run: datetime,
+) -> None:
+    """Advance a subscription past a period (delivered, or skipped when `period` is None)."""
+    if period is not None:
+        await w.execute(
+            "UPDATE subscriptions SET last_period = ?, last_delivered_at = ?, last_error = NULL "
+            "WHERE id = ?",
+            (period, delivered_at, sub_id),
+        )
+    await w.execute(
+        "UPDATE subscriptions SET covered_until = ?, next_run_utc = ? WHERE id = ?",
+        (iso_utc(covered_until), iso_utc(next_run), sub_id),
+    )
+
+
+# --- ledger ------------------------------------------------------------------------------
+
+
+async def get_delivery(db: Database | Writer, sub_id: int, period: str) -> Delivery | None:
+    """The ledger row of (subscription, period)."""
+    row = await db.fetchone(
+        "SELECT * FROM digest_deliveries WHERE subscription_id = ? AND period_key = ?",
+        (sub_id, period),
+    )
+    return None if row is None else to_delivery(row)
+
+
+async def open_delivery(db: Database | Writer, sub_id: int) -> Delivery | None:
+    """The subscription's unfinished delivery ('sending'), if one exists."""
+    row = await db.fetchone(
+        "SELECT * FROM digest_deliveries WHERE subscription_id = ? AND state = 'sending' "
+        "ORDER BY id LIMIT 1",
+        (sub_id,),
+    )
+    return None if row is None else to_delivery(row)
+
+
+async def open_delivery_subscription_ids(db: Database) -> list[int]:
+    """Subscriptions with an unfinished delivery (interrupted by a crash or errors)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT d.subscription_id FROM digest_deliveries d JOIN subscriptions s "
+        "ON s.id = d.subscription_id WHERE d.state = 'sending' AND s.status = 'active' "
+        "ORDER BY d.subscription_id"
+    )
+    return [r[0] for r in rows]
+
+
+async def insert_delivery(
+    w: Writer,
+    *,
+    sub_id: int,
+    channel_id: int,
+    period: str,
+    state: DeliveryState,
+    parts: list[str],
+    window_start: datetime,
+    window_end: datetime,
+    folded: tuple[str, ...],
+    owner: str | None,
+    lease_until: datetime | None,
+    at: str,
+    trigger: str,
+) -> Delivery | None:
+    """Claim (subscription, period): the new row, or None when the period already has one."""
+    changed = await w.execute_rowcount(
+        "INSERT INTO digest_deliveries (subscription_id, channel_id, period_key, state, attempts, "
+        "parts, window_start, window_end, folded, lease_owner, lease_until, created_at, "
+        "sent_at, trigger) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (subscription_id, period_key) DO NOTHING",
+        (
+            sub_id,
+            channel_id,
+            period,
+            state,
+            json.dumps(parts),
+            iso_utc(window_start),
+            iso_utc(window_end),
+            json.dumps(list(folded)),
+            owner,
+            None if lease_until is None else iso_utc(lease_until),
+            at,
+            at if state != "sending" else None,
+            trigger,
+        ),
+    )
+    if not changed:
+        return None
+    return await get_delivery(w, sub_id, period)
+
+
+async def take_lease(w: Writer, delivery_id: int, owner: str, until: datetime) -> None:
+    """Hold an unfinished delivery (a new attempt)."""
+    await w.execute(
+        "UPDATE digest_deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
+        "WHERE id = ?",
+        (owner, iso_utc(until), delivery_id),
+    )
+
+
+async def record_part(
+    w: Writer, delivery_id: int, message_ids: list[int], lease_until: datetime
+) -> int:
+    """One more part posted; returns rows changed (0 when the subscription was removed)."""
+    return await w.execute_rowcount(
+        "UPDATE digest_deliveries SET parts_sent = ?, message_ids = ?, lease_until = ? "
+        "WHERE id = ? AND state = 'sending'",
+        (
+            len(message_ids),
+            json.dumps([str(m) for m in message_ids]),
+            iso_utc(lease_until),
+            delivery_id,
+        ),
+    )
+
+
+async def finish_delivery(
+    w: Writer, delivery_id: int, state: DeliveryState, at: str, error: str | None = None
+) -> None:
+    """Close a delivery: sent, or failed with the reason."""
+    await w.execute(
+        "UPDATE digest_deliveries SET state = ?, sent_at = ?, lease_until = NULL, error = ? "
+        "WHERE id = ?",
+        (state, at, error, delivery_id),
+    )
+
+
+async def release_lease(w: Writer, delivery_id: int, error: str) -> None:
+    """Give up an attempt for now (server errors); the sweep retries it later."""
+    await w.execute(
+        "UPDATE digest_deliveries SET lease_owner = NULL, lease_until = NULL, error = ? "
+        "WHERE id = ?",
+        (error, delivery_id),
+    )
+
+
+async def deliveries(db: Database, sub_id: int) -> list[Delivery]:
+    """Every ledger row of a subscription, oldest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM digest_deliveries WHERE subscription_id = ? ORDER BY id", (sub_id,)
+    )
+    return [to_delivery(r) for r in rows]
