@@ -14,7 +14,6 @@ from bot.core.validation import BOTTOM_LINE_MAX, parse_trend, parse_watch_next, 
 from bot.exts._common import actor_for, defer, reply, services, topic_autocomplete
 from bot.exts._forms import Form, assessment_fields
 from bot.exts.development import SCOPES
-from storage import assessments as assessment_queries
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -38,10 +37,8 @@ class Assessments(commands.GroupCog, group_name="assessment"):
         slug = get_topic(topic).slug
         actor = await actor_for(interaction)
         guild_id = default_scope(actor, scope)
-        history = await assessment_queries.assessment_history(
-            services(interaction).db, slug, guild_id
-        )
-        current = history[0] if history else None
+        # Prefilled with what /brief shows in that scope: the server's own, else the global.
+        current = await services(interaction).catalogue.current_assessment(slug, guild_id)
 
         async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
             bottom_line = require_text("bottom line", values["bottom_line"], BOTTOM_LINE_MAX)

@@ -153,3 +153,33 @@ def refused(result: Any) -> str:
     assert shown, "the interaction was not answered"
     assert all(m.ephemeral for m in shown), [m.content for m in shown]
     return str(shown[-1].content)
+
+
+async def bulk_add(env: Any, n: int, *, guild_id: int | None = None, **fields: Any) -> list[int]:
+    """Add `n` japan-korea developments through the bot's own catalogue service (what the
+    form does after validation), dated one day apart from 1 Jan 2020."""
+    from datetime import date, timedelta
+
+    from bot.core.actors import OPERATOR, Actor
+    from bot.core.validation import validate_development
+
+    actor = (
+        OPERATOR
+        if guild_id is None
+        else Actor(user_id="1", name="seed", guild_id=guild_id, is_moderator=True)
+    )
+    ids = []
+    for i in range(n):
+        day = date(2020, 1, 1) + timedelta(days=i)
+        raw = {
+            "title": f"Bulk development number {i:03d}",
+            "summary": f"Summary of bulk development {i}.",
+            "date": day.isoformat(),
+            "countries": "JP KR",
+            "domain": "diplomacy",
+            "sources": f"https://example.com/bulk/{i} | Wire | Bulk {i}",
+            **fields,
+        }
+        dev = await env.bot.services.catalogue.add(actor, validate_development(raw))
+        ids.append(dev.id)
+    return ids
