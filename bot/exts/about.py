@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.core.dataset import read_starter
+from bot.core.rendering import Safe
 from bot.core.topics import all_topics
 from bot.exts._common import defer, embed_pages, send_pages, services
 from storage.catalogue import catalogue_counts
@@ -29,7 +30,7 @@ class About(commands.Cog):
         pages = embed_pages(
             svc.discord,
             "about.j2",
-            version=__version__,
+            version=Safe(__version__),  # our own text: escaping showed it as \0.1.0
             topics=all_topics(),
             counts=counts,
             dataset=read_starter()["description"],

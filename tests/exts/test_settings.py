@@ -1,0 +1,90 @@
+"""/settings: time zone validation, the moderator role, and who can see the command."""
+
+from __future__ import annotations
+
+import pytest
+import simcord
+
+from bot.core.errors import InvalidInput, PermissionDenied
+from tests.exts._support import add_development, refusals, refused, snapshot
+
+
+async def test_moderator_sees_and_changes_settings(world, db_path) -> None:
+    r = await world.mod.slash(world.general, "settings")
+    assert r.ephemeral
+    assert r.response.content.startswith("**Current settings**")
+    assert "Time zone: UTC (bot default)" in r.response.content
+
+    r = await world.mod.slash(world.general, "settings", timezone="Asia/Seoul", language="en")
+    assert r.ephemeral and r.response.content.startswith("**Settings saved.**")
+    assert "Time zone: Asia/Seoul" in r.response.content
+
+    again = await world.mod.slash(world.general, "settings")
+    assert "Time zone: Asia/Seoul" in again.response.content
+    # Beta's settings are its own.
+    beta = await world.beta_mod.slash(world.beta_general, "settings")
+    assert "Time zone: UTC (bot default)" in beta.response.content
+    assert world.general.history() == []  # nothing public
+
+
+async def test_unknown_time_zone_is_refused_naming_the_valid_form(world, db_path) -> None:
+    before = snapshot(db_path)
+    r = await world.mod.slash(world.general, "settings", timezone="Mars/Olympus_Mons")
+    text = refused(r)
+    assert text.startswith("**timezone**:")
+    assert "not an IANA time zone" in text and "Asia/Seoul" in text and "UTC" in text
+    assert [type(e) for e in refusals(world.env)] == [InvalidInput]
+    assert snapshot(db_path) == before
+
+
+async def test_time_zone_autocomplete(world) -> None:
+    choices = await world.mod.autocomplete(world.general, "settings", "timezone", "seoul")
+    assert choices[0] == {"name": "Asia/Seoul", "value": "Asia/Seoul"}
+    many = await world.mod.autocomplete(world.general, "settings", "timezone", "america")
+    assert 0 < len(many) <= 25 and all(c["value"].startswith("America/") for c in many)
+
+
+async def test_moderator_role_makes_a_member_a_moderator(world) -> None:
+    curators = world.alpha.create_role("Curators")
+    refused_before = await world.member.slash(world.general, "development add")
+    assert refused_before.modal is None and "Only moderators" in refused(refused_before)
+    assert [type(e) for e in refusals(world.env)] == [PermissionDenied]
+
+    r = await world.mod.slash(world.general, "settings", **{"moderator-role": curators})
+    assert f"Moderator role: <@&{curators.id}>" in r.response.content
+
+    world.env.backend.add_member_role(world.alpha.id, world.member.id, curators.id)
+    await world.env.settle()
+    _, dev_id = await add_development(world.member, world.general)
+    history = await world.member.slash(world.general, "development history", id=str(dev_id))
+    assert "**1. create**" in history.response.embeds[0].description
+
+    # The role means nothing in another server.
+    beta_member = world.beta.add_member(world.env.create_user("visitor"))
+    r = await beta_member.slash(world.beta_general, "development add")
+    assert r.modal is None
+    refusals(world.env)
+
+    # Taking the role away takes the rights away.
+    world.env.backend.remove_member_role(world.alpha.id, world.member.id, curators.id)
+    await world.env.settle()
+    r = await world.member.slash(world.general, "development retract", id=str(dev_id), reason="x")
+    assert "Only this server's moderators" in refused(r)
+    refusals(world.env)
+
+
+async def test_settings_is_hidden_from_members(world) -> None:
+    assert "settings" not in world.member.available_commands(world.general)
+    assert "settings" in world.mod.available_commands(world.general)
+    with pytest.raises(simcord.SetupError, match="default-member-permissions"):
+        await world.member.slash(world.general, "settings")
+
+
+async def test_moderator_role_alone_does_not_unlock_settings_for_discord(world) -> None:
+    """The role is the bot's notion; Discord still hides /settings unless the server
+    overrides the command's permissions. The bot also checks by itself when it is shown."""
+    curators = world.alpha.create_role("Curators")
+    await world.mod.slash(world.general, "settings", **{"moderator-role": curators})
+    world.env.backend.add_member_role(world.alpha.id, world.member.id, curators.id)
+    await world.env.settle()
+    assert "settings" not in world.member.available_commands(world.general)
