@@ -407,3 +407,9 @@ async def catalogue_counts(db: Database) -> dict[str, int]:
 def source_dict(source: Source) -> dict[str, Any]:
     """A source as plain data."""
     return asdict(source)
+
+
+async def revision_count(w: Writer, dev_id: int) -> int:
+    """How many revisions a development has, read inside a write transaction."""
+    row = await w.fetchone("SELECT COUNT(*) FROM revisions WHERE development_id = ?", (dev_id,))
+    return int(row[0]) if row else 0

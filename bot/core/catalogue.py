@@ -12,13 +12,13 @@ from typing import Any
 
 from bot.core.actors import Actor, check_can_write, check_visible, default_scope
 from bot.core.clock import Clock, iso_utc, system_clock
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.core.models import Assessment, Development, DevelopmentDraft, Revision, Trend
 from bot.core.topics import get_topic
 from bot.core.validation import REASON_MAX, require_text
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database
+from storage.database import Database, Writer
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,15 @@ class Catalogue:
         check_can_write(actor, dev.guild_id, f"development #{dev_id}")
         return dev
 
+    @staticmethod
+    async def _unchanged_since(w: Writer, before: Development) -> None:
+        """Inside the write transaction: nobody changed it since `before` was read."""
+        if await queries.revision_count(w, before.id) != before.revision_count:
+            raise Conflict(
+                f"#{before.id} was changed by someone else a moment ago; "
+                "look at it again and redo your change."
+            )
+
     async def edit(self, actor: Actor, dev_id: int, draft: DevelopmentDraft) -> EditResult:
         """Replace a development's content, recording a revision of what changed."""
         before = await self._writable(actor, dev_id)
@@ -87,6 +96,7 @@ class Catalogue:
             return EditResult(before, {})
         at = iso_utc(self.clock())
         async with self.db.transaction() as w:
+            await self._unchanged_since(w, before)
             await queries.update_development(w, dev_id, draft, actor=actor.label, at=at)
             snapshot = queries.snapshot_of(before) | draft.to_dict()
             await queries.insert_revision(
@@ -109,6 +119,7 @@ class Catalogue:
             raise InvalidInput("id", f"#{dev_id} is already retracted")
         at = iso_utc(self.clock())
         async with self.db.transaction() as w:
+            await self._unchanged_since(w, before)
             await queries.retract_development(w, dev_id, text, actor=actor.label, at=at)
             snapshot = queries.snapshot_of(before) | {
                 "status": "retracted",

@@ -253,3 +253,30 @@ async def test_revision_numbers_follow_each_development(catalogue: Catalogue, db
     revisions = await queries.list_revisions(db, dev.id)
     assert [r.number for r in revisions] == [1, 2, 3, 4]
     assert (await catalogue.show(dev.id, None)).revision_count == 4
+
+
+async def test_overlapping_edits_and_retracts_do_not_both_win(
+    catalogue: Catalogue, db: Database
+) -> None:
+    """Two moderators acting on the same version: the second is refused, nothing is lost."""
+    import asyncio
+
+    from bot.core.errors import Conflict
+
+    dev = await catalogue.add(EDITOR, draft())
+    results = await asyncio.gather(
+        catalogue.edit(EDITOR, dev.id, draft(title="First editor's title")),
+        catalogue.edit(EDITOR, dev.id, draft(title="Second editor's title")),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Conflict) for r in results) == 1
+    assert len(await queries.list_revisions(db, dev.id)) == 2
+
+    retracts = await asyncio.gather(
+        catalogue.retract(EDITOR, dev.id, "duplicate"),
+        catalogue.retract(EDITOR, dev.id, "wrong date"),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, DomainError) for r in retracts) == 1
+    revisions = await queries.list_revisions(db, dev.id)
+    assert [r.action for r in revisions] == ["create", "edit", "retract"]
