@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import sqlite3
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def _parse_scope(value: Any, where: str) -> int | None:
     text = str(value or "global").strip()
     if text == "global":
         return None
-    if not text.isdigit():
+    if not text.isdigit() or len(text) > 20 or int(text) >= 2**63:
         raise InvalidInput(f"{where} scope", "must be 'global' or a Discord server id")
     return int(text)
 
@@ -191,6 +192,8 @@ def from_csv(text: str) -> dict[str, Any]:
             clean["_where"] = where
             doc["assessments"].append(clean)
         elif record == "dataset":
+            if not clean.get("seed_key") or not clean.get("created_at"):
+                raise InvalidInput(where, "a dataset row needs seed_key and created_at")
             doc["datasets"].append({"dataset": clean["seed_key"], "loaded_at": clean["created_at"]})
         else:
             raise InvalidInput(
@@ -255,6 +258,8 @@ def _record(item: dict[str, Any], index: int, at: str) -> DevelopmentRecord:
         revisions = item.get("revisions") or []
         if not isinstance(revisions, list):
             raise InvalidInput("revisions", "must be a list")
+        if dev_id not in (None, "") and not 0 < int(dev_id) < 2**63:
+            raise InvalidInput("id", "must be a positive whole number")
         for rev in revisions:
             if not {"number", "action", "actor", "at", "changes", "snapshot"} <= set(rev):
                 raise InvalidInput(
@@ -307,7 +312,7 @@ async def import_data(
     at = iso_utc(clock())
     records = [_record(item, i, at) for i, item in enumerate(doc.get("developments", []), 1)]
     assessments = [_assessment(item, i, at) for i, item in enumerate(doc.get("assessments", []), 1)]
-    datasets = [(d["dataset"], d["loaded_at"]) for d in doc.get("datasets", [])]
+    datasets = _datasets(doc.get("datasets", []))
     ids = [r.id for r in records if r.id is not None]
     if len(set(ids)) != len(ids):
         raise InvalidInput("file", "the same development id appears twice")
@@ -329,9 +334,26 @@ async def import_data(
                 r.id, next_free = next_free, next_free + 1
             if not r.revisions:
                 r.revisions = [_import_revision(r, at)]
-        await bulk.insert_records(w, records, assessments, datasets)
+        try:
+            await bulk.insert_records(w, records, assessments, datasets)
+        except sqlite3.IntegrityError as exc:
+            # The transaction rolls back: nothing of the file is kept.
+            raise InvalidInput(
+                "file", f"contains conflicting records ({exc}); nothing was imported"
+            ) from None
     log.info("imported developments=%s assessments=%s", len(records), len(assessments))
     return {"developments": len(records), "assessments": len(assessments)}
+
+
+def _datasets(items: Any) -> list[tuple[str, str]]:
+    if not isinstance(items, list):
+        raise InvalidInput("datasets", "must be a list")
+    found = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not item.get("dataset") or not item.get("loaded_at"):
+            raise InvalidInput(f"dataset {index}", "needs 'dataset' and 'loaded_at'")
+        found.append((str(item["dataset"]), str(item["loaded_at"])))
+    return found
 
 
 def _import_revision(r: DevelopmentRecord, at: str) -> dict[str, Any]:

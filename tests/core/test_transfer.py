@@ -14,7 +14,17 @@ from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
 from bot.core.errors import Conflict, InvalidInput
 from storage.database import Database
-from tests.helpers import EDITOR, GUILD_A, MOD_A, MOD_B, FixedClock, draft, row_counts, table_dump
+from tests.helpers import (
+    EDITOR,
+    GUILD_A,
+    MOD_A,
+    MOD_B,
+    FixedClock,
+    draft,
+    raw_development,
+    row_counts,
+    table_dump,
+)
 
 
 async def _rich(catalogue: Catalogue, clock: FixedClock) -> None:
@@ -224,3 +234,32 @@ def test_read_file_refusals(tmp_path: Path) -> None:
         transfer.read_file(wrong)
     with pytest.raises(InvalidInput):
         transfer.write_file(tmp_path / "out.xml", {})
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"developments": [], "datasets": [{"dataset": "x"}]},
+        {"developments": [], "assessments": [{"topic": "trilateral", "scope": "9" * 30}]},
+    ],
+)
+async def test_malformed_documents_are_named_and_write_nothing(empty_db: Database, doc) -> None:
+    with pytest.raises(InvalidInput):
+        await transfer.import_data(empty_db, doc)
+    assert await empty_db.scalar("SELECT COUNT(*) FROM assessments") == 0
+
+
+async def test_duplicate_revision_numbers_are_refused(empty_db: Database) -> None:
+    record = raw_development()
+    rev = {
+        "number": 1,
+        "action": "create",
+        "actor": "a",
+        "at": "2023-01-01T00:00:00Z",
+        "changes": {},
+        "snapshot": {},
+    }
+    doc = {"developments": [record | {"id": 5, "revisions": [rev, rev]}]}
+    with pytest.raises(InvalidInput, match="nothing was imported"):
+        await transfer.import_data(empty_db, doc)
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments") == 0
