@@ -142,7 +142,8 @@ class TokenBucket:
 
     def _refill(self) -> None:
         now = self.timer.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        elapsed = max(0.0, now - self.updated)  # a clock that jumps back must not stall us
+        self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
         self.updated = now
 
     async def acquire(self) -> None:

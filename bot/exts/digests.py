@@ -1,0 +1,362 @@
+"""/subscribe, /unsubscribe, /subscriptions and /digest: scheduled digests per channel.
+
+The Discord side of `bot.core.delivery`: `DiscordPoster` posts with a nonce (discord.py then
+sends enforce_nonce) and no pings, and turns Discord's errors into the engine's typed
+outcomes. The scheduler starts in `cog_load` and catches up once the bot is ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.clock import iso_utc
+from bot.core.delivery import (
+    ChannelForbidden,
+    ChannelGone,
+    DeliveryEngine,
+    Outcome,
+    RejectedError,
+    RetryableError,
+)
+from bot.core.digest_scheduler import DigestScheduler
+from bot.core.digests import DigestBuilder, compose_digest, render_parts
+from bot.core.errors import InvalidInput
+from bot.core.rendering import Safe
+from bot.core.schedule import WEEKDAYS, plan_now
+from bot.core.subscriptions import SubscriptionService
+from bot.core.topics import get_topic, rank_topics
+from bot.exts._common import (
+    NO_PINGS,
+    defer,
+    embed_pages,
+    reply,
+    require_moderator,
+    send_pages,
+    services,
+    timezone_autocomplete,
+)
+from storage.subscriptions import Subscription, subscription_for_channel
+
+if TYPE_CHECKING:
+    from bot.client import BriefBot
+
+log = logging.getLogger(__name__)
+
+CADENCES = [
+    app_commands.Choice(name="weekly (default)", value="weekly"),
+    app_commands.Choice(name="daily", value="daily"),
+]
+POSTABLE = (discord.TextChannel, discord.Thread, discord.VoiceChannel)
+
+
+class DiscordPoster:
+    """Posts digest parts through discord.py's REST client."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+        """Post with `nonce` (discord.py adds enforce_nonce) and no pings."""
+        channel = self.client.get_partial_messageable(channel_id)
+        try:
+            message = await channel.send(content, nonce=nonce, allowed_mentions=NO_PINGS)
+        except discord.NotFound as exc:
+            raise ChannelGone(f"{exc.status} {exc.text or 'Not Found'} (code {exc.code})") from exc
+        except discord.Forbidden as exc:
+            raise ChannelForbidden(
+                f"{exc.status} {exc.text or 'Forbidden'} (code {exc.code})"
+            ) from exc
+        except discord.RateLimited as exc:
+            raise RetryableError("429 rate limited", retry_after=exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise RetryableError(f"{exc.status} {exc.text or 'server error'}") from exc
+            raise RejectedError(f"{exc.status} {exc.text} (code {exc.code})") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise RetryableError(f"network error: {exc!r}") from exc
+        return message.id
+
+    async def find(self, channel_id: int, marker: str) -> int | None:
+        """A recent message of the bot's whose last line is `marker`."""
+        me = self.client.user
+        if me is None:
+            return None
+        channel = self.client.get_partial_messageable(channel_id)
+        try:
+            async for message in channel.history(limit=50):
+                if message.author.id == me.id and message.content.rsplit("\n", 1)[-1] == marker:
+                    return message.id
+        except discord.NotFound as exc:
+            raise ChannelGone(str(exc)) from exc
+        except discord.Forbidden as exc:
+            raise ChannelForbidden(str(exc)) from exc
+        except discord.HTTPException as exc:
+            raise RetryableError(str(exc)) from exc
+        return None
+
+
+def _ts(moment: datetime, style: str) -> Safe:
+    return Safe(f"<t:{int(moment.timestamp())}:{style}>")
+
+
+def _local_label(sub: Subscription, moment: datetime) -> str:
+    local = sub.schedule.local(moment)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({sub.schedule.timezone})"
+
+
+async def topics_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Completes the last of several comma-separated topics."""
+    head, _, last = current.rpartition(",")
+    chosen = [p.strip() for p in head.split(",") if p.strip()]
+    prefix = ", ".join(chosen)
+    choices = []
+    for topic in rank_topics(last, 25):
+        if topic.slug in chosen:
+            continue
+        value = f"{prefix}, {topic.slug}" if prefix else topic.slug
+        choices.append(app_commands.Choice(name=value[:100], value=value[:100]))
+    return choices[:25]
+
+
+async def weekday_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Weekday names."""
+    text = current.strip().lower()
+    return [
+        app_commands.Choice(name=day.title(), value=day)
+        for day in WEEKDAYS
+        if day.startswith(text) or not text
+    ]
+
+
+class Digests(commands.Cog):
+    """Digest subscriptions and their delivery."""
+
+    digest = app_commands.Group(
+        name="digest",
+        description="Preview or send a channel's digest (moderators)",
+        guild_only=True,
+    )
+
+    def __init__(self, bot: BriefBot) -> None:
+        self.bot = bot
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def cog_load(self) -> None:
+        svc = self.bot.services
+        self.subscriptions = SubscriptionService(svc.db, svc.clock, svc.settings.default_timezone)
+        self.engine = DeliveryEngine(
+            svc.db, DiscordPoster(self.bot), DigestBuilder(svc.db, svc.discord), svc.clock
+        )
+        self.scheduler = DigestScheduler(self.engine, svc.db, svc.clock)
+        await self.scheduler.start()
+        task = asyncio.create_task(self._catch_up())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _catch_up(self) -> None:
+        await self.bot.wait_until_ready()
+        try:
+            outcomes = await self.scheduler.catch_up()
+        except Exception:
+            log.exception("digest catch-up failed; the sweep will retry")
+            return
+        if outcomes:
+            log.info(
+                "digest catch-up at start: %s", [(o.subscription_id, o.kind) for o in outcomes]
+            )
+
+    async def cog_unload(self) -> None:
+        self.scheduler.shutdown()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _channel(
+        interaction: discord.Interaction, channel: discord.abc.GuildChannel | None
+    ) -> discord.abc.GuildChannel | discord.Thread:
+        target = channel or interaction.channel
+        if not isinstance(target, POSTABLE):
+            raise InvalidInput("channel", "pick a text channel of this server")
+        return target
+
+    # --- commands --------------------------------------------------------------------------
+
+    @app_commands.command(name="subscribe", description="Post digests in a channel (moderators)")
+    @app_commands.describe(
+        channel="Where to post (default: this channel)",
+        topics="Comma-separated topics (default: trilateral and the three pairs)",
+        cadence="weekly (default) or daily",
+        weekday="Day of a weekly digest (default Monday)",
+        time="Local time, 24-hour HH:MM (default 09:00)",
+        timezone="IANA time zone, e.g. Asia/Seoul (default: the server's, else UTC)",
+        post_empty="Post a short note when nothing is new (default: skip)",
+    )
+    @app_commands.choices(cadence=CADENCES)
+    @app_commands.autocomplete(
+        topics=topics_autocomplete, weekday=weekday_autocomplete, timezone=timezone_autocomplete
+    )
+    @app_commands.guild_only()
+    async def subscribe(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        topics: str | None = None,
+        cadence: str | None = None,
+        weekday: str | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+        post_empty: bool = False,
+    ) -> None:
+        actor = await require_moderator(interaction)
+        target = self._channel(interaction, channel)
+        guild = interaction.guild
+        if guild is not None:
+            perms = target.permissions_for(guild.me)
+            if not (perms.view_channel and perms.send_messages):
+                raise InvalidInput(
+                    "channel",
+                    f"the bot cannot post in #{target.name}: give it View Channel and Send "
+                    "Messages there first",
+                )
+        before = await subscription_for_channel(services(interaction).db, target.id)
+        result = await self.subscriptions.subscribe(
+            actor,
+            interaction.guild_id,
+            target.id,
+            topics=topics,
+            cadence=cadence,
+            weekday=weekday,
+            at=time,
+            timezone=timezone,
+            post_empty=post_empty,
+        )
+        await self.scheduler.refresh(result.subscription.id)
+        sub = result.subscription
+        text = services(interaction).discord.render(
+            "subscribed.j2",
+            channel=Safe(f"<#{target.id}>"),
+            replaced=result.replaced,
+            resumed=before is not None and not before.active,
+            sub=sub,
+            topics=[get_topic(t).title for t in sub.topics],
+            next_local=_local_label(sub, result.next_delivery.at),
+            next_utc=iso_utc(result.next_delivery.at),
+            next_relative=_ts(result.next_delivery.at, "R"),
+        )
+        await reply(interaction, text, ephemeral=True)
+
+    @app_commands.command(name="unsubscribe", description="Stop a channel's digests (moderators)")
+    @app_commands.describe(channel="Which channel (default: this channel)")
+    @app_commands.guild_only()
+    async def unsubscribe(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        actor = await require_moderator(interaction)
+        target = self._channel(interaction, channel)
+        sub = await self.subscriptions.unsubscribe(actor, interaction.guild_id, target.id)
+        await self.scheduler.refresh(sub.id)
+        await reply(
+            interaction,
+            f"<#{target.id}> no longer gets digests. /subscribe starts them again.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="subscriptions", description="This server's digest subscriptions (moderators)"
+    )
+    @app_commands.guild_only()
+    async def list_subscriptions(self, interaction: discord.Interaction) -> None:
+        actor = await require_moderator(interaction)
+        subs = await self.subscriptions.list(actor, interaction.guild_id)
+        rows = []
+        for sub in subs:
+            rows.append(
+                {
+                    "channel": Safe(f"<#{sub.channel_id}>"),
+                    "schedule": sub.schedule.describe(),
+                    "topics": list(sub.topics),
+                    "post_empty": sub.post_empty,
+                    "paused": not sub.active,
+                    "paused_reason": sub.paused_reason or "",
+                    "next_local": _local_label(sub, sub.next_run) if sub.next_run else "—",
+                    "next_utc": iso_utc(sub.next_run) if sub.next_run else None,
+                    "last_period": sub.last_period,
+                    "last_at": sub.last_delivered_at,
+                    "last_error": sub.last_error,
+                }
+            )
+        pages = embed_pages(services(interaction).discord, "subscriptions.j2", rows=rows)
+        await send_pages(interaction, pages, ephemeral=True)
+
+    @digest.command(name="preview", description="The digest a channel would get now, only to you")
+    @app_commands.describe(channel="Which channel (default: this channel)")
+    async def preview(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        actor = await require_moderator(interaction)
+        target = self._channel(interaction, channel)
+        sub = await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
+        await defer(interaction, ephemeral=True)
+        svc = services(interaction)
+        plan = plan_now(
+            sub.schedule,
+            next_run=sub.next_run or svc.clock(),
+            covered_until=sub.covered_until,
+            now=svc.clock(),
+        )
+        digest = await compose_digest(svc.db, sub, plan)
+        for part in render_parts(svc.discord, digest):
+            await reply(interaction, part, ephemeral=True)
+
+    @digest.command(
+        name="send-now", description="Deliver the current period's digest now (moderators)"
+    )
+    @app_commands.describe(channel="Which channel (default: this channel)")
+    async def send_now(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        actor = await require_moderator(interaction)
+        target = self._channel(interaction, channel)
+        sub = await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
+        await defer(interaction, ephemeral=True)
+        outcome = await self.engine.send_now(sub.id)
+        await self.scheduler.refresh(sub.id)
+        await reply(interaction, _send_now_text(target.id, outcome), ephemeral=True)
+
+
+def _send_now_text(channel_id: int, outcome: Outcome) -> str:
+    where = f"<#{channel_id}>"
+    texts = {
+        "sent": f"Posted the digest for {outcome.period} in {where} "
+        f"({len(outcome.message_ids)} message(s)). It counts as that period's delivery.",
+        "skipped": f"Nothing new for {outcome.period}, and {where} skips empty digests; "
+        "the period is recorded as delivered.",
+        "already": f"The digest for {outcome.period} was already delivered in {where}.",
+        "busy": f"The digest for {outcome.period} is being delivered right now.",
+        "paused": f"The subscription of {where} is paused: {outcome.detail}",
+        "retry-later": f"Discord is failing right now; the digest will be retried. "
+        f"({outcome.detail})",
+        "failed": f"The digest could not be delivered: {outcome.detail}",
+        "missing": f"{where} has no subscription any more.",
+        "not-due": "Nothing to send.",
+    }
+    return texts[outcome.kind]
+
+
+async def setup(bot: BriefBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Digests(bot))
