@@ -1,0 +1,238 @@
+"""A tiny fake of Discord's REST API over loopback HTTP (127.0.0.1 only), for discord.py.
+
+It answers what digest delivery uses — GET /users/@me, POST and GET
+/channels/{id}/messages — like Discord where it matters:
+
+* `nonce` + `enforce_nonce`: the same nonce in the same channel within `nonce_window`
+  seconds returns the message already created instead of posting again;
+* a global limit (default 50 requests per second): beyond it, 429 with `retry_after`
+  and `X-RateLimit-Global`, counted as an invalid request;
+* channels can be told to answer 403 (50013), 404 (10003), 500 or 429, once or always;
+* a hook runs after a message is stored and before the answer is sent, so a test can kill
+  the client exactly between "Discord has the message" and "the client knows it".
+
+The benchmark (bench/) reuses it to measure delivery throughput under the 50 req/s limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.base_events
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 424242424242424242
+API = "/api/v10"
+
+
+def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON with the exact content type discord.py checks for (no charset suffix)."""
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+@dataclass
+class Fault:
+    """An answer to give instead of posting: HTTP status, Discord code, times (None = always)."""
+
+    status: int
+    code: int = 0
+    times: int | None = 1
+    retry_after: float = 0.05
+
+
+@dataclass
+class FakeDiscord:
+    """The server's state; `start()` serves it on an ephemeral loopback port."""
+
+    global_limit: int | None = 50
+    nonce_window: float = 300.0
+    messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    faults: dict[int, list[Fault]] = field(default_factory=dict)
+    request_times: list[float] = field(default_factory=list)
+    invalid_requests: int = 0
+    global_429s: int = 0
+    #: called as hook(channel_id, total_messages) after storing, before answering
+    on_post: Callable[[int, int], None] | None = None
+    _nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    _window: deque[float] = field(default_factory=deque)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10**17))
+    _runner: web.AppRunner | None = None
+    url: str = ""
+
+    # --- control ---------------------------------------------------------------------------
+
+    def fail(self, channel_id: int, fault: Fault) -> None:
+        """Answer posts to a channel with `fault` (queued after earlier faults)."""
+        self.faults.setdefault(channel_id, []).append(fault)
+
+    def count(self, channel_id: int) -> int:
+        """Messages in a channel."""
+        return len(self.messages.get(channel_id, []))
+
+    @property
+    def total(self) -> int:
+        """Messages in every channel."""
+        return sum(len(m) for m in self.messages.values())
+
+    def max_per_second(self) -> int:
+        """The most requests seen in any one-second window."""
+        times = self.request_times
+        best, start = 0, 0
+        for end, moment in enumerate(times):
+            while moment - times[start] >= 1.0:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    async def start(self) -> str:
+        """Serve on 127.0.0.1; returns the API base URL for `discord.http.Route.BASE`."""
+        app = web.Application()
+        app.router.add_get(f"{API}/users/@me", self._me)
+        app.router.add_post(API + "/channels/{channel_id}/messages", self._post)
+        app.router.add_get(API + "/channels/{channel_id}/messages", self._history)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        port = server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}{API}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- Discord-shaped answers ------------------------------------------------------------
+
+    @staticmethod
+    def _user() -> dict[str, Any]:
+        return {
+            "id": str(BOT_ID),
+            "username": "Trilateral Brief",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": True,
+        }
+
+    def _message(self, channel_id: int, content: str, nonce: str | None) -> dict[str, Any]:
+        return {
+            "id": str(next(self._ids)),
+            "channel_id": str(channel_id),
+            "author": self._user(),
+            "content": content,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+            "nonce": nonce,
+        }
+
+    @staticmethod
+    def _error(status: int, code: int, message: str) -> web.Response:
+        return _json({"message": message, "code": code}, status=status)
+
+    def _limited(self) -> web.Response | None:
+        now = time.monotonic()
+        self.request_times.append(now)
+        if self.global_limit is None:
+            return None
+        while self._window and now - self._window[0] >= 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.global_limit:
+            self.invalid_requests += 1
+            self.global_429s += 1
+            retry_after = max(0.001, 1.0 - (now - self._window[0]))
+            return _json(
+                {
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after,
+                    "global": True,
+                },
+                status=429,
+                headers={
+                    "Retry-After": f"{retry_after:.3f}",
+                    "X-RateLimit-Global": "true",
+                    "X-RateLimit-Scope": "global",
+                },
+            )
+        self._window.append(now)
+        return None
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return _json(self._user())
+
+    async def _post(self, request: web.Request) -> web.Response:
+        limited = self._limited()
+        if limited is not None:
+            return limited
+        channel_id = int(request.match_info["channel_id"])
+        queued = self.faults.get(channel_id)
+        if queued:
+            fault = queued[0]
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    queued.pop(0)
+            if fault.status in (401, 403, 429):
+                self.invalid_requests += 1
+            if fault.status == 429:
+                return _json(
+                    {
+                        "message": "You are being rate limited.",
+                        "retry_after": fault.retry_after,
+                        "global": False,
+                    },
+                    status=429,
+                    headers={"Retry-After": str(fault.retry_after), "X-RateLimit-Scope": "user"},
+                )
+            names = {403: "Missing Permissions", 404: "Unknown Channel", 500: "Internal Error"}
+            return self._error(fault.status, fault.code, names.get(fault.status, "Error"))
+        body = await request.json()
+        nonce = body.get("nonce")
+        content = str(body.get("content") or "")
+        if not content or len(content) > 2000:
+            return self._error(400, 50035, "Invalid Form Body")
+        key = (channel_id, str(nonce))
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get(key)
+            if seen is not None and time.monotonic() - seen[0] < self.nonce_window:
+                return _json(seen[1])
+        message = self._message(channel_id, content, None if nonce is None else str(nonce))
+        self.messages.setdefault(channel_id, []).append(message)
+        if nonce is not None:
+            self._nonces[key] = (time.monotonic(), message)
+        if self.on_post is not None:
+            self.on_post(channel_id, self.total)
+        return _json(message)
+
+    async def _history(self, request: web.Request) -> web.Response:
+        limited = self._limited()
+        if limited is not None:
+            return limited
+        channel_id = int(request.match_info["channel_id"])
+        limit = int(request.query.get("limit", "50"))
+        newest_first = list(reversed(self.messages.get(channel_id, [])))[:limit]
+        return _json(newest_first)
