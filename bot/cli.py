@@ -19,6 +19,7 @@ from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging, load_settings
 from bot.core import lookup, transfer
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
+from bot.core.digests import preview_text
 from bot.core.errors import DomainError, InvalidInput
 from bot.core.models import DOMAINS
 from bot.core.topics import get_topic
@@ -81,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         "file", type=Path
     )
     sub.add_parser("check", help="check configuration and database health")
+    dg = sub.add_parser("digest", help="digests")
+    dgsub = dg.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    pv = dgsub.add_parser("preview", help="the digest a channel would get now")
+    pv.add_argument("--channel", type=int, help="a subscribed Discord channel id")
     return p
 
 
@@ -211,7 +216,19 @@ async def check(settings: Settings) -> tuple[bool, str]:
     return health == "ok", "\n".join(lines)
 
 
+async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
+    return await preview_text(
+        s.db,
+        s.terminal,
+        s.clock(),
+        channel_id=args.channel,
+        default_timezone=s.settings.default_timezone,
+    )
+
+
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, str]:
+    if args.command == "digest":
+        return 0, await _with_services(settings, lambda s: _digest_preview(args, s))
     if args.command in ("brief", "timeline", "search", "development"):
         return 0, await _with_services(settings, lambda s: _read(args, s))
     if args.command == "db":

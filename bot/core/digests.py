@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.clock import iso_utc
+from bot.core.errors import NotFound
 from bot.core.models import Assessment, Development
 from bot.core.rendering import Renderer
-from bot.core.schedule import DuePlan, period_label
+from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
-from bot.core.topics import Topic, get_topic
+from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
-from storage.subscriptions import Subscription
+from storage.subscriptions import Subscription, subscription_for_channel
 
 CONTENT_MAX = 2000
 MARKER_ROOM = 80
@@ -162,3 +163,42 @@ class DigestBuilder:
 def describe_window(start: datetime, end: datetime) -> str:
     """'2025-03-03 09:00 – 2025-03-10 09:00 UTC' for logs and the terminal."""
     return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+
+
+async def preview_text(
+    db: Database,
+    renderer: Renderer,
+    now: datetime,
+    *,
+    channel_id: int | None = None,
+    default_timezone: str = "UTC",
+) -> str:
+    """`briefbot digest preview`: what a channel's subscription would get now, or (without a
+    channel) what a default weekly subscription would get from the global catalogue."""
+    if channel_id is not None:
+        sub = await subscription_for_channel(db, channel_id)
+        if sub is None:
+            raise NotFound(f"channel {channel_id} has no digest subscription")
+    else:
+        schedule = Schedule(timezone=default_timezone)
+        sub = Subscription(
+            id=0,
+            guild_id=0,
+            channel_id=0,
+            topics=DEFAULT_SUBSCRIPTION_TOPICS,
+            schedule=schedule,
+            post_empty=True,
+            status="active",
+            paused_reason=None,
+            created_by="cli",
+            created_at=iso_utc(now),
+            next_run=first_run(schedule, now).at,
+            last_period=None,
+            last_delivered_at=None,
+            covered_until=None,
+        )
+    plan = plan_now(
+        sub.schedule, next_run=sub.next_run or now, covered_until=sub.covered_until, now=now
+    )
+    digest = await compose_digest(db, sub, plan)
+    return renderer.render("digest.j2", digest=digest)
