@@ -3,6 +3,7 @@ validation (it reopens the form with everything the user typed)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,10 +17,13 @@ from bot.core.validation import (
     TITLE_MAX,
     format_sources_text,
 )
-from bot.exts._common import NO_PINGS, handle_error, services
+from bot.exts._common import NO_PINGS, defer, handle_error, reply, services
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
 FORM_TIMEOUT = 900.0
+# Of Discord's 3 s to answer, how long a form may take to load (rights, prefill) before
+# the bot answers with a button that opens it instead.
+FORM_LOAD_BUDGET = 2.0
 
 
 def details_text(countries: Any, domain: str, tags: Any) -> str:
@@ -95,10 +99,11 @@ class Form(discord.ui.Modal):
 class RetryView(discord.ui.View):
     """One button that reopens a form with what the user typed."""
 
-    def __init__(self, form: Form, owner_id: int) -> None:
+    def __init__(self, form: Form, owner_id: int, label: str = "Fix and resubmit") -> None:
         super().__init__(timeout=FORM_TIMEOUT)
         self.form = form
         self.owner_id = owner_id
+        self.retry.label = label
 
     @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary)
     async def retry(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
@@ -108,6 +113,25 @@ class RetryView(discord.ui.View):
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
     ) -> None:
         await handle_error(interaction, error)
+
+
+async def open_form(interaction: discord.Interaction, load: Awaitable[Form]) -> None:
+    """Show a form that needs the database first (rights, prefilled values) within
+    Discord's 3 s. A modal cannot follow a deferral, so when loading is slow the answer is
+    a private button that opens the loaded form; refusals arrive as usual either way."""
+    task = asyncio.ensure_future(load)
+    done, _ = await asyncio.wait({task}, timeout=FORM_LOAD_BUDGET)
+    if done:
+        await interaction.response.send_modal(task.result())
+        return
+    await defer(interaction, ephemeral=True)
+    form = await task
+    await reply(
+        interaction,
+        "The form took a moment to load; press the button to open it.",
+        view=RetryView(form, interaction.user.id, label="Open the form"),
+        ephemeral=True,
+    )
 
 
 def development_fields(dev: Development | None = None) -> list[discord.ui.TextInput[Any]]:

@@ -12,7 +12,7 @@ from bot.core.actors import default_scope
 from bot.core.topics import get_topic
 from bot.core.validation import BOTTOM_LINE_MAX, parse_trend, parse_watch_next, require_text
 from bot.exts._common import actor_for, defer, reply, services, topic_autocomplete
-from bot.exts._forms import Form, assessment_fields
+from bot.exts._forms import Form, assessment_fields, open_form
 from bot.exts.development import SCOPES
 
 if TYPE_CHECKING:
@@ -35,10 +35,6 @@ class Assessments(commands.GroupCog, group_name="assessment"):
         self, interaction: discord.Interaction, topic: str, scope: str | None = None
     ) -> None:
         slug = get_topic(topic).slug
-        actor = await actor_for(interaction)
-        guild_id = default_scope(actor, scope)
-        # Prefilled with what /brief shows in that scope: the server's own, else the global.
-        current = await services(interaction).catalogue.current_assessment(slug, guild_id)
 
         async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
             bottom_line = require_text("bottom line", values["bottom_line"], BOTTOM_LINE_MAX)
@@ -56,9 +52,13 @@ class Assessments(commands.GroupCog, group_name="assessment"):
                 ephemeral=True,
             )
 
-        await interaction.response.send_modal(
-            Form(f"Assessment: {slug}"[:45], assessment_fields(current), submitted)
-        )
+        async def load() -> Form:
+            guild_id = default_scope(await actor_for(interaction), scope)
+            # Prefilled with what /brief shows in that scope: the server's own, else global.
+            current = await services(interaction).catalogue.current_assessment(slug, guild_id)
+            return Form(f"Assessment: {slug}"[:45], assessment_fields(current), submitted)
+
+        await open_form(interaction, load())
 
 
 async def setup(bot: BriefBot) -> None:

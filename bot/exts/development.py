@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -24,7 +25,7 @@ from bot.exts._common import (
     send_pages,
     services,
 )
-from bot.exts._forms import Form, development_fields, split_details
+from bot.exts._forms import Form, development_fields, open_form, split_details
 from storage import catalogue as queries
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ SCOPES = [
     app_commands.Choice(name="global catalogue (editors)", value="global"),
 ]
 KIND_CHOICES = [app_commands.Choice(name=k, value=k) for k in KINDS]
+AUTOCOMPLETE_BUDGET = 2.0  # seconds of Discord's 3
 IMPORTANCE = [
     app_commands.Choice(name="3 — major", value=3),
     app_commands.Choice(name="2 — notable", value=2),
@@ -46,7 +48,16 @@ async def id_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Developments this server can see: by id prefix, else by words in the title."""
-    found = await queries.autocomplete_ids(services(interaction).db, current, interaction.guild_id)
+    lookup = asyncio.ensure_future(
+        queries.autocomplete_ids(services(interaction).db, current, interaction.guild_id)
+    )
+    done, _ = await asyncio.wait({lookup}, timeout=AUTOCOMPLETE_BUDGET)
+    if not done:
+        # Autocomplete cannot be deferred: offer nothing rather than answer too late; the
+        # read finishes in the background (not cancelled mid-statement).
+        lookup.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return []
+    found = lookup.result()
     return [app_commands.Choice(name=f"#{i} · {t}"[:100], value=str(i)) for i, t in found]
 
 
@@ -87,8 +98,6 @@ class Developments(commands.GroupCog, group_name="development"):
         why_it_matters: app_commands.Range[str, 1, WHY_MAX] | None = None,
         scope: str | None = None,
     ) -> None:
-        actor = await actor_for(interaction)
-        default_scope(actor, scope)
         extra = {"kind": kind, "importance": importance, "why_it_matters": why_it_matters}
 
         async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
@@ -102,9 +111,11 @@ class Developments(commands.GroupCog, group_name="development"):
                 ephemeral=True,
             )
 
-        await interaction.response.send_modal(
-            Form("Add a development", development_fields(), submitted)
-        )
+        async def load() -> Form:
+            default_scope(await actor_for(interaction), scope)
+            return Form("Add a development", development_fields(), submitted)
+
+        await open_form(interaction, load())
 
     @app_commands.command(name="edit", description="Edit a development (moderators, editors)")
     @app_commands.describe(
@@ -125,14 +136,18 @@ class Developments(commands.GroupCog, group_name="development"):
         why_it_matters: app_commands.Range[str, 1, WHY_MAX] | None = None,
     ) -> None:
         dev_id = parse_development_id(id)
-        actor = await actor_for(interaction)
-        dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
-        check_can_write(actor, dev.guild_id, f"development #{dev_id}")
-        extra = {
-            "kind": kind or dev.kind,
-            "importance": importance or dev.importance,
-            "why_it_matters": why_it_matters if why_it_matters is not None else dev.why_it_matters,
-        }
+        extra: dict[str, Any] = {}  # kind, importance, why: the options, else the current
+
+        async def load() -> Form:
+            actor = await actor_for(interaction)
+            dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
+            check_can_write(actor, dev.guild_id, f"development #{dev_id}")
+            extra.update(
+                kind=kind or dev.kind,
+                importance=importance or dev.importance,
+                why_it_matters=why_it_matters if why_it_matters is not None else dev.why_it_matters,
+            )
+            return Form(f"Edit development #{dev_id}", development_fields(dev), submitted)
 
         async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
             draft = validate_development(_draft_values(values, extra))
@@ -146,9 +161,7 @@ class Developments(commands.GroupCog, group_name="development"):
                 ephemeral=True,
             )
 
-        await interaction.response.send_modal(
-            Form(f"Edit development #{dev_id}", development_fields(dev), submitted)
-        )
+        await open_form(interaction, load())
 
     @app_commands.command(name="retract", description="Retract a development (moderators, editors)")
     @app_commands.describe(id="The development's id", reason="Why it is retracted (shown with it)")
