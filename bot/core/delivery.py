@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Literal, Protocol
 
@@ -322,7 +322,8 @@ class DeliveryEngine:
             if await store.get_delivery(self.db, sub_id, plan.period) is not None:
                 await self._skip_recorded_period(sub, plan)
                 return Outcome(sub_id, "already", plan.period)
-            parts = await self.compose(sub, plan)
+            # A moderator who asks for a digest now gets one, even if nothing is new.
+            parts = await self.compose(replace(sub, post_empty=True) if now_mode else sub, plan)
             result = await self._claim(sub, plan, parts, trigger="now" if now_mode else "schedule")
             if result is None:
                 continue

@@ -184,6 +184,14 @@ async def test_send_now_counts_as_the_period_and_keeps_later_content(world: Worl
     assert again.period == "2023-W21"
 
 
+async def test_send_now_posts_even_when_nothing_is_new(world: World) -> None:
+    sub = await world.subscribe()  # post_empty off: the schedule would skip this period
+    outcome = await world.engine.send_now(sub.id)
+    assert outcome.kind == "sent"
+    (text,) = bodies(world.poster, CH1)
+    assert "Nothing new on these topics this period." in text
+
+
 async def test_downtime_is_caught_up_once_with_missed_periods_folded(world: World) -> None:
     sub = await world.subscribe()
     for day in (3, 10, 17):
