@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.actors import check_can_write, default_scope
+from bot.core.errors import InvalidInput
 from bot.core.models import KINDS, Development
 from bot.core.validation import (
     REASON_MAX,
@@ -142,6 +143,10 @@ class Developments(commands.GroupCog, group_name="development"):
             actor = await actor_for(interaction)
             dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
             check_can_write(actor, dev.guild_id, f"development #{dev_id}")
+            if dev.retracted:  # say so before the form, not after it was filled in
+                raise InvalidInput(
+                    "id", f"#{dev_id} is retracted; retracted developments are frozen"
+                )
             extra.update(
                 kind=kind or dev.kind,
                 importance=importance or dev.importance,

@@ -287,3 +287,33 @@ async def test_error_answer_does_not_leave_a_public_placeholder(world) -> None:
     assert "There is no development #424242" in refused(r)
     assert world.general.history() == []
     simcord.assert_error(world.env, NotFound)
+
+
+async def test_a_retracted_development_cannot_be_edited_and_says_so_before_the_form(
+    world, db_path
+) -> None:
+    _, dev_id = await add_development(world.mod, world.general)
+    await world.mod.slash(world.general, "development retract", id=str(dev_id), reason="Dup")
+    before = snapshot(db_path)
+    r = await world.mod.slash(world.general, "development edit", id=str(dev_id))
+    assert r.modal is None
+    assert "retracted developments are frozen" in refused(r)
+    assert [type(e) for e in refusals(world.env)] == [InvalidInput]
+    assert snapshot(db_path) == before
+
+
+async def test_long_history_pages_privately(world) -> None:
+    _, dev_id = await add_development(world.mod, world.general)
+    for i in range(16):
+        shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
+        values = {modal_id(shown, k): v for k, v in modal_values(shown).items()}
+        values[modal_id(shown, SUMMARY)] = f"Version {i}: " + "a longer summary " * 50
+        await world.mod.submit_modal(shown, values)
+    history = await world.mod.slash(world.general, "development history", id=str(dev_id))
+    assert history.ephemeral
+    footer = history.response.embeds[0].footer.text
+    assert footer.startswith("17 revisions · page 1/")
+    turned = await world.mod.click(history.response, label="Next ▶")
+    assert "page 2/" in turned.response.embeds[0].footer.text
+    assert turned.response.message.flags.ephemeral
+    assert world.general.history() == []  # nothing of it is public
