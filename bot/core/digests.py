@@ -79,7 +79,8 @@ class Digest:
 def _classify(dev: Development, start: str) -> str:
     if dev.retracted:
         return "retracted"
-    return "new" if dev.created_at >= start else "updated"
+    # Bundled starter data is not news when loaded; an edit of it is an update.
+    return "new" if dev.created_at >= start and not dev.seed_key else "updated"
 
 
 async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Digest:
@@ -93,8 +94,8 @@ async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Dige
     omitted = 0
     for dev in sorted(changed, key=lambda d: (-d.importance, d.occurred.start, d.id)):
         home = next((slug for slug in slugs if slug in dev.topics), None)
-        if home is None:
-            continue
+        if home is None or (dev.seed_key and dev.created_at == dev.updated_at):
+            continue  # other topics only, or the bundled starter data as first loaded
         if shown >= MAX_ITEMS:
             omitted += 1
             continue

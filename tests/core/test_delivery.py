@@ -184,6 +184,21 @@ async def test_send_now_counts_as_the_period_and_keeps_later_content(world: Worl
     assert again.period == "2023-W21"
 
 
+async def test_the_starter_dataset_is_not_news_but_its_later_edits_are(
+    db: Database, clock: FixedClock
+) -> None:
+    world = World(db, clock)  # the starter data was loaded "now", inside the first window
+    sub = await world.subscribe(topics="japan-korea")
+    starter = await world.catalogue.show(1, None)
+    world.clock.now = utc(2023, 5, 3)
+    await world.catalogue.edit(EDITOR, starter.id, draft(title="A corrected starter title"))
+    await world.at(utc(2023, 5, 8, 9))
+    (text,) = bodies(world.poster, CH1)
+    assert "A corrected starter title" in text and "*(updated)*" in text
+    assert text.count("- 🆕") == 0 and text.count("- ✏️") == 1
+    assert (await world.ledger(sub.id))[0].state == "sent"
+
+
 async def test_send_now_posts_even_when_nothing_is_new(world: World) -> None:
     sub = await world.subscribe()  # post_empty off: the schedule would skip this period
     outcome = await world.engine.send_now(sub.id)
