@@ -266,14 +266,20 @@ class Paginator(discord.ui.View):
 
 
 async def send_pages(
-    interaction: discord.Interaction, pages: list[discord.Embed], *, ephemeral: bool = False
+    interaction: discord.Interaction,
+    pages: list[discord.Embed],
+    *,
+    ephemeral: bool = False,
+    content: str | None = None,
 ) -> None:
     """Send the first page, with a pager when there is more than one."""
     if len(pages) == 1:
-        await reply(interaction, embeds=pages, ephemeral=ephemeral)
+        await reply(interaction, content, embeds=pages, ephemeral=ephemeral)
         return
     view = Paginator(pages, interaction.user.id)
-    view.message = await reply(interaction, embeds=[pages[0]], view=view, ephemeral=ephemeral)
+    view.message = await reply(
+        interaction, content, embeds=[pages[0]], view=view, ephemeral=ephemeral
+    )
 
 
 # --- autocomplete -----------------------------------------------------------------------

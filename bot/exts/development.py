@@ -105,10 +105,10 @@ class Developments(commands.GroupCog, group_name="development"):
             draft = validate_development(_draft_values(values, extra))
             await defer(inter, ephemeral=True)
             dev = await services(inter).catalogue.add(await actor_for(inter), draft, scope)
-            await reply(
+            await send_pages(
                 inter,
-                f"Added development **#{dev.id}**. It now appears in /brief and /search.",
-                embeds=self.card(inter, dev)[:1],
+                self.card(inter, dev),
+                content=f"Added development **#{dev.id}**. It now appears in /brief and /search.",
                 ephemeral=True,
             )
 
@@ -159,10 +159,10 @@ class Developments(commands.GroupCog, group_name="development"):
             await defer(inter, ephemeral=True)
             result = await services(inter).catalogue.edit(await actor_for(inter), dev_id, draft)
             changed = ", ".join(result.changes) or "nothing — no revision recorded"
-            await reply(
+            await send_pages(
                 inter,
-                f"Edited **#{dev_id}**: changed {changed}.",
-                embeds=self.card(inter, result.development)[:1],
+                self.card(inter, result.development),
+                content=f"Edited **#{dev_id}**: changed {changed}.",
                 ephemeral=True,
             )
 

@@ -148,6 +148,9 @@ async def test_a_1000_character_summary_and_ten_sources_fit(world) -> None:
         world.mod, world.general, title="*" * 150, summary=summary, sources=sources
     )
     assert_within_limits(done.response)
+    footer = done.response.embeds[0].footer.text
+    assert "page 1/" in footer  # the card did not fit one embed …
+    assert done.response.components  # … and the rest is a button away, not dropped
 
     show = await world.member.slash(world.general, "development show", id=str(dev_id))
     messages = [show.response]
