@@ -56,10 +56,10 @@ class Settings(commands.Cog):
         moderator_role: discord.Role | None = None,
         language: str | None = None,
     ) -> None:
-        actor = await require_moderator(interaction)
         if timezone is not None:
             check_timezone(timezone)
-        await defer(interaction, ephemeral=True)
+        await defer(interaction, ephemeral=True)  # the moderator role is a database read
+        actor = await require_moderator(interaction)
         svc = services(interaction)
         assert interaction.guild_id is not None
         current = await get_guild_settings(svc.db, interaction.guild_id)

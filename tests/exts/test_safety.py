@@ -351,3 +351,15 @@ async def test_slow_database_autocomplete_answers_empty_rather_than_late(world, 
     assert world.env.errors == []
     choices = await world.member.autocomplete(world.general, "development show", "id", "2")
     assert choices and choices[0]["value"] == "2"
+
+
+async def test_refusals_that_echo_user_input_escape_it(world) -> None:
+    r = await world.member.slash(world.general, "brief", topic="@everyone **x** <@&1>")
+    text = refused(r)
+    assert "There is no topic called" in text
+    assert "@everyone" not in text and "<@&1>" not in text and "**x**" not in text
+    r = await world.mod.slash(world.general, "settings", timezone="@here `Mars`")
+    text = refused(r)
+    assert "@here" not in text and unescaped(text, "`") == 0
+    refusals(world.env)
+    assert_no_pings(world.env)

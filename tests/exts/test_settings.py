@@ -88,3 +88,25 @@ async def test_moderator_role_alone_does_not_unlock_settings_for_discord(world) 
     world.env.backend.add_member_role(world.alpha.id, world.member.id, curators.id)
     await world.env.settle()
     assert "settings" not in world.member.available_commands(world.general)
+
+
+async def test_a_server_can_open_settings_to_its_moderator_role(world, db_path) -> None:
+    """Discord lets a server allow /settings for a role; the bot still checks the caller."""
+    curators = world.alpha.create_role("Curators")
+    helpers = world.alpha.create_role("Helpers")
+    await world.mod.slash(world.general, "settings", **{"moderator-role": curators})
+    world.env.backend.add_member_role(world.alpha.id, world.member.id, curators.id)
+    await world.env.settle()
+    commands = await world.env.bot.tree.fetch_commands()
+    settings = next(c for c in commands if c.name == "settings")
+    world.alpha.set_command_permissions(settings.id, {curators: True, helpers: True})
+
+    r = await world.member.slash(world.general, "settings", timezone="Asia/Seoul")
+    assert r.ephemeral and "Time zone: Asia/Seoul" in r.response.content
+
+    helper = world.alpha.add_member(world.env.create_user("helper"), roles=[helpers])
+    before = snapshot(db_path)
+    r = await helper.slash(world.general, "settings", timezone="UTC")
+    assert "Only this server's moderators" in refused(r)
+    assert [type(e) for e in refusals(world.env)] == [PermissionDenied]
+    assert snapshot(db_path) == before
