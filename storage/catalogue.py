@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any, cast
 
 from bot.core.models import (
@@ -24,6 +25,8 @@ from storage.database import Database, Row, Writer
 from storage.search_query import match_expression, query_terms
 
 VISIBLE = "(d.guild_id IS NULL OR d.guild_id = ?)"
+# Above this many matching rows a search lists the newest first rather than ranking by bm25.
+BROAD_MATCHES = 1000
 HIT_START, HIT_END = "\ue000", "\ue001"
 
 _DEV_COLUMNS = (
@@ -77,8 +80,14 @@ def _to_development(row: Row, sources: Sequence[Source], revisions: int = 0) -> 
         updated_at=row["updated_at"],
         seed_key=row["seed_key"],
         revision_count=revisions,
-        topics=topics_for(row["countries"].split(), row["domain"]),
+        topics=_topics_of(row["countries"], row["domain"]),
     )
+
+
+@lru_cache(maxsize=256)
+def _topics_of(countries: str, domain: str) -> tuple[str, ...]:
+    # Few (countries, domain) combinations exist; a brief maps 200 rows.
+    return topics_for(countries.split(), domain)
 
 
 def _source_from_row(row: Row) -> Source:
@@ -91,10 +100,7 @@ def _source_from_row(row: Row) -> Source:
     )
 
 
-async def _with_sources(db: Database, rows: Sequence[Row]) -> list[Development]:
-    if not rows:
-        return []
-    ids = [r["id"] for r in rows]
+async def _sources_by_id(db: Database, ids: Sequence[int]) -> dict[int, list[Source]]:
     by_dev: dict[int, list[Source]] = {i: [] for i in ids}
     # Chunked to stay under SQLite's bound-parameter limit.
     for start in range(0, len(ids), 500):
@@ -106,6 +112,13 @@ async def _with_sources(db: Database, rows: Sequence[Row]) -> list[Development]:
             chunk,
         ):
             by_dev[s["development_id"]].append(_source_from_row(s))
+    return by_dev
+
+
+async def _with_sources(db: Database, rows: Sequence[Row]) -> list[Development]:
+    if not rows:
+        return []
+    by_dev = await _sources_by_id(db, [r["id"] for r in rows])
     return [_to_development(r, by_dev[r["id"]]) for r in rows]
 
 
@@ -266,8 +279,13 @@ async def select_topic(
     limit: int = 200,
     offset: int = 0,
     newest_first: bool = True,
+    with_sources: bool = True,
 ) -> list[Development]:
-    """Published developments of a topic visible to a server, by date."""
+    """Published developments of a topic visible to a server, by date.
+
+    With `with_sources=False` their sources are left empty (read the ones shown with
+    `load_sources`): a brief picks ~20 of its 200 candidates.
+    """
     sql = [
         f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
@@ -285,7 +303,18 @@ async def select_topic(
     order = "DESC" if newest_first else "ASC"
     sql.append(f"ORDER BY t.occurred_on {order}, d.id {order} LIMIT ? OFFSET ?")
     params += [limit, offset]
-    return await _with_sources(db, await db.fetchall(" ".join(sql), params))
+    rows = await db.fetchall(" ".join(sql), params)
+    if not with_sources:
+        return [_to_development(r, ()) for r in rows]
+    return await _with_sources(db, rows)
+
+
+async def load_sources(db: Database, devs: Sequence[Development]) -> list[Development]:
+    """The same developments with their sources read (after `with_sources=False`)."""
+    if not devs:
+        return []
+    by_dev = await _sources_by_id(db, list(dict.fromkeys(d.id for d in devs)))
+    return [replace(d, sources=tuple(by_dev[d.id])) for d in devs]
 
 
 async def count_topic(
@@ -302,12 +331,36 @@ async def count_topic(
     return int(await db.scalar(sql, (topic, guild_id, start, end)) or 0)
 
 
+async def _broad_expression(db: Database, terms: list[str], *, any_term: bool) -> str | None:
+    """For a query matching at least BROAD_MATCHES rows, the expression to list newest first.
+
+    The probes rank nothing. Whole words first: that probe walks the index newest-first
+    and stops early (~0.2 ms), and when the words are that common as whole words, their
+    newest whole-word matches are what the search lists. A prefix query costs more: SQLite
+    3.40 merges the lists of every word with that prefix before it returns a row (~12 ms
+    for a word in every row), so it is only used when the whole words are not common.
+    """
+    for prefix in (False, True):
+        expression = match_expression(terms, any_term=any_term, prefix=prefix)
+        row = await db.fetchone(
+            "SELECT rowid FROM developments_fts WHERE developments_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (expression, BROAD_MATCHES - 1),
+        )
+        if row is not None:
+            return expression
+    return None
+
+
 async def search(
     db: Database, text: str, guild_id: int | None, *, topic: str | None = None, limit: int = 10
 ) -> list[tuple[Development, str]]:
     """Best matches first, each with a snippet whose hits are wrapped in HIT_START/HIT_END.
 
-    Every term must match; when that finds nothing, any term may match.
+    Every term must match; when that finds nothing, any term may match. A query matching
+    at least BROAD_MATCHES rows (a word in most of the catalogue) lists the most recently
+    added matches first instead, by whole words when those are that common: bm25 scores
+    every match, ~3 µs each, so ranking 100,000 would take ~150 ms a request.
     """
     terms = query_terms(text)
     if not terms:
@@ -315,18 +368,23 @@ async def search(
     for any_term in (False, True):
         if any_term and len(terms) == 1:
             break
+        broad = await _broad_expression(db, terms, any_term=any_term)
         sql = [
             f"{_SELECT}, snippet(developments_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16) AS snip",
             "FROM developments_fts f JOIN developments d ON d.id = f.rowid",
             f"WHERE developments_fts MATCH ? AND d.status = 'published' AND {VISIBLE}",
         ]
-        params: list[Any] = [match_expression(terms, any_term=any_term), guild_id]
+        expression = broad or match_expression(terms, any_term=any_term)
+        params: list[Any] = [expression, guild_id]
         if topic is not None:
             sql.append(
                 "AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)"
             )
             params.append(topic)
-        sql.append("ORDER BY bm25(developments_fts, 10.0, 1.0, 4.0, 2.0) LIMIT ?")
+        if broad:
+            sql.append("ORDER BY f.rowid DESC LIMIT ?")
+        else:
+            sql.append("ORDER BY bm25(developments_fts, 10.0, 1.0, 4.0, 2.0) LIMIT ?")
         params.append(limit)
         rows = await db.fetchall(" ".join(sql), params)
         if rows:

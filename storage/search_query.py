@@ -25,7 +25,9 @@ def query_terms(text: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
-def match_expression(terms: list[str], *, any_term: bool = False) -> str:
-    """An FTS5 expression: every term (or any term) as a quoted phrase, prefix-matched."""
-    phrases = ['"' + term.replace('"', '""') + '"*' for term in terms]
+def match_expression(terms: list[str], *, any_term: bool = False, prefix: bool = True) -> str:
+    """An FTS5 expression: every term (or any term) as a quoted phrase, prefix-matched
+    (or, with `prefix=False`, matching whole words only)."""
+    star = "*" if prefix else ""
+    phrases = ['"' + term.replace('"', '""') + '"' + star for term in terms]
     return (" OR " if any_term else " ").join(phrases)

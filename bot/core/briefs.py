@@ -128,23 +128,29 @@ async def compose_brief(
     on = today(clock)
     since = period_start(period_key, on)
     devs = await queries.select_topic(
-        db, topic.slug, guild_id, since=since, domain=domain_key, limit=CANDIDATES
+        db,
+        topic.slug,
+        guild_id,
+        since=since,
+        domain=domain_key,
+        limit=CANDIDATES,
+        with_sources=False,
     )
     assessment = await assessment_queries.current_assessment(db, topic.slug, guild_id)
     past = [d for d in devs if not d.is_upcoming(on)]
     upcoming = sorted((d for d in devs if d.is_upcoming(on)), key=lambda d: d.occurred)
+    sections = [
+        _rank([d for d in past if d.kind == "event"])[:KEY_LIMIT],
+        [d for d in past if d.kind == "indicator"][:INDICATOR_LIMIT],
+        _rank([d for d in past if d.kind == "analysis"])[:CONTEXT_LIMIT],
+        upcoming[:UPCOMING_LIMIT],
+    ]
+    # Sources only of the developments shown (about 20 of up to CANDIDATES).
+    shown = iter(await queries.load_sources(db, [d for section in sections for d in section]))
     numbering = _SourceNumbering()
     brief = Brief(topic, period_key, domain_key, on, None, assessment, total=len(devs))
-    brief.key = [
-        numbering.item(d) for d in _rank([d for d in past if d.kind == "event"])[:KEY_LIMIT]
-    ]
-    brief.indicators = [
-        numbering.item(d) for d in [d for d in past if d.kind == "indicator"][:INDICATOR_LIMIT]
-    ]
-    brief.context = [
-        numbering.item(d) for d in _rank([d for d in past if d.kind == "analysis"])[:CONTEXT_LIMIT]
-    ]
-    brief.upcoming = [numbering.item(d) for d in upcoming[:UPCOMING_LIMIT]]
+    items = [[numbering.item(next(shown)) for _ in section] for section in sections]
+    brief.key, brief.indicators, brief.context, brief.upcoming = items
     brief.why = [i for i in brief.key if i.development.why_it_matters][:WHY_LIMIT]
     brief.sources = numbering.sources
     # "As of" the latest development recorded, not the time rows were written.

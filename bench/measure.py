@@ -1,0 +1,291 @@
+"""The figures: each a set of timed repetitions on the same generated database."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any, cast
+
+from bench.generate import Catalogue
+from bot.core import lookup, transfer
+from bot.core.briefs import PERIODS, compose_brief
+from bot.core.clock import Clock
+from bot.core.dataset import load_starter
+from bot.core.rendering import Renderer
+from bot.core.topics import all_topics
+from storage.database import Database
+
+BRIEF_BLOCKS = ("title", "description", "footer")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The `q`-quantile (0..1) by the nearest-rank method."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Timing:
+    """Repeated measurements of one operation, in milliseconds."""
+
+    samples_ms: list[float] = field(default_factory=list)
+
+    def add(self, seconds: float) -> None:
+        self.samples_ms.append(seconds * 1000)
+
+    def summary(self) -> dict[str, float | int]:
+        s = self.samples_ms
+        return {
+            "median_ms": round(statistics.median(s), 4),
+            "p99_ms": round(percentile(s, 0.99), 4),
+            "mean_ms": round(statistics.fmean(s), 4),
+            "max_ms": round(max(s), 4),
+            "n": len(s),
+        }
+
+
+def fixed_clock(day: date) -> Clock:
+    """A clock stopped at noon UTC of `day` (briefs are composed on the catalogue's today)."""
+    moment = datetime.combine(day, dtime(12, 0), tzinfo=UTC)
+    return lambda: moment
+
+
+def remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+# --- import and export -------------------------------------------------------------------
+
+
+async def import_catalogue(path: Path, cat: Catalogue) -> dict[str, Any]:
+    """Import the generated document into a new database; the import rate."""
+    remove_database(path)
+    db = await Database.open(path)
+    try:
+        rows = cat.stats["developments"] + cat.stats["sources"]
+        started = time.perf_counter()
+        await transfer.import_data(db, cat.document, clock=fixed_clock(cat.anchor))
+        seconds = time.perf_counter() - started
+        # The bundled starter dataset too, so a CLI run on this database only reads.
+        await load_starter(db, fixed_clock(cat.anchor))
+    finally:
+        await db.close()
+    return {"rows": rows, "seconds": round(seconds, 3), "rows_per_s": round(rows / seconds)}
+
+
+async def export_catalogue(db: Database) -> dict[str, Any]:
+    """Export the whole catalogue to a JSON-ready document; the export rate."""
+    started = time.perf_counter()
+    doc = await transfer.export_data(db)
+    seconds = time.perf_counter() - started
+    rows = len(doc["developments"]) + sum(len(d["sources"]) for d in doc["developments"])
+    return {"rows": rows, "seconds": round(seconds, 3), "rows_per_s": round(rows / seconds)}
+
+
+# --- /brief ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BriefRequest:
+    topic: str
+    period: str
+    guild_id: int | None
+
+
+def brief_requests(cat: Catalogue, n: int, seed: int) -> list[BriefRequest]:
+    """A mix of topics, periods and servers: DMs, servers with and without their own rows."""
+    rng = random.Random(seed)
+    topics = [t.slug for t in all_topics()]
+    periods = list(PERIODS)
+    requests = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.1 or not cat.guild_ids:
+            guild = None  # a direct message: the global catalogue only
+        elif roll < 0.2:
+            guild = rng.randrange(10**17, 10**18)  # a server with nothing of its own
+        else:
+            guild = rng.choice(cat.guild_ids)
+        requests.append(BriefRequest(rng.choice(topics), rng.choice(periods), guild))
+    return requests
+
+
+class _RecordingDatabase:
+    """Passes reads to a Database and remembers each statement (to replay as bare SQL)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        self.statements.append((sql, list(params)))
+        return await self.db.fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        self.statements.append((sql, list(params)))
+        return await self.db.fetchone(sql, params)
+
+
+async def brief_sql(db: Database, req: BriefRequest, clock: Clock) -> list[tuple[str, list[Any]]]:
+    """Every statement `compose_brief` runs for this request: the rows of the topic (the
+    query of `storage.catalogue.select_topic`), their sources and the assessment."""
+    recorder = _RecordingDatabase(db)
+    await compose_brief(
+        cast(Database, recorder), req.topic, req.guild_id, period=req.period, clock=clock
+    )
+    return recorder.statements
+
+
+def open_bare(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the bot's read pragmas."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+async def brief_figures(
+    db: Database, path: Path, cat: Catalogue, reps: int, seed: int
+) -> dict[str, Any]:
+    """`/brief` work (compose + Discord rendering) against the bare SQL of the same rows."""
+    renderer = Renderer("discord")
+    clock = fixed_clock(cat.anchor)
+    requests = brief_requests(cat, reps, seed)
+    bare = open_bare(path)
+    work, sql = Timing(), Timing()
+    chars = 0
+    try:
+        for warm in requests[:10]:  # template compilation and page cache, outside the figures
+            await compose_brief(db, warm.topic, warm.guild_id, period=warm.period, clock=clock)
+        for req in requests:
+            statements = await brief_sql(db, req, clock)
+            started = time.perf_counter()
+            for text, params in statements:
+                bare.execute(text, params).fetchall()
+            sql.add(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            brief = await compose_brief(db, req.topic, req.guild_id, period=req.period, clock=clock)
+            parts = [renderer.render_block("brief.j2", b, brief=brief) for b in BRIEF_BLOCKS]
+            work.add(time.perf_counter() - started)
+            chars += sum(map(len, parts))
+    finally:
+        bare.close()
+    w, s = work.summary(), sql.summary()
+    return {
+        "brief_work": w,
+        "brief_sql_bare": s,
+        "brief_ratio": {
+            "median": round(float(w["median_ms"]) / float(s["median_ms"]), 2),
+            "p99": round(float(w["p99_ms"]) / float(s["p99_ms"]), 2),
+        },
+        "brief_chars_mean": round(chars / len(requests)),
+    }
+
+
+# --- /search -----------------------------------------------------------------------------
+
+
+def search_queries(cat: Catalogue) -> dict[str, list[str]]:
+    """Common words, rare words and two-word queries from the catalogue's vocabulary."""
+    v = cat.vocabulary
+    common, middle, rare = v.common(5), v.middle(5), v.rare(5)
+    return {
+        "common": common,
+        "rare": rare,
+        "two_words": [
+            f"{common[0]} {common[1]}",
+            f"{common[2]} {middle[0]}",
+            f"{middle[1]} {middle[2]}",
+            f"{middle[3]} {rare[0]}",
+            f"{common[3]} {rare[1]}",
+        ],
+    }
+
+
+async def search_figures(db: Database, cat: Catalogue, reps: int, seed: int) -> dict[str, Any]:
+    """`bot.core.lookup.search` over the whole catalogue, per kind of query."""
+    rng = random.Random(seed)
+    result: dict[str, Any] = {}
+    hits: dict[str, float] = {}
+    for kind, texts in search_queries(cat).items():
+        timing = Timing()
+        found = 0
+        await lookup.search(db, texts[0], None)  # warm
+        for i in range(reps):
+            text = texts[i % len(texts)]
+            guild = rng.choice(cat.guild_ids) if cat.guild_ids and rng.random() < 0.9 else None
+            started = time.perf_counter()
+            results = await lookup.search(db, text, guild)
+            timing.add(time.perf_counter() - started)
+            found += len(results.hits)
+        result[f"search_{kind}"] = timing.summary()
+        hits[kind] = round(found / reps, 1)
+    result["search_queries"] = search_queries(cat)
+    result["search_hits_mean"] = hits
+    return result
+
+
+# --- whole processes ---------------------------------------------------------------------
+
+
+def briefbot_command() -> list[str]:
+    """The installed console script next to this interpreter (else `python -m bot`)."""
+    script = Path(sys.executable).parent / "briefbot"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+def cli_cold(path: Path, runs: int, workdir: Path) -> dict[str, Any]:
+    """`briefbot brief japan-korea` as a new process each time, on the bench database."""
+    env = os.environ | {"DATABASE_PATH": str(path.resolve()), "LOG_LEVEL": "WARNING"}
+    command = [*briefbot_command(), "brief", "japan-korea"]
+    timing = Timing()
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True)
+        timing.add(time.perf_counter() - started)
+        if done.returncode != 0 or "Japan" not in done.stdout:
+            raise RuntimeError(f"briefbot brief failed ({done.returncode}): {done.stderr[-500:]}")
+    return {"cli_brief_cold": timing.summary() | {"command": " ".join(command[-3:])}}
+
+
+def peak_rss(path: Path, cat: Catalogue, briefs: int, searches: int) -> dict[str, Any]:
+    """Peak RSS of a separate process that opens the catalogue and serves requests."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.probe",
+        str(path),
+        "--briefs",
+        str(briefs),
+        "--searches",
+        str(searches),
+        "--anchor",
+        cat.anchor.isoformat(),
+        "--words",
+        ",".join(w for texts in search_queries(cat).values() for w in texts),
+        "--guilds",
+        ",".join(map(str, cat.guild_ids[:50])),
+    ]
+    root = Path(__file__).resolve().parent.parent
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    }
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root)
+    if done.returncode != 0:
+        raise RuntimeError(f"memory probe failed: {done.stderr[-800:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"peak_rss": report}

@@ -1,0 +1,258 @@
+"""Generate the catalogue, take every figure, check the targets, write results.json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import measure
+from bench.generate import Catalogue, generate
+from bot import __version__
+from storage.database import Database
+
+BENCH_DIR = Path(__file__).resolve().parent
+NOT_MEASURED = "not measured yet"
+
+
+@dataclass(frozen=True)
+class Config:
+    """How big and how many times."""
+
+    developments: int = 100_000
+    servers: int = 1_000
+    seed: int = 20261125
+    brief_reps: int = 400
+    search_reps: int = 200
+    cli_runs: int = 10
+    probe_briefs: int = 300
+    probe_searches: int = 300
+    workdir: Path = BENCH_DIR / "work"
+    out: Path = BENCH_DIR / "results.json"
+
+    @property
+    def database(self) -> Path:
+        return self.workdir / "bench.sqlite3"
+
+
+QUICK = Config(
+    developments=5_000,
+    servers=100,
+    brief_reps=50,
+    search_reps=30,
+    cli_runs=3,
+    probe_briefs=50,
+    probe_searches=50,
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    figure: str
+    limit: float
+    unit: str
+    higher_is_better: bool = False
+
+    def check(self, value: float) -> bool:
+        return value >= self.limit if self.higher_is_better else value <= self.limit
+
+
+TARGETS = (
+    Target("/brief work p99", "brief_work.p99_ms", 20, "ms"),
+    Target("/brief work ÷ bare SQL (median)", "brief_ratio.median", 3, "×"),
+    Target("/search p99 (worst query kind)", "search_worst.p99_ms", 20, "ms"),
+    Target("cold `briefbot brief japan-korea` (median)", "cli_brief_cold.median_ms", 1000, "ms"),
+    Target("import rate", "import.rows_per_s", 20_000, "rows/s", higher_is_better=True),
+    Target("peak RSS serving briefs and searches", "peak_rss.peak_rss_mb", 150, "MB"),
+)
+
+PENDING = {
+    "simcord_brief_e2e": (
+        "needs /brief driven end to end through the SimCord harness of the Discord command "
+        "layer (built alongside this bench, not wired in yet)"
+    ),
+    "digest_2000_subscriptions": (
+        "needs digest building and delivery for 2,000 subscriptions through the digest "
+        "service (built alongside this bench, not wired in yet)"
+    ),
+}
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were taken on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "briefbot": __version__,
+    }
+
+
+def lookup_figure(figures: dict[str, Any], dotted: str) -> float | None:
+    node: Any = figures
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return float(node) if isinstance(node, int | float) else None
+
+
+async def _in_process(config: Config, cat: Catalogue) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    figures["import"] = await measure.import_catalogue(config.database, cat)
+    db = await Database.open(config.database)
+    try:
+        figures["export"] = await measure.export_catalogue(db)
+        figures |= await measure.brief_figures(
+            db, config.database, cat, config.brief_reps, config.seed
+        )
+        figures |= await measure.search_figures(db, cat, config.search_reps, config.seed)
+    finally:
+        await db.close()
+    worst = max(
+        (figures[f"search_{k}"] for k in ("common", "rare", "two_words")),
+        key=lambda f: f["p99_ms"],
+    )
+    figures["search_worst"] = worst
+    return figures
+
+
+def run(config: Config, *, say: Any = print) -> dict[str, Any]:
+    """Take every figure; returns (and writes) the results document."""
+    started = time.perf_counter()
+    config.workdir.mkdir(parents=True, exist_ok=True)
+    say(
+        f"generating {config.developments:,} developments, {config.servers:,} servers "
+        f"(seed {config.seed}) …"
+    )
+    t0 = time.perf_counter()
+    cat = generate(config.developments, config.servers, seed=config.seed)
+    say(f"  generated in {time.perf_counter() - t0:.1f} s: {cat.stats}")
+    figures = asyncio.run(_in_process(config, cat))
+    say("  imported, exported, briefs and searches measured")
+    figures |= measure.cli_cold(config.database, config.cli_runs, config.workdir)
+    figures |= measure.peak_rss(config.database, cat, config.probe_briefs, config.probe_searches)
+    for name, why in PENDING.items():
+        figures[name] = {"status": NOT_MEASURED, "why": why}
+    targets = []
+    for t in TARGETS:
+        value = lookup_figure(figures, t.figure)
+        targets.append(
+            {
+                "target": t.name,
+                "figure": t.figure,
+                "limit": t.limit,
+                "unit": t.unit,
+                "value": value,
+                "pass": None if value is None else t.check(value),
+            }
+        )
+    results = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        "catalogue": cat.stats,
+        "figures": figures,
+        "targets": targets,
+        "duration_s": round(time.perf_counter() - started, 1),
+    }
+    config.out.parent.mkdir(parents=True, exist_ok=True)
+    config.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return results
+
+
+def _ms(f: dict[str, Any]) -> str:
+    return f"median {f['median_ms']:8.3f} ms   p99 {f['p99_ms']:8.3f} ms   (n={f['n']})"
+
+
+def report(results: dict[str, Any]) -> str:
+    """Every figure and every target, as text."""
+    f = results["figures"]
+    m = results["machine"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, SQLite {m['sqlite']}",
+        f"catalogue: {results['catalogue']}",
+        "",
+        f"import              {f['import']['rows_per_s']:>10,} rows/s  "
+        f"({f['import']['rows']:,} developments+sources in {f['import']['seconds']} s)",
+        f"export              {f['export']['rows_per_s']:>10,} rows/s  "
+        f"({f['export']['rows']:,} developments+sources in {f['export']['seconds']} s)",
+        f"/brief work         {_ms(f['brief_work'])}",
+        f"/brief bare SQL     {_ms(f['brief_sql_bare'])}",
+        f"/brief ratio        median {f['brief_ratio']['median']}×   p99 {f['brief_ratio']['p99']}×",
+        f"/search common      {_ms(f['search_common'])}",
+        f"/search rare        {_ms(f['search_rare'])}",
+        f"/search two words   {_ms(f['search_two_words'])}",
+        f"cold CLI brief      {_ms(f['cli_brief_cold'])}",
+        f"peak RSS            {f['peak_rss']['peak_rss_mb']} MB "
+        f"(after opening: {f['peak_rss']['rss_after_open_mb']} MB; "
+        f"{f['peak_rss']['briefs']} briefs, {f['peak_rss']['searches']} searches)",
+    ]
+    for name in PENDING:
+        lines.append(f"{name:<19} {NOT_MEASURED}: {f[name]['why']}")
+    lines.append("")
+    for t in results["targets"]:
+        verdict = "PASS" if t["pass"] else "MISS"
+        op = "≥" if t["unit"] == "rows/s" else "≤"
+        value = "n/a" if t["value"] is None else f"{t['value']:,.3f}".rstrip("0").rstrip(".")
+        lines.append(f"{verdict}  {t['target']}: {value} {t['unit']} (target {op} {t['limit']:,})")
+    lines.append(f"\nwrote {results['config']['out']} in {results['duration_s']} s")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description="Measure Trilateral Brief at scale."
+    )
+    p.add_argument("--quick", action="store_true", help="5,000 developments, few repetitions")
+    p.add_argument("--developments", type=int, help="catalogue size (default 100,000)")
+    p.add_argument("--servers", type=int, help="servers with their own developments")
+    p.add_argument("--seed", type=int, help="generator seed")
+    p.add_argument("--reps", type=int, help="repetitions of each /brief and /search figure")
+    p.add_argument("--out", type=Path, help="results file (default bench/results.json)")
+    args = p.parse_args(argv)
+    config = QUICK if args.quick else Config()
+    if args.quick and args.out is None:
+        config = replace(config, out=config.workdir / "results-quick.json")
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "developments": args.developments,
+            "servers": args.servers,
+            "seed": args.seed,
+            "out": args.out,
+        }.items()
+        if v is not None
+    }
+    if args.reps:
+        changes |= {"brief_reps": args.reps, "search_reps": args.reps}
+    config = replace(config, **changes)
+    results = run(config)
+    print()
+    print(report(results))
+    return 0 if all(t["pass"] for t in results["targets"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
