@@ -6,7 +6,7 @@ import pytest
 import simcord
 
 from bot.core.errors import InvalidInput, PermissionDenied
-from tests.exts._support import add_development, refusals, refused, snapshot
+from tests.exts._support import add_development, dev_form, refusals, refused, snapshot
 
 
 async def test_moderator_sees_and_changes_settings(world, db_path) -> None:
@@ -108,5 +108,22 @@ async def test_a_server_can_open_settings_to_its_moderator_role(world, db_path) 
     before = snapshot(db_path)
     r = await helper.slash(world.general, "settings", timezone="UTC")
     assert "Only this server's moderators" in refused(r)
+    assert [type(e) for e in refusals(world.env)] == [PermissionDenied]
+    assert snapshot(db_path) == before
+
+
+async def test_rights_are_checked_again_when_the_form_is_submitted(world, db_path) -> None:
+    curators = world.alpha.create_role("Curators")
+    await world.mod.slash(world.general, "settings", **{"moderator-role": curators})
+    world.env.backend.add_member_role(world.alpha.id, world.member.id, curators.id)
+    await world.env.settle()
+    shown = await world.member.slash(world.general, "development add")
+    assert shown.modal is not None
+
+    world.env.backend.remove_member_role(world.alpha.id, world.member.id, curators.id)
+    await world.env.settle()
+    before = snapshot(db_path)
+    done = await world.member.submit_modal(shown, dev_form(shown))
+    assert "Only moderators" in refused(done)
     assert [type(e) for e in refusals(world.env)] == [PermissionDenied]
     assert snapshot(db_path) == before
