@@ -11,12 +11,13 @@ import asyncio
 import logging
 import re
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiosqlite
 
@@ -55,10 +56,17 @@ def load_migrations() -> list[Migration]:
 class Database:
     """An open SQLite database with the project's pragmas and a write lock."""
 
+    # Every open database of the process: aiosqlite's worker thread keeps the interpreter
+    # alive at exit until its connection is closed, so owners that may be dropped without
+    # closing (a bot detached in tests) can be found and closed.
+    opened: ClassVar[weakref.WeakSet[Database]] = weakref.WeakSet()
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self.closed = False
+        Database.opened.add(self)
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
@@ -93,8 +101,12 @@ class Database:
         return db
 
     async def close(self) -> None:
-        """Close the connection (checkpointing the WAL)."""
+        """Close the connection (checkpointing the WAL); closing twice is harmless."""
         async with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            Database.opened.discard(self)
             await self._conn.close()
 
     # --- reading -------------------------------------------------------------------------

@@ -44,3 +44,12 @@ async def db(empty_db: Database, clock: FixedClock) -> Database:
 def catalogue(db: Database, clock: FixedClock) -> Catalogue:
     """The catalogue service over the starter database."""
     return Catalogue(db, clock)
+
+
+@pytest.fixture(autouse=True)
+async def _close_leftover_databases() -> AsyncIterator[None]:
+    """Close databases a test left open (e.g. a bot detached by SimCord's restart_bot):
+    an open aiosqlite connection keeps the test process alive after the last test."""
+    yield
+    for leftover in list(Database.opened):
+        await leftover.close()
