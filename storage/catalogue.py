@@ -318,17 +318,23 @@ async def load_sources(db: Database, devs: Sequence[Development]) -> list[Develo
 
 
 async def count_topic(
-    db: Database, topic: str, guild_id: int | None, *, since: date | None, until: date | None
+    db: Database,
+    topic: str,
+    guild_id: int | None,
+    *,
+    since: date | None,
+    until: date | None,
+    domain: str | None = None,
 ) -> int:
     """How many published developments `select_topic` would page through."""
     sql = (
         "SELECT COUNT(*) FROM development_topics t JOIN developments d ON d.id = t.development_id "
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE} "
-        "AND t.occurred_on >= ? AND t.occurred_on <= ?"
+        "AND t.occurred_on >= ? AND t.occurred_on <= ? AND (? IS NULL OR d.domain = ?)"
     )
     start = (since or date.min).isoformat()
     end = (until or date.max).isoformat()
-    return int(await db.scalar(sql, (topic, guild_id, start, end)) or 0)
+    return int(await db.scalar(sql, (topic, guild_id, start, end, domain, domain)) or 0)
 
 
 async def _broad_expression(db: Database, terms: list[str], *, any_term: bool) -> str | None:

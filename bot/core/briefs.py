@@ -148,7 +148,12 @@ async def compose_brief(
     # Sources only of the developments shown (about 20 of up to CANDIDATES).
     shown = iter(await queries.load_sources(db, [d for section in sections for d in section]))
     numbering = _SourceNumbering()
-    brief = Brief(topic, period_key, domain_key, on, None, assessment, total=len(devs))
+    total = len(devs)
+    if total == CANDIDATES:  # more may match than were read: count them all
+        total = await queries.count_topic(
+            db, topic.slug, guild_id, since=since, until=None, domain=domain_key
+        )
+    brief = Brief(topic, period_key, domain_key, on, None, assessment, total=total)
     items = [[numbering.item(next(shown)) for _ in section] for section in sections]
     brief.key, brief.indicators, brief.context, brief.upcoming = items
     brief.why = [i for i in brief.key if i.development.why_it_matters][:WHY_LIMIT]

@@ -228,8 +228,14 @@ async def test_200_developments_in_a_topic_page_within_limits(world) -> None:
         ("search", {"query": "bulk"}),
     ):
         r = await world.member.slash(world.general, command, **options)
+        assert r.response is not None, command
         assert_within_limits(r.response)
-    assert "page 1/" in r.response.embeds[0].footer.text or command == "search"
+    brief = await world.member.slash(world.general, "brief", topic="japan-korea")
+    assert brief.response.embeds[0].footer.text.startswith("210 developments")
+    diplomacy = await world.member.slash(
+        world.general, "brief", topic="japan-korea", domain="diplomacy"
+    )
+    assert diplomacy.response.embeds[0].footer.text.startswith("203 developments")
     timeline = await world.member.slash(world.general, "timeline", topic="japan-korea")
     footer = timeline.response.embeds[0].footer.text
     assert footer.startswith("210 developments") and "page 1/" in footer
