@@ -221,6 +221,7 @@ class Digests(commands.Cog):
         timezone: str | None = None,
         post_empty: bool = False,
     ) -> None:
+        await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
         guild = interaction.guild
@@ -265,6 +266,7 @@ class Digests(commands.Cog):
     async def unsubscribe(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
+        await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
         sub = await self.subscriptions.unsubscribe(actor, interaction.guild_id, target.id)
@@ -280,6 +282,7 @@ class Digests(commands.Cog):
     )
     @app_commands.guild_only()
     async def list_subscriptions(self, interaction: discord.Interaction) -> None:
+        await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
         subs = await self.subscriptions.list(actor, interaction.guild_id)
         rows = []
@@ -307,10 +310,10 @@ class Digests(commands.Cog):
     async def preview(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
+        await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
         sub = await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
-        await defer(interaction, ephemeral=True)
         svc = services(interaction)
         plan = plan_now(
             sub.schedule,
@@ -329,10 +332,10 @@ class Digests(commands.Cog):
     async def send_now(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
+        await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
         sub = await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
-        await defer(interaction, ephemeral=True)
         outcome = await self.engine.send_now(sub.id)
         await self.scheduler.refresh(sub.id)
         await reply(interaction, _send_now_text(target.id, outcome), ephemeral=True)

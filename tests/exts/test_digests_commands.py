@@ -9,6 +9,7 @@ tests/core/test_digest_scheduler.py checks that the real APScheduler jobs do run
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -322,3 +323,29 @@ async def test_persistent_errors_do_not_block_other_channels(
     (outcome,) = await cog(world).scheduler.sweep()
     assert outcome.kind == "sent" and outcome.resumed
     assert len(posts(world.general)) == 1
+
+
+async def test_subscribe_answers_in_time_when_the_database_is_slow(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read (the caller's moderator role) takes longer than Discord's 3 s: the
+    command has already deferred, so the answer still arrives."""
+    from storage.database import Database
+
+    armed = {"next": True}
+    original = Database.fetchone
+
+    async def slow_fetchone(self: Database, *args: Any, **kwargs: Any) -> Any:
+        if armed["next"]:
+            armed["next"] = False
+            await asyncio.sleep(3.5)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "fetchone", slow_fetchone)
+    r = await world.member.slash(world.general, "subscribe")
+    assert not armed["next"]  # the delay happened
+    assert "moderators" in refused(r)
+    refusals(world.env)
+    armed["next"] = True
+    r = await world.mod.slash(world.general, "subscribe")
+    assert "Subscribed" in refused(r)
