@@ -43,7 +43,12 @@ from bot.exts._common import (
     services,
     timezone_autocomplete,
 )
-from storage.subscriptions import Subscription, subscription_for_channel
+from storage.subscriptions import (
+    Subscription,
+    guild_subscriptions,
+    pause_subscription,
+    subscription_for_channel,
+)
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -181,6 +186,30 @@ class Digests(commands.Cog):
         self.scheduler.shutdown()
         for task in list(self._tasks):
             task.cancel()
+
+    # --- Discord telling us a channel is gone: pause before any request fails ---------------
+
+    async def _pause(self, subs: list[Subscription], reason: str) -> None:
+        svc = self.bot.services
+        at = iso_utc(svc.clock())
+        async with svc.db.transaction() as w:
+            for sub in subs:
+                await pause_subscription(w, sub.id, reason, at)
+        for sub in subs:
+            await self.scheduler.refresh(sub.id)
+            log.warning("digest subscription paused subscription=%s: %s", sub.id, reason)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        sub = await subscription_for_channel(self.bot.services.db, channel.id)
+        if sub is not None and sub.active:
+            await self._pause([sub], "The channel was deleted.")
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        subs = [s for s in await guild_subscriptions(self.bot.services.db, guild.id) if s.active]
+        if subs:
+            await self._pause(subs, "The bot was removed from this server.")
 
     # --- helpers ---------------------------------------------------------------------------
 
