@@ -45,11 +45,17 @@ class Safe(str):
     """Text already formatted for its flavour: templates print it as is."""
 
 
+def _escape_line_start(match: re.Match[str]) -> str:
+    """`1.` becomes `1\\.` (a backslash before a digit would show); `#`, `>`, `-` get one before."""
+    mark = match[2]
+    return match[1] + (mark[:-1] + "\\." if mark.endswith(".") else "\\" + mark)
+
+
 def md_escape(text: str) -> str:
     """Escape Discord markdown and defuse mentions (@everyone, <@id>, <@&id>, <#id>)."""
     text = _CONTROL.sub("", text)
     text = _MD_CHARS.sub(r"\\\1", text)
-    text = _MD_LINE_START.sub(lambda m: m[1] + "\\" + m[2], text)
+    text = _MD_LINE_START.sub(_escape_line_start, text)
     return _MENTION.sub("@\u200b", text)
 
 

@@ -41,7 +41,7 @@ def test_md_escape() -> None:
     assert "\\`" in escaped
     assert "\\[a\\](https://evil)" in escaped
     assert md_escape("# heading\n> quote\n- item\n1. one") == (
-        "\\# heading\n\\> quote\n\\- item\n\\1. one"
+        "\\# heading\n\\> quote\n\\- item\n1\\. one"
     )
     assert md_escape("a\x1b[31mred") == "a\\[31mred"
 
