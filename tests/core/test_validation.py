@@ -221,6 +221,8 @@ _part = (
     )
     .map(lambda s: " ".join(s.split()))
     .filter(lambda s: any(c.isalpha() for c in s))
+    # Parts are told apart by shape, so a title shaped like a link is one by design.
+    .filter(lambda s: not s.lower().startswith(("http", "www.")))
 )
 
 
