@@ -138,6 +138,10 @@ class _RecordingDatabase:
         self.statements.append((sql, list(params)))
         return await self.db.fetchone(sql, params)
 
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
 
 async def brief_sql(db: Database, req: BriefRequest, clock: Clock) -> list[tuple[str, list[Any]]]:
     """Every statement `compose_brief` runs for this request: the rows of the topic (the

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure
+from bench.digests import digest_figures
 from bench.generate import Catalogue, generate
+from bench.simcord_e2e import simcord_brief
 from bot import __version__
 from storage.database import Database
 
@@ -37,6 +39,8 @@ class Config:
     cli_runs: int = 10
     probe_briefs: int = 300
     probe_searches: int = 300
+    simcord_reps: int = 200
+    subscriptions: int = 2_000
     workdir: Path = BENCH_DIR / "work"
     out: Path = BENCH_DIR / "results.json"
 
@@ -53,6 +57,8 @@ QUICK = Config(
     cli_runs=3,
     probe_briefs=50,
     probe_searches=50,
+    simcord_reps=20,
+    subscriptions=200,
 )
 
 
@@ -75,18 +81,19 @@ TARGETS = (
     Target("cold `briefbot brief japan-korea` (median)", "cli_brief_cold.median_ms", 1000, "ms"),
     Target("import rate", "import.rows_per_s", 20_000, "rows/s", higher_is_better=True),
     Target("peak RSS serving briefs and searches", "peak_rss.peak_rss_mb", 150, "MB"),
+    Target("building one period's digests (all subscriptions)", "digest_build.seconds", 2, "s"),
+    Target(
+        "digest delivery rate ÷ Discord's 50 req/s",
+        "digest_delivery.fraction_of_limit",
+        0.9,
+        "",
+        higher_is_better=True,
+    ),
+    Target("digest delivery: 429s received", "digest_delivery.http_429s", 0, ""),
+    Target("digest delivery: duplicate messages", "digest_delivery.duplicates", 0, ""),
 )
 
-PENDING = {
-    "simcord_brief_e2e": (
-        "needs /brief driven end to end through the SimCord harness of the Discord command "
-        "layer (built alongside this bench, not wired in yet)"
-    ),
-    "digest_2000_subscriptions": (
-        "needs digest building and delivery for 2,000 subscriptions through the digest "
-        "service (built alongside this bench, not wired in yet)"
-    ),
-}
+PENDING: dict[str, str] = {}  # figures named by the issue but not measured yet
 
 
 def machine() -> dict[str, Any]:
@@ -153,6 +160,20 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
     say("  imported, exported, briefs and searches measured")
     figures |= measure.cli_cold(config.database, config.cli_runs, config.workdir)
     figures |= measure.peak_rss(config.database, cat, config.probe_briefs, config.probe_searches)
+    figures |= asyncio.run(
+        simcord_brief(config.database, cat.anchor, cat.guild_ids, config.simcord_reps, config.seed)
+    )
+    say("  /brief through SimCord measured")
+    # Last: it writes subscriptions, news and the ledger into the bench database.
+    figures |= digest_figures(
+        config.database,
+        cat.guild_ids,
+        config.developments,
+        config.subscriptions,
+        config.seed,
+        cat.anchor,
+    )
+    say("  digests built and delivered")
     for name, why in PENDING.items():
         figures[name] = {"status": NOT_MEASURED, "why": why}
     targets = []
@@ -164,6 +185,7 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
                 "figure": t.figure,
                 "limit": t.limit,
                 "unit": t.unit,
+                "higher_is_better": t.higher_is_better,
                 "value": value,
                 "pass": None if value is None else t.check(value),
             }
@@ -186,6 +208,18 @@ def _ms(f: dict[str, Any]) -> str:
     return f"median {f['median_ms']:8.3f} ms   p99 {f['p99_ms']:8.3f} ms   (n={f['n']})"
 
 
+def _digest_lines(f: dict[str, Any]) -> str:
+    b, d = f["digest_build"], f["digest_delivery"]
+    return (
+        f"digest build        {b['digests']:,} digests of {', '.join(b['periods'])} in "
+        f"{b['seconds']} s ({b['messages']:,} messages; per digest {_ms(b['per_digest'])})\n"
+        f"digest delivery     {d['messages_posted']:,} messages in {d['seconds']} s: "
+        f"{d['requests_per_s']} req/s = {d['fraction_of_limit']:.1%} of 50; "
+        f"most in any second {d['max_in_any_second']}; 429s {d['http_429s']}; "
+        f"duplicates {d['duplicates']}; ledger mismatches {d['ledger_mismatches']}"
+    )
+
+
 def report(results: dict[str, Any]) -> str:
     """Every figure and every target, as text."""
     f = results["figures"]
@@ -205,16 +239,18 @@ def report(results: dict[str, Any]) -> str:
         f"/search rare        {_ms(f['search_rare'])}",
         f"/search two words   {_ms(f['search_two_words'])}",
         f"cold CLI brief      {_ms(f['cli_brief_cold'])}",
+        f"/brief via SimCord  {_ms(f['simcord_brief_e2e'])} (informational)",
         f"peak RSS            {f['peak_rss']['peak_rss_mb']} MB "
         f"(after opening: {f['peak_rss']['rss_after_open_mb']} MB; "
         f"{f['peak_rss']['briefs']} briefs, {f['peak_rss']['searches']} searches)",
+        _digest_lines(f),
     ]
     for name in PENDING:
         lines.append(f"{name:<19} {NOT_MEASURED}: {f[name]['why']}")
     lines.append("")
     for t in results["targets"]:
         verdict = "PASS" if t["pass"] else "MISS"
-        op = "≥" if t["unit"] == "rows/s" else "≤"
+        op = "≥" if t.get("higher_is_better") else "≤"
         value = "n/a" if t["value"] is None else f"{t['value']:,.3f}".rstrip("0").rstrip(".")
         lines.append(f"{verdict}  {t['target']}: {value} {t['unit']} (target {op} {t['limit']:,})")
     lines.append(f"\nwrote {results['config']['out']} in {results['duration_s']} s")

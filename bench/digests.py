@@ -1,0 +1,265 @@
+"""Digests at scale: 2,000 subscriptions on the bench database, one period's digests built,
+then delivered through the real delivery engine and discord.py's REST client to the fake
+Discord of `tests/harness` (global limit 50 requests per second, 429 beyond it).
+
+Timeline (a fixed clock, so the figures do not depend on the day the bench runs): the
+catalogue is imported on the anchor day; the subscriptions are made on the Monday after it at
+noon, all weekly on Monday 09:00 UTC; during the week up to the next Monday 09:00 a week's
+worth of news is published
+(as many developments as the generated catalogue has in a recent week, a tenth of them
+servers' own) and some older developments are edited; then, at the Monday 09:00 occurrence,
+every subscription owes the same period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from bench.generate import generate
+from bench.measure import Timing
+from bot.core.actors import Actor
+from bot.core.catalogue import Catalogue
+from bot.core.digests import DigestBuilder
+from bot.core.errors import NotFound
+from bot.core.rendering import Renderer
+from bot.core.schedule import plan_due
+from bot.core.subscriptions import SubscriptionService
+from bot.core.topics import all_topics
+from bot.core.validation import validate_development
+from storage import subscriptions as store
+from storage.database import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+EDITOR = Actor(user_id="900000000000000001", name="bench editor", is_editor=True)
+DISCORD_LIMIT = 50  # Discord's global limit, requests per second
+
+
+def _monday_after(day: date) -> date:
+    return day + timedelta(days=7 - day.weekday() if day.weekday() else 7)
+
+
+def timeline(anchor: date) -> tuple[datetime, datetime]:
+    """(when the subscriptions are made, when the period is due)."""
+    subscribe = datetime.combine(_monday_after(anchor), dtime(12, 0), tzinfo=UTC)
+    due = datetime.combine(_monday_after(subscribe.date()), dtime(9, 0), tzinfo=UTC)
+    return subscribe, due
+
+
+class _MovingClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+async def setup(
+    path: Path, guild_ids: list[int], developments: int, subscriptions: int, seed: int, anchor: date
+) -> dict[str, Any]:
+    """Subscriptions (through `SubscriptionService`) and a week of news (through `Catalogue`)."""
+    rng = random.Random(seed)
+    subscribe_at, due_at = timeline(anchor)
+    topics = [t.slug for t in all_topics()]
+    db = await Database.open(path)
+    try:
+        service = SubscriptionService(db, _MovingClock(subscribe_at))
+        guilds = guild_ids or [rng.randrange(10**17, 10**18) for _ in range(100)]
+        started = time.perf_counter()
+        for i in range(subscriptions):
+            guild = guilds[i % len(guilds)]
+            moderator = Actor(
+                user_id=str(800000000000000000 + i),
+                name="bench moderator",
+                guild_id=guild,
+                is_moderator=True,
+            )
+            await service.subscribe(
+                moderator,
+                guild,
+                700000000000000000 + i,
+                topics=",".join(rng.sample(topics, rng.randint(1, 3))),
+                cadence="weekly",
+                weekday="monday",
+                at="09:00",
+                post_empty=rng.random() < 0.5,
+            )
+        subscribe_s = time.perf_counter() - started
+
+        # A recent week of the generated catalogue has about this many developments
+        # (its density at the anchor is 1/0.7 times the mean).
+        per_week = max(10, round(developments / (20 * 365) / 0.7 * 7))
+        news = generate(per_week, 0, seed=seed + 1, anchor=subscribe_at.date()).document
+        clock = _MovingClock(subscribe_at)
+        catalogue = Catalogue(db, clock)
+        week = timedelta(days=7)
+        for n, raw in enumerate(news["developments"]):
+            clock.at = due_at - week + week * ((n + 0.5) / per_week)
+            fields = {
+                k: v for k, v in raw.items() if k not in ("scope", "created_by", "created_at")
+            }
+            draft = validate_development(fields)
+            if guild_ids and rng.random() < 0.1:
+                guild = rng.choice(guild_ids)
+                mod = Actor(user_id="1", name="bench moderator", guild_id=guild, is_moderator=True)
+                await catalogue.add(mod, draft, scope="server")
+            else:
+                await catalogue.add(EDITOR, draft, scope="global")
+        # Editors also revise a few older global developments during the week.
+        edits = 0
+        max_id = int(await db.scalar("SELECT MAX(id) FROM developments") or 0)
+        for _ in range(per_week // 5):
+            dev_id = rng.randrange(1, max(2, max_id - per_week))
+            try:
+                dev = await catalogue.show(dev_id, None)
+            except NotFound:
+                continue  # a server's own development
+            if dev.retracted:
+                continue
+            data = dev.to_dict()
+            data["importance"] = 3 if data.get("importance") != 3 else 2
+            clock.at = due_at - timedelta(hours=rng.randint(2, 150))
+            await catalogue.edit(EDITOR, dev_id, validate_development(data))
+            edits += 1
+    finally:
+        await db.close()
+    return {
+        "subscriptions": subscriptions,
+        "subscribe_seconds": round(subscribe_s, 2),
+        "news_developments": per_week,
+        "edited_developments": edits,
+        "subscribed_at": subscribe_at.isoformat(),
+        "due_at": due_at.isoformat(),
+    }
+
+
+async def build_all(path: Path, due_at: datetime) -> dict[str, Any]:
+    """Every due subscription's digest of the period (compose + Discord parts), timed."""
+    db = await Database.open(path)
+    try:
+        builder = DigestBuilder(db, Renderer("discord"))
+        ids = await store.due_subscription_ids(db, due_at)
+        subs = [s for s in [await store.get_subscription(db, i) for i in ids] if s is not None]
+        plans = []
+        for sub in subs:
+            assert sub.next_run is not None
+            plan = plan_due(
+                sub.schedule, next_run=sub.next_run, covered_until=sub.covered_until, now=due_at
+            )
+            assert plan is not None
+            plans.append((sub, plan))
+        await builder(*plans[0])  # template compilation, outside the figure
+        each = Timing()
+        parts: Counter[int] = Counter()
+        periods = {plan.period for _, plan in plans}
+        started = time.perf_counter()
+        for sub, plan in plans:
+            t0 = time.perf_counter()
+            built = await builder(sub, plan)
+            each.add(time.perf_counter() - t0)
+            parts[len(built)] += 1
+        seconds = time.perf_counter() - started
+    finally:
+        await db.close()
+    return {
+        "digests": len(plans),
+        "periods": sorted(periods),
+        "seconds": round(seconds, 3),
+        "per_digest": each.summary(),
+        "parts_histogram": {str(k): v for k, v in sorted(parts.items())},
+        "messages": sum(k * v for k, v in parts.items()),
+    }
+
+
+async def deliver_all(path: Path, due_at: datetime) -> dict[str, Any]:
+    """Start the fake Discord here and a delivery process (`python -m bench.deliver`)."""
+    from tests.harness.fake_discord import FakeDiscord
+
+    server = FakeDiscord(global_limit=DISCORD_LIMIT)
+    api = await server.start()
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    }
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.deliver",
+            "--db",
+            str(path),
+            "--api",
+            api,
+            "--now",
+            due_at.isoformat(),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"delivery process failed: {err.decode()[-1500:]}")
+        worker: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    finally:
+        await server.stop()
+    posted = [m for msgs in server.messages.values() for m in msgs]
+    nonces = Counter((m["channel_id"], m["nonce"]) for m in posted)
+    # A duplicate: the same part (same nonce, or same content) twice in a channel.
+    contents = Counter((m["channel_id"], m["content"]) for m in posted)
+    duplicates = sum(c - 1 for c in nonces.values() if c > 1) + sum(
+        c - 1 for c in contents.values() if c > 1
+    )
+    times = server.request_times
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    rate = (len(times) - 1) / span if span > 0 else 0.0
+    ledger = await _ledger_check(path, server.messages)
+    return {
+        "requests": len(times),
+        "messages_posted": len(posted),
+        "seconds": round(span, 3),
+        "requests_per_s": round(rate, 2),
+        "fraction_of_limit": round(rate / DISCORD_LIMIT, 4),
+        "max_in_any_second": server.max_per_second(),
+        "http_429s": server.global_429s,
+        "duplicates": duplicates,
+        "ledger_mismatches": ledger,
+        "worker": worker,
+    }
+
+
+async def _ledger_check(path: Path, messages: dict[int, list[dict[str, Any]]]) -> int:
+    """Channels whose posted messages differ from the ledger's parts and message ids."""
+    db = await Database.open(path)
+    try:
+        rows = [store.to_delivery(r) for r in await db.fetchall("SELECT * FROM digest_deliveries")]
+    finally:
+        await db.close()
+    bad = 0
+    for row in rows:
+        posted = messages.get(row.channel_id, [])
+        parts = list(row.parts) if row.state == "sent" else []
+        ids = list(row.message_ids) if row.state == "sent" else []
+        if [m["content"] for m in posted] != parts or [int(m["id"]) for m in posted] != ids:
+            bad += 1
+    bad += len(set(messages) - {row.channel_id for row in rows})
+    return bad
+
+
+def digest_figures(
+    path: Path, guild_ids: list[int], developments: int, subscriptions: int, seed: int, anchor: date
+) -> dict[str, Any]:
+    """Set up, build, deliver; the `digest_*` figures."""
+    info = asyncio.run(setup(path, guild_ids, developments, subscriptions, seed, anchor))
+    due_at = datetime.fromisoformat(info["due_at"])
+    build = asyncio.run(build_all(path, due_at))
+    delivery = asyncio.run(deliver_all(path, due_at))
+    return {"digest_setup": info, "digest_build": build, "digest_delivery": delivery}
