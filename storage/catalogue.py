@@ -423,10 +423,14 @@ async def changed_between(
 ) -> list[Development]:
     """Developments of any of `topics` created, edited or retracted in [start, end)."""
     marks = ",".join("?" * len(topics))
+    # A digest window holds a few hundred rows of the catalogue: walk them by updated_at and
+    # check each one's topics. Left to itself SQLite 3.40 scans every global row through the
+    # scope index and builds the full id list of the topics (~60 ms at 100,000 rows).
     rows = await db.fetchall(
-        f"{_SELECT} FROM developments d WHERE d.updated_at >= ? AND d.updated_at < ? "
-        f"AND {VISIBLE} AND d.id IN (SELECT development_id FROM development_topics "
-        f"WHERE topic IN ({marks})) ORDER BY d.occurred_on DESC, d.id DESC",
+        f"{_SELECT} FROM developments d INDEXED BY developments_updated "
+        f"WHERE d.updated_at >= ? AND d.updated_at < ? AND {VISIBLE} AND EXISTS ("
+        "SELECT 1 FROM development_topics t WHERE t.development_id = d.id "
+        f"AND t.topic IN ({marks})) ORDER BY d.occurred_on DESC, d.id DESC",
         [start, end, guild_id, *topics],
     )
     return await _with_sources(db, rows)
