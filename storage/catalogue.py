@@ -325,16 +325,20 @@ async def count_topic(
     since: date | None,
     until: date | None,
     domain: str | None = None,
+    cap: int | None = None,
 ) -> int:
-    """How many published developments `select_topic` would page through."""
+    """How many published developments `select_topic` would page through (at most `cap`:
+    counting a topic of tens of thousands costs tens of milliseconds)."""
     sql = (
-        "SELECT COUNT(*) FROM development_topics t JOIN developments d ON d.id = t.development_id "
+        "SELECT COUNT(*) FROM (SELECT 1 FROM development_topics t "
+        "JOIN developments d ON d.id = t.development_id "
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE} "
-        "AND t.occurred_on >= ? AND t.occurred_on <= ? AND (? IS NULL OR d.domain = ?)"
+        "AND t.occurred_on >= ? AND t.occurred_on <= ? AND (? IS NULL OR d.domain = ?) LIMIT ?)"
     )
     start = (since or date.min).isoformat()
     end = (until or date.max).isoformat()
-    return int(await db.scalar(sql, (topic, guild_id, start, end, domain, domain)) or 0)
+    params = (topic, guild_id, start, end, domain, domain, -1 if cap is None else cap)
+    return int(await db.scalar(sql, params) or 0)
 
 
 async def _broad_expression(db: Database, terms: list[str], *, any_term: bool) -> str | None:

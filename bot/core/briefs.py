@@ -28,6 +28,7 @@ CONTEXT_LIMIT = 4
 WHY_LIMIT = 3
 UPCOMING_LIMIT = 5
 CANDIDATES = 200
+COUNT_CAP = 1000  # a brief says "1000+ developments" rather than count a huge topic
 
 
 def parse_period(value: str | None) -> str:
@@ -84,6 +85,11 @@ class Brief:
     def period_label(self) -> str:
         """'last 30 days', 'all time' …"""
         return PERIOD_LABELS[self.period]
+
+    @property
+    def total_label(self) -> str:
+        """'12', or '1000+' when the count stopped at its cap."""
+        return f"{self.total}+" if self.total >= COUNT_CAP else str(self.total)
 
     @property
     def is_empty(self) -> bool:
@@ -151,7 +157,7 @@ async def compose_brief(
     total = len(devs)
     if total == CANDIDATES:  # more may match than were read: count them all
         total = await queries.count_topic(
-            db, topic.slug, guild_id, since=since, until=None, domain=domain_key
+            db, topic.slug, guild_id, since=since, until=None, domain=domain_key, cap=COUNT_CAP
         )
     brief = Brief(topic, period_key, domain_key, on, None, assessment, total=total)
     items = [[numbering.item(next(shown)) for _ in section] for section in sections]

@@ -153,3 +153,16 @@ async def test_a_server_sees_global_and_its_own_never_another(
     assert other.id in ids(in_b.key) and own.id not in ids(in_b.key)
     assert not {own.id, other.id} & ids(global_only.key)
     assert in_a.total == global_only.total + 1 == in_b.total
+
+
+async def test_huge_topics_are_counted_up_to_a_cap(empty_db: Database, clock) -> None:
+    """Past COUNT_CAP the brief says '1000+' instead of counting every row."""
+    from bot.core import briefs, transfer
+    from tests.helpers import raw_development
+
+    doc = {
+        "developments": [raw_development(title=f"Item {i}") for i in range(briefs.COUNT_CAP + 5)]
+    }
+    await transfer.import_data(empty_db, doc, clock)
+    brief = await compose_brief(empty_db, "japan-korea", None, clock=clock)
+    assert brief.total == briefs.COUNT_CAP and brief.total_label == "1000+"
