@@ -222,6 +222,16 @@ class Digests(commands.Cog):
             raise InvalidInput("channel", "pick a text channel of this server")
         return target
 
+    async def _subscription_of(
+        self, interaction: discord.Interaction, channel: discord.abc.GuildChannel | None
+    ) -> tuple[discord.abc.GuildChannel | discord.Thread, Subscription]:
+        """Defer privately (within 3 s, before any DB work), check the caller is a
+        moderator, and find the subscription of `channel` (default: this one)."""
+        await defer(interaction, ephemeral=True)
+        actor = await require_moderator(interaction)
+        target = self._channel(interaction, channel)
+        return target, await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
+
     # --- commands --------------------------------------------------------------------------
 
     @app_commands.command(name="subscribe", description="Post digests in a channel (moderators)")
@@ -339,10 +349,7 @@ class Digests(commands.Cog):
     async def preview(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
-        actor = await require_moderator(interaction)
-        target = self._channel(interaction, channel)
-        sub = await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
+        _, sub = await self._subscription_of(interaction, channel)
         svc = services(interaction)
         plan = plan_now(
             sub.schedule,
@@ -361,10 +368,7 @@ class Digests(commands.Cog):
     async def send_now(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
-        actor = await require_moderator(interaction)
-        target = self._channel(interaction, channel)
-        sub = await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
+        target, sub = await self._subscription_of(interaction, channel)
         outcome = await self.engine.send_now(sub.id)
         await self.scheduler.refresh(sub.id)
         await reply(interaction, _send_now_text(target.id, outcome), ephemeral=True)
