@@ -16,8 +16,8 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup
 
-from bot.core.clock import parse_utc
-from bot.core.models import Development, FuzzyDate, Source
+from bot.domain.clock import parse_utc
+from bot.domain.models import Development, FuzzyDate, Source
 from storage.catalogue import HIT_END, HIT_START
 from templates import TEMPLATES_DIR
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from bot.core.countries import normalise_country
 from bot.core.errors import InvalidInput
-from bot.core.models import (
+from bot.domain.models import (
     DOMAINS,
     KINDS,
     TRENDS,
