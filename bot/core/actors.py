@@ -33,6 +33,17 @@ class Actor:
 
 OPERATOR = Actor(user_id="cli", name="operator", is_editor=True)
 
+# Who moderates a scope, in each platform's words.
+_MODERATORS = {
+    "discord": "this server's moderators (Manage Server, or the moderator role set with /settings)",
+    "telegram": "this chat's administrators",
+}
+
+
+def moderators_of(scope: Scope) -> str:
+    """'this server's moderators (…)' or 'this chat's administrators'."""
+    return _MODERATORS[scope.platform]
+
 
 def check_visible(owner: Scope | None, viewer: Scope | None, what: str) -> None:
     """Raise NotFound for another scope's data: it must look absent, not forbidden."""
@@ -50,10 +61,7 @@ def check_can_write(actor: Actor, owner: Scope | None, what: str) -> None:
         return
     check_visible(owner, actor.scope, what)
     if not actor.is_moderator:
-        raise PermissionDenied(
-            "Only this server's moderators (Manage Server, or the moderator role set with "
-            f"/settings) can change its {what}."
-        )
+        raise PermissionDenied(f"Only {moderators_of(owner)} can change its {what}.")
 
 
 def require_moderator(actor: Actor, what: str = "do this") -> Scope:
@@ -61,10 +69,7 @@ def require_moderator(actor: Actor, what: str = "do this") -> Scope:
     if actor.scope is None:
         raise InvalidInput("where", "use this command inside a server")
     if not actor.is_moderator:
-        raise PermissionDenied(
-            "Only this server's moderators (Manage Server, or the moderator role set with "
-            f"/settings) can {what}."
-        )
+        raise PermissionDenied(f"Only {moderators_of(actor.scope)} can {what}.")
     return actor.scope
 
 

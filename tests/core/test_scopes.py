@@ -11,7 +11,7 @@ from bot.core import lookup
 from bot.core.actors import Actor
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
-from bot.core.errors import InvalidInput, NotFound
+from bot.core.errors import InvalidInput, NotFound, PermissionDenied
 from bot.core.scope_settings import ScopeSettingsService
 from bot.core.subscriptions import SubscriptionService
 from bot.core.transfer import export_data, import_data
@@ -121,3 +121,13 @@ async def test_export_and_import_keep_the_platform(empty_db: Database, clock: Fi
             await Catalogue(copy, clock).show(2, Scope.discord(1001234567890))
     finally:
         await copy.close()
+
+
+async def test_refusals_speak_the_platform_s_words(db: Database, clock: FixedClock) -> None:
+    catalogue = Catalogue(db, clock)
+    dev = await catalogue.add(TG_MOD, draft())
+    member = replace(TG_MOD, is_moderator=False)
+    with pytest.raises(PermissionDenied, match="Only this chat's administrators can change"):
+        await catalogue.retract(member, dev.id, "no")
+    with pytest.raises(PermissionDenied, match="Only this chat's administrators can manage"):
+        await SubscriptionService(db, clock).list(member, CHAT_SAME_ID)
