@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any, cast
@@ -483,11 +483,6 @@ async def catalogue_counts(db: Database) -> dict[str, int]:
     assert row is not None
     counts = {k: int(row[k] or 0) for k in row.keys()}  # noqa: SIM118 (a Row iterates values)
     return counts | {"sources": int(sources or 0)}
-
-
-def source_dict(source: Source) -> dict[str, Any]:
-    """A source as plain data."""
-    return asdict(source)
 
 
 async def revision_count(w: Writer, dev_id: int) -> int:

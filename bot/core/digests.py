@@ -161,11 +161,6 @@ class DigestBuilder:
         return render_parts(self.renderer, digest)
 
 
-def describe_window(start: datetime, end: datetime) -> str:
-    """'2025-03-03 09:00 – 2025-03-10 09:00 UTC' for logs and the terminal."""
-    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
-
-
 async def preview_text(
     db: Database,
     renderer: Renderer,

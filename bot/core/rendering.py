@@ -8,7 +8,7 @@ stripped. An operator's TEMPLATES_DIR overrides bundled templates file by file.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -200,8 +200,3 @@ def _join(values: Any, separator: str = "") -> str:
 def _url_safe(url: str) -> str:
     """A URL that cannot close the markdown link around it."""
     return url.replace(">", "%3E").replace("<", "%3C").replace(")", "%29").replace(" ", "%20")
-
-
-def now_label(moment: datetime) -> str:
-    """'2026-11-25 18:00 UTC' for footers."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -96,14 +96,6 @@ def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
     return FuzzyDate(date(year, 1, 1), "year")
 
 
-def parse_day(value: Any, field: str) -> date:
-    """A full `YYYY-MM-DD` date."""
-    parsed = parse_fuzzy_date(value, field)
-    if parsed.precision != "day":
-        raise InvalidInput(field, "must be a full date YYYY-MM-DD")
-    return parsed.start
-
-
 def _split_list(value: Any) -> list[str]:
     if value is None:
         return []

@@ -29,11 +29,11 @@ log = logging.getLogger("bot.exts")
 
 NO_PINGS = discord.AllowedMentions.none()
 EMBED_TITLE_MAX = 256
-EMBED_DESCRIPTION_MAX = 4096
 EMBED_FOOTER_MAX = 2048
-EMBED_TOTAL_MAX = 6000
+EMBED_TOTAL_MAX = 6000  # title + description + footer of one embed
 CONTENT_MAX = 2000
-PAGE_DESCRIPTION_MAX = 3800  # leaves room under 4,096 and the 6,000 total for title and footer
+PAGE_DESCRIPTION_MAX = 3800  # under 4,096, with room for title and footer in most pages
+PAGE_SUFFIX_ROOM = len(" · page 9999/9999")
 PAGE_TIMEOUT = 300.0
 COLOUR = discord.Colour(0x2B6CB0)
 PRIVATE_ANSWER = "Answered privately."
@@ -200,7 +200,11 @@ def embed_pages(renderer: Renderer, template: str, **context: Any) -> list[disco
     title = truncate(renderer.render_block(template, "title", **context), EMBED_TITLE_MAX)
     description = renderer.render_block(template, "description", **context)
     footer = renderer.render_block(template, "footer", **context)
-    parts = split_text(description, PAGE_DESCRIPTION_MAX)
+    # Discord refuses an embed over 6,000 characters in all: a long title and footer leave
+    # less room for the description of each page.
+    footer_room = min(len(footer) + PAGE_SUFFIX_ROOM, EMBED_FOOTER_MAX)
+    room = min(PAGE_DESCRIPTION_MAX, EMBED_TOTAL_MAX - len(title) - footer_room)
+    parts = split_text(description, room)
     pages = []
     for number, part in enumerate(parts, start=1):
         page_footer = footer if len(parts) == 1 else f"{footer} · page {number}/{len(parts)}"
