@@ -155,7 +155,7 @@ def unwrap(error: BaseException) -> BaseException:
 async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
     """The one place errors become answers: refusals say what to fix, the rest get an id."""
     error = unwrap(error)
-    renderer = services(interaction).discord
+    renderer = services(interaction).renderers.discord
     if isinstance(error, DomainError):
         text = error_text(renderer, error)
     elif isinstance(error, app_commands.MissingPermissions):

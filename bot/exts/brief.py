@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from bot.client import BriefBot
 
 
-class Brief(commands.Cog):
+class Briefs(commands.Cog):
     """The briefing command."""
 
     @app_commands.command(
@@ -55,9 +55,9 @@ class Brief(commands.Cog):
         result = await compose_brief(
             svc.db, topic, scope_of(interaction), period=period, domain=domain, clock=svc.clock
         )
-        await send_pages(interaction, embed_pages(svc.discord, "brief.j2", brief=result))
+        await send_pages(interaction, embed_pages(svc.renderers.discord, "brief.j2", brief=result))
 
 
 async def setup(bot: BriefBot) -> None:
     """Load the extension."""
-    await bot.add_cog(Brief())
+    await bot.add_cog(Briefs())

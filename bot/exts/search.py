@@ -43,7 +43,9 @@ class Search(commands.Cog):
         await defer(interaction)
         svc = services(interaction)
         results = await lookup.search(svc.db, query, scope_of(interaction), topic_name=topic)
-        await send_pages(interaction, embed_pages(svc.discord, "search.j2", results=results))
+        await send_pages(
+            interaction, embed_pages(svc.renderers.discord, "search.j2", results=results)
+        )
 
 
 async def setup(bot: BriefBot) -> None:

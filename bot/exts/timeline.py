@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from bot.client import BriefBot
 
 
-class Timeline(commands.Cog):
+class Timelines(commands.Cog):
     """The timeline command."""
 
     @app_commands.command(name="timeline", description="A topic's developments in date order")
@@ -49,9 +49,11 @@ class Timeline(commands.Cog):
         await defer(interaction)
         svc = services(interaction)
         result = await lookup.timeline(svc.db, topic, scope_of(interaction), start=start, end=end)
-        await send_pages(interaction, embed_pages(svc.discord, "timeline.j2", timeline=result))
+        await send_pages(
+            interaction, embed_pages(svc.renderers.discord, "timeline.j2", timeline=result)
+        )
 
 
 async def setup(bot: BriefBot) -> None:
     """Load the extension."""
-    await bot.add_cog(Timeline())
+    await bot.add_cog(Timelines())
