@@ -11,14 +11,7 @@ from discord.ext import commands
 from bot.core.briefs import PERIOD_LABELS, compose_brief, parse_domain, parse_period
 from bot.core.topics import get_topic
 from bot.domain.models import DOMAINS
-from bot.exts._common import (
-    defer,
-    embed_pages,
-    scope_of,
-    send_pages,
-    services,
-    topic_autocomplete,
-)
+from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -55,7 +48,7 @@ class Briefs(commands.Cog):
         result = await compose_brief(
             svc.db, topic, scope_of(interaction), period=period, domain=domain, clock=svc.clock
         )
-        await send_pages(interaction, embed_pages(svc.renderers.discord, "brief.j2", brief=result))
+        await send_rendered(interaction, "brief.j2", brief=result)
 
 
 async def setup(bot: BriefBot) -> None:

@@ -11,14 +11,7 @@ from discord.ext import commands
 from bot.core import lookup
 from bot.core.topics import get_topic
 from bot.core.validation import parse_fuzzy_date
-from bot.exts._common import (
-    defer,
-    embed_pages,
-    scope_of,
-    send_pages,
-    services,
-    topic_autocomplete,
-)
+from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -49,9 +42,7 @@ class Timelines(commands.Cog):
         await defer(interaction)
         svc = services(interaction)
         result = await lookup.timeline(svc.db, topic, scope_of(interaction), start=start, end=end)
-        await send_pages(
-            interaction, embed_pages(svc.renderers.discord, "timeline.j2", timeline=result)
-        )
+        await send_rendered(interaction, "timeline.j2", timeline=result)
 
 
 async def setup(bot: BriefBot) -> None:
