@@ -33,6 +33,12 @@ def test_scope_values() -> None:
     assert Scope.parse(SUPERGROUP.key()) == SUPERGROUP
     assert Scope.parse(SCOPE_A.key()) == SCOPE_A and SCOPE_A.key() == str(GUILD_A)
     assert scope_key(None) == "global"
+    assert [Scope.telegram(i).chat_kind for i in (424242, -4012345, -1001234567890)] == [
+        "private",
+        "group",
+        "supergroup",
+    ]
+    assert SCOPE_A.chat_kind is None
     with pytest.raises(ValueError):
         Scope.discord(-5)  # Discord ids are positive
     with pytest.raises(ValueError):
