@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging, load_settings
-from bot.core import lookup, transfer
+from bot.core import lookup, maintenance, transfer
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
 from bot.core.digests import preview_text
 from bot.core.errors import DomainError, InvalidInput
@@ -26,11 +26,18 @@ from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
 from bot.services import Services, open_services
 from storage import catalogue as queries
-from storage.database import Database, DatabaseError
+from storage.database import BadDatabaseFile, Database, DatabaseError
 from storage.search_query import query_terms
 
 log = logging.getLogger("bot.cli")
 EXIT_USAGE = 2
+
+
+def snowflake(text: str) -> int:
+    """A Discord id argument: digits that fit SQLite's 64-bit integer."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a Discord id (digits, < 2^63)")
+    return int(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def scoped(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
-            "--guild", type=int, help="also show this Discord server's own developments"
+            "--guild", type=snowflake, help="also show this Discord server's own developments"
         )
 
     b = sub.add_parser("brief", help="a briefing on a topic")
@@ -85,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     dg = sub.add_parser("digest", help="digests")
     dgsub = dg.add_subparsers(dest="action", required=True, parser_class=_Parser)
     pv = dgsub.add_parser("preview", help="the digest a channel would get now")
-    pv.add_argument("--channel", type=int, help="a subscribed Discord channel id")
+    pv.add_argument("--channel", type=snowflake, help="a subscribed Discord channel id")
     return p
 
 
@@ -159,27 +166,11 @@ async def _db(args: argparse.Namespace, settings: Settings) -> str:
 
 
 async def restore(backup: Path, target: Path) -> str:
-    """Check a backup, then copy it over the live database (stop the bot first)."""
-    staging = target.with_name(target.name + ".restoring")
-    source = await Database.open(backup, migrate=False)
-    try:
-        health = await source.integrity_check()
-        if health != "ok":
-            raise DatabaseError(f"{backup} fails its integrity check: {health}")
-        if await source.schema_version() == 0:
-            raise DatabaseError(f"{backup} is not a briefbot database")
-        await source.backup_to(staging)
-    finally:
-        await source.close()
-    # The old database's WAL and shared-memory files belong to it, not to the backup: left
-    # in place (after a crash) they would be replayed onto the restored copy.
-    for leftover in (f"{target}-wal", f"{target}-shm"):
-        Path(leftover).unlink(missing_ok=True)
-    staging.replace(target)
-    restored = await Database.open(target)
-    version = await restored.schema_version()
-    await restored.close()
-    return f"restored {target} from {backup} (schema version {version})"
+    """Check a backup, migrate a copy, then swap it in for the live database (stop the bot
+    first); the previous database is kept beside it."""
+    done = await maintenance.restore(backup, target)
+    kept = f"; the previous database is kept as {done.previous}" if done.previous else ""
+    return f"restored {target} from {backup} (schema version {done.version}){kept}"
 
 
 async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
@@ -241,6 +232,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, 
     raise AssertionError(args.command)
 
 
+def _os_error(exc: OSError) -> str:
+    """One line naming the path and the operating system's reason."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefbot` console script."""
     args = build_parser().parse_args(argv)
@@ -254,11 +251,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         _validate(args)
         code, text = asyncio.run(_dispatch(args, settings))
-    except (ConfigError, DomainError) as exc:
+    except (ConfigError, DomainError, BadDatabaseFile) as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DatabaseError as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"briefbot: {_os_error(exc)}", file=sys.stderr)
         return 1
     except Exception:
         error_id = uuid.uuid4().hex[:8]

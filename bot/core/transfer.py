@@ -238,10 +238,15 @@ def write_file(path: Path, data: dict[str, Any]) -> None:
         if path.suffix.lower() == ".csv"
         else json.dumps(data, ensure_ascii=False, indent=1)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        # A full disk or a killed export leaves the earlier file, never half a new one.
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # --- import ------------------------------------------------------------------------------
