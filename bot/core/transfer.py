@@ -243,8 +243,11 @@ def write_file(path: Path, data: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
+    except OSError as exc:
+        # A full disk leaves the earlier file, never half a new one; the error names `path`.
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, exc.filename or str(path)) from exc
     except BaseException:
-        # A full disk or a killed export leaves the earlier file, never half a new one.
         tmp.unlink(missing_ok=True)
         raise
 
