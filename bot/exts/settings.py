@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.core.clock import iso_utc
 from bot.core.errors import InvalidInput
+from bot.core.validation import check_moderator_role
 from bot.exts._common import defer, reply, require_moderator, services, timezone_autocomplete
 from storage.settings import get_guild_settings, put_guild_settings
 
@@ -58,6 +59,10 @@ class Settings(commands.Cog):
     ) -> None:
         if timezone is not None:
             check_timezone(timezone)
+        if moderator_role is not None and interaction.guild_id is not None:
+            check_moderator_role(
+                moderator_role.id, interaction.guild_id, managed=moderator_role.managed
+            )
         await defer(interaction, ephemeral=True)  # the moderator role is a database read
         actor = await require_moderator(interaction)
         svc = services(interaction)

@@ -127,3 +127,18 @@ async def test_rights_are_checked_again_when_the_form_is_submitted(world, db_pat
     assert "Only moderators" in refused(done)
     assert [type(e) for e in refusals(world.env)] == [PermissionDenied]
     assert snapshot(db_path) == before
+
+
+async def test_everyone_cannot_be_the_moderator_role(world, db_path) -> None:
+    everyone = world.alpha.roles["@everyone"]
+    assert everyone.id == world.alpha.id
+    before = snapshot(db_path)
+    r = await world.mod.slash(world.general, "settings", **{"moderator-role": everyone})
+    text = refused(r)
+    assert text.startswith("**moderator role**:") and "every member a moderator" in text
+    assert [type(e) for e in refusals(world.env)] == [InvalidInput]
+    assert snapshot(db_path) == before
+    # A plain member is still not a moderator.
+    r = await world.member.slash(world.general, "development add")
+    assert r.modal is None and "Only moderators" in refused(r)
+    refusals(world.env)
