@@ -251,12 +251,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         _validate(args)
         code, text = asyncio.run(_dispatch(args, settings))
-    except (ConfigError, DomainError, BadDatabaseFile) as exc:
+    except BadDatabaseFile as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except DatabaseError as exc:
+    except DatabaseError as exc:  # before DomainError: a busy database is not bad input
         print(f"briefbot: {exc}", file=sys.stderr)
         return 1
+    except (ConfigError, DomainError) as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"briefbot: {_os_error(exc)}", file=sys.stderr)
         return 1

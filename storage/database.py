@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 import aiosqlite
 
+from bot.core.errors import TryAgain
+
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
@@ -36,8 +38,9 @@ class BadDatabaseFile(DatabaseError):
     """The file given is not usable as asked (a folder, not SQLite, not ours): bad input."""
 
 
-class DatabaseBusy(DatabaseError):
-    """Another process holds the write lock longer than the busy timeout."""
+class DatabaseBusy(DatabaseError, TryAgain):
+    """Another process holds the write lock longer than the busy timeout (front ends show
+    it as a `TryAgain` refusal: nothing changed)."""
 
     def __init__(self) -> None:
         super().__init__("the database is busy (another briefbot is writing); try again")

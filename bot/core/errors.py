@@ -36,3 +36,7 @@ class PermissionDenied(DomainError):
 
 class Conflict(DomainError):
     """The change collides with existing data (e.g. an import id already in use)."""
+
+
+class TryAgain(DomainError):
+    """A passing condition (another process is writing); nothing changed, try again."""
