@@ -107,9 +107,9 @@ async def search_cjk(
     if topic is not None:
         sql.append("AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)")
         args.append(topic)
-    order = (
-        "bm25(developments_cjk, 10.0, 1.0, 4.0, 2.0)" if ranked else "d.occurred_on DESC, d.id DESC"
-    )
+    # Unranked (substring) matches list the most recently added first, as broad English
+    # searches do: the scan walks the CJK rows newest-first and stops at `limit`.
+    order = "bm25(developments_cjk, 10.0, 1.0, 4.0, 2.0)" if ranked else "c.rowid DESC"
     sql.append(f"ORDER BY {order} LIMIT ?")
     args.append(limit)
     rows = await db.fetchall(" ".join(sql), args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,6 +152,10 @@ def _set_aside(live: Path, now: datetime) -> Path | None:
         if "locked" in str(exc) or "busy" in str(exc):
             raise DatabaseBusy() from exc
         raise
+    except sqlite3.DatabaseError:
+        # The live file is damaged (the usual reason to restore): keep its bytes as they are.
+        _remove(kept)
+        shutil.copy2(live, kept)
     finally:
         conn.close()
     # The last connection to close deletes the WAL: one still there means another process.

@@ -106,3 +106,34 @@ def test_an_older_backup_is_migrated_before_it_replaces_anything(cli: Cli) -> No
     with sqlite3.connect(cli.db) as conn:
         assert conn.execute("SELECT dataset FROM dataset_loads").fetchall() == [("old",)]
     conn.close()
+
+
+def test_a_damaged_live_database_is_kept_as_it_was(cli: Cli) -> None:
+    cli.ok("brief", "trilateral")
+    backup = cli.root / "backup.sqlite3"
+    cli.ok("db", "backup", str(backup))
+    cli.db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)  # a damaged live file
+    damaged = cli.db.read_bytes()
+    assert "restored" in cli.ok("db", "restore", str(backup))
+    kept = [p for p in cli.db.parent.iterdir() if ".before-restore-" in p.name]
+    assert [p.read_bytes() for p in kept] == [damaged]
+    assert "integrity ok" in cli.ok("check")
+
+
+def test_restore_refuses_while_another_process_has_the_database_open(cli: Cli) -> None:
+    cli.ok("brief", "trilateral")
+    backup = cli.root / "backup.sqlite3"
+    cli.ok("db", "backup", str(backup))
+    _import_file(cli.root / "new.json")
+    cli.ok("import", "new.json")
+    before = cli.counts()
+    running = sqlite3.connect(cli.db)  # as the running bot would hold it
+    try:
+        running.execute("SELECT COUNT(*) FROM developments").fetchone()
+        result = cli("db", "restore", str(backup))
+    finally:
+        running.close()
+    assert result.returncode == 1
+    assert "open in another process" in result.stderr
+    assert cli.counts() == before
+    assert not [p for p in cli.db.parent.iterdir() if ".before-restore-" in p.name]
