@@ -27,7 +27,9 @@ _COLUMNS = ("title", "summary", "tags", "sources")
 
 def has_cjk(*texts: str) -> bool:
     """Whether any text contains a Chinese, Japanese or Korean character."""
-    return any(CJK.search(t) for t in texts)
+    # isascii() first: ~0.1 µs for the English text that most rows are, against ~8 µs
+    # for the regex on a 600-character summary (it runs for every imported row).
+    return any(not t.isascii() and CJK.search(t) for t in texts)
 
 
 async def cjk_put(w: Writer, dev_id: int, columns: Sequence[str]) -> None:
