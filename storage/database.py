@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import sqlite3
+import tempfile
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -141,8 +143,11 @@ class Database:
         memory = str(path) == ":memory:"
         if not memory:
             _prepare_path(path)
-            readonly = readonly or (path.exists() and not os.access(path, os.W_OK))
-        target = f"file:{path.absolute()}?mode=ro" if readonly and not memory else str(path)
+            file_ok, folder_ok = _writable(path)
+            readonly = readonly or not (file_ok and folder_ok)
+            target = readonly_uri(path, immutable=not folder_ok) if readonly else str(path)
+        else:
+            target = str(path)
         try:
             conn = await aiosqlite.connect(target, isolation_level=None, uri=readonly)
         except sqlite3.Error as exc:
@@ -315,6 +320,34 @@ class Database:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+
+def _writable(path: Path) -> tuple[bool, bool]:
+    """Whether this process can write the file, and its folder (for the WAL files).
+
+    Tried, not `os.access`: access() answers for the real user, and root's answer ignores
+    a dropped capability or a read-only mount.
+    """
+    if not path.exists():
+        return True, True
+    try:
+        os.close(os.open(path, os.O_RDWR))
+        file_ok = True
+    except OSError:
+        file_ok = False
+    try:
+        tempfile.NamedTemporaryFile(dir=path.parent, prefix=".briefbot-probe-").close()
+        folder_ok = True
+    except OSError:
+        folder_ok = False
+    return file_ok, folder_ok
+
+
+def readonly_uri(path: Path, *, immutable: bool = False) -> str:
+    """A `mode=ro` URI for `path`; `immutable` when not even the WAL index can be made
+    (a read-only folder): SQLite then reads the file as it is, without locks."""
+    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+    return f"file:{quote(str(path.absolute()))}?{flags}"
 
 
 def _prepare_path(path: Path) -> None:

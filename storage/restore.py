@@ -25,6 +25,7 @@ from storage.database import (
     DatabaseBusy,
     DatabaseError,
     load_migrations,
+    readonly_uri,
 )
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def expected_schema(version: int) -> Schema:
 
 
 def _open_readonly(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path.absolute()}?mode=ro", uri=True)
+    return sqlite3.connect(readonly_uri(path), uri=True)
 
 
 def inspect_backup(path: Path) -> int:
