@@ -57,7 +57,7 @@ class TransactionMisuse(RuntimeError):
 
 
 # SQLite primary result codes (the low byte of an extended code).
-_SQLITE_BUSY, _SQLITE_READONLY, _SQLITE_FULL, _SQLITE_IOERR = 5, 8, 13, 10
+_SQLITE_BUSY, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 5, 8, 10, 13, 14
 
 
 @contextmanager
@@ -71,7 +71,7 @@ def sqlite_errors(path: Path | str) -> Iterator[None]:
             raise DatabaseBusy() from exc
         if code == _SQLITE_READONLY:
             raise DatabaseReadOnly(f"{path} is read-only: this command needs to write") from exc
-        if code in (_SQLITE_FULL, _SQLITE_IOERR):
+        if code in (_SQLITE_FULL, _SQLITE_IOERR, _SQLITE_CANTOPEN):
             raise DatabaseError(f"{path}: {exc} (nothing was changed)") from exc
         raise
 
@@ -310,7 +310,8 @@ class Database:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp.unlink(missing_ok=True)
             async with self._lock:
-                dest = sqlite3.connect(tmp)
+                with sqlite_errors(target):
+                    dest = sqlite3.connect(tmp)
                 try:
                     with sqlite_errors(target):
                         await self._conn.backup(dest)

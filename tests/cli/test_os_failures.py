@@ -213,3 +213,43 @@ def test_editor_ids_with_unicode_digits(cli: Cli) -> None:
 def test_a_dotenv_that_is_not_utf8(cli: Cli) -> None:
     (cli.root / ".env").write_bytes(b"DEFAULT_TIMEZONE=Asia/Seoul\nNAME=\xff\xfe caf\xe9\n")
     one_line_error(cli("brief", "trilateral"), ".env", "UTF-8")
+
+
+def _run_bound(cli: Cli, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """briefbot with file permissions binding even for root."""
+    return subprocess.run(
+        _without_root_override(BRIEFBOT, *args),
+        cwd=cli.root,
+        env=cli.env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", ["export", "backup"])
+def test_writing_into_a_read_only_folder_is_one_line(cli: Cli, command: str) -> None:
+    locked = cli.root / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    target = locked / "out.json"
+    args = ("export", str(target)) if command == "export" else ("db", "backup", str(target))
+    try:
+        result = _run_bound(cli, *args)
+    finally:
+        locked.chmod(0o755)
+    _one_line(result, 1, str(locked))
+    assert list(locked.iterdir()) == []
+
+
+def test_database_folder_that_cannot_be_created(cli: Cli) -> None:
+    locked = cli.root / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    path = locked / "data" / "db.sqlite3"
+    try:
+        result = _run_bound(cli, "brief", "trilateral", DATABASE_PATH=str(path))
+    finally:
+        locked.chmod(0o755)
+    _one_line(result, 1, str(path), "cannot create its folder")
