@@ -30,7 +30,7 @@ from bench.measure import Timing
 from bot.core.actors import Actor
 from bot.core.catalogue import Catalogue
 from bot.core.digests import DigestBuilder
-from bot.core.errors import NotFound
+from bot.domain.errors import NotFound
 from bot.core.rendering import Renderer
 from bot.core.schedule import plan_due
 from bot.core.subscriptions import SubscriptionService

@@ -22,8 +22,8 @@ from bot.core import lookup, maintenance
 from bot.core.actors import OPERATOR
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
 from bot.core.digests import preview_text
-from bot.core.errors import DomainError, InvalidInput
-from bot.core.maintenance import DatabaseError
+from bot.domain.errors import DomainError, InvalidInput
+from bot.core.maintenance import BadDatabaseFile, DatabaseError
 from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
 from bot.domain.models import DOMAINS
@@ -32,6 +32,13 @@ from bot.services import Services, open_services
 
 log = logging.getLogger("bot.cli")
 EXIT_USAGE = 2
+
+
+def snowflake(text: str) -> int:
+    """A Discord id argument: digits that fit SQLite's 64-bit integer."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a Discord id (digits, < 2^63)")
+    return int(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def scoped(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
-            "--guild", type=int, help="also show this Discord server's own developments"
+            "--guild", type=snowflake, help="also show this Discord server's own developments"
         )
 
     b = sub.add_parser("brief", help="a briefing on a topic")
@@ -86,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     dg = sub.add_parser("digest", help="digests")
     dgsub = dg.add_subparsers(dest="action", required=True, parser_class=_Parser)
     pv = dgsub.add_parser("preview", help="the digest a channel would get now")
-    pv.add_argument("--channel", type=int, help="a subscribed Discord channel id")
+    pv.add_argument("--channel", type=snowflake, help="a subscribed Discord channel id")
     return p
 
 
@@ -158,9 +165,11 @@ async def _db(args: argparse.Namespace, settings: Settings) -> str:
 
 
 async def restore(backup: Path, target: Path) -> str:
-    """Check a backup, then copy it over the live database (stop the bot first)."""
-    version = await maintenance.restore(backup, target)
-    return f"restored {target} from {backup} (schema version {version})"
+    """Check a backup, migrate a copy, then swap it in for the live database (stop the bot
+    first); the previous database is kept beside it."""
+    done = await maintenance.restore(backup, target)
+    kept = f"; the previous database is kept as {done.previous}" if done.previous else ""
+    return f"restored {target} from {backup} (schema version {done.version}){kept}"
 
 
 async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
@@ -213,6 +222,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, 
     raise AssertionError(args.command)
 
 
+def _os_error(exc: OSError) -> str:
+    """One line naming the path and the operating system's reason."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefbot` console script."""
     args = build_parser().parse_args(argv)
@@ -226,11 +241,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         _validate(args)
         code, text = asyncio.run(_dispatch(args, settings))
+    except BadDatabaseFile as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseError as exc:  # before DomainError: a busy database is not bad input
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
     except (ConfigError, DomainError) as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except DatabaseError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"briefbot: {_os_error(exc)}", file=sys.stderr)
         return 1
     except Exception:
         error_id = uuid.uuid4().hex[:8]

@@ -26,8 +26,17 @@ def extension_names() -> list[str]:
     )
 
 
+def _no_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
+    """No message is ever a command: the bot answers slash commands only."""
+    return []
+
+
 class BriefBot(commands.Bot):
-    """Trilateral Brief: app commands only, no privileged intents, never pings."""
+    """Trilateral Brief: app commands only, the guilds intent only, never pings.
+
+    `commands.Bot` (not `discord.Client`) only for its extension and cog loading: without
+    the message intents no guild message reaches the bot, and none is parsed as a command.
+    """
 
     services: Services
 
@@ -35,8 +44,8 @@ class BriefBot(commands.Bot):
         self, settings: Settings, *, clock: Clock = system_clock, sync: bool = True
     ) -> None:
         super().__init__(
-            command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),
+            command_prefix=_no_prefix,
+            intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             tree_cls=BriefTree,
@@ -44,6 +53,9 @@ class BriefBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.sync_on_start = sync
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Ignore messages (DMs could still arrive): there are no prefix commands."""
 
     async def setup_hook(self) -> None:
         """Open the database, load extensions and sync the command tree."""

@@ -12,6 +12,7 @@ from bot.domain.scope import scope_columns
 from bot.domain.topics import topics_for
 from storage.assessments import insert_assessment
 from storage.catalogue import _fts_sources_text, draft_columns
+from storage.cjk_search import cjk_put_many
 from storage.database import Database, Row, Writer
 
 
@@ -147,6 +148,7 @@ async def insert_records(
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
         fts_rows,
     )
+    await cjk_put_many(w, fts_rows)
     for assessment, seed_key in assessments:
         await insert_assessment(w, assessment, seed_key=seed_key)
     await w.executemany(

@@ -22,6 +22,7 @@ from bot.domain.models import (
 )
 from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
 from bot.domain.topics import topics_for
+from storage.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
 from storage.database import Database, Row, Writer
 from storage.filters import changed_in_window, visible_params, visible_sql
 from storage.search_query import match_expression, query_terms
@@ -155,17 +156,13 @@ async def _write_children(w: Writer, dev_id: int, draft: DevelopmentDraft) -> No
 
 async def fts_put(w: Writer, dev_id: int, draft: DevelopmentDraft) -> None:
     """Index (or re-index) one development for search."""
+    columns = (draft.title, draft.summary, " ".join(draft.tags), _fts_sources_text(draft.sources))
     await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
     await w.execute(
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
-        (
-            dev_id,
-            draft.title,
-            draft.summary,
-            " ".join(draft.tags),
-            _fts_sources_text(draft.sources),
-        ),
+        (dev_id, *columns),
     )
+    await cjk_put(w, dev_id, columns)
 
 
 async def insert_development(
@@ -222,6 +219,7 @@ async def retract_development(w: Writer, dev_id: int, reason: str, *, actor: str
         (reason, actor, at, dev_id),
     )
     await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
+    await cjk_drop(w, dev_id)
 
 
 async def insert_revision(
@@ -379,6 +377,8 @@ async def search(
     terms = query_terms(text)
     if not terms:
         return []
+    if has_cjk(*terms):
+        return await _search_cjk(db, terms, scope, topic=topic, limit=limit)
     for any_term in (False, True):
         if any_term and len(terms) == 1:
             break
@@ -404,6 +404,30 @@ async def search(
         if rows:
             devs = await _with_sources(db, rows)
             return [(dev, row["snip"]) for dev, row in zip(devs, rows, strict=True)]
+    return []
+
+
+async def _search_cjk(
+    db: Database, terms: list[str], scope: Scope | None, *, topic: str | None, limit: int
+) -> list[tuple[Development, str]]:
+    """Search by substring in the CJK index: every term, then any term."""
+    for any_term in (False, True):
+        if any_term and len(terms) == 1:
+            break
+        found = await search_cjk(
+            db,
+            terms,
+            select=_SELECT,
+            visible=VISIBLE,
+            visible_args=visible_params(scope),
+            topic=topic,
+            limit=limit,
+            hits=(HIT_START, HIT_END),
+            any_term=any_term,
+        )
+        if found:
+            devs = await _with_sources(db, [row for row, _ in found])
+            return [(dev, snip) for dev, (_, snip) in zip(devs, found, strict=True)]
     return []
 
 

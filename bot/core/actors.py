@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.domain.scope import Scope
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.core.topics import Topic, get_topic
 from bot.domain.clock import Clock, system_clock, today
 from bot.domain.models import DOMAINS, Assessment, Development, Source

@@ -34,6 +34,10 @@ async def load_starter(db: Database, clock: Clock = system_clock) -> int:
     """Load the starter dataset unless it was loaded before; returns developments added."""
     data = read_starter()
     name = data["dataset"]
+    # A read first: on every later start there is nothing to load, and taking the write
+    # lock for nothing would make reads wait for (or fail behind) another process's write.
+    if await db.scalar("SELECT 1 FROM dataset_loads WHERE dataset = ?", (name,)):
+        return 0
     at = iso_utc(clock())
     added = 0
     async with db.transaction() as w:

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.errors import NotFound
+from bot.domain.errors import NotFound
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text

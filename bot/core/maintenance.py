@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import transfer
+from bot.domain.clock import Clock, system_clock
 from storage.catalogue import catalogue_counts
-from storage.database import Database, DatabaseError
+from storage.database import BadDatabaseFile, Database, DatabaseError
+from storage.restore import Restored, restore_database
 
 __all__ = [
+    "BadDatabaseFile",
     "DatabaseError",
     "DatabaseHealth",
     "backup",
@@ -57,30 +60,10 @@ async def backup(path: Path, target: Path) -> None:
         await db.close()
 
 
-async def restore(backup_path: Path, target: Path) -> int:
-    """Check a backup, then copy it over the live database (stop the bot first); the
-    restored schema version."""
-    staging = target.with_name(target.name + ".restoring")
-    source = await Database.open(backup_path, migrate=False)
-    try:
-        health = await source.integrity_check()
-        if health != "ok":
-            raise DatabaseError(f"{backup_path} fails its integrity check: {health}")
-        if await source.schema_version() == 0:
-            raise DatabaseError(f"{backup_path} is not a briefbot database")
-        await source.backup_to(staging)
-    finally:
-        await source.close()
-    # The old database's WAL and shared-memory files belong to it, not to the backup: left
-    # in place (after a crash) they would be replayed onto the restored copy.
-    for leftover in (f"{target}-wal", f"{target}-shm"):
-        Path(leftover).unlink(missing_ok=True)
-    staging.replace(target)
-    restored = await Database.open(target)
-    try:
-        return await restored.schema_version()
-    finally:
-        await restored.close()
+async def restore(backup_path: Path, target: Path, clock: Clock = system_clock) -> Restored:
+    """Check `backup_path` is ours, migrate a copy of it, then swap it in for `target`,
+    keeping the previous database as `<target>.before-restore-<time>` (stop the bot first)."""
+    return await restore_database(backup_path, target, clock())
 
 
 async def check_health(path: Path) -> DatabaseHealth:

@@ -26,6 +26,10 @@ Flavor = Literal["discord", "terminal"]
 _MD_CHARS = re.compile(r"([\\*_~|`\[\]<>])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>\-+]|\d+\.)", re.MULTILINE)
 _MENTION = re.compile(r"@(?=\S)")
+# Discord turns `scheme://…` and invite hosts (discord.gg/…) in plain text into live links.
+_SCHEME = re.compile(r"\b([a-z][a-z0-9+.-]{0,30}):(?=//)", re.IGNORECASE)
+_INVITE_HOST = re.compile(r"\b(discord(?:app)?)\.(?=(?:gg|com|io|me|li|new)\b)", re.IGNORECASE)
+ZWSP = "\u200b"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 TRENDS = {
     "discord": {
@@ -51,9 +55,16 @@ def _escape_line_start(match: re.Match[str]) -> str:
     return match[1] + (mark[:-1] + "\\." if mark.endswith(".") else "\\" + mark)
 
 
+def defuse_links(text: str) -> str:
+    """Bare links and invites stay readable but are no longer links (`https:\u200b//…`)."""
+    text = _SCHEME.sub(lambda m: m[1] + ":" + ZWSP, text)
+    return _INVITE_HOST.sub(lambda m: m[1] + ZWSP + ".", text)
+
+
 def md_escape(text: str) -> str:
-    """Escape Discord markdown and defuse mentions (@everyone, <@id>, <@&id>, <#id>)."""
-    text = _CONTROL.sub("", text)
+    """Escape Discord markdown, defuse mentions (@everyone, <@id>, <@&id>, <#id>) and bare
+    links (`http://…`, `discord.gg/…`): stored text never becomes a live link or ping."""
+    text = defuse_links(_CONTROL.sub("", text))
     text = _MD_CHARS.sub(r"\\\1", text)
     text = _MD_LINE_START.sub(_escape_line_start, text)
     return _MENTION.sub("@\u200b", text)

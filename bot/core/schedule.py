@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.domain.schedule import CADENCES, DEFAULT_TIME, WEEKDAYS, Cadence, Schedule
 
 __all__ = [

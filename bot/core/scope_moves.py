@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
 from storage.database import Database
 from storage.scopes import move_scope as move_rows

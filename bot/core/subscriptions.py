@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.actors import Actor, require_moderator
-from bot.core.errors import InvalidInput, NotFound
+from bot.domain.errors import InvalidInput, NotFound
 from bot.core.schedule import (
     Occurrence,
     Schedule,

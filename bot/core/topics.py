@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 
-from bot.core.errors import UnknownTopic
+from bot.domain.errors import UnknownTopic
 from bot.domain.topics import (
     DEFAULT_SUBSCRIPTION_TOPICS,
     PAIR_TOPICS,

@@ -12,7 +12,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bot.core.countries import normalise_country
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.domain.models import (
     DOMAINS,
     KINDS,
@@ -287,3 +287,19 @@ def parse_development_id(value: Any) -> int:
     if not text.isdigit() or len(text) > 12 or int(text) == 0:
         raise InvalidInput("id", f"{clean_text(value)[:20]!r} is not a development id (e.g. 12)")
     return int(text)
+
+
+def check_moderator_role(role_id: int, guild_id: int, *, managed: bool = False) -> int:
+    """A role that may be the moderator role: never @everyone (whose id is the server's),
+    which would make every member a moderator, nor a role an integration manages."""
+    if role_id == guild_id:
+        raise InvalidInput(
+            "moderator role",
+            "cannot be @everyone: that would make every member a moderator; "
+            "pick a role only moderators have",
+        )
+    if managed:
+        raise InvalidInput(
+            "moderator role", "cannot be a bot's or integration's own role; pick a server role"
+        )
+    return role_id

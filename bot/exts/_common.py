@@ -15,7 +15,7 @@ from discord import app_commands
 
 from bot.core import actors
 from bot.core.actors import Actor
-from bot.core.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput
 from bot.core.rendering import Renderer, truncate
 from bot.core.schedule import listed_zones
 from bot.core.text import split_text

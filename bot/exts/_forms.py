@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
     SUMMARY_MAX,

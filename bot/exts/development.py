@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.actors import check_can_write, default_scope
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.core.validation import (
     REASON_MAX,
     WHY_MAX,

@@ -27,7 +27,7 @@ from bot.core.delivery import (
 )
 from bot.core.digest_scheduler import DigestScheduler
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.subscriptions import Subscription, SubscriptionService

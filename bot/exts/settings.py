@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.scope_settings import check_timezone
+from bot.core.validation import check_moderator_role
 from bot.exts._common import defer, reply, require_moderator, services, timezone_autocomplete
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ class ServerSettings(commands.Cog):
     ) -> None:
         if timezone is not None:
             check_timezone(timezone)
+        if moderator_role is not None and interaction.guild_id is not None:
+            check_moderator_role(
+                moderator_role.id, interaction.guild_id, managed=moderator_role.managed
+            )
         await defer(interaction, ephemeral=True)  # the moderator role is a database read
         actor = await require_moderator(interaction)
         svc = services(interaction)

@@ -288,9 +288,9 @@ def test_restore_refuses_a_non_database(cli: Cli) -> None:
     junk = cli.root / "junk.sqlite3"
     junk.write_bytes(b"not a database at all" * 100)
     result = cli("db", "restore", str(junk))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"briefbot: {junk} cannot be opened as a SQLite database: file is not a database"
+        f"briefbot: {junk} is not a briefbot backup: it is not a SQLite database"
     ]
     assert cli.counts() == before
 

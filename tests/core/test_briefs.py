@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.briefs import BriefItem, compose_brief, parse_domain, parse_period
 from bot.core.catalogue import Catalogue
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
 from storage.database import Database
 from tests.helpers import (
     EDITOR,

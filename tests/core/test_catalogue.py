@@ -11,7 +11,7 @@ from bot.core import lookup
 from bot.core.actors import OPERATOR
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
-from bot.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from bot.domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -262,7 +262,7 @@ async def test_overlapping_edits_and_retracts_do_not_both_win(
     """Two moderators acting on the same version: the second is refused, nothing is lost."""
     import asyncio
 
-    from bot.core.errors import Conflict
+    from bot.domain.errors import Conflict
 
     dev = await catalogue.add(EDITOR, draft())
     results = await asyncio.gather(

@@ -6,7 +6,7 @@ import pytest
 
 from bot.core import lookup
 from bot.core.catalogue import Catalogue
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
 from storage.database import Database
 from tests.helpers import MOD_A, SCOPE_A, SCOPE_B, draft
 

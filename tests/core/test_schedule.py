@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.core.schedule import (
     Occurrence,
     Schedule,

@@ -11,7 +11,7 @@ from bot.core import lookup
 from bot.core.actors import Actor
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.core.scope_moves import move_scope
 from bot.core.scope_settings import ScopeSettingsService
 from bot.core.subscriptions import SubscriptionService

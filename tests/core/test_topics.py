@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import UnknownTopic
+from bot.domain.errors import UnknownTopic
 from bot.core.topics import all_topics, get_topic, rank_topics, topics_for
 
 REQUIRED = (

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.core.validation import (
     SUMMARY_MAX,
     TITLE_MAX,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.core import lookup
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
 from storage import catalogue as queries
 from storage.catalogue import HIT_END, HIT_START
