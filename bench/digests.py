@@ -30,12 +30,12 @@ from bench.measure import Timing
 from bot.core.actors import Actor
 from bot.core.catalogue import Catalogue
 from bot.core.digests import DigestBuilder
-from bot.domain.errors import NotFound
 from bot.core.rendering import Renderer
 from bot.core.schedule import plan_due
 from bot.core.subscriptions import SubscriptionService
 from bot.core.topics import all_topics
 from bot.core.validation import validate_development
+from bot.domain.errors import NotFound
 from bot.domain.scope import Scope
 from storage import subscriptions as store
 from storage.database import Database

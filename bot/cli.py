@@ -22,10 +22,10 @@ from bot.core import lookup, maintenance
 from bot.core.actors import OPERATOR
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
 from bot.core.digests import preview_text
-from bot.domain.errors import DomainError, InvalidInput
 from bot.core.maintenance import BadDatabaseFile, DatabaseError
 from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
+from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.models import DOMAINS
 from bot.domain.scope import Scope
 from bot.services import Services, open_services

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.domain.errors import InvalidInput
 from bot.core.topics import Topic, get_topic
 from bot.domain.clock import Clock, system_clock, today
+from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, Assessment, Development, Source
 from bot.domain.scope import Scope
 from storage import assessments as assessment_queries

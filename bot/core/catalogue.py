@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.actors import Actor, check_can_write, check_visible, default_scope
-from bot.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.core.topics import get_topic
 from bot.core.validation import REASON_MAX, require_text
 from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.domain.models import Assessment, Development, DevelopmentDraft, Revision, Trend
 from bot.domain.scope import Scope, scope_key
 from storage import assessments as assessment_queries

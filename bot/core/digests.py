@@ -13,12 +13,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.errors import NotFound
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc
+from bot.domain.errors import NotFound
 from bot.domain.models import Assessment, Development
 from storage import assessments as assessment_queries
 from storage import catalogue as queries

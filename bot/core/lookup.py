@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.errors import InvalidInput
 from bot.core.topics import Topic, get_topic
 from bot.core.validation import parse_fuzzy_date
+from bot.domain.errors import InvalidInput
 from bot.domain.models import Development
 from bot.domain.scope import Scope
 from storage import catalogue as queries

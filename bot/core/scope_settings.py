@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.actors import Actor, require_moderator
-from bot.domain.errors import InvalidInput
 from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
 from bot.domain.settings import ScopeSettings
 from storage.database import Database

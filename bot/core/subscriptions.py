@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 from bot.core.actors import Actor, require_moderator
-from bot.domain.errors import InvalidInput, NotFound
 from bot.core.schedule import (
     Occurrence,
     Schedule,
@@ -25,6 +24,7 @@ from bot.core.schedule import (
 from bot.core.scope_settings import ScopeSettingsService
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, get_topic
 from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import Scope
 from storage import subscriptions as store
 from storage.database import Database

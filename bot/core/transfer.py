@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from bot import __version__
 from bot.core import import_schema
-from bot.domain.errors import Conflict, InvalidInput
 from bot.core.topics import get_topic
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
@@ -28,6 +27,7 @@ from bot.core.validation import (
     validate_development,
 )
 from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Assessment, Audit, Status
 from bot.domain.scope import Scope, scope_key, scope_of
 from storage import assessments as assessment_queries

@@ -10,13 +10,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.actors import check_can_write, default_scope
-from bot.domain.errors import InvalidInput
 from bot.core.validation import (
     REASON_MAX,
     WHY_MAX,
     parse_development_id,
     validate_development,
 )
+from bot.domain.errors import InvalidInput
 from bot.domain.models import KINDS, Development
 from bot.exts._common import (
     actor_for,

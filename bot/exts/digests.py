@@ -27,12 +27,12 @@ from bot.core.delivery import (
 )
 from bot.core.digest_scheduler import DigestScheduler
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
-from bot.domain.errors import InvalidInput
 from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic, rank_topics
 from bot.domain.clock import iso_utc
+from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
 from bot.exts._common import (
     NO_PINGS,

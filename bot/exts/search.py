@@ -9,8 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import lookup
-from bot.domain.errors import InvalidInput
 from bot.core.topics import get_topic
+from bot.domain.errors import InvalidInput
 from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:

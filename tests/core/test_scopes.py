@@ -11,11 +11,11 @@ from bot.core import lookup
 from bot.core.actors import Actor
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
-from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.core.scope_moves import move_scope
 from bot.core.scope_settings import ScopeSettingsService
 from bot.core.subscriptions import SubscriptionService
 from bot.core.transfer import export_data, import_data
+from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.domain.scope import Scope, scope_key
 from storage.database import Database
 from tests.helpers import GUILD_A, MOD_A, SCOPE_A, FixedClock, draft

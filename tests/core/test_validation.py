@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.errors import InvalidInput
 from bot.core.validation import (
     SUMMARY_MAX,
     TITLE_MAX,
@@ -24,6 +23,7 @@ from bot.core.validation import (
     parse_watch_next,
     validate_development,
 )
+from bot.domain.errors import InvalidInput
 from bot.domain.models import FuzzyDate, Source
 from tests.helpers import draft, raw_development
 
