@@ -54,3 +54,36 @@ def _split_line(line: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def split_items(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` characters, split only between items.
+
+    An item is a line plus the lines after it that start with a space (its continuation),
+    so markup that never spans lines (Telegram HTML as our templates write it) stays
+    balanced in every part. An item longer than `limit` on its own is split by `split_text`.
+    """
+    items: list[str] = []
+    for line in text.split("\n"):
+        if items and line.startswith(" ") and line.strip():
+            items[-1] += "\n" + line
+        else:
+            items.append(line)
+    parts: list[str] = []
+    current = ""
+    for item in items:
+        candidate = item if not current else f"{current}\n{item}"
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current.strip():
+            parts.append(current.strip("\n"))
+        if len(item) <= limit:
+            current = item
+        else:
+            pieces = split_text(item, limit)
+            parts.extend(pieces[:-1])
+            current = pieces[-1]
+    if current.strip():
+        parts.append(current.strip("\n"))
+    return parts or [""]
