@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from tests.harness.fake_telegram import BOT_USERNAME
-from tests.telegram.conftest import GROUP, MEMBER_TG, Running
+from tests.helpers import EDITOR, draft
+from tests.telegram.conftest import EDITOR_TG, GROUP, MEMBER_TG, Running
+
+OTHER_TG = 5550099
 
 
 async def test_brief_in_a_private_chat_is_html_without_previews(tg: Running) -> None:
@@ -36,3 +39,75 @@ async def test_missing_topic_gets_a_usage_line_privately(tg: Running) -> None:
     sent = await tg.fake.wait_sent(MEMBER_TG)
     assert sent[0].plain.startswith("usage: /brief topic")
     assert GROUP not in tg.fake.sent
+
+
+async def test_timeline_pages_turn_only_for_the_requester(tg: Running) -> None:
+    for number in range(8):
+        await tg.services.catalogue.add(EDITOR, draft(title=f"Extra {number}"))
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/timeline japan-korea")
+    sent = (await tg.fake.wait_sent(MEMBER_TG))[0]
+    assert sent.reply_markup is not None
+    assert "page 1 of" in sent.plain
+    button = sent.reply_markup["inline_keyboard"][0][-1]
+    assert button["text"].startswith("Later")
+    # Someone else presses: an alert for them, the page stays.
+    tg.fake.press(MEMBER_TG, OTHER_TG, sent.message_id, button["callback_data"])
+    await tg.fake.wait_for(lambda: tg.fake.callback_answers)
+    assert tg.fake.callback_answers[0]["show_alert"] in ("true", True)
+    assert "Only the person who asked" in tg.fake.callback_answers[0]["text"]
+    assert sent.edits == 0
+    # The requester presses: the same message shows page 2.
+    tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, button["callback_data"])
+    await tg.fake.wait_for(lambda: sent.edits == 1)
+    assert "page 2 of" in sent.plain
+    assert len(tg.fake.sent[MEMBER_TG]) == 1
+
+
+async def test_inline_mode_offers_the_brief(tg: Running) -> None:
+    tg.fake.inline(MEMBER_TG, "japan-korea")
+    answered = await tg.fake.wait_for(lambda: tg.fake.inline_answers)
+    results = answered[0]["results"]
+    assert results[0]["id"] == "japan-korea"
+    content = results[0]["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+    assert "Bottom line" in content["message_text"]
+    assert content["link_preview_options"]["is_disabled"] is True
+
+
+async def test_inline_mode_suggests_topics_for_partial_text(tg: Running) -> None:
+    tg.fake.inline(MEMBER_TG, "korea")
+    answered = await tg.fake.wait_for(lambda: tg.fake.inline_answers)
+    assert len(answered[0]["results"]) >= 2
+
+
+async def test_wrong_arguments_get_usage_lines(tg: Running) -> None:
+    for text in ("/brief japan-korea soon", "/timeline", "/search", "/development", "/development x"):
+        tg.fake.message(MEMBER_TG, MEMBER_TG, text)
+    sent = await tg.fake.wait_sent(MEMBER_TG, 5)
+    texts = sorted(s.plain for s in sent)
+    assert sum(t.startswith("usage: ") for t in texts) == 4, texts
+    assert any("id" in t for t in texts)
+
+
+async def test_unknown_topic_suggests(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japn-korea")
+    sent = await tg.fake.wait_sent(MEMBER_TG)
+    assert "There is no topic called" in sent[0].plain
+
+
+async def test_development_and_search(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/development 1")
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/search summit")
+    sent = await tg.fake.wait_sent(MEMBER_TG, 2)
+    texts = " ".join(s.plain for s in sent)
+    assert "#1 · " in texts
+    assert "Search — summit" in texts
+
+
+async def test_history_is_for_editors(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/history 1")
+    tg.fake.message(EDITOR_TG, EDITOR_TG, "/history 1")
+    member = (await tg.fake.wait_sent(MEMBER_TG))[0].plain
+    editor = (await tg.fake.wait_sent(EDITOR_TG))[0].plain
+    assert "History of #1" not in member
+    assert editor.startswith("History of #1")
