@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_PATH = Path("data") / "briefbot.sqlite3"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -32,6 +34,11 @@ class Settings:
     dev_guild_id: int | None = None
     templates_dir: Path | None = None
     log_level: str = "INFO"
+    # --- Telegram front end (issue 8, branch i8tg): see `_telegram_values` ------------------
+    telegram_token: str | None = None
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    telegram_editor_ids: frozenset[int] = field(default_factory=frozenset)
+    # --- end Telegram -------------------------------------------------------------------
 
     def require_token(self) -> str:
         """Return the Discord token or explain exactly what is missing."""
@@ -105,7 +112,38 @@ def load_settings(
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
         templates_dir=Path(templates) if templates else None,
         log_level=level,
+        **_telegram_values(get),
     )
+
+
+# --- Telegram front end (issue 8, branch i8tg) ---------------------------------------------
+
+
+def _telegram_values(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """TELEGRAM_TOKEN, TELEGRAM_API_URL (python-telegram-bot's `base_url`: everything before
+    the token) and TELEGRAM_EDITOR_IDS (Telegram user ids who curate the global catalogue)."""
+    url = get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"TELEGRAM_API_URL: {url!r} is not an http(s) URL "
+            "(the base URL up to the token, e.g. http://localhost:8081/bot)"
+        )
+    editors = set()
+    for part in (get("TELEGRAM_EDITOR_IDS") or "").split(","):
+        text = part.strip()
+        if not text:
+            continue
+        if not text.isdigit() or len(text) > 15:
+            raise ConfigError(f"TELEGRAM_EDITOR_IDS: {text!r} is not a Telegram user id (a number)")
+        editors.add(int(text))
+    return {
+        "telegram_token": get("TELEGRAM_TOKEN"),
+        "telegram_api_url": url,
+        "telegram_editor_ids": frozenset(editors),
+    }
+
+
+# --- end Telegram ----------------------------------------------------------------------------
 
 
 def configure_logging(level: str) -> None:

@@ -81,7 +81,13 @@ async def test_inline_mode_suggests_topics_for_partial_text(tg: Running) -> None
 
 
 async def test_wrong_arguments_get_usage_lines(tg: Running) -> None:
-    for text in ("/brief japan-korea soon", "/timeline", "/search", "/development", "/development x"):
+    for text in (
+        "/brief japan-korea soon",
+        "/timeline",
+        "/search",
+        "/development",
+        "/development x",
+    ):
         tg.fake.message(MEMBER_TG, MEMBER_TG, text)
     sent = await tg.fake.wait_sent(MEMBER_TG, 5)
     texts = sorted(s.plain for s in sent)
