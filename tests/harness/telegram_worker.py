@@ -33,7 +33,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     limiter = AIORateLimiter(
         overall_max_rate=OVERALL_RATE, group_max_rate=GROUP_RATE, group_time_period=60
     )
-    bot: ExtBot[None] = ExtBot(TOKEN, base_url=args.api, rate_limiter=limiter)
+    bot: ExtBot[int] = ExtBot(TOKEN, base_url=args.api, rate_limiter=limiter)
     db = await Database.open(args.db)
     started = time.monotonic()
     try:
