@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import exts
 from bot.config import Settings
-from bot.core.clock import Clock, system_clock
+from bot.domain.clock import Clock, system_clock
 from bot.exts._common import BriefTree
 from bot.services import Services, open_services
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
-from bot.core.clock import Clock, system_clock
 from bot.core.dataset import load_starter
 from bot.core.rendering import Renderer
+from bot.core.scope_settings import ScopeSettingsService
+from bot.domain.clock import Clock, system_clock
 from storage.database import Database
 
 
@@ -22,11 +23,15 @@ class Services:
     db: Database
     clock: Clock = system_clock
     catalogue: Catalogue = field(init=False)
+    scope_settings: ScopeSettingsService = field(init=False)
     terminal: Renderer = field(init=False)
     discord: Renderer = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
+        self.scope_settings = ScopeSettingsService(
+            self.db, self.clock, self.settings.default_timezone
+        )
         self.terminal = Renderer("terminal", self.settings.templates_dir)
         self.discord = Renderer("discord", self.settings.templates_dir)
 

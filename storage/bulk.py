@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.models import Assessment, DevelopmentDraft
-from bot.core.topics import topics_for
+from bot.domain.models import Assessment, DevelopmentDraft
+from bot.domain.scope import Scope, scope_columns
+from bot.domain.topics import topics_for
 from storage.assessments import insert_assessment
 from storage.catalogue import _fts_sources_text, draft_columns
 from storage.database import Database, Row, Writer
@@ -20,7 +21,7 @@ class DevelopmentRecord:
 
     draft: DevelopmentDraft
     id: int | None = None
-    guild_id: int | None = None
+    scope: Scope | None = None
     status: str = "published"
     retraction_reason: str | None = None
     created_by: str = "import"
@@ -88,7 +89,7 @@ async def insert_records(
             (
                 r.id,
                 *cols.values(),
-                r.guild_id,
+                *scope_columns(r.scope),
                 r.status,
                 r.retraction_reason,
                 r.created_by,
@@ -130,7 +131,7 @@ async def insert_records(
     names = ", ".join(["id", *draft_columns(records[0].draft)]) if records else ""
     if records:
         await w.executemany(
-            f"INSERT INTO developments ({names}, guild_id, status, retraction_reason, created_by, "
+            f"INSERT INTO developments ({names}, platform, guild_id, status, retraction_reason, created_by, "
             "created_at, updated_by, updated_at, seed_key) VALUES "
             f"({', '.join('?' * len(dev_rows[0]))})",
             dev_rows,

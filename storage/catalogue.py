@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any, cast
 
-from bot.core.models import (
+from bot.domain.models import (
     Development,
     DevelopmentDraft,
     Domain,
@@ -20,24 +20,31 @@ from bot.core.models import (
     Source,
     Status,
 )
-from bot.core.topics import topics_for
+from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
+from bot.domain.topics import topics_for
 from storage.database import Database, Row, Writer
 from storage.search_query import match_expression, query_terms
 
-VISIBLE = "(d.guild_id IS NULL OR d.guild_id = ?)"
+# Global rows, and the viewer's own scope (platform and id); bound with `_viewer(scope)`.
+VISIBLE = "((d.platform IS NULL AND d.guild_id IS NULL) OR (d.platform = ? AND d.guild_id = ?))"
 # Above this many matching rows a search lists the newest first rather than ranking by bm25.
 BROAD_MATCHES = 1000
 HIT_START, HIT_END = "\ue000", "\ue001"
 
 _DEV_COLUMNS = (
     "id, kind, title, summary, occurred_on, date_precision, countries, domain, tags, importance, "
-    "why_it_matters, guild_id, status, retraction_reason, created_by, created_at, updated_by, "
+    "why_it_matters, guild_id, platform, status, retraction_reason, created_by, created_at, updated_by, "
     "updated_at, seed_key"
 )
 _SELECT = f"SELECT {', '.join('d.' + c.strip() for c in _DEV_COLUMNS.split(','))}"
 
 
 # --- mapping -------------------------------------------------------------------------------
+
+
+def _viewer(scope: Scope | None) -> tuple[str | None, int | None]:
+    """The parameters of VISIBLE: a viewer without a scope sees global rows only."""
+    return scope_columns(scope)
 
 
 def draft_columns(draft: DevelopmentDraft) -> dict[str, Any]:
@@ -71,7 +78,7 @@ def _to_development(row: Row, sources: Sequence[Source], revisions: int = 0) -> 
         importance=row["importance"],
         why_it_matters=row["why_it_matters"],
         sources=tuple(sources),
-        guild_id=row["guild_id"],
+        scope=scope_of(row["platform"], row["guild_id"]),
         status=cast(Status, row["status"]),
         retraction_reason=row["retraction_reason"],
         created_by=row["created_by"],
@@ -170,15 +177,17 @@ async def insert_development(
     w: Writer,
     draft: DevelopmentDraft,
     *,
-    guild_id: int | None,
+    scope: Scope | None,
     actor: str,
     at: str,
     dev_id: int | None = None,
     seed_key: str | None = None,
 ) -> int:
     """Insert a published development with its sources, topics and search entry."""
+    platform, scope_id = scope_columns(scope)
     cols = draft_columns(draft) | {
-        "guild_id": guild_id,
+        "guild_id": scope_id,
+        "platform": platform,
         "created_by": actor,
         "created_at": at,
         "updated_by": actor,
@@ -251,7 +260,7 @@ def snapshot_of(dev: Development) -> dict[str, Any]:
     return dev.to_dict() | {
         "status": dev.status,
         "retraction_reason": dev.retraction_reason,
-        "scope": "global" if dev.guild_id is None else str(dev.guild_id),
+        "scope": scope_key(dev.scope),
     }
 
 
@@ -271,7 +280,7 @@ async def get_development(db: Database, dev_id: int) -> Development | None:
 async def select_topic(
     db: Database,
     topic: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     since: date | None = None,
     until: date | None = None,
@@ -290,7 +299,7 @@ async def select_topic(
         f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
     ]
-    params: list[Any] = [topic, guild_id]
+    params: list[Any] = [topic, *_viewer(scope)]
     if since is not None:
         sql.append("AND t.occurred_on >= ?")
         params.append(since.isoformat())
@@ -320,7 +329,7 @@ async def load_sources(db: Database, devs: Sequence[Development]) -> list[Develo
 async def count_topic(
     db: Database,
     topic: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     since: date | None,
     until: date | None,
@@ -337,7 +346,7 @@ async def count_topic(
     )
     start = (since or date.min).isoformat()
     end = (until or date.max).isoformat()
-    params = (topic, guild_id, start, end, domain, domain, -1 if cap is None else cap)
+    params = (topic, *_viewer(scope), start, end, domain, domain, -1 if cap is None else cap)
     return int(await db.scalar(sql, params) or 0)
 
 
@@ -363,7 +372,7 @@ async def _broad_expression(db: Database, terms: list[str], *, any_term: bool) -
 
 
 async def search(
-    db: Database, text: str, guild_id: int | None, *, topic: str | None = None, limit: int = 10
+    db: Database, text: str, scope: Scope | None, *, topic: str | None = None, limit: int = 10
 ) -> list[tuple[Development, str]]:
     """Best matches first, each with a snippet whose hits are wrapped in HIT_START/HIT_END.
 
@@ -385,7 +394,7 @@ async def search(
             f"WHERE developments_fts MATCH ? AND d.status = 'published' AND {VISIBLE}",
         ]
         expression = broad or match_expression(terms, any_term=any_term)
-        params: list[Any] = [expression, guild_id]
+        params: list[Any] = [expression, *_viewer(scope)]
         if topic is not None:
             sql.append(
                 "AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)"
@@ -423,7 +432,7 @@ async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
 
 
 async def changed_between(
-    db: Database, topics: Sequence[str], guild_id: int | None, start: str, end: str
+    db: Database, topics: Sequence[str], scope: Scope | None, start: str, end: str
 ) -> list[Development]:
     """Developments of any of `topics` created, edited or retracted in [start, end)."""
     marks = ",".join("?" * len(topics))
@@ -435,13 +444,13 @@ async def changed_between(
         f"WHERE d.updated_at >= ? AND d.updated_at < ? AND {VISIBLE} AND EXISTS ("
         "SELECT 1 FROM development_topics t WHERE t.development_id = d.id "
         f"AND t.topic IN ({marks})) ORDER BY d.occurred_on DESC, d.id DESC",
-        [start, end, guild_id, *topics],
+        [start, end, *_viewer(scope), *topics],
     )
     return await _with_sources(db, rows)
 
 
 async def autocomplete_ids(
-    db: Database, text: str, guild_id: int | None, *, limit: int = 25
+    db: Database, text: str, scope: Scope | None, *, limit: int = 25
 ) -> list[tuple[int, str]]:
     """(id, title) pairs for an id box: id prefix matches, then title matches, newest first."""
     digits = text.strip().lstrip("#")
@@ -449,15 +458,15 @@ async def autocomplete_ids(
         rows = await db.fetchall(
             f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
             "AND CAST(d.id AS TEXT) LIKE ? ORDER BY length(d.id), d.id DESC LIMIT ?",
-            (guild_id, digits + "%", limit),
+            (*_viewer(scope), digits + "%", limit),
         )
     elif query_terms(text):
-        return [(d.id, d.title) for d, _ in await search(db, text, guild_id, limit=limit)]
+        return [(d.id, d.title) for d, _ in await search(db, text, scope, limit=limit)]
     else:
         rows = await db.fetchall(
             f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
             "ORDER BY d.updated_at DESC, d.id DESC LIMIT ?",
-            (guild_id, limit),
+            (*_viewer(scope), limit),
         )
     return [(r["id"], r["title"]) for r in rows]
 
@@ -474,11 +483,6 @@ async def catalogue_counts(db: Database) -> dict[str, int]:
     assert row is not None
     counts = {k: int(row[k] or 0) for k in row.keys()}  # noqa: SIM118 (a Row iterates values)
     return counts | {"sources": int(sources or 0)}
-
-
-def source_dict(source: Source) -> dict[str, Any]:
-    """A source as plain data."""
-    return asdict(source)
 
 
 async def revision_count(w: Writer, dev_id: int) -> int:

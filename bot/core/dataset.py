@@ -12,9 +12,9 @@ from importlib import resources
 from typing import Any
 
 from bot.core.actors import OPERATOR
-from bot.core.clock import Clock, iso_utc, system_clock
-from bot.core.models import Assessment
 from bot.core.validation import parse_trend, parse_watch_next, validate_development
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.models import Assessment
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -48,7 +48,7 @@ async def load_starter(db: Database, clock: Clock = system_clock) -> int:
         for item in data["developments"]:
             draft = validate_development(item | {"sources": [sources[k] for k in item["sources"]]})
             dev_id = await queries.insert_development(
-                w, draft, guild_id=None, actor=DATASET_AUTHOR, at=at, seed_key=item["key"]
+                w, draft, scope=None, actor=DATASET_AUTHOR, at=at, seed_key=item["key"]
             )
             snapshot = draft.to_dict() | {
                 "status": "published",

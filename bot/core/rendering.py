@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,8 +18,8 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup
 
-from bot.core.clock import parse_utc
-from bot.core.models import Development, FuzzyDate, Source
+from bot.domain.clock import parse_utc
+from bot.domain.models import Development, FuzzyDate, Source
 from storage.catalogue import HIT_END, HIT_START
 from templates import TEMPLATES_DIR
 
@@ -225,8 +225,3 @@ def _join(values: Any, separator: str = "") -> str:
 def _url_safe(url: str) -> str:
     """A URL that cannot close the markdown link around it."""
     return url.replace(">", "%3E").replace("<", "%3C").replace(")", "%29").replace(" ", "%20")
-
-
-def now_label(moment: datetime) -> str:
-    """'2026-11-25 18:00 UTC' for footers."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
-from bot.core.clock import Clock, iso_utc, system_clock
 from bot.core.errors import Conflict, InvalidInput
-from bot.core.models import Assessment
 from bot.core.topics import get_topic
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
@@ -28,6 +26,9 @@ from bot.core.validation import (
     require_text,
     validate_development,
 )
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.models import Assessment
+from bot.domain.scope import Scope, scope_key, scope_of
 from storage import assessments as assessment_queries
 from storage import bulk
 from storage.bulk import DevelopmentRecord
@@ -45,17 +46,22 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _scope_text(guild_id: int | None) -> str:
-    return "global" if guild_id is None else str(guild_id)
+def _scope_text(scope: Scope | None) -> str:
+    return scope_key(scope)
 
 
-def _parse_scope(value: Any, where: str) -> int | None:
+def _parse_scope(value: Any, where: str) -> Scope | None:
     text = str(value or "global").strip()
     if text == "global":
         return None
-    if not text.isdigit() or len(text) > 20 or int(text) >= 2**63:
-        raise InvalidInput(f"{where} scope", "must be 'global' or a Discord server id")
-    return int(text)
+    try:
+        if len(text) > 30:
+            raise ValueError(text)
+        return Scope.parse(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{where} scope", "must be 'global', a Discord server id or telegram:<chat id>"
+        ) from None
 
 
 # --- export ------------------------------------------------------------------------------
@@ -91,7 +97,7 @@ async def export_data(db: Database, clock: Clock = system_clock) -> dict[str, An
         "assessments": [
             {
                 "topic": a.topic,
-                "scope": _scope_text(a.guild_id),
+                "scope": _scope_text(a.scope),
                 "bottom_line": a.bottom_line,
                 "trend": a.trend,
                 "watch_next": list(a.watch_next),
@@ -113,7 +119,7 @@ def _dev_export(
     date_text = {"day": occurred, "month": occurred[:7], "year": occurred[:4]}[d["date_precision"]]
     return {
         "id": d["id"],
-        "scope": _scope_text(d["guild_id"]),
+        "scope": _scope_text(scope_of(d["platform"], d["guild_id"])),
         "kind": d["kind"],
         "title": d["title"],
         "summary": d["summary"],
@@ -268,7 +274,7 @@ def _record(item: dict[str, Any], index: int, at: str) -> DevelopmentRecord:
         return DevelopmentRecord(
             draft=draft,
             id=int(dev_id) if dev_id not in (None, "") else None,
-            guild_id=_parse_scope(item.get("scope"), where),
+            scope=_parse_scope(item.get("scope"), where),
             status=status,
             retraction_reason=item.get("retraction_reason"),
             created_by=str(item.get("created_by") or "import"),
@@ -290,7 +296,7 @@ def _assessment(item: dict[str, Any], index: int, at: str) -> tuple[Assessment, 
         return (
             Assessment(
                 topic=get_topic(str(item.get("topic", ""))).slug,
-                guild_id=_parse_scope(item.get("scope"), where),
+                scope=_parse_scope(item.get("scope"), where),
                 bottom_line=require_text("bottom line", item.get("bottom_line"), BOTTOM_LINE_MAX),
                 trend=parse_trend(item.get("trend")),
                 watch_next=parse_watch_next(item.get("watch_next")),
@@ -360,7 +366,7 @@ def _import_revision(r: DevelopmentRecord, at: str) -> dict[str, Any]:
     snapshot = r.draft.to_dict() | {
         "status": r.status,
         "retraction_reason": r.retraction_reason,
-        "scope": _scope_text(r.guild_id),
+        "scope": _scope_text(r.scope),
     }
     return {
         "number": 1,

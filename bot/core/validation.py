@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from bot.core.countries import normalise_country
 from bot.core.errors import InvalidInput
-from bot.core.models import (
+from bot.domain.models import (
     DOMAINS,
     KINDS,
     TRENDS,
@@ -94,14 +94,6 @@ def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
     except ValueError:
         raise InvalidInput(field, f"{text!r} is not a real date ({_DATE_FORMS})") from None
     return FuzzyDate(date(year, 1, 1), "year")
-
-
-def parse_day(value: Any, field: str) -> date:
-    """A full `YYYY-MM-DD` date."""
-    parsed = parse_fuzzy_date(value, field)
-    if parsed.precision != "day":
-        raise InvalidInput(field, "must be a full date YYYY-MM-DD")
-    return parsed.start
 
 
 def _split_list(value: Any) -> list[str]:

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
+from bot.core import actors
 from bot.core.actors import Actor
-from bot.core.errors import DomainError, InvalidInput, PermissionDenied
+from bot.core.errors import DomainError, InvalidInput
 from bot.core.rendering import Renderer, truncate
 from bot.core.text import split_text
 from bot.core.topics import rank_topics
+from bot.domain.scope import Scope
 from bot.services import Services
-from storage.settings import get_guild_settings
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -28,11 +29,11 @@ log = logging.getLogger("bot.exts")
 
 NO_PINGS = discord.AllowedMentions.none()
 EMBED_TITLE_MAX = 256
-EMBED_DESCRIPTION_MAX = 4096
 EMBED_FOOTER_MAX = 2048
-EMBED_TOTAL_MAX = 6000
+EMBED_TOTAL_MAX = 6000  # title + description + footer of one embed
 CONTENT_MAX = 2000
-PAGE_DESCRIPTION_MAX = 3800  # leaves room under 4,096 and the 6,000 total for title and footer
+PAGE_DESCRIPTION_MAX = 3800  # under 4,096, with room for title and footer in most pages
+PAGE_SUFFIX_ROOM = len(" · page 9999/9999")
 PAGE_TIMEOUT = 300.0
 COLOUR = discord.Colour(0x2B6CB0)
 PRIVATE_ANSWER = "Answered privately."
@@ -43,22 +44,27 @@ def services(interaction: discord.Interaction) -> Services:
     return cast("BriefBot", interaction.client).services
 
 
+def scope_of(interaction: discord.Interaction) -> Scope | None:
+    """The server asked in; None in a direct message."""
+    return None if interaction.guild_id is None else Scope.discord(interaction.guild_id)
+
+
 async def actor_for(interaction: discord.Interaction) -> Actor:
     """The caller with their rights here: moderator (Manage Server or the configured role)
     and editor (listed in EDITOR_IDS)."""
     svc = services(interaction)
     user = interaction.user
+    scope = scope_of(interaction)
     is_moderator = False
-    if interaction.guild_id is not None and isinstance(user, discord.Member):
+    if scope is not None and isinstance(user, discord.Member):
         is_moderator = user.guild_permissions.manage_guild
         if not is_moderator:
-            settings = await get_guild_settings(svc.db, interaction.guild_id)
-            role_id = settings.moderator_role_id
+            role_id = await svc.scope_settings.moderator_role_id(scope)
             is_moderator = role_id is not None and any(r.id == role_id for r in user.roles)
     return Actor(
         user_id=str(user.id),
         name=user.name,
-        guild_id=interaction.guild_id,
+        scope=scope,
         is_moderator=is_moderator,
         is_editor=user.id in svc.settings.editor_ids,
     )
@@ -67,13 +73,7 @@ async def actor_for(interaction: discord.Interaction) -> Actor:
 async def require_moderator(interaction: discord.Interaction) -> Actor:
     """The caller, if they are a moderator of this server (the bot checks, not only Discord)."""
     actor = await actor_for(interaction)
-    if interaction.guild_id is None:
-        raise InvalidInput("where", "use this command inside a server")
-    if not actor.is_moderator:
-        raise PermissionDenied(
-            "Only this server's moderators (Manage Server, or the moderator role set with "
-            "/settings) can do this."
-        )
+    actors.require_moderator(actor)
     return actor
 
 
@@ -200,7 +200,11 @@ def embed_pages(renderer: Renderer, template: str, **context: Any) -> list[disco
     title = truncate(renderer.render_block(template, "title", **context), EMBED_TITLE_MAX)
     description = renderer.render_block(template, "description", **context)
     footer = renderer.render_block(template, "footer", **context)
-    parts = split_text(description, PAGE_DESCRIPTION_MAX)
+    # Discord refuses an embed over 6,000 characters in all: a long title and footer leave
+    # less room for the description of each page.
+    footer_room = min(len(footer) + PAGE_SUFFIX_ROOM, EMBED_FOOTER_MAX)
+    room = min(PAGE_DESCRIPTION_MAX, EMBED_TOTAL_MAX - len(title) - footer_room)
+    parts = split_text(description, room)
     pages = []
     for number, part in enumerate(parts, start=1):
         page_footer = footer if len(parts) == 1 else f"{footer} · page {number}/{len(parts)}"

@@ -10,13 +10,13 @@ from typing import Any
 import discord
 
 from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Assessment, Development
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
     format_sources_text,
 )
+from bot.domain.models import DOMAINS, Assessment, Development
 from bot.exts._common import NO_PINGS, defer, handle_error, reply, services
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]

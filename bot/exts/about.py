@@ -13,7 +13,6 @@ from bot.core.dataset import read_starter
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics
 from bot.exts._common import defer, embed_pages, send_pages, services
-from storage.catalogue import catalogue_counts
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -26,7 +25,7 @@ class About(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         svc = services(interaction)
-        counts = await catalogue_counts(svc.db)
+        counts = await svc.catalogue.counts()
         pages = embed_pages(
             svc.discord,
             "about.j2",

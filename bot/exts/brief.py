@@ -9,9 +9,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.briefs import PERIOD_LABELS, compose_brief, parse_domain, parse_period
-from bot.core.models import DOMAINS
 from bot.core.topics import get_topic
-from bot.exts._common import defer, embed_pages, send_pages, services, topic_autocomplete
+from bot.domain.models import DOMAINS
+from bot.exts._common import (
+    defer,
+    embed_pages,
+    scope_of,
+    send_pages,
+    services,
+    topic_autocomplete,
+)
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -46,7 +53,7 @@ class Brief(commands.Cog):
         await defer(interaction)
         svc = services(interaction)
         result = await compose_brief(
-            svc.db, topic, interaction.guild_id, period=period, domain=domain, clock=svc.clock
+            svc.db, topic, scope_of(interaction), period=period, domain=domain, clock=svc.clock
         )
         await send_pages(interaction, embed_pages(svc.discord, "brief.j2", brief=result))
 

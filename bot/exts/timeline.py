@@ -11,7 +11,14 @@ from discord.ext import commands
 from bot.core import lookup
 from bot.core.topics import get_topic
 from bot.core.validation import parse_fuzzy_date
-from bot.exts._common import defer, embed_pages, send_pages, services, topic_autocomplete
+from bot.exts._common import (
+    defer,
+    embed_pages,
+    scope_of,
+    send_pages,
+    services,
+    topic_autocomplete,
+)
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -41,7 +48,7 @@ class Timeline(commands.Cog):
                 parse_fuzzy_date(value, name)
         await defer(interaction)
         svc = services(interaction)
-        result = await lookup.timeline(svc.db, topic, interaction.guild_id, start=start, end=end)
+        result = await lookup.timeline(svc.db, topic, scope_of(interaction), start=start, end=end)
         await send_pages(interaction, embed_pages(svc.discord, "timeline.j2", timeline=result))
 
 

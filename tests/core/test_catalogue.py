@@ -22,6 +22,7 @@ from tests.helpers import (
     MEMBER_A,
     MOD_A,
     MOD_B,
+    SCOPE_A,
     FixedClock,
     draft,
     row_counts,
@@ -49,7 +50,7 @@ async def test_add_writes_a_create_revision(catalogue: Catalogue, clock: FixedCl
 async def test_moderator_adds_to_their_server(catalogue: Catalogue) -> None:
     dev = await catalogue.add(MOD_A, draft())
     assert dev.guild_id == GUILD_A
-    assert (await catalogue.show(dev.id, GUILD_A)).id == dev.id
+    assert (await catalogue.show(dev.id, SCOPE_A)).id == dev.id
     with pytest.raises(NotFound):
         await catalogue.show(dev.id, None)
 
@@ -234,11 +235,11 @@ async def test_assessments_keep_history(catalogue: Catalogue, db: Database) -> N
         EDITOR, "trilateral", "Holding steady.", "unchanged", ("Next summit",)
     )
     assert new.id > first.id
-    current = await catalogue.current_assessment("trilateral", GUILD_A)
+    current = await catalogue.current_assessment("trilateral", SCOPE_A)
     assert current is not None and current.bottom_line == "Holding steady."
     local = await catalogue.set_assessment(MOD_A, "trilateral", "Our view.", "deteriorating", ())
     assert local.guild_id == GUILD_A
-    seen_in_a = await catalogue.current_assessment("trilateral", GUILD_A)
+    seen_in_a = await catalogue.current_assessment("trilateral", SCOPE_A)
     seen_globally = await catalogue.current_assessment("trilateral", None)
     assert seen_in_a is not None and seen_in_a.bottom_line == "Our view."
     assert seen_globally is not None and seen_globally.bottom_line == "Holding steady."

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import InvalidInput
-from bot.core.models import FuzzyDate, Source
 from bot.core.validation import (
     SUMMARY_MAX,
     TITLE_MAX,
@@ -25,6 +24,7 @@ from bot.core.validation import (
     parse_watch_next,
     validate_development,
 )
+from bot.domain.models import FuzzyDate, Source
 from tests.helpers import draft, raw_development
 
 
