@@ -22,12 +22,15 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, ExtBot
 
+from bot.config import Settings
 from bot.core.actors import Actor
 from bot.core.chat_moves import move_chat
 from bot.core.clock import system_clock
 from bot.core.delivery import DeliveryEngine, PacingConfig
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.scope import Scope
+from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
 from storage.database import Database
@@ -45,9 +48,11 @@ async def seed(path: Path, chats: int) -> None:
     try:
         subs = SubscriptionService(db, lambda: now - timedelta(days=3))
         for chat in range(FIRST_CHAT, FIRST_CHAT + chats):
-            admin = Actor(user_id="tg:1", name="bench", guild_id=chat, is_moderator=True)
+            admin = Actor(
+                user_id="tg:1", name="bench", scope=Scope.telegram(chat), is_moderator=True
+            )
             await subs.subscribe(
-                admin, chat, chat, topics="russia", cadence="daily", at=at, post_empty=True
+                admin, admin.scope, chat, topics="russia", cadence="daily", at=at, post_empty=True
             )
     finally:
         await db.close()
@@ -74,7 +79,7 @@ async def measure(chats: int) -> dict[str, Any]:
                 engine = DeliveryEngine(
                     db,
                     TelegramPoster(bot, lambda old, new: move_chat(db, old, new)),
-                    TelegramDigestBuilder(db, Renderer("telegram")),
+                    TelegramDigestBuilder(Services(Settings(), db), Renderer("telegram")),
                     system_clock,
                     pacing=PacingConfig(global_rate=46.0),
                 )

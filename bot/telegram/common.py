@@ -20,7 +20,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -28,6 +28,7 @@ from bot.core.actors import Actor
 from bot.core.errors import DomainError, InvalidInput
 from bot.core.rendering import Renderer
 from bot.core.text import split_items
+from bot.domain.scope import Scope
 from bot.services import Services
 
 log = logging.getLogger("bot.telegram")
@@ -66,15 +67,37 @@ def usage(line: str) -> InvalidInput:
     return InvalidInput("usage", line)
 
 
-def actor_for(update: Update, context: Context) -> Actor:
-    """The person asking. Telegram ids are prefixed so they never collide with Discord's."""
+def chat_scope(update: Update) -> Scope:
+    """The scope a chat reads and writes: the chat itself (never a Discord server's)."""
+    chat = update.effective_chat
+    if chat is None:
+        raise InvalidInput("where", "use this in a chat with the bot")
+    return Scope.telegram(chat.id)
+
+
+async def is_administrator(context: Context, chat_id: int, user_id: int) -> bool:
+    """Telegram's own answer, asked on every request (never cached): creator or admin."""
+    member = await context.bot.get_chat_member(chat_id, user_id)
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+async def actor_for(update: Update, context: Context, scope: Scope | None = None) -> Actor:
+    """The person asking, with their rights in `scope` (default: this chat). A private
+    chat is its user's own; in a group, supergroup or channel Telegram says who administers
+    it. Telegram ids are prefixed so they never collide with Discord's in the audit trail."""
     user = update.effective_user
     if user is None:
-        raise InvalidInput("who", "this needs a person, not a channel post")
+        raise InvalidInput("who", "this needs a person, not an anonymous post")
+    scope = scope or chat_scope(update)
+    if scope.id == user.id:
+        moderator = True
+    else:
+        moderator = await is_administrator(context, scope.id, user.id)
     return Actor(
         user_id=f"tg:{user.id}",
         name=user.username or user.full_name,
-        guild_id=None,
+        scope=scope,
+        is_moderator=moderator,
         is_editor=user.id in front(context).config.editor_ids,
     )
 

@@ -45,10 +45,10 @@ from bot.core.delivery import (
 from bot.core.digests import Digest, compose_digest, marker
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan
+from bot.core.subscriptions import Subscription
 from bot.core.text import split_items
+from bot.services import Services
 from bot.telegram.common import NO_PREVIEW, PART_MAX
-from storage.database import Database
-from storage.subscriptions import Subscription
 
 #: Messages per second over all chats: 98% of Telegram's 30, one at a time (at most 30 in
 #: any second: the bucket holds one token).
@@ -75,12 +75,12 @@ def render_telegram_parts(renderer: Renderer, digest: Digest) -> list[str]:
 class TelegramDigestBuilder:
     """The delivery engine's composer for Telegram chats ([] = nothing to post)."""
 
-    def __init__(self, db: Database, renderer: Renderer) -> None:
-        self.db = db
+    def __init__(self, services: Services, renderer: Renderer) -> None:
+        self.services = services
         self.renderer = renderer
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        digest = await compose_digest(self.db, sub, plan)
+        digest = await compose_digest(self.services.db, sub, plan)
         if digest.is_empty and not sub.post_empty:
             return []
         return render_telegram_parts(self.renderer, digest)

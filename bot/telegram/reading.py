@@ -15,7 +15,15 @@ from bot.core.models import DOMAINS
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics, get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
-from bot.telegram.common import NO_PREVIEW, Context, actor_for, answer, front, usage
+from bot.telegram.common import (
+    NO_PREVIEW,
+    Context,
+    actor_for,
+    answer,
+    chat_scope,
+    front,
+    usage,
+)
 
 #: (command, usage, description) — the menu (setMyCommands) and /help list these.
 COMMANDS: list[tuple[str, str, str]] = [
@@ -32,12 +40,6 @@ SEARCH_USAGE = "/search words — e.g. /search missile launch"
 ID_USAGE = "/{name} id — e.g. /{name} 12"
 PAGE_SIZE = 12
 PAGE_PREFIX = "tl"
-
-
-def _scope(update: Update) -> int | None:
-    """The scope a Telegram chat reads: the global catalogue (chat scopes come with core
-    scopes; a Telegram chat never sees a Discord server's developments)."""
-    return None
 
 
 async def start(update: Update, context: Context) -> None:
@@ -73,7 +75,7 @@ async def brief(update: Update, context: Context) -> None:
     result = await compose_brief(
         fe.services.db,
         topic.slug,
-        _scope(update),
+        chat_scope(update),
         period=period,
         domain=domain,
         clock=fe.services.clock,
@@ -91,7 +93,7 @@ async def _timeline_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     fe = front(context)
     result = await lookup.timeline(
-        fe.services.db, slug, _scope(update), start=start or None, end=end or None
+        fe.services.db, slug, chat_scope(update), start=start or None, end=end or None
     )
     pages = max(1, -(-len(result.developments) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
@@ -150,7 +152,7 @@ async def search(update: Update, context: Context) -> None:
     if not words.strip():
         raise usage(SEARCH_USAGE)
     fe = front(context)
-    results = await lookup.search(fe.services.db, words, _scope(update))
+    results = await lookup.search(fe.services.db, words, chat_scope(update))
     await answer(update, context, fe.renderer.render("search.j2", results=results))
 
 
@@ -165,7 +167,7 @@ async def development(update: Update, context: Context) -> None:
     """/development id."""
     dev_id = _one_id(context, "development")
     fe = front(context)
-    dev = await fe.services.catalogue.show(dev_id, _scope(update))
+    dev = await fe.services.catalogue.show(dev_id, chat_scope(update))
     await answer(update, context, fe.renderer.render("development.j2", d=dev))
 
 
@@ -173,7 +175,7 @@ async def history(update: Update, context: Context) -> None:
     """/history id (editors)."""
     dev_id = _one_id(context, "history")
     fe = front(context)
-    dev, revisions = await fe.services.catalogue.history(actor_for(update, context), dev_id)
+    dev, revisions = await fe.services.catalogue.history(await actor_for(update, context), dev_id)
     await answer(update, context, fe.renderer.render("history.j2", d=dev, revisions=revisions))
 
 

@@ -19,10 +19,12 @@ from collections import Counter
 
 from telegram.ext import AIORateLimiter, ExtBot
 
+from bot.config import Settings
 from bot.core.chat_moves import move_chat
 from bot.core.clock import system_clock
 from bot.core.delivery import DeliveryEngine, PacingConfig, RetryPolicy
 from bot.core.rendering import Renderer
+from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE
 from bot.telegram.digests import SEND_RATE, TelegramDigestBuilder, TelegramPoster
 from storage.database import Database
@@ -42,7 +44,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             engine = DeliveryEngine(
                 db,
                 poster,
-                TelegramDigestBuilder(db, Renderer("telegram")),
+                TelegramDigestBuilder(Services(Settings(), db), Renderer("telegram")),
                 system_clock,
                 pacing=PacingConfig(global_rate=46.0, concurrency=args.concurrency),
                 retry=RetryPolicy(base_delay=0.05, max_delay=2.0),

@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
+from bot.config import Settings
 from bot.core.actors import Actor
 from bot.core.chat_moves import move_chat
 from bot.core.delivery import DeliveryEngine, RetryPolicy
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.scope import Scope
+from bot.services import Services
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
 from storage import subscriptions as store
 from storage.database import Database
@@ -49,7 +52,7 @@ def engine_for(db: Database, bot: Bot, clock: FixedClock, timer: FakeTimer) -> D
     return DeliveryEngine(
         db,
         poster,
-        TelegramDigestBuilder(db, Renderer("telegram")),
+        TelegramDigestBuilder(Services(Settings(), db), Renderer("telegram")),
         clock,
         timer=timer,
         retry=RetryPolicy(base_delay=0.01),
@@ -57,9 +60,9 @@ def engine_for(db: Database, bot: Bot, clock: FixedClock, timer: FakeTimer) -> D
 
 
 async def subscribe(db: Database, clock: FixedClock, chat_id: int) -> int:
-    admin = Actor(user_id="tg:1", name="admin", guild_id=chat_id, is_moderator=True)
+    admin = Actor(user_id="tg:1", name="admin", scope=Scope.telegram(chat_id), is_moderator=True)
     result = await SubscriptionService(db, clock).subscribe(
-        admin, chat_id, chat_id, topics="japan-korea", cadence="daily", post_empty=True
+        admin, admin.scope, chat_id, topics="japan-korea", cadence="daily", post_empty=True
     )
     return result.subscription.id
 

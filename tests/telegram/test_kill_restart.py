@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.core.actors import Actor
 from bot.core.catalogue import Catalogue
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.scope import Scope
 from storage import subscriptions as store
 from storage.database import Database
 from tests.harness.fake_telegram import FakeTelegram, Sent
@@ -35,9 +36,11 @@ async def seed(path: Path) -> None:
         at = f"{(now - timedelta(hours=1)):%H:%M}"
         subs = SubscriptionService(db, FixedClock(now - timedelta(days=3)))
         for chat, topic in [(c, "japan-korea") for c in BUSY] + [(c, "russia") for c in QUIET]:
-            admin = Actor(user_id="tg:1", name="admin", guild_id=chat, is_moderator=True)
+            admin = Actor(
+                user_id="tg:1", name="admin", scope=Scope.telegram(chat), is_moderator=True
+            )
             await subs.subscribe(
-                admin, chat, chat, topics=topic, cadence="daily", at=at, post_empty=True
+                admin, admin.scope, chat, topics=topic, cadence="daily", at=at, post_empty=True
             )
         catalogue = Catalogue(db, FixedClock(now - timedelta(hours=36)))
         for i in range(60):

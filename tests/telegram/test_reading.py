@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.harness.fake_telegram import BOT_USERNAME
 from tests.helpers import EDITOR, draft
-from tests.telegram.conftest import EDITOR_TG, GROUP, MEMBER_TG, Running
+from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 
 OTHER_TG = 5550099
 
@@ -110,10 +110,14 @@ async def test_development_and_search(tg: Running) -> None:
     assert "Search — summit" in texts
 
 
-async def test_history_is_for_editors(tg: Running) -> None:
-    tg.fake.message(MEMBER_TG, MEMBER_TG, "/history 1")
+async def test_history_is_for_administrators_and_editors(tg: Running) -> None:
+    tg.fake.members[(GROUP, ADMIN_TG)] = "administrator"
+    tg.fake.message(GROUP, MEMBER_TG, f"/history@{BOT_USERNAME} 1")
+    refusal = (await tg.fake.wait_sent(MEMBER_TG))[0].plain
+    assert "Only moderators and editors" in refusal
+    tg.fake.message(GROUP, ADMIN_TG, "/history 1")
     tg.fake.message(EDITOR_TG, EDITOR_TG, "/history 1")
-    member = (await tg.fake.wait_sent(MEMBER_TG))[0].plain
-    editor = (await tg.fake.wait_sent(EDITOR_TG))[0].plain
-    assert "History of #1" not in member
-    assert editor.startswith("History of #1")
+    assert (await tg.fake.wait_sent(GROUP))[0].plain.startswith("History of #1")
+    assert (await tg.fake.wait_sent(EDITOR_TG))[0].plain.startswith("History of #1")
+    asked = [p for m, p in tg.fake.calls if m == "getChatMember"]
+    assert len(asked) == 2  # asked each time, never cached
