@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
+from bot.core.digest_hub import DigestHub
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
 from bot.domain.clock import Clock, system_clock
@@ -26,6 +27,7 @@ class Services:
     scope_settings: ScopeSettingsService = field(init=False)
     terminal: Renderer = field(init=False)
     discord: Renderer = field(init=False)
+    digests: DigestHub = field(init=False)  # one engine and scheduler for every front end
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
@@ -34,6 +36,7 @@ class Services:
         )
         self.terminal = Renderer("terminal", self.settings.templates_dir)
         self.discord = Renderer("discord", self.settings.templates_dir)
+        self.digests = DigestHub(self.db, self.clock)
 
     async def close(self) -> None:
         """Close the database."""

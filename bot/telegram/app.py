@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,10 +14,12 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
+from bot.core.chat_moves import move_chat
 from bot.core.rendering import Renderer
 from bot.services import Services
-from bot.telegram import inline, reading
+from bot.telegram import inline, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error
+from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ def build_application(
     app.bot_data["front"] = FrontEnd(
         services, config, Renderer("telegram", services.settings.templates_dir)
     )
-    for handler in [*reading.handlers(), *inline.handlers()]:
+    for handler in [*reading.handlers(), *subscriptions.handlers(), *inline.handlers()]:
         app.add_handler(handler)
     app.add_error_handler(on_error)
     return app
@@ -69,12 +72,17 @@ class TelegramBot:
     def __init__(
         self, services: Services, config: TelegramConfig, *, rate_limiter: bool = True
     ) -> None:
+        self.services = services
         self.app = build_application(services, config, rate_limiter=rate_limiter)
+        self._tasks: set[asyncio.Task[object]] = set()
 
-    async def start(self, *, poll_timeout: int = POLL_TIMEOUT) -> None:
-        """Connect, register the command menu and start fetching updates."""
+    async def start(self, *, poll_timeout: int = POLL_TIMEOUT, digests: bool = True) -> None:
+        """Connect, register the command menu, join the process's digest scheduler and
+        start fetching updates."""
         await self.app.initialize()
         await self.app.bot.set_my_commands(bot_commands())
+        if digests:
+            await self._join_digests()
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(
@@ -82,8 +90,29 @@ class TelegramBot:
         )
         log.info("telegram front end started bot=%s", self.app.bot.username)
 
+    async def _join_digests(self) -> None:
+        """Post Telegram digests through the shared engine; deliver what is overdue."""
+        hub = self.services.digests
+        db = self.services.db
+        renderer = self.app.bot_data["front"].renderer
+        poster = TelegramPoster(self.app.bot, lambda old, new: move_chat(db, old, new))
+        hub.register("telegram", poster, TelegramDigestBuilder(self.services, renderer))
+        await hub.start("telegram")
+        task = asyncio.create_task(self._catch_up())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _catch_up(self) -> None:
+        try:
+            await self.services.digests.scheduler.catch_up()
+        except Exception:
+            log.exception("digest catch-up failed; the sweep will retry")
+
     async def stop(self) -> None:
         """Stop fetching updates, finish handlers and disconnect."""
+        for task in list(self._tasks):
+            task.cancel()
+        self.services.digests.stop("telegram")
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:

@@ -32,6 +32,19 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("search", "words", "Search developments, best match first"),
     ("development", "id", "One development in full, with its sources"),
     ("history", "id", "Who changed a development, and what (editors)"),
+    (
+        "subscribe",
+        "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone]",
+        "Digests here or in your channel (administrators)",
+    ),
+    ("unsubscribe", "[@channel]", "Stop the digests (administrators)"),
+    ("subscriptions", "[@channel]", "The digest subscription and its state (administrators)"),
+    (
+        "digest",
+        "preview|sendnow [@channel]",
+        "See the next digest, or send it now (administrators)",
+    ),
+    ("settings", "timezone Zone", "This chat's time zone for digests (administrators)"),
     ("help", "", "What this bot does and how to use it"),
 ]
 BRIEF_USAGE = "/brief topic [period] [domain] — e.g. /brief japan-korea 30d"

@@ -463,12 +463,16 @@ class FakeTelegram:
         return _ok(True)
 
     async def api_getChatMember(self, params: dict[str, Any]) -> web.Response:
-        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        found, user_id = self.chat_id_of(str(params["chat_id"])), int(params["user_id"])
+        if found is None:
+            return _error(400, "Bad Request: chat not found")
+        chat_id = found
         refused = self._refuse_chat(chat_id)
         if refused is not None:
             return refused
         status = self.members.get((chat_id, user_id), "member")
-        member: dict[str, Any] = {"status": status, "user": self.user(user_id)}
+        user = self.bot_user() if user_id == BOT_ID else self.user(user_id)
+        member: dict[str, Any] = {"status": status, "user": user}
         if status == "administrator":
             member |= dict.fromkeys(
                 (
@@ -494,8 +498,21 @@ class FakeTelegram:
             return _error(400, "Bad Request: unsupported status in fake")
         return _ok(member)
 
+    def chat_id_of(self, value: str) -> int | None:
+        """A numeric chat id, or the id of the chat with that @username."""
+        if value.startswith("@"):
+            name = value[1:].lower()
+            found = [
+                c for c, chat in self.chats.items() if chat.get("username", "").lower() == name
+            ]
+            return found[0] if found else None
+        return int(value)
+
     async def api_getChat(self, params: dict[str, Any]) -> web.Response:
-        chat_id = int(params["chat_id"])
+        found = self.chat_id_of(str(params["chat_id"]))
+        if found is None:
+            return _error(400, "Bad Request: chat not found")
+        chat_id = found
         refused = self._refuse_chat(chat_id)
         if refused is not None:
             return refused

@@ -37,7 +37,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram()
     await server.start()
     server.add_chat(GROUP, "supergroup", "Alliance watchers")
-    server.add_chat(CHANNEL, "channel", "Alliance digest")
+    server.add_chat(CHANNEL, "channel", "Alliance digest")["username"] = "alliance_digest"
     yield server
     await server.stop()
 
