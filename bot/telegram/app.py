@@ -17,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot.core.chat_moves import move_chat
 from bot.core.rendering import Renderer
 from bot.services import Services
-from bot.telegram import inline, reading, subscriptions
+from bot.telegram import curating, inline, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
 
@@ -55,7 +55,13 @@ def build_application(
     app.bot_data["front"] = FrontEnd(
         services, config, Renderer("telegram", services.settings.templates_dir)
     )
-    for handler in [*reading.handlers(), *subscriptions.handlers(), *inline.handlers()]:
+    handlers = [
+        *curating.handlers(),
+        *reading.handlers(),
+        *subscriptions.handlers(),
+        *inline.handlers(),
+    ]
+    for handler in handlers:
         app.add_handler(handler)
     app.add_error_handler(on_error)
     return app

@@ -528,8 +528,8 @@ class FakeTelegram:
             "from": self.bot_user(),
             "text": sent.plain,
         }
-        if sent.reply_markup:
-            message["reply_markup"] = sent.reply_markup
+        if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
+            message["reply_markup"] = sent.reply_markup  # a message carries inline keyboards only
         return message
 
 
