@@ -80,9 +80,3 @@ class BriefBot(commands.Bot):
         await super().close()
         if hasattr(self, "services") and self._shared_services is None:
             await self.services.close()
-
-
-def run_bot(settings: Settings) -> None:
-    """Run the bot until interrupted."""
-    token = settings.require_token()
-    BriefBot(settings).run(token, log_handler=None)

@@ -30,10 +30,6 @@ from bot.domain.scope import Scope
 from bot.telegram.common import Context, actor_for, answer, front, send_html, usage
 from bot.telegram.digests import render_telegram_parts
 
-SUBSCRIBE_USAGE = (
-    "/subscribe [@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone] — "
-    "e.g. /subscribe japan-korea weekly friday 08:00 Asia/Tokyo"
-)
 DIGEST_USAGE = "/digest preview|sendnow [@channel]"
 SETTINGS_USAGE = "/settings timezone Zone — e.g. /settings timezone Asia/Seoul"
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
