@@ -17,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot.core.chat_moves import move_chat
 from bot.core.rendering import Renderer
 from bot.services import Services
-from bot.telegram import curating, inline, reading, subscriptions
+from bot.telegram import chats, curating, inline, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
 
@@ -60,6 +60,7 @@ def build_application(
         *reading.handlers(),
         *subscriptions.handlers(),
         *inline.handlers(),
+        *chats.handlers(),
     ]
     for handler in handlers:
         app.add_handler(handler)

@@ -255,6 +255,42 @@ class FakeTelegram:
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self.push({"message": msg})
 
+    def migrate(self, old_id: int, new_id: int, user_id: int) -> int:
+        """Telegram's service message in a group upgraded to a supergroup; from then on,
+        sending to the old id answers 400 with migrate_to_chat_id."""
+        self.migrated[old_id] = new_id
+        self.add_chat(new_id, "supergroup", self._chat(old_id).get("title"))
+        return self.push(
+            {
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": self._chat(old_id),
+                    "from": self.user(user_id),
+                    "migrate_to_chat_id": new_id,
+                }
+            }
+        )
+
+    def bot_removed(self, chat_id: int, user_id: int) -> int:
+        """The bot is removed from a chat (or blocked in a private chat): my_chat_member."""
+        self.faults[chat_id] = "blocked" if chat_id > 0 else "kicked"
+        return self.push(
+            {
+                "my_chat_member": {
+                    "chat": self._chat(chat_id),
+                    "from": self.user(user_id),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": "member", "user": self.bot_user()},
+                    "new_chat_member": {
+                        "status": "kicked",
+                        "user": self.bot_user(),
+                        "until_date": 0,
+                    },
+                }
+            }
+        )
+
     def press(self, chat_id: int, user_id: int, message_id: int, data: str) -> int:
         """A user presses an inline keyboard button of a message the bot sent."""
         sent = self.find(chat_id, message_id)
