@@ -9,6 +9,7 @@ privacy mode; buttons belong to the person adding, others get an alert.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from telegram import (
@@ -25,6 +26,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.core.actors import default_scope
 from bot.core.rendering import html_escape
@@ -361,6 +363,19 @@ def _assessment(context: Context) -> dict[str, Any]:
 def handlers() -> list[BaseHandler[Update, Context, Any]]:
     """This module's handlers: the conversations first, then the one-shot commands."""
     text = filters.TEXT & ~filters.COMMAND
+    with warnings.catch_warnings():
+        # PTB warns that buttons are tracked per (chat, user), not per message: that is the
+        # intent — a conversation's buttons belong to the person having it.
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return [
+            *_conversations(text),
+            CallbackQueryHandler(not_yours, pattern=r"^(add|assess):"),
+            CommandHandler("edit", edit),
+            CommandHandler("retract", retract),
+        ]
+
+
+def _conversations(text: filters.BaseFilter) -> list[BaseHandler[Update, Context, Any]]:
     adding = ConversationHandler(
         entry_points=[CommandHandler("add", add_start)],
         states={
@@ -386,10 +401,4 @@ def handlers() -> list[BaseHandler[Update, Context, Any]]:
         fallbacks=[CommandHandler("cancel", cancel)],
         name="assess",
     )
-    return [
-        adding,
-        assessing,
-        CallbackQueryHandler(not_yours, pattern=r"^(add|assess):"),
-        CommandHandler("edit", edit),
-        CommandHandler("retract", retract),
-    ]
+    return [adding, assessing]
