@@ -9,6 +9,9 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
+from discord import LoginFailure
+from telegram.error import InvalidToken
+
 from bot.config import ConfigError, Settings
 from bot.core.clock import Clock, system_clock
 from bot.services import Services, open_services
@@ -56,7 +59,12 @@ class FrontEnds:
                     settings.telegram_editor_ids,
                 ),
             )
-            await bot.start(poll_timeout=telegram_poll_timeout)
+            try:
+                await bot.start(poll_timeout=telegram_poll_timeout)
+            except InvalidToken:
+                raise ConfigError(
+                    "TELEGRAM_TOKEN: Telegram rejected the token (copy it again from @BotFather)"
+                ) from None
             self.telegram = bot
         if settings.discord_token:
             from bot.client import BriefBot
@@ -95,7 +103,13 @@ async def run_front_ends(settings: Settings, *, clock: Clock = system_clock) -> 
             waits.append(running.discord_task)  # type: ignore[arg-type]
         done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            if task is running.discord_task and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            error = task.exception() if task is running.discord_task else None
+            if isinstance(error, LoginFailure):
+                raise ConfigError(
+                    "DISCORD_TOKEN: Discord rejected the token (reset and copy it again in the "
+                    "developer portal)"
+                ) from None
+            if error is not None:
+                raise error
     finally:
         await running.stop()

@@ -9,7 +9,9 @@ with an error id, and the log holds the traceback under that id.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, cast
@@ -37,6 +39,7 @@ MESSAGE_MAX = 4096
 PART_MAX = 4000  # below 4,096 after entity parsing: the raw HTML is never shorter than that
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Context = ContextTypes.DEFAULT_TYPE
+_TAGS = re.compile(r"</?[a-z-]+[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -171,8 +174,9 @@ async def on_error(update: object, context: Context) -> None:
 async def refuse(update: Update, context: Context, text: str) -> None:
     """A short answer only the person who asked sees, wherever Telegram allows it."""
     if update.callback_query is not None:
-        plain = text.replace("<b>", "").replace("</b>", "").replace("<code>", "")
-        await update.callback_query.answer(plain.replace("</code>", "")[:200], show_alert=True)
+        # An alert is plain text (at most 200 characters): drop our tags, undo the escaping.
+        plain = html.unescape(_TAGS.sub("", text))
+        await update.callback_query.answer(plain[:200], show_alert=True)
         return
     if update.inline_query is not None:
         await update.inline_query.answer([], cache_time=0)

@@ -121,3 +121,14 @@ async def test_history_is_for_administrators_and_editors(tg: Running) -> None:
     assert (await tg.fake.wait_sent(EDITOR_TG))[0].plain.startswith("History of #1")
     asked = [p for m, p in tg.fake.calls if m == "getChatMember"]
     assert len(asked) == 2  # asked each time, never cached
+
+
+async def test_the_brief_has_the_discord_brief_s_sections_in_order(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief trilateral")
+    text = (await tg.fake.wait_sent(MEMBER_TG))[0].plain
+    order = [
+        text.index(heading)
+        for heading in ("Bottom line", "Key developments", "Context", "What to watch", "Sources")
+    ]
+    assert order == sorted(order)
+    assert text.startswith("US–Japan–South Korea — 📈 improving")

@@ -29,3 +29,17 @@ async def test_only_a_telegram_token_starts_telegram(fake: FakeTelegram, db_path
 def test_no_token_names_both() -> None:
     with pytest.raises(ConfigError, match="DISCORD_TOKEN, TELEGRAM_TOKEN or both"):
         check_tokens(Settings())
+
+
+async def test_a_rejected_telegram_token_is_one_config_error(
+    fake: FakeTelegram, db_path: Path
+) -> None:
+    settings = Settings(
+        database_path=db_path, telegram_token="1:wrong", telegram_api_url=fake.base_url
+    )
+    running = FrontEnds(await open_services(settings))
+    try:
+        with pytest.raises(ConfigError, match="TELEGRAM_TOKEN: Telegram rejected the token"):
+            await running.start(telegram_poll_timeout=1)
+    finally:
+        await running.stop()
