@@ -132,3 +132,12 @@ async def test_the_brief_has_the_discord_brief_s_sections_in_order(tg: Running) 
     ]
     assert order == sorted(order)
     assert text.startswith("US–Japan–South Korea — 📈 improving")
+
+
+async def test_a_refusal_in_a_group_falls_back_to_a_reply_when_the_user_never_started_the_bot(
+    tg: Running,
+) -> None:
+    tg.fake.faults[OTHER_TG] = "blocked"  # a private message to them answers 403
+    tg.fake.message(GROUP, OTHER_TG, "/timeline")
+    (reply,) = await tg.fake.wait_sent(GROUP)
+    assert reply.plain.startswith("usage: /timeline topic")
