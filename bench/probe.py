@@ -69,10 +69,10 @@ async def serve(args: argparse.Namespace) -> dict[str, object]:
                 clock=clock,
             )
             for block in BRIEF_BLOCKS:
-                services.discord.render_block("brief.j2", block, brief=brief)
+                services.renderers.discord.render_block("brief.j2", block, brief=brief)
         for _ in range(args.searches):
             results = await lookup.search(services.db, rng.choice(words), rng.choice(guilds))
-            services.discord.render("search.j2", results=results)
+            services.renderers.discord.render("search.j2", results=results)
     finally:
         await services.close()
     return {

@@ -24,10 +24,10 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.config import Settings
 from bot.core.actors import Actor
-from bot.core.chat_moves import move_chat
 from bot.core.clock import system_clock
 from bot.core.delivery import DeliveryEngine, PacingConfig
 from bot.core.rendering import Renderer
+from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from bot.services import Services
@@ -78,7 +78,10 @@ async def measure(chats: int) -> dict[str, Any]:
             async with bot:
                 engine = DeliveryEngine(
                     db,
-                    TelegramPoster(bot, lambda old, new: move_chat(db, old, new)),
+                    TelegramPoster(
+                        bot,
+                        lambda old, new: move_scope(db, Scope.telegram(old), Scope.telegram(new)),
+                    ),
                     TelegramDigestBuilder(Services(Settings(), db), Renderer("telegram")),
                     system_clock,
                     pacing=PacingConfig(global_rate=46.0),

@@ -129,7 +129,7 @@ async def _with_services(settings: Settings, work: Callable[[Services], Awaitabl
 
 
 async def _read(args: argparse.Namespace, s: Services) -> str:
-    r = s.terminal
+    r = s.renderers.terminal
     guild = getattr(args, "guild", None)
     scope = None if guild is None else Scope.discord(guild)
     if args.command == "brief":
@@ -195,7 +195,7 @@ async def check(settings: Settings) -> tuple[bool, str]:
 async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
     return await preview_text(
         s.db,
-        s.terminal,
+        s.renderers.terminal,
         s.clock(),
         channel_id=args.channel,
         default_timezone=s.settings.default_timezone,

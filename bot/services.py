@@ -16,6 +16,14 @@ from bot.domain.clock import Clock, system_clock
 from storage.database import Database
 
 
+@dataclass(frozen=True)
+class Renderers:
+    """The templates rendered for each output: Discord markdown and the plain terminal."""
+
+    discord: Renderer
+    terminal: Renderer
+
+
 @dataclass
 class Services:
     """Everything a front end needs, opened once per process."""
@@ -25,8 +33,7 @@ class Services:
     clock: Clock = system_clock
     catalogue: Catalogue = field(init=False)
     scope_settings: ScopeSettingsService = field(init=False)
-    terminal: Renderer = field(init=False)
-    discord: Renderer = field(init=False)
+    renderers: Renderers = field(init=False)
     digests: DigestHub = field(init=False)  # one engine and scheduler for every front end
 
     def __post_init__(self) -> None:
@@ -34,8 +41,10 @@ class Services:
         self.scope_settings = ScopeSettingsService(
             self.db, self.clock, self.settings.default_timezone
         )
-        self.terminal = Renderer("terminal", self.settings.templates_dir)
-        self.discord = Renderer("discord", self.settings.templates_dir)
+        self.renderers = Renderers(
+            discord=Renderer("discord", self.settings.templates_dir),
+            terminal=Renderer("terminal", self.settings.templates_dir),
+        )
         self.digests = DigestHub(self.db, self.clock)
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from typing import cast
 from bot.domain.models import Assessment, Trend
 from bot.domain.scope import Scope, scope_columns, scope_of
 from storage.database import Database, Row, Writer
+from storage.filters import changed_in_window, visible_params, visible_sql
 
 
 def _to_assessment(row: Row) -> Assessment:
@@ -41,8 +42,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
     )
 
 
-# Global rows and the viewer's own scope; bound with `scope_columns(scope)`.
-_VISIBLE = "((platform IS NULL AND guild_id IS NULL) OR (platform = ? AND guild_id = ?))"
+_VISIBLE = visible_sql()  # bound with `visible_params(scope)`
 
 
 async def current_assessment(db: Database, topic: str, scope: Scope | None) -> Assessment | None:
@@ -50,7 +50,7 @@ async def current_assessment(db: Database, topic: str, scope: Scope | None) -> A
     row = await db.fetchone(
         f"SELECT * FROM assessments WHERE topic = ? AND {_VISIBLE} "
         "ORDER BY guild_id IS NULL, id DESC LIMIT 1",
-        (topic, *scope_columns(scope)),
+        (topic, *visible_params(scope)),
     )
     return None if row is None else _to_assessment(row)
 
@@ -76,9 +76,9 @@ async def changed_assessments(
 ) -> list[Assessment]:
     """Assessments of `topics` set in [start, end), visible to a scope, newest first."""
     marks = ",".join("?" * len(topics))
+    window, params = changed_in_window("created_at", scope, start, end)
     rows = await db.fetchall(
-        f"SELECT * FROM assessments WHERE topic IN ({marks}) AND created_at >= ? "
-        f"AND created_at < ? AND {_VISIBLE} ORDER BY id DESC",
-        [*topics, start, end, *scope_columns(scope)],
+        f"SELECT * FROM assessments WHERE topic IN ({marks}) AND {window} ORDER BY id DESC",
+        [*topics, *params],
     )
     return [_to_assessment(r) for r in rows]

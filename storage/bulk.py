@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain.models import Assessment, DevelopmentDraft
-from bot.domain.scope import Scope, scope_columns
+from bot.domain.models import Assessment, Audit, DevelopmentDraft
+from bot.domain.scope import scope_columns
 from bot.domain.topics import topics_for
 from storage.assessments import insert_assessment
 from storage.catalogue import _fts_sources_text, draft_columns
@@ -20,15 +20,8 @@ class DevelopmentRecord:
     """A development as import/export carries it: content, identity, audit, revisions."""
 
     draft: DevelopmentDraft
+    audit: Audit
     id: int | None = None
-    scope: Scope | None = None
-    status: str = "published"
-    retraction_reason: str | None = None
-    created_by: str = "import"
-    created_at: str = ""
-    updated_by: str = "import"
-    updated_at: str = ""
-    seed_key: str | None = None
     revisions: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -89,14 +82,14 @@ async def insert_records(
             (
                 r.id,
                 *cols.values(),
-                *scope_columns(r.scope),
-                r.status,
-                r.retraction_reason,
-                r.created_by,
-                r.created_at,
-                r.updated_by,
-                r.updated_at,
-                r.seed_key,
+                *scope_columns(r.audit.scope),
+                r.audit.status,
+                r.audit.retraction_reason,
+                r.audit.created_by,
+                r.audit.created_at,
+                r.audit.updated_by,
+                r.audit.updated_at,
+                r.audit.seed_key,
             )
         )
         source_rows += [
@@ -118,7 +111,7 @@ async def insert_records(
             )
             for rev in r.revisions
         ]
-        if r.status == "published":
+        if r.audit.status == "published":
             fts_rows.append(
                 (
                     r.id,

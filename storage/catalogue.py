@@ -23,10 +23,10 @@ from bot.domain.models import (
 from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
 from bot.domain.topics import topics_for
 from storage.database import Database, Row, Writer
+from storage.filters import changed_in_window, visible_params, visible_sql
 from storage.search_query import match_expression, query_terms
 
-# Global rows, and the viewer's own scope (platform and id); bound with `_viewer(scope)`.
-VISIBLE = "((d.platform IS NULL AND d.guild_id IS NULL) OR (d.platform = ? AND d.guild_id = ?))"
+VISIBLE = visible_sql("d")  # bound with `visible_params(scope)`
 # Above this many matching rows a search lists the newest first rather than ranking by bm25.
 BROAD_MATCHES = 1000
 HIT_START, HIT_END = "\ue000", "\ue001"
@@ -40,11 +40,6 @@ _SELECT = f"SELECT {', '.join('d.' + c.strip() for c in _DEV_COLUMNS.split(','))
 
 
 # --- mapping -------------------------------------------------------------------------------
-
-
-def _viewer(scope: Scope | None) -> tuple[str | None, int | None]:
-    """The parameters of VISIBLE: a viewer without a scope sees global rows only."""
-    return scope_columns(scope)
 
 
 def draft_columns(draft: DevelopmentDraft) -> dict[str, Any]:
@@ -299,7 +294,7 @@ async def select_topic(
         f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
     ]
-    params: list[Any] = [topic, *_viewer(scope)]
+    params: list[Any] = [topic, *visible_params(scope)]
     if since is not None:
         sql.append("AND t.occurred_on >= ?")
         params.append(since.isoformat())
@@ -346,7 +341,7 @@ async def count_topic(
     )
     start = (since or date.min).isoformat()
     end = (until or date.max).isoformat()
-    params = (topic, *_viewer(scope), start, end, domain, domain, -1 if cap is None else cap)
+    params = (topic, *visible_params(scope), start, end, domain, domain, -1 if cap is None else cap)
     return int(await db.scalar(sql, params) or 0)
 
 
@@ -394,7 +389,7 @@ async def search(
             f"WHERE developments_fts MATCH ? AND d.status = 'published' AND {VISIBLE}",
         ]
         expression = broad or match_expression(terms, any_term=any_term)
-        params: list[Any] = [expression, *_viewer(scope)]
+        params: list[Any] = [expression, *visible_params(scope)]
         if topic is not None:
             sql.append(
                 "AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)"
@@ -439,12 +434,13 @@ async def changed_between(
     # A digest window holds a few hundred rows of the catalogue: walk them by updated_at and
     # check each one's topics. Left to itself SQLite 3.40 scans every global row through the
     # scope index and builds the full id list of the topics (~60 ms at 100,000 rows).
+    window, params = changed_in_window("updated_at", scope, start, end, table="d")
     rows = await db.fetchall(
         f"{_SELECT} FROM developments d INDEXED BY developments_updated "
-        f"WHERE d.updated_at >= ? AND d.updated_at < ? AND {VISIBLE} AND EXISTS ("
+        f"WHERE {window} AND EXISTS ("
         "SELECT 1 FROM development_topics t WHERE t.development_id = d.id "
         f"AND t.topic IN ({marks})) ORDER BY d.occurred_on DESC, d.id DESC",
-        [start, end, *_viewer(scope), *topics],
+        [*params, *topics],
     )
     return await _with_sources(db, rows)
 
@@ -458,7 +454,7 @@ async def autocomplete_ids(
         rows = await db.fetchall(
             f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
             "AND CAST(d.id AS TEXT) LIKE ? ORDER BY length(d.id), d.id DESC LIMIT ?",
-            (*_viewer(scope), digits + "%", limit),
+            (*visible_params(scope), digits + "%", limit),
         )
     elif query_terms(text):
         return [(d.id, d.title) for d, _ in await search(db, text, scope, limit=limit)]
@@ -466,7 +462,7 @@ async def autocomplete_ids(
         rows = await db.fetchall(
             f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
             "ORDER BY d.updated_at DESC, d.id DESC LIMIT ?",
-            (*_viewer(scope), limit),
+            (*visible_params(scope), limit),
         )
     return [(r["id"], r["title"]) for r in rows]
 

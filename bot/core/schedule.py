@@ -35,6 +35,7 @@ __all__ = [
     "available_zones",
     "first_run",
     "latest_occurrence",
+    "listed_zones",
     "next_occurrence",
     "occurrence_for_period",
     "occurrence_from",
@@ -58,6 +59,12 @@ _SEARCH_DAYS = 16  # enough to find the next weekly occurrence even across a ski
 def available_zones() -> frozenset[str]:
     """Every IANA zone name this installation knows."""
     return frozenset(zoneinfo.available_timezones())
+
+
+@cache
+def listed_zones() -> tuple[str, ...]:
+    """The zones offered as people type: Region/City names and UTC, sorted."""
+    return tuple(sorted(z for z in available_zones() if "/" in z or z == "UTC"))
 
 
 def parse_timezone(value: str | None, default: str = "UTC") -> str:

@@ -86,9 +86,9 @@ class SubscriptionService:
         post_empty: bool = False,
     ) -> SubscribeResult:
         """Create or replace the channel's subscription."""
-        guild = check_moderator(actor, scope)
+        home = check_moderator(actor, scope)
         slugs = parse_topics(topics)
-        zone_default = await self.settings.timezone(guild)
+        zone_default = await self.settings.timezone(home)
         schedule = Schedule(
             cadence=parse_cadence(cadence),
             weekday=parse_weekday(weekday),
@@ -96,7 +96,7 @@ class SubscriptionService:
             timezone=parse_timezone(timezone, zone_default),
         )
         existing = await store.subscription_for_channel(self.db, channel_id)
-        if existing is not None and existing.scope != guild:
+        if existing is not None and existing.scope != home:
             raise NotFound("There is no such channel in this server.")
         now = self.clock()
         async with self.db.transaction() as w:
@@ -107,7 +107,7 @@ class SubscriptionService:
             sub_id = await store.upsert_subscription(
                 w,
                 NewSubscription(
-                    scope=guild,
+                    scope=home,
                     channel_id=channel_id,
                     topics=slugs,
                     schedule=schedule,
@@ -130,14 +130,14 @@ class SubscriptionService:
 
     async def list(self, actor: Actor, scope: Scope | None) -> list[Subscription]:
         """The server's subscriptions."""
-        guild = check_moderator(actor, scope)
-        return await store.scope_subscriptions(self.db, guild)
+        home = check_moderator(actor, scope)
+        return await store.scope_subscriptions(self.db, home)
 
     async def for_channel(self, actor: Actor, scope: Scope | None, channel_id: int) -> Subscription:
         """The channel's subscription, for a moderator of its server."""
-        guild = check_moderator(actor, scope)
+        home = check_moderator(actor, scope)
         sub = await store.subscription_for_channel(self.db, channel_id)
-        if sub is None or sub.scope != guild:
+        if sub is None or sub.scope != home:
             raise NotFound("That channel has no digest subscription. Create one with /subscribe.")
         return sub
 

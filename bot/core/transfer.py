@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot import __version__
 from bot.core.errors import Conflict, InvalidInput
@@ -27,7 +27,7 @@ from bot.core.validation import (
     validate_development,
 )
 from bot.domain.clock import Clock, iso_utc, system_clock
-from bot.domain.models import Assessment
+from bot.domain.models import Assessment, Audit, Status
 from bot.domain.scope import Scope, scope_key, scope_of
 from storage import assessments as assessment_queries
 from storage import bulk
@@ -273,15 +273,17 @@ def _record(item: dict[str, Any], index: int, at: str) -> DevelopmentRecord:
                 )
         return DevelopmentRecord(
             draft=draft,
+            audit=Audit(
+                scope=_parse_scope(item.get("scope"), where),
+                status=cast(Status, status),
+                retraction_reason=item.get("retraction_reason"),
+                created_by=str(item.get("created_by") or "import"),
+                created_at=str(item.get("created_at") or at),
+                updated_by=str(item.get("updated_by") or item.get("created_by") or "import"),
+                updated_at=str(item.get("updated_at") or at),
+                seed_key=item.get("seed_key") or None,
+            ),
             id=int(dev_id) if dev_id not in (None, "") else None,
-            scope=_parse_scope(item.get("scope"), where),
-            status=status,
-            retraction_reason=item.get("retraction_reason"),
-            created_by=str(item.get("created_by") or "import"),
-            created_at=str(item.get("created_at") or at),
-            updated_by=str(item.get("updated_by") or item.get("created_by") or "import"),
-            updated_at=str(item.get("updated_at") or at),
-            seed_key=item.get("seed_key") or None,
             revisions=list(revisions),
         )
     except InvalidInput as exc:
@@ -329,7 +331,9 @@ async def import_data(
             f"{' …' if len(taken) > 5 else ''}. Import into an empty database, or remove the "
             "ids from the file to add the records as new developments."
         )
-    keys = [r.seed_key for r in records if r.seed_key] + [k for _, k in assessments if k]
+    keys = [r.audit.seed_key for r in records if r.audit.seed_key] + [
+        k for _, k in assessments if k
+    ]
     clash = await bulk.existing_seed_keys(db, keys)
     if clash:
         raise Conflict(f"starter-dataset records already present: {', '.join(clash[:3])}")
@@ -364,14 +368,14 @@ def _datasets(items: Any) -> list[tuple[str, str]]:
 
 def _import_revision(r: DevelopmentRecord, at: str) -> dict[str, Any]:
     snapshot = r.draft.to_dict() | {
-        "status": r.status,
-        "retraction_reason": r.retraction_reason,
-        "scope": _scope_text(r.scope),
+        "status": r.audit.status,
+        "retraction_reason": r.audit.retraction_reason,
+        "scope": _scope_text(r.audit.scope),
     }
     return {
         "number": 1,
         "action": "import",
-        "actor": r.created_by,
+        "actor": r.audit.created_by,
         "at": at,
         "changes": {},
         "snapshot": snapshot,

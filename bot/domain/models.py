@@ -105,10 +105,10 @@ class DevelopmentDraft:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Development(DevelopmentDraft):
-    """A stored development, with identity, scope, status and audit fields."""
+class Audit:
+    """Where a development lives, its status, who made and last changed it and when, and
+    the starter-dataset key it was loaded under: what is kept beside its content."""
 
-    id: int
     scope: Scope | None = None
     status: Status = "published"
     retraction_reason: str | None = None
@@ -117,6 +117,13 @@ class Development(DevelopmentDraft):
     updated_by: str = ""
     updated_at: str = ""
     seed_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Development(DevelopmentDraft, Audit):
+    """A stored development: its content, identity and audit fields."""
+
+    id: int
     revision_count: int = 0
     topics: tuple[str, ...] = field(default=())
 

@@ -11,7 +11,9 @@ from typing import Literal
 
 Platform = Literal["discord", "telegram"]
 PLATFORMS: tuple[Platform, ...] = ("discord", "telegram")
+ChatKind = Literal["private", "group", "supergroup"]
 _TELEGRAM_PREFIX = "telegram:"
+_SUPERGROUP_BELOW = -1_000_000_000_000  # supergroup and channel ids are -100 followed by 10+ digits
 _ID_LIMIT = 2**63  # SQLite INTEGER
 
 
@@ -40,6 +42,16 @@ class Scope:
     def telegram(cls, chat_id: int) -> Scope:
         """A Telegram chat: private (positive), group (negative) or supergroup/channel (-100…)."""
         return cls("telegram", chat_id)
+
+    @property
+    def chat_kind(self) -> ChatKind | None:
+        """For a Telegram chat, what its id says it is: a private chat with a user
+        (positive), a basic group (negative) or a supergroup or channel (-100…)."""
+        if self.platform != "telegram":
+            return None
+        if self.id > 0:
+            return "private"
+        return "supergroup" if self.id <= _SUPERGROUP_BELOW else "group"
 
     def key(self) -> str:
         """The text form of exports and revision snapshots: a Discord server is its bare id

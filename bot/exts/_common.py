@@ -17,6 +17,7 @@ from bot.core import actors
 from bot.core.actors import Actor
 from bot.core.errors import DomainError, InvalidInput
 from bot.core.rendering import Renderer, truncate
+from bot.core.schedule import listed_zones
 from bot.core.text import split_text
 from bot.core.topics import rank_topics
 from bot.domain.scope import Scope
@@ -155,7 +156,7 @@ def unwrap(error: BaseException) -> BaseException:
 async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
     """The one place errors become answers: refusals say what to fix, the rest get an id."""
     error = unwrap(error)
-    renderer = services(interaction).discord
+    renderer = services(interaction).renderers.discord
     if isinstance(error, DomainError):
         text = error_text(renderer, error)
     elif isinstance(error, app_commands.MissingPermissions):
@@ -286,6 +287,12 @@ async def send_pages(
     )
 
 
+async def send_rendered(interaction: discord.Interaction, template: str, **context: Any) -> None:
+    """A template's embed pages, rendered for Discord and sent (with a pager when long)."""
+    renderer = services(interaction).renderers.discord
+    await send_pages(interaction, embed_pages(renderer, template, **context))
+
+
 # --- autocomplete -----------------------------------------------------------------------
 
 
@@ -299,24 +306,12 @@ async def topic_autocomplete(
     ]
 
 
-def _all_zones() -> list[str]:
-    import zoneinfo
-
-    return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
-
-
-_ZONES: list[str] = []
-
-
 async def timezone_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """IANA time zones matching what the user typed (prefix first), at most 25."""
-    if not _ZONES:
-        _ZONES.extend(_all_zones())
+    zones = listed_zones()
     q = current.strip().lower().replace(" ", "_")
-    prefix = [
-        z for z in _ZONES if z.lower().startswith(q) or z.lower().split("/")[-1].startswith(q)
-    ]
-    inner = [z for z in _ZONES if q in z.lower() and z not in prefix]
+    prefix = [z for z in zones if z.lower().startswith(q) or z.lower().split("/")[-1].startswith(q)]
+    inner = [z for z in zones if q in z.lower() and z not in prefix]
     return [app_commands.Choice(name=z, value=z) for z in (prefix + inner)[:25]]

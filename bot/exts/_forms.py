@@ -77,7 +77,7 @@ class Form(discord.ui.Modal):
         try:
             await self.on_values(interaction, self.values())
         except InvalidInput as exc:
-            text = services(interaction).discord.render(
+            text = services(interaction).renderers.discord.render(
                 "error.j2", kind="invalid", field=exc.field, message=exc.rule
             )
             view = RetryView(self.refilled(), interaction.user.id)

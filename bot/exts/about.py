@@ -27,7 +27,7 @@ class About(commands.Cog):
         svc = services(interaction)
         counts = await svc.catalogue.counts()
         pages = embed_pages(
-            svc.discord,
+            svc.renderers.discord,
             "about.j2",
             version=Safe(__version__),  # our own text: escaping showed it as \0.1.0
             topics=all_topics(),

@@ -11,20 +11,13 @@ from discord.ext import commands
 from bot.core.briefs import PERIOD_LABELS, compose_brief, parse_domain, parse_period
 from bot.core.topics import get_topic
 from bot.domain.models import DOMAINS
-from bot.exts._common import (
-    defer,
-    embed_pages,
-    scope_of,
-    send_pages,
-    services,
-    topic_autocomplete,
-)
+from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
 
 
-class Brief(commands.Cog):
+class Briefs(commands.Cog):
     """The briefing command."""
 
     @app_commands.command(
@@ -55,9 +48,9 @@ class Brief(commands.Cog):
         result = await compose_brief(
             svc.db, topic, scope_of(interaction), period=period, domain=domain, clock=svc.clock
         )
-        await send_pages(interaction, embed_pages(svc.discord, "brief.j2", brief=result))
+        await send_rendered(interaction, "brief.j2", brief=result)
 
 
 async def setup(bot: BriefBot) -> None:
     """Load the extension."""
-    await bot.add_cog(Brief())
+    await bot.add_cog(Briefs())

@@ -71,7 +71,7 @@ class Developments(commands.GroupCog, group_name="development"):
 
     def card(self, interaction: discord.Interaction, dev: Development) -> list[discord.Embed]:
         """A development as embeds."""
-        return embed_pages(services(interaction).discord, "development.j2", d=dev)
+        return embed_pages(services(interaction).renderers.discord, "development.j2", d=dev)
 
     @app_commands.command(name="show", description="One development in full, with its sources")
     @app_commands.describe(id="The development's id, e.g. 12")
@@ -198,7 +198,7 @@ class Developments(commands.GroupCog, group_name="development"):
         await defer(interaction, ephemeral=True)
         svc = services(interaction)
         dev, revisions = await svc.catalogue.history(await actor_for(interaction), dev_id)
-        pages = embed_pages(svc.discord, "history.j2", d=dev, revisions=revisions)
+        pages = embed_pages(svc.renderers.discord, "history.j2", d=dev, revisions=revisions)
         await send_pages(interaction, pages, ephemeral=True)
 
 

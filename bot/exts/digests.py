@@ -155,7 +155,9 @@ class Digests(commands.Cog):
         svc = self.bot.services
         self.subscriptions = SubscriptionService(svc.db, svc.clock, svc.settings.default_timezone)
         # The process's one engine and scheduler, shared with the other front ends.
-        svc.digests.register("discord", DiscordPoster(self.bot), DigestBuilder(svc.db, svc.discord))
+        svc.digests.register(
+            "discord", DiscordPoster(self.bot), DigestBuilder(svc.db, svc.renderers.discord)
+        )
         self.engine = svc.digests.engine
         self.scheduler = svc.digests.scheduler
         await svc.digests.start("discord")
@@ -275,7 +277,7 @@ class Digests(commands.Cog):
         )
         await self.scheduler.refresh(result.subscription.id)
         sub = result.subscription
-        text = services(interaction).discord.render(
+        text = services(interaction).renderers.discord.render(
             "subscribed.j2",
             channel=Safe(f"<#{target.id}>"),
             replaced=result.replaced,
@@ -330,7 +332,7 @@ class Digests(commands.Cog):
                     "last_error": sub.last_error,
                 }
             )
-        pages = embed_pages(services(interaction).discord, "subscriptions.j2", rows=rows)
+        pages = embed_pages(services(interaction).renderers.discord, "subscriptions.j2", rows=rows)
         await send_pages(interaction, pages, ephemeral=True)
 
     @digest.command(name="preview", description="The digest a channel would get now, only to you")
@@ -347,7 +349,7 @@ class Digests(commands.Cog):
             now=svc.clock(),
         )
         digest = await compose_digest(svc.db, sub, plan)
-        for part in render_parts(svc.discord, digest):
+        for part in render_parts(svc.renderers.discord, digest):
             await reply(interaction, part, ephemeral=True)
 
     @digest.command(

@@ -11,14 +11,7 @@ from discord.ext import commands
 from bot.core import lookup
 from bot.core.errors import InvalidInput
 from bot.core.topics import get_topic
-from bot.exts._common import (
-    defer,
-    embed_pages,
-    scope_of,
-    send_pages,
-    services,
-    topic_autocomplete,
-)
+from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -43,7 +36,7 @@ class Search(commands.Cog):
         await defer(interaction)
         svc = services(interaction)
         results = await lookup.search(svc.db, query, scope_of(interaction), topic_name=topic)
-        await send_pages(interaction, embed_pages(svc.discord, "search.j2", results=results))
+        await send_rendered(interaction, "search.j2", results=results)
 
 
 async def setup(bot: BriefBot) -> None:

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 LANGUAGES = [app_commands.Choice(name="English", value="en")]
 
 
-class Settings(commands.Cog):
-    """Server settings."""
+class ServerSettings(commands.Cog):
+    """/settings: a server's time zone, moderator role and language."""
 
     @app_commands.command(
         name="settings", description="Show or change this server's settings (moderators)"
@@ -68,4 +68,4 @@ class Settings(commands.Cog):
 
 async def setup(bot: BriefBot) -> None:
     """Load the extension."""
-    await bot.add_cog(Settings())
+    await bot.add_cog(ServerSettings())

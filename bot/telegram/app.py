@@ -14,12 +14,11 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
-from bot.core.chat_moves import move_chat
 from bot.core.rendering import Renderer
 from bot.services import Services
 from bot.telegram import chats, curating, inline, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error
-from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
+from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster, chat_mover
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +99,8 @@ class TelegramBot:
     async def _join_digests(self) -> None:
         """Post Telegram digests through the shared engine; deliver what is overdue."""
         hub = self.services.digests
-        db = self.services.db
         renderer = self.app.bot_data["front"].renderer
-        poster = TelegramPoster(self.app.bot, lambda old, new: move_chat(db, old, new))
+        poster = TelegramPoster(self.app.bot, chat_mover(self.services))
         hub.register("telegram", poster, TelegramDigestBuilder(self.services, renderer))
         await hub.start("telegram")
         task = asyncio.create_task(self._catch_up())

@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
-from bot.core.chat_moves import move_chat
+from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from bot.telegram.common import Context, front
@@ -21,7 +21,9 @@ async def migrated(update: Update, context: Context) -> None:
     if message is None or message.migrate_to_chat_id is None:
         return
     svc = front(context).services
-    await move_chat(svc.db, message.chat.id, message.migrate_to_chat_id)
+    await move_scope(
+        svc.db, Scope.telegram(message.chat.id), Scope.telegram(message.migrate_to_chat_id)
+    )
     sub = await SubscriptionService(svc.db, svc.clock).of_channel(message.migrate_to_chat_id)
     if sub is not None:
         await svc.digests.scheduler.refresh(sub.id)

@@ -45,8 +45,10 @@ from bot.core.delivery import (
 from bot.core.digests import Digest, compose_digest, marker
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan
+from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import Subscription
 from bot.core.text import split_items
+from bot.domain.scope import Scope
 from bot.services import Services
 from bot.telegram.common import NO_PREVIEW, PART_MAX
 
@@ -108,6 +110,15 @@ class ChatGone(ChannelGone):
             f"Telegram cannot find the chat ({self}). Add the bot to it again, then "
             "/subscribe again to resume."
         )
+
+
+def chat_mover(services: Services) -> Mover:
+    """Moves a chat's scope when Telegram says the group became a supergroup."""
+
+    async def move(old: int, new: int) -> object:
+        return await move_scope(services.db, Scope.telegram(old), Scope.telegram(new))
+
+    return move
 
 
 def retry_seconds(error: RetryAfter) -> float:

@@ -12,6 +12,7 @@ from bot.core.actors import Actor
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
 from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.scope_moves import move_scope
 from bot.core.scope_settings import ScopeSettingsService
 from bot.core.subscriptions import SubscriptionService
 from bot.core.transfer import export_data, import_data
@@ -32,6 +33,12 @@ def test_scope_values() -> None:
     assert Scope.parse(SUPERGROUP.key()) == SUPERGROUP
     assert Scope.parse(SCOPE_A.key()) == SCOPE_A and SCOPE_A.key() == str(GUILD_A)
     assert scope_key(None) == "global"
+    assert [Scope.telegram(i).chat_kind for i in (424242, -4012345, -1001234567890)] == [
+        "private",
+        "group",
+        "supergroup",
+    ]
+    assert SCOPE_A.chat_kind is None
     with pytest.raises(ValueError):
         Scope.discord(-5)  # Discord ids are positive
     with pytest.raises(ValueError):
@@ -131,3 +138,33 @@ async def test_refusals_speak_the_platform_s_words(db: Database, clock: FixedClo
         await catalogue.retract(member, dev.id, "no")
     with pytest.raises(PermissionDenied, match="Only this chat's administrators can manage"):
         await SubscriptionService(db, clock).list(member, CHAT_SAME_ID)
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_what_it_owns(
+    db: Database, clock: FixedClock
+) -> None:
+    group = Scope.telegram(-4012345)
+    admin = replace(TG_MOD, scope=group)
+    catalogue = Catalogue(db, clock)
+    dev = await catalogue.add(admin, draft(title="Group wombat note"))
+    await catalogue.set_assessment(admin, "china", "The group's view.", "unchanged", ())
+    await ScopeSettingsService(db, clock).update(admin, timezone="Asia/Tokyo")
+    subs = SubscriptionService(db, clock)
+    sub = (await subs.subscribe(admin, group, group.id)).subscription
+    discord_dev = await catalogue.add(MOD_A, draft(title="Discord kangaroo note"))
+
+    moved = await move_scope(db, group, SUPERGROUP)
+    assert moved["developments"] == 1 and moved["subscription channels"] == 1
+
+    assert (await catalogue.show(dev.id, SUPERGROUP)).scope == SUPERGROUP
+    with pytest.raises(NotFound):
+        await catalogue.show(dev.id, group)
+    view = await catalogue.current_assessment("china", SUPERGROUP)
+    assert view is not None and view.bottom_line == "The group's view."
+    assert await ScopeSettingsService(db, clock).timezone(SUPERGROUP) == "Asia/Tokyo"
+    (after,) = await subs.list(replace(admin, scope=SUPERGROUP), SUPERGROUP)
+    assert (after.id, after.channel_id, after.scope) == (sub.id, SUPERGROUP.id, SUPERGROUP)
+    assert (await catalogue.show(discord_dev.id, SCOPE_A)).scope == SCOPE_A
+    assert await move_scope(db, group, SUPERGROUP) == dict.fromkeys(moved, 0)
+    with pytest.raises(InvalidInput):
+        await move_scope(db, SUPERGROUP, SCOPE_A)

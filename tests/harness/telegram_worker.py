@@ -20,10 +20,11 @@ from collections import Counter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.config import Settings
-from bot.core.chat_moves import move_chat
 from bot.core.clock import system_clock
 from bot.core.delivery import DeliveryEngine, PacingConfig, RetryPolicy
 from bot.core.rendering import Renderer
+from bot.core.scope_moves import move_scope
+from bot.domain.scope import Scope
 from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE
 from bot.telegram.digests import SEND_RATE, TelegramDigestBuilder, TelegramPoster
@@ -40,7 +41,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     started = time.monotonic()
     try:
         async with bot:
-            poster = TelegramPoster(bot, lambda old, new: move_chat(db, old, new), rate=args.rate)
+            poster = TelegramPoster(
+                bot,
+                lambda old, new: move_scope(db, Scope.telegram(old), Scope.telegram(new)),
+                rate=args.rate,
+            )
             engine = DeliveryEngine(
                 db,
                 poster,

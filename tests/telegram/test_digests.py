@@ -9,9 +9,9 @@ from telegram import Bot
 
 from bot.config import Settings
 from bot.core.actors import Actor
-from bot.core.chat_moves import move_chat
 from bot.core.delivery import DeliveryEngine, RetryPolicy
 from bot.core.rendering import Renderer
+from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from bot.services import Services
@@ -48,7 +48,9 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
 
 
 def engine_for(db: Database, bot: Bot, clock: FixedClock, timer: FakeTimer) -> DeliveryEngine:
-    poster = TelegramPoster(bot, lambda old, new: move_chat(db, old, new), timer=timer)
+    poster = TelegramPoster(
+        bot, lambda old, new: move_scope(db, Scope.telegram(old), Scope.telegram(new)), timer=timer
+    )
     return DeliveryEngine(
         db,
         poster,
