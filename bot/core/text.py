@@ -3,6 +3,8 @@ silently cutting anything."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 CONTINUED = "…"
 
 
@@ -56,12 +58,13 @@ def _split_line(line: str, limit: int) -> list[str]:
     return pieces
 
 
-def split_items(text: str, limit: int) -> list[str]:
+def split_items(text: str, limit: int, size: Callable[[str], int] = len) -> list[str]:
     """Parts of at most `limit` characters, split only between items.
 
     An item is a line plus the lines after it that start with a space (its continuation),
     so markup that never spans lines (Telegram HTML as our templates write it) stays
     balanced in every part. An item longer than `limit` on its own is split by `split_text`.
+    `size` measures a text (Telegram counts UTF-16 code units, not characters).
     """
     items: list[str] = []
     for line in text.split("\n"):
@@ -73,12 +76,12 @@ def split_items(text: str, limit: int) -> list[str]:
     current = ""
     for item in items:
         candidate = item if not current else f"{current}\n{item}"
-        if len(candidate) <= limit:
+        if size(candidate) <= limit:
             current = candidate
             continue
         if current.strip():
             parts.append(current.strip("\n"))
-        if len(item) <= limit:
+        if size(item) <= limit:
             current = item
         else:
             pieces = split_text(item, limit)

@@ -105,9 +105,14 @@ async def actor_for(update: Update, context: Context, scope: Scope | None = None
     )
 
 
+def utf16_size(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_html(text: str) -> list[str]:
-    """Telegram messages of at most PART_MAX characters, split between items."""
-    return split_items(text, PART_MAX)
+    """Telegram messages of at most PART_MAX UTF-16 units of HTML, split between items."""
+    return split_items(text, PART_MAX, utf16_size)
 
 
 async def send_html(

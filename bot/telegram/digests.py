@@ -50,7 +50,7 @@ from bot.core.subscriptions import Subscription
 from bot.core.text import split_items
 from bot.domain.scope import Scope
 from bot.services import Services
-from bot.telegram.common import NO_PREVIEW, PART_MAX
+from bot.telegram.common import NO_PREVIEW, PART_MAX, utf16_size
 
 #: Messages per second over all chats: 98% of Telegram's 30, one at a time (at most 30 in
 #: any second: the bucket holds one token).
@@ -66,7 +66,8 @@ def telegram_marker(period: str, part: int, total: int) -> str:
 
 def render_telegram_parts(renderer: Renderer, digest: Digest) -> list[str]:
     """The Telegram messages of a digest, split between items, each ending in its marker."""
-    chunks = split_items(renderer.render("digest.j2", digest=digest), PART_MAX - MARKER_ROOM)
+    text = renderer.render("digest.j2", digest=digest)
+    chunks = split_items(text, PART_MAX - MARKER_ROOM, utf16_size)
     total = len(chunks)
     return [
         f"{chunk}\n{telegram_marker(digest.period, number, total)}"

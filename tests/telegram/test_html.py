@@ -94,3 +94,10 @@ async def test_answers_full_of_markup_characters_are_accepted(tg: Running) -> No
     assert tg.fake.refusals == []
     assert all(len(s.plain) <= 4096 for s in tg.fake.sent[MEMBER_TG])
     assert split_html("• a\n• b") == ["• a\n• b"]
+
+
+def test_parts_are_measured_as_telegram_counts_them() -> None:
+    line = "• " + "🇯🇵" * 60  # flags: four UTF-16 units each
+    parts = split_html("\n".join([line] * 40))
+    assert len(parts) > 1
+    assert all(len(p.encode("utf-16-le")) // 2 <= 4000 for p in parts)
