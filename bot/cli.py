@@ -51,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="briefbot", description="Trilateral Brief: US–Japan–South Korea developments.")
     p.add_argument("--version", action="version", version=f"briefbot {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    sub.add_parser(
+        "run",
+        help="run the bot on Discord and/or Telegram (needs DISCORD_TOKEN, TELEGRAM_TOKEN or both)",
+    )
 
     def scoped(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -187,6 +190,7 @@ async def check(settings: Settings) -> tuple[bool, str]:
         f"config: ok (database {settings.database_path}, time zone {settings.default_timezone}, "
         f"{len(settings.editor_ids)} editor(s))",
         "token: set" if settings.discord_token else "token: not set (only `briefbot run` needs it)",
+        "telegram token: set" if settings.telegram_token else "telegram token: not set",
     ]
     health = await maintenance.check_health(Path(settings.database_path))
     lines.append(f"database: schema version {health.schema_version}, integrity {health.integrity}")
@@ -235,9 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level if args.command == "run" else "WARNING")
         if args.command == "run":
-            from bot.client import run_bot
+            from bot.runner import run_front_ends
 
-            run_bot(settings)
+            asyncio.run(run_front_ends(settings))
             return 0
         _validate(args)
         code, text = asyncio.run(_dispatch(args, settings))

@@ -41,7 +41,12 @@ class BriefBot(commands.Bot):
     services: Services
 
     def __init__(
-        self, settings: Settings, *, clock: Clock = system_clock, sync: bool = True
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        sync: bool = True,
+        services: Services | None = None,
     ) -> None:
         super().__init__(
             command_prefix=_no_prefix,
@@ -53,13 +58,19 @@ class BriefBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.sync_on_start = sync
+        # Services opened by the process (`briefbot run` with other front ends) are shared
+        # and closed by it; otherwise the bot opens and closes its own.
+        self._shared_services = services
+        if services is not None:
+            self.services = services
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Ignore messages (DMs could still arrive): there are no prefix commands."""
 
     async def setup_hook(self) -> None:
         """Open the database, load extensions and sync the command tree."""
-        self.services = await open_services(self.settings, clock=self.clock)
+        if self._shared_services is None:
+            self.services = await open_services(self.settings, clock=self.clock)
         for name in extension_names():
             await self.load_extension(name)
         if self.sync_on_start:
@@ -79,11 +90,5 @@ class BriefBot(commands.Bot):
     async def close(self) -> None:
         """Stop the bot and close the database."""
         await super().close()
-        if hasattr(self, "services"):
+        if hasattr(self, "services") and self._shared_services is None:
             await self.services.close()
-
-
-def run_bot(settings: Settings) -> None:
-    """Run the bot until interrupted."""
-    token = settings.require_token()
-    BriefBot(settings).run(token, log_handler=None)

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
+from bot.core.digest_hub import DigestHub
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
 from bot.domain.clock import Clock, system_clock
@@ -33,6 +34,7 @@ class Services:
     catalogue: Catalogue = field(init=False)
     scope_settings: ScopeSettingsService = field(init=False)
     renderers: Renderers = field(init=False)
+    digests: DigestHub = field(init=False)  # one engine and scheduler for every front end
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
@@ -43,6 +45,7 @@ class Services:
             discord=Renderer("discord", self.settings.templates_dir),
             terminal=Renderer("terminal", self.settings.templates_dir),
         )
+        self.digests = DigestHub(self.db, self.clock)
 
     async def close(self) -> None:
         """Close the database."""

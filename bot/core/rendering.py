@@ -1,12 +1,14 @@
-"""Jinja rendering for every user-facing answer, in two flavours.
+"""Jinja rendering for every user-facing answer, in three flavours.
 
 `discord` produces Discord markdown: every `{{ value }}` is escaped (markdown and mentions)
 unless a filter marked it `Safe`; a macro's output is already escaped and is not escaped again. `terminal` produces plain text with control characters
-stripped. An operator's TEMPLATES_DIR overrides bundled templates file by file.
+stripped. `telegram` produces Telegram HTML (parse mode HTML): every value is HTML-escaped
+and mentions are defused the same way. An operator's TEMPLATES_DIR overrides bundled templates file by file.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date
 from pathlib import Path
@@ -21,7 +23,7 @@ from bot.domain.models import Development, FuzzyDate, Source
 from storage.catalogue import HIT_END, HIT_START
 from templates import TEMPLATES_DIR
 
-Flavor = Literal["discord", "terminal"]
+Flavor = Literal["discord", "terminal", "telegram"]
 
 _MD_CHARS = re.compile(r"([\\*_~|`\[\]<>])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>\-+]|\d+\.)", re.MULTILINE)
@@ -33,6 +35,11 @@ ZWSP = "\u200b"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 TRENDS = {
     "discord": {
+        "improving": "📈 improving",
+        "unchanged": "➡️ unchanged",
+        "deteriorating": "📉 deteriorating",
+    },
+    "telegram": {
         "improving": "📈 improving",
         "unchanged": "➡️ unchanged",
         "deteriorating": "📉 deteriorating",
@@ -75,6 +82,16 @@ def plain(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def html_escape(text: str) -> str:
+    """Telegram HTML: `<`, `>`, `&` and quotes escaped, control characters dropped and
+    mentions defused (a zero-width space after `@`, as for Discord)."""
+    text = html.escape(_CONTROL.sub("", text), quote=True)
+    return _MENTION.sub("@\u200b", text)
+
+
+ESCAPES = {"discord": md_escape, "terminal": plain, "telegram": html_escape}
+
+
 def truncate(text: str, limit: int) -> str:
     """At most `limit` characters, cut at a word boundary with '…' when shortened."""
     if len(text) <= limit:
@@ -90,7 +107,7 @@ class Renderer:
 
     def __init__(self, flavor: Flavor, override_dir: Path | None = None) -> None:
         self.flavor = flavor
-        escape = md_escape if flavor == "discord" else plain
+        escape = ESCAPES[flavor]
         search_path = [TEMPLATES_DIR / flavor]
         if override_dir is not None:
             search_path.insert(0, override_dir / flavor)
@@ -173,15 +190,15 @@ class Renderer:
         return f"{value.day} {value:%b %Y}"
 
     def f_when(self, stamp: str) -> Safe:
-        """A stored UTC timestamp: a Discord timestamp, or 'YYYY-MM-DD HH:MM UTC'."""
+        """A stored UTC timestamp: a Discord timestamp, or 'YYYY-MM-DD HH:MM UTC' elsewhere."""
         moment = parse_utc(stamp)
         if self.flavor == "discord":
             return Safe(f"<t:{int(moment.timestamp())}:f>")
         return Safe(moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
     def f_source(self, source: Source, limit: int = 120) -> Safe:
-        """A source as a masked link (Discord) or a citation line (terminal)."""
-        escape = md_escape if self.flavor == "discord" else plain
+        """A source as a masked link (Discord, Telegram) or a citation line (terminal)."""
+        escape = ESCAPES[self.flavor]
         title = escape(truncate(source.title, limit))
         accessed = None if source.published_on else source.accessed_on
         extra = ", ".join(
@@ -192,14 +209,22 @@ class Renderer:
         if self.flavor == "discord":
             text = f"[{title}](<{_url_safe(source.url)}>)" if source.url else f"*{title}*"
             return Safe(f"{text} — {extra}" if extra else text)
+        if self.flavor == "telegram":
+            url = source.url or ""
+            # Only web links become links: any other scheme is shown as plain text.
+            link = url.lower().startswith(("https://", "http://"))
+            text = f'<a href="{html.escape(url)}">{title}</a>' if link else f"<i>{title}</i>"
+            return Safe(f"{text} — {extra}" if extra else text)
         text = f"“{title}”" + (f", {extra}" if extra else "")
         return Safe(f"{text} <{plain(source.url)}>" if source.url else text)
 
     def f_hits(self, snippet: str) -> Safe:
-        """A search snippet with hits in bold (Discord) or «guillemets» (terminal)."""
-        escape = md_escape if self.flavor == "discord" else plain
+        """A search snippet with hits in bold (Discord, Telegram) or «guillemets» (terminal)."""
+        escape = ESCAPES[self.flavor]
         text = escape(" ".join(snippet.split()))
-        start, end = ("**", "**") if self.flavor == "discord" else ("«", "»")
+        start, end = {"discord": ("**", "**"), "telegram": ("<b>", "</b>")}.get(
+            self.flavor, ("«", "»")
+        )
         return Safe(text.replace(HIT_START, start).replace(HIT_END, end))
 
 

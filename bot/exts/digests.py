@@ -20,12 +20,10 @@ from discord.ext import commands
 from bot.core.delivery import (
     ChannelForbidden,
     ChannelGone,
-    DeliveryEngine,
     Outcome,
     RejectedError,
     RetryableError,
 )
-from bot.core.digest_scheduler import DigestScheduler
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
 from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
@@ -156,11 +154,13 @@ class Digests(commands.Cog):
     async def cog_load(self) -> None:
         svc = self.bot.services
         self.subscriptions = SubscriptionService(svc.db, svc.clock, svc.settings.default_timezone)
-        self.engine = DeliveryEngine(
-            svc.db, DiscordPoster(self.bot), DigestBuilder(svc.db, svc.renderers.discord), svc.clock
+        # The process's one engine and scheduler, shared with the other front ends.
+        svc.digests.register(
+            "discord", DiscordPoster(self.bot), DigestBuilder(svc.db, svc.renderers.discord)
         )
-        self.scheduler = DigestScheduler(self.engine, svc.db, svc.clock)
-        await self.scheduler.start()
+        self.engine = svc.digests.engine
+        self.scheduler = svc.digests.scheduler
+        await svc.digests.start("discord")
         task = asyncio.create_task(self._catch_up())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -178,7 +178,7 @@ class Digests(commands.Cog):
             )
 
     async def cog_unload(self) -> None:
-        self.scheduler.shutdown()
+        self.bot.services.digests.stop("discord")
         for task in list(self._tasks):
             task.cancel()
 
