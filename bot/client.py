@@ -12,6 +12,7 @@ from bot import exts
 from bot.config import Settings
 from bot.domain.clock import Clock, system_clock
 from bot.exts._common import BriefTree
+from bot.exts._translator import CatalogueTranslator
 from bot.services import Services, open_services
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class BriefBot(commands.Bot):
         """Open the database, load extensions and sync the command tree."""
         if self._shared_services is None:
             self.services = await open_services(self.settings, clock=self.clock)
+        await self.tree.set_translator(CatalogueTranslator())
         for name in extension_names():
             await self.load_extension(name)
         if self.sync_on_start:

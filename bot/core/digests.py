@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import i18n
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
@@ -23,6 +24,7 @@ from bot.domain.models import Assessment, Development
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
+from storage.settings import get_scope_settings
 from storage.subscriptions import Subscription, subscription_for_channel
 
 CONTENT_MAX = 2000
@@ -155,10 +157,17 @@ class DigestBuilder:
         self.renderer = renderer
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        digest = await compose_digest(self.db, sub, plan)
-        if digest.is_empty and not sub.post_empty:
-            return []
-        return render_parts(self.renderer, digest)
+        with i18n.use_locale(await scope_language(self.db, sub)):
+            digest = await compose_digest(self.db, sub, plan)
+            if digest.is_empty and not sub.post_empty:
+                return []
+            return render_parts(self.renderer, digest)
+
+
+async def scope_language(db: Database, sub: Subscription) -> str | None:
+    """The language a subscription's server or chat set (`/settings language`): a digest
+    is a post to everyone there, so it speaks the place's language, not a person's."""
+    return (await get_scope_settings(db, sub.scope)).language
 
 
 async def preview_text(

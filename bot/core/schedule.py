@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
+from bot import i18n
 from bot.domain.errors import InvalidInput
 from bot.domain.schedule import CADENCES, DEFAULT_TIME, WEEKDAYS, Cadence, Schedule
 
@@ -253,14 +254,19 @@ def occurrence_for_period(schedule: Schedule, period: str) -> Occurrence | None:
 
 
 def period_label(schedule: Schedule, period: str) -> str:
-    """'Sunday 9 Mar 2025' or 'week 10 of 2025 (3–9 Mar)'."""
+    """'Sunday 9 Mar 2025' or 'week 10 of 2025 (3–9 Mar)', in the current locale."""
     try:
         if "-W" in period:
             year, week = (int(x) for x in period.split("-W"))
             first = date.fromisocalendar(year, week, 1)
             last = first + timedelta(days=6)
-            return f"week {week} of {year} ({first.day} {first:%b}–{last.day} {last:%b})"
+            return i18n.gettext("week %(week)s of %(year)s (%(first)s–%(last)s)") % {
+                "week": week,
+                "year": year,
+                "first": i18n.day_month(first),
+                "last": i18n.day_month(last),
+            }
         day = date.fromisoformat(period)
     except ValueError:
         return period
-    return f"{day:%A} {day.day} {day:%b %Y}"
+    return i18n.weekday_date(day)

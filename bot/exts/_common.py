@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
+from bot import i18n
 from bot.core import actors
 from bot.core.actors import Actor
 from bot.core.rendering import Renderer, truncate
@@ -183,8 +184,18 @@ async def handle_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("could not deliver error answer interaction=%s", interaction.id)
 
 
+def speak_to(interaction: discord.Interaction) -> None:
+    """Answer this interaction in its user's client language (English when untranslated)."""
+    i18n.set_locale(interaction.locale.value)
+
+
 class BriefTree(app_commands.CommandTree["BriefBot"]):
-    """The command tree: every command's errors go through `handle_error`."""
+    """The command tree: answers in the user's language; every command's errors go
+    through `handle_error`."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        speak_to(interaction)  # the command runs in this task: everything below reads it
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

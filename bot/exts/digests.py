@@ -320,7 +320,7 @@ class Digests(commands.Cog):
             rows.append(
                 {
                     "channel": Safe(f"<#{sub.channel_id}>"),
-                    "schedule": sub.schedule.describe(),
+                    "schedule": i18n.describe_schedule(sub.schedule),
                     "topics": list(sub.topics),
                     "post_empty": sub.post_empty,
                     "paused": not sub.active,

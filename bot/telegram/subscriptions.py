@@ -164,7 +164,7 @@ async def subscriptions(update: Update, context: Context) -> None:
     ]
     rows = [
         {
-            "schedule": s.schedule.describe(),
+            "schedule": i18n.describe_schedule(s.schedule),
             "topics": list(s.topics),
             "paused": not s.active,
             "paused_reason": s.paused_reason or "",
