@@ -11,6 +11,7 @@ from bot.domain.clock import Clock, system_clock, today
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, Assessment, Development, Source
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -36,7 +37,7 @@ def parse_period(value: str | None) -> str:
     """One of 7d, 30d, 90d, 1y, all (default all)."""
     text = (value or "all").strip().lower()
     if text not in PERIODS:
-        raise InvalidInput("period", f"must be one of {', '.join(PERIODS)}")
+        raise InvalidInput("period", _("must be one of {value}").format(value=", ".join(PERIODS)))
     return text
 
 
@@ -52,7 +53,7 @@ def parse_domain(value: str | None) -> str | None:
         return None
     text = value.strip().lower()
     if text not in DOMAINS:
-        raise InvalidInput("domain", f"must be one of {', '.join(DOMAINS)}")
+        raise InvalidInput("domain", _("must be one of {value}").format(value=", ".join(DOMAINS)))
     return text
 
 

@@ -167,6 +167,8 @@ class DigestBuilder:
 async def scope_language(db: Database, sub: Subscription) -> str | None:
     """The language a subscription's server or chat set (`/settings language`): a digest
     is a post to everyone there, so it speaks the place's language, not a person's."""
+    if sub.scope is None:
+        return None
     return (await get_scope_settings(db, sub.scope)).language
 
 

@@ -24,6 +24,7 @@ from functools import cache
 from bot import i18n
 from bot.domain.errors import InvalidInput
 from bot.domain.schedule import CADENCES, DEFAULT_TIME, WEEKDAYS, Cadence, Schedule
+from bot.i18n import gettext as _
 
 __all__ = [
     "CADENCES",
@@ -80,8 +81,9 @@ def parse_timezone(value: str | None, default: str = "UTC") -> str:
         return folded[text.lower()]
     raise InvalidInput(
         "timezone",
-        f"{text[:40]!r} is not an IANA time zone: use a name like Europe/Berlin, "
-        "America/New_York, Asia/Seoul, Asia/Tokyo or UTC (the list offers them as you type)",
+        _(
+            "{text!r} is not an IANA time zone: use a name like Europe/Berlin, America/New_York, Asia/Seoul, Asia/Tokyo or UTC (the list offers them as you type)"
+        ).format(text=text[:40]),
     )
 
 
@@ -98,7 +100,10 @@ def parse_weekday(value: str | int | None) -> int:
             if text == name or (len(text) >= 3 and name.startswith(text)):
                 return index
     raise InvalidInput(
-        "weekday", f"{str(value)[:20]!r} is not a weekday: use monday, tuesday, … sunday"
+        "weekday",
+        _("{value!r} is not a weekday: use monday, tuesday, … sunday").format(
+            value=str(value)[:20]
+        ),
     )
 
 
@@ -113,7 +118,8 @@ def parse_time(value: str | None) -> time:
         if hour < 24 and minute < 60:
             return time(hour, minute)
     raise InvalidInput(
-        "time", f"{text[:20]!r} is not a time: use 24-hour HH:MM, e.g. 09:00 or 17:30"
+        "time",
+        _("{text!r} is not a time: use 24-hour HH:MM, e.g. 09:00 or 17:30").format(text=text[:20]),
     )
 
 
@@ -124,7 +130,7 @@ def parse_cadence(value: str | None) -> Cadence:
         return "weekly"
     if text == "daily":
         return "daily"
-    raise InvalidInput("cadence", "must be weekly or daily")
+    raise InvalidInput("cadence", _("must be weekly or daily"))
 
 
 @dataclass(frozen=True, order=True)

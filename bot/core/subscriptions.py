@@ -26,6 +26,7 @@ from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, get_topic
 from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 from storage import subscriptions as store
 from storage.database import Database
 from storage.subscriptions import NewSubscription, Subscription
@@ -42,7 +43,7 @@ def parse_topics(value: str | None) -> tuple[str, ...]:
         return DEFAULT_SUBSCRIPTION_TOPICS
     slugs = tuple(dict.fromkeys(get_topic(n).slug for n in names))
     if len(slugs) > MAX_TOPICS:
-        raise InvalidInput("topics", f"at most {MAX_TOPICS} topics")
+        raise InvalidInput("topics", _("at most {max_topics} topics").format(max_topics=MAX_TOPICS))
     return slugs
 
 
@@ -58,8 +59,8 @@ class SubscribeResult:
 def check_moderator(actor: Actor, scope: Scope | None) -> Scope:
     """The scope, if the actor is asking inside it and moderates it."""
     if scope is None or actor.scope != scope:
-        raise InvalidInput("where", "use this command inside a server")
-    return require_moderator(actor, "manage digest subscriptions")
+        raise InvalidInput("where", _("use this command inside a server"))
+    return require_moderator(actor)
 
 
 class SubscriptionService:
@@ -97,7 +98,7 @@ class SubscriptionService:
         )
         existing = await store.subscription_for_channel(self.db, channel_id)
         if existing is not None and existing.scope != home:
-            raise NotFound("There is no such channel in this server.")
+            raise NotFound(_("There is no such channel in this server."))
         now = self.clock()
         async with self.db.transaction() as w:
             occ = first_run(schedule, now)
@@ -138,7 +139,9 @@ class SubscriptionService:
         home = check_moderator(actor, scope)
         sub = await store.subscription_for_channel(self.db, channel_id)
         if sub is None or sub.scope != home:
-            raise NotFound("That channel has no digest subscription. Create one with /subscribe.")
+            raise NotFound(
+                _("That channel has no digest subscription. Create one with /subscribe.")
+            )
         return sub
 
     async def of_channel(self, channel_id: int) -> Subscription | None:

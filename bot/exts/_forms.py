@@ -17,7 +17,8 @@ from bot.core.validation import (
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, Assessment, Development
-from bot.exts._common import NO_PINGS, defer, handle_error, reply, services
+from bot.exts._common import NO_PINGS, defer, handle_error, reply, services, speak_to
+from bot.i18n import gettext as _
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
 FORM_TIMEOUT = 900.0
@@ -36,9 +37,10 @@ def split_details(text: str) -> dict[str, str]:
     parts = [p.strip() for p in text.split("|")]
     if len(parts) < 2:
         raise InvalidInput(
-            "countries | domain | tags",
-            f"write countries, then the domain ({', '.join(DOMAINS)}), then optional tags, "
-            "separated by | — e.g. JP KR | economy | trade",
+            _("countries | domain | tags"),
+            _(
+                "write countries, then the domain ({value}), then optional tags, separated by | — e.g. JP KR | economy | trade"
+            ).format(value=", ".join(DOMAINS)),
         )
     return {"countries": parts[0], "domain": parts[1], "tags": " ".join(parts[2:])}
 
@@ -52,6 +54,10 @@ class Form(discord.ui.Modal):
         self.on_values = on_values
         for field in fields:
             self.add_item(field)
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        speak_to(interaction)  # a submitted form is answered in its user's language
+        return True
 
     def values(self) -> dict[str, str]:
         """Typed values by custom_id."""
@@ -99,11 +105,15 @@ class Form(discord.ui.Modal):
 class RetryView(discord.ui.View):
     """One button that reopens a form with what the user typed."""
 
-    def __init__(self, form: Form, owner_id: int, label: str = "Fix and resubmit") -> None:
+    def __init__(self, form: Form, owner_id: int, label: str | None = None) -> None:
         super().__init__(timeout=FORM_TIMEOUT)
         self.form = form
         self.owner_id = owner_id
-        self.retry.label = label
+        self.retry.label = label or _("Fix and resubmit")
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        speak_to(interaction)
+        return True
 
     @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary)
     async def retry(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
@@ -120,7 +130,7 @@ async def open_form(interaction: discord.Interaction, load: Awaitable[Form]) -> 
     Discord's 3 s. A modal cannot follow a deferral, so when loading is slow the answer is
     a private button that opens the loaded form; refusals arrive as usual either way."""
     task = asyncio.ensure_future(load)
-    done, _ = await asyncio.wait({task}, timeout=FORM_LOAD_BUDGET)
+    done, _pending = await asyncio.wait({task}, timeout=FORM_LOAD_BUDGET)
     if done:
         await interaction.response.send_modal(task.result())
         return
@@ -128,8 +138,8 @@ async def open_form(interaction: discord.Interaction, load: Awaitable[Form]) -> 
     form = await task
     await reply(
         interaction,
-        "The form took a moment to load; press the button to open it.",
-        view=RetryView(form, interaction.user.id, label="Open the form"),
+        _("The form took a moment to load; press the button to open it."),
+        view=RetryView(form, interaction.user.id, label=_("Open the form")),
         ephemeral=True,
     )
 
@@ -142,10 +152,10 @@ def development_fields(dev: Development | None = None) -> list[discord.ui.TextIn
             custom_id="title",
             max_length=TITLE_MAX,
             default=dev.title if dev else None,
-            placeholder="Yoon and Kishida hold a summit in Tokyo",
+            placeholder=_("Yoon and Kishida hold a summit in Tokyo"),
         ),
         discord.ui.TextInput(
-            label="Date (YYYY-MM-DD, YYYY-MM or YYYY)",
+            label=_("Date (YYYY-MM-DD, YYYY-MM or YYYY)"),
             custom_id="date",
             max_length=10,
             default=dev.occurred.iso() if dev else None,
@@ -159,19 +169,19 @@ def development_fields(dev: Development | None = None) -> list[discord.ui.TextIn
             default=dev.summary if dev else None,
         ),
         discord.ui.TextInput(
-            label="Sources, one per line",
+            label=_("Sources, one per line"),
             custom_id="sources",
             style=discord.TextStyle.paragraph,
             max_length=4000,
             default=format_sources_text(dev.sources) if dev else None,
-            placeholder="https://link | Publisher | Title | 2023-03-19",
+            placeholder=_("https://link | Publisher | Title | 2023-03-19"),
         ),
         discord.ui.TextInput(
-            label="Countries | domain | tags",
+            label=_("Countries | domain | tags"),
             custom_id="details",
             max_length=400,
             default=details_text(dev.countries, dev.domain, dev.tags) if dev else None,
-            placeholder="JP KR | economy | trade export-controls",
+            placeholder=_("JP KR | economy | trade export-controls"),
         ),
     ]
 
@@ -180,20 +190,20 @@ def assessment_fields(current: Assessment | None) -> list[discord.ui.TextInput[A
     """Bottom line, trend and watch-next boxes, prefilled with the current assessment."""
     return [
         discord.ui.TextInput(
-            label="Bottom line",
+            label=_("Bottom line"),
             custom_id="bottom_line",
             style=discord.TextStyle.paragraph,
             max_length=BOTTOM_LINE_MAX,
             default=current.bottom_line if current else None,
         ),
         discord.ui.TextInput(
-            label="Trend: improving, unchanged or deteriorating",
+            label=_("Trend: improving, unchanged or deteriorating"),
             custom_id="trend",
             max_length=20,
             default=current.trend if current else "unchanged",
         ),
         discord.ui.TextInput(
-            label="Watch next (up to 5, one per line)",
+            label=_("Watch next (up to 5, one per line)"),
             custom_id="watch_next",
             style=discord.TextStyle.paragraph,
             required=False,

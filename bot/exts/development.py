@@ -28,6 +28,7 @@ from bot.exts._common import (
     services,
 )
 from bot.exts._forms import Form, development_fields, open_form, split_details
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -108,13 +109,15 @@ class Developments(commands.GroupCog, group_name="development"):
             await send_pages(
                 inter,
                 self.card(inter, dev),
-                content=f"Added development **#{dev.id}**. It now appears in /brief and /search.",
+                content=_(
+                    "Added development **#{id}**. It now appears in /brief and /search."
+                ).format(id=dev.id),
                 ephemeral=True,
             )
 
         async def load() -> Form:
             default_scope(await actor_for(interaction), scope)
-            return Form("Add a development", development_fields(), submitted)
+            return Form(_("Add a development"), development_fields(), submitted)
 
         await open_form(interaction, load())
 
@@ -142,27 +145,36 @@ class Developments(commands.GroupCog, group_name="development"):
         async def load() -> Form:
             actor = await actor_for(interaction)
             dev = await services(interaction).catalogue.show(dev_id, actor.scope)
-            check_can_write(actor, dev.scope, f"development #{dev_id}")
+            check_can_write(actor, dev.scope, _("development #{id}").format(id=dev_id))
             if dev.retracted:  # say so before the form, not after it was filled in
                 raise InvalidInput(
-                    "id", f"#{dev_id} is retracted; retracted developments are frozen"
+                    "id",
+                    _("#{dev_id} is retracted; retracted developments are frozen").format(
+                        dev_id=dev_id
+                    ),
                 )
             extra.update(
                 kind=kind or dev.kind,
                 importance=importance or dev.importance,
                 why_it_matters=why_it_matters if why_it_matters is not None else dev.why_it_matters,
             )
-            return Form(f"Edit development #{dev_id}", development_fields(dev), submitted)
+            return Form(
+                _("Edit development #{dev_id}").format(dev_id=dev_id),
+                development_fields(dev),
+                submitted,
+            )
 
         async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
             draft = validate_development(_draft_values(values, extra))
             await defer(inter, ephemeral=True)
             result = await services(inter).catalogue.edit(await actor_for(inter), dev_id, draft)
-            changed = ", ".join(result.changes) or "nothing — no revision recorded"
+            changed = ", ".join(result.changes) or _("nothing — no revision recorded")
             await send_pages(
                 inter,
                 self.card(inter, result.development),
-                content=f"Edited **#{dev_id}**: changed {changed}.",
+                content=_("Edited **#{dev_id}**: changed {changed}.").format(
+                    dev_id=dev_id, changed=changed
+                ),
                 ephemeral=True,
             )
 
@@ -183,8 +195,9 @@ class Developments(commands.GroupCog, group_name="development"):
         dev = await svc.catalogue.retract(await actor_for(interaction), dev_id, reason)
         await reply(
             interaction,
-            f"Retracted **#{dev.id}**. It no longer appears in briefs, search or digests; "
-            "its history is kept.",
+            _(
+                "Retracted **#{id}**. It no longer appears in briefs, search or digests; its history is kept."
+            ).format(id=dev.id),
             ephemeral=True,
         )
 

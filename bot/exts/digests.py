@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import i18n
 from bot.core.delivery import (
     ChannelForbidden,
     ChannelGone,
@@ -42,6 +43,7 @@ from bot.exts._common import (
     services,
     timezone_autocomplete,
 )
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -107,7 +109,7 @@ def _ts(moment: datetime, style: str) -> Safe:
 
 def _local_label(sub: Subscription, moment: datetime) -> str:
     local = sub.schedule.local(moment)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({sub.schedule.timezone})"
+    return i18n.local_moment(local, sub.schedule.timezone)
 
 
 async def topics_autocomplete(
@@ -191,14 +193,14 @@ class Digests(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        reason = "The channel was deleted."
+        reason = _("The channel was deleted.")
         sub = await self.subscriptions.pause_channel(channel.id, reason)
         if sub is not None:
             await self._refresh_paused([sub], reason)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        reason = "The bot was removed from this server."
+        reason = _("The bot was removed from this server.")
         subs = await self.subscriptions.pause_scope(Scope.discord(guild.id), reason)
         await self._refresh_paused(subs, reason)
 
@@ -210,7 +212,7 @@ class Digests(commands.Cog):
     ) -> discord.abc.GuildChannel | discord.Thread:
         target = channel or interaction.channel
         if not isinstance(target, POSTABLE):
-            raise InvalidInput("channel", "pick a text channel of this server")
+            raise InvalidInput("channel", _("pick a text channel of this server"))
         return target
 
     async def _subscription_of(
@@ -260,8 +262,9 @@ class Digests(commands.Cog):
             if not (perms.view_channel and perms.send_messages):
                 raise InvalidInput(
                     "channel",
-                    f"the bot cannot post in #{target.name}: give it View Channel and Send "
-                    "Messages there first",
+                    _(
+                        "the bot cannot post in #{name}: give it View Channel and Send Messages there first"
+                    ).format(name=target.name),
                 )
         before = await self.subscriptions.of_channel(target.id)
         result = await self.subscriptions.subscribe(
@@ -283,7 +286,7 @@ class Digests(commands.Cog):
             replaced=result.replaced,
             resumed=before is not None and not before.active,
             sub=sub,
-            topics=[get_topic(t).title for t in sub.topics],
+            topics=[i18n.gettext(get_topic(t).title) for t in sub.topics],
             next_local=_local_label(sub, result.next_delivery.at),
             next_utc=iso_utc(result.next_delivery.at),
             next_relative=_ts(result.next_delivery.at, "R"),
@@ -303,7 +306,7 @@ class Digests(commands.Cog):
         await self.scheduler.refresh(sub.id)
         await reply(
             interaction,
-            f"<#{target.id}> no longer gets digests. /subscribe starts them again.",
+            _("<#{id}> no longer gets digests. /subscribe starts them again.").format(id=target.id),
             ephemeral=True,
         )
 
@@ -368,18 +371,27 @@ class Digests(commands.Cog):
 def _send_now_text(channel_id: int, outcome: Outcome) -> str:
     where = f"<#{channel_id}>"
     texts = {
-        "sent": f"Posted the digest for {outcome.period} in {where} "
-        f"({len(outcome.message_ids)} message(s)). It counts as that period's delivery.",
-        "skipped": f"Nothing new for {outcome.period}, and {where} skips empty digests; "
-        "the period is recorded as delivered.",
-        "already": f"The digest for {outcome.period} was already delivered in {where}.",
-        "busy": f"The digest for {outcome.period} is being delivered right now.",
-        "paused": f"The subscription of {where} is paused: {outcome.detail}",
-        "retry-later": f"Discord is failing right now; the digest will be retried. "
-        f"({outcome.detail})",
-        "failed": f"The digest could not be delivered: {outcome.detail}",
-        "missing": f"{where} has no subscription any more.",
-        "not-due": "Nothing to send.",
+        "sent": _(
+            "Posted the digest for {period} in {where} ({value} message(s)). It counts as that period's delivery."
+        ).format(period=outcome.period, where=where, value=len(outcome.message_ids)),
+        "skipped": _(
+            "Nothing new for {period}, and {where} skips empty digests; the period is recorded as delivered."
+        ).format(period=outcome.period, where=where),
+        "already": _("The digest for {period} was already delivered in {where}.").format(
+            period=outcome.period, where=where
+        ),
+        "busy": _("The digest for {period} is being delivered right now.").format(
+            period=outcome.period
+        ),
+        "paused": _("The subscription of {where} is paused: {detail}").format(
+            where=where, detail=outcome.detail
+        ),
+        "retry-later": _(
+            "Discord is failing right now; the digest will be retried. ({detail})"
+        ).format(detail=outcome.detail),
+        "failed": _("The digest could not be delivered: {detail}").format(detail=outcome.detail),
+        "missing": _("{where} has no subscription any more.").format(where=where),
+        "not-due": _("Nothing to send."),
     }
     return texts[outcome.kind]
 

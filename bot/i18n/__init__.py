@@ -12,13 +12,14 @@ import gettext as _gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, get_day_names, get_timezone_name
 
+from bot.domain.errors import DomainError, UnknownTopic
 from bot.domain.models import FuzzyDate
 from bot.domain.schedule import Schedule
 
@@ -143,3 +144,24 @@ def zone_name(zone: str) -> str:
         return f"{get_timezone_name(zone, locale=locale)} ({zone})"
     except LookupError:
         return zone
+
+
+def error_message(error: DomainError) -> str:
+    """A refusal's text in the reader's language. Most domain errors are raised with
+    translated text already; those built in the (locale-free) domain layer are worded here."""
+    if isinstance(error, UnknownTopic):
+        if error.suggestions:
+            return gettext("There is no topic called '{name}'. Did you mean {suggestions}?").format(
+                name=error.name, suggestions=", ".join(error.suggestions)
+            )
+        return gettext("There is no topic called '{name}'.").format(name=error.name)
+    return str(error)
+
+
+def local_moment(moment: datetime, zone: str) -> str:
+    """A delivery time in its zone: `Sun 29 Nov 2026, 09:00 (Asia/Seoul)`,
+    `2026年11月29日(日) 9:00 (Asia/Seoul)`, `2026년 11월 29일 (일) AM 9:00 (Asia/Seoul)`."""
+    locale = current.get()
+    if locale == DEFAULT:
+        return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} ({zone})"
+    return f"{format_skeleton('yMMMdEHm', moment, locale=locale)} ({zone})"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from babel.messages.extract import extract_python
 
@@ -49,6 +49,10 @@ def extract_discord(
     """Babel's Python extraction plus the command text discord.py translates."""
     source = fileobj.read()
     fileobj.seek(0)
-    yield from extract_python(fileobj, keywords, comment_tags, options)
+    # Babel's own result type describes extract()'s output, not an extractor's: cast.
+    yield from cast(
+        Iterator[Message],
+        extract_python(fileobj, keywords, comment_tags, options),  # type: ignore[arg-type]
+    )
     for line, text in command_text(source.decode("utf-8")):
         yield line, None, text, []

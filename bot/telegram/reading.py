@@ -15,6 +15,7 @@ from bot.core.models import DOMAINS
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics, get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
+from bot.i18n import gettext as _
 from bot.telegram.common import (
     NO_PREVIEW,
     Context,
@@ -81,8 +82,9 @@ async def brief(update: Update, context: Context) -> None:
             domain = parse_domain(extra)
         else:
             raise usage(
-                f"{BRIEF_USAGE}; period is one of {', '.join(PERIODS)}, "
-                f"domain one of {', '.join(DOMAINS)}"
+                _("{brief_usage}; period is one of {value}, domain one of {value2}").format(
+                    brief_usage=BRIEF_USAGE, value=", ".join(PERIODS), value2=", ".join(DOMAINS)
+                )
             )
     fe = front(context)
     result = await compose_brief(
@@ -149,9 +151,9 @@ async def turn_page(update: Update, context: Context) -> None:
     """A timeline button: only the person who asked may turn its pages."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, owner, page, slug, start, end = query.data.split(":", 5)
+    _prefix, owner, page, slug, start, end = query.data.split(":", 5)
     if query.from_user.id != int(owner):
-        raise PermissionDenied("Only the person who asked for this timeline can turn its pages.")
+        raise PermissionDenied(_("Only the person who asked for this timeline can turn its pages."))
     text, keyboard = await _timeline_page(update, context, slug, start, end, int(page))
     await query.answer()
     await query.edit_message_text(
