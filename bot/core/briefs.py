@@ -11,6 +11,7 @@ from bot.domain.clock import Clock, system_clock, today
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, Assessment, Development, Source
 from bot.domain.scope import Scope
+from bot.domain.wording import N_
 from bot.i18n import gettext as _
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
@@ -18,11 +19,11 @@ from storage.database import Database
 
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
 PERIOD_LABELS = {
-    "7d": "last 7 days",
-    "30d": "last 30 days",
-    "90d": "last 90 days",
-    "1y": "last year",
-    "all": "all time",
+    "7d": N_("last 7 days"),
+    "30d": N_("last 30 days"),
+    "90d": N_("last 90 days"),
+    "1y": N_("last year"),
+    "all": N_("all time"),
 }
 KEY_LIMIT = 6
 INDICATOR_LIMIT = 4

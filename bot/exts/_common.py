@@ -326,7 +326,7 @@ async def topic_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     """Topics ranked for what the user typed (at most 25)."""
     return [
-        app_commands.Choice(name=f"{t.slug} — {t.title}"[:100], value=t.slug)
+        app_commands.Choice(name=f"{t.slug} — {_(t.title)}"[:100], value=t.slug)
         for t in rank_topics(current, 25)
     ]
 

@@ -148,7 +148,7 @@ def development_fields(dev: Development | None = None) -> list[discord.ui.TextIn
     """The five boxes of the development form, prefilled from `dev` when editing."""
     return [
         discord.ui.TextInput(
-            label="Title",
+            label=_("Title"),
             custom_id="title",
             max_length=TITLE_MAX,
             default=dev.title if dev else None,
@@ -162,7 +162,7 @@ def development_fields(dev: Development | None = None) -> list[discord.ui.TextIn
             placeholder="2023-03-16",
         ),
         discord.ui.TextInput(
-            label="Summary",
+            label=_("Summary"),
             custom_id="summary",
             style=discord.TextStyle.paragraph,
             max_length=SUMMARY_MAX,

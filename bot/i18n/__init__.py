@@ -160,8 +160,8 @@ def error_message(error: DomainError) -> str:
 
 def local_moment(moment: datetime, zone: str) -> str:
     """A delivery time in its zone: `Sun 29 Nov 2026, 09:00 (Asia/Seoul)`,
-    `2026年11月29日(日) 9:00 (Asia/Seoul)`, `2026년 11월 29일 (일) AM 9:00 (Asia/Seoul)`."""
+    `2026年11月29日(日) 09:00 (Asia/Seoul)`, `2026년 11월 29일 (일) 09:00 (Asia/Seoul)`."""
     locale = current.get()
     if locale == DEFAULT:
         return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} ({zone})"
-    return f"{format_skeleton('yMMMdEHm', moment, locale=locale)} ({zone})"
+    return f"{format_skeleton('yMMMEd', moment, locale=locale)} {moment:%H:%M} ({zone})"

@@ -72,6 +72,13 @@ def usage(line: str) -> InvalidInput:
     return InvalidInput("usage", line)
 
 
+async def speak_to(update: Update, context: Context) -> None:
+    """Answer this update in its sender's app language (`language_code`); English when
+    the bot does not speak it. Handlers of the update run in this task and read it."""
+    user = update.effective_user
+    i18n.set_locale(user.language_code if user is not None else None)
+
+
 def chat_scope(update: Update) -> Scope:
     """The scope a chat reads and writes: the chat itself (never a Discord server's)."""
     chat = update.effective_chat

@@ -37,7 +37,7 @@ async def offer_brief(update: Update, context: Context) -> None:
             InlineQueryResultArticle(
                 id=topic.slug,
                 title=_("Brief: {title}").format(title=_(topic.title)),
-                description=topic.description[:100],
+                description=_(topic.description)[:100],
                 input_message_content=InputTextMessageContent(
                     first, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
                 ),

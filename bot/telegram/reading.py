@@ -15,6 +15,7 @@ from bot.core.models import DOMAINS
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics, get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
+from bot.domain.wording import N_
 from bot.i18n import gettext as _
 from bot.telegram.common import (
     NO_PREVIEW,
@@ -28,25 +29,33 @@ from bot.telegram.common import (
 
 #: (command, usage, description) — the menu (setMyCommands) and /help list these.
 COMMANDS: list[tuple[str, str, str]] = [
-    ("brief", "topic [period] [domain]", "A briefing on a topic: bottom line, key developments"),
-    ("timeline", "topic [from] [to]", "A topic's developments in date order"),
-    ("search", "words", "Search developments, best match first"),
-    ("development", "id", "One development in full, with its sources"),
-    ("history", "id", "Who changed a development, and what (editors)"),
+    (
+        "brief",
+        "topic [period] [domain]",
+        N_("A briefing on a topic: bottom line, key developments"),
+    ),
+    ("timeline", "topic [from] [to]", N_("A topic's developments in date order")),
+    ("search", "words", N_("Search developments, best match first")),
+    ("development", "id", N_("One development in full, with its sources")),
+    ("history", "id", N_("Who changed a development, and what (editors)")),
     (
         "subscribe",
         "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone]",
-        "Digests here or in your channel (administrators)",
+        N_("Digests here or in your channel (administrators)"),
     ),
-    ("unsubscribe", "[@channel]", "Stop the digests (administrators)"),
-    ("subscriptions", "[@channel]", "The digest subscription and its state (administrators)"),
+    ("unsubscribe", "[@channel]", N_("Stop the digests (administrators)")),
+    ("subscriptions", "[@channel]", N_("The digest subscription and its state (administrators)")),
     (
         "digest",
         "preview|sendnow [@channel]",
-        "See the next digest, or send it now (administrators)",
+        N_("See the next digest, or send it now (administrators)"),
     ),
-    ("settings", "timezone Zone", "This chat's time zone for digests (administrators)"),
-    ("help", "", "What this bot does and how to use it"),
+    (
+        "settings",
+        "timezone Zone | language en|ja|ko",
+        N_("This chat's time zone and language for digests (administrators)"),
+    ),
+    ("help", "", N_("What this bot does and how to use it")),
 ]
 BRIEF_USAGE = "/brief topic [period] [domain] — e.g. /brief japan-korea 30d"
 TIMELINE_USAGE = "/timeline topic [from] [to] — dates as YYYY, YYYY-MM or YYYY-MM-DD"
@@ -121,13 +130,13 @@ async def _timeline_page(
     if page > 0:
         row.append(
             InlineKeyboardButton(
-                "◀ Earlier", callback_data=_page_data(user.id, page - 1, slug, start, end)
+                _("◀ Earlier"), callback_data=_page_data(user.id, page - 1, slug, start, end)
             )
         )
     if page < pages - 1:
         row.append(
             InlineKeyboardButton(
-                "Later ▶", callback_data=_page_data(user.id, page + 1, slug, start, end)
+                _("Later ▶"), callback_data=_page_data(user.id, page + 1, slug, start, end)
             )
         )
     return text, InlineKeyboardMarkup([row])
