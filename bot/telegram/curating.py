@@ -143,7 +143,7 @@ def _countries_keyboard(chosen: list[str]) -> InlineKeyboardMarkup:
         for c in COUNTRY_CODES
     ]
     return InlineKeyboardMarkup(
-        [row[:3], row[3:], [InlineKeyboardButton("Done", callback_data="add:c:done")]]
+        [row[:3], row[3:], [InlineKeyboardButton(_("Done"), callback_data="add:c:done")]]
     )
 
 
@@ -158,7 +158,7 @@ async def add_country(update: Update, context: Context) -> int:
             return COUNTRIES
         await query.answer()
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(d, callback_data=f"add:d:{d}") for d in DOMAINS]]
+            [[InlineKeyboardButton(_(d), callback_data=f"add:d:{d}") for d in DOMAINS]]
         )
         await query.edit_message_text(
             _("Countries: {value}. <b>Domain</b>?").format(value=" ".join(chosen)),
@@ -186,8 +186,8 @@ async def add_domain(update: Update, context: Context) -> int:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Publish", callback_data="add:ok"),
-                InlineKeyboardButton("Cancel", callback_data="add:no"),
+                InlineKeyboardButton(_("Publish"), callback_data="add:ok"),
+                InlineKeyboardButton(_("Cancel"), callback_data="add:no"),
             ]
         ]
     )
@@ -199,7 +199,7 @@ async def add_domain(update: Update, context: Context) -> int:
         value=html_escape(checked.title),
         value2=i18n.date_label(checked.occurred),
         value3=" ".join(checked.countries),
-        domain=checked.domain,
+        domain=_(checked.domain),
         value4=len(checked.sources),
     )
     await query.edit_message_text(summary, reply_markup=keyboard)
@@ -341,7 +341,7 @@ async def assess_bottom(update: Update, context: Context) -> int:
     values = _assessment(context)
     values["bottom_line"] = require_text(_("bottom line"), _text(update), BOTTOM_LINE_MAX)
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t, callback_data=f"assess:{t}") for t in TRENDS]]
+        [[InlineKeyboardButton(_(t), callback_data=f"assess:{t}") for t in TRENDS]]
     )
     await _ask(update, context, "<b>Trend</b>?", keyboard=keyboard)
     return TREND
@@ -353,7 +353,7 @@ async def assess_trend(update: Update, context: Context) -> int:
     _assessment(context)["trend"] = parse_trend(query.data.removeprefix("assess:"))
     await query.answer()
     await query.edit_message_text(
-        _("Trend: {value}.").format(value=html_escape(query.data.removeprefix("assess:")))
+        _("Trend: {value}.").format(value=html_escape(_(query.data.removeprefix("assess:"))))
     )
     await _ask(
         update, context, _("<b>What to watch</b> next? Up to 5, one per line (or - for none).")
