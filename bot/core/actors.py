@@ -43,6 +43,13 @@ _MODERATORS_ONLY = {
     ),
     "telegram": N_("Only this chat's administrators can do this."),
 }
+MODERATORS_MANAGE_SUBSCRIPTIONS = {
+    "discord": N_(
+        "Only this server's moderators (Manage Server, or the moderator role set with "
+        "/settings) can manage digest subscriptions."
+    ),
+    "telegram": N_("Only this chat's administrators can manage digest subscriptions."),
+}
 _MODERATORS_WRITE = {
     "discord": N_(
         "Only this server's moderators (Manage Server, or the moderator role set with "
@@ -70,12 +77,14 @@ def check_can_write(actor: Actor, owner: Scope | None, what: str) -> None:
         raise PermissionDenied(_(_MODERATORS_WRITE[owner.platform]))
 
 
-def require_moderator(actor: Actor) -> Scope:
-    """The actor's scope, if they moderate it: the one moderator policy of every front end."""
+def require_moderator(actor: Actor, refusals: dict[str, str] | None = None) -> Scope:
+    """The actor's scope, if they moderate it: the one moderator policy of every front end.
+    `refusals` words the refusal per platform (a whole sentence each, e.g.
+    MODERATORS_MANAGE_SUBSCRIPTIONS); by default 'only … can do this'."""
     if actor.scope is None:
         raise InvalidInput("where", _("use this command inside a server"))
     if not actor.is_moderator:
-        raise PermissionDenied(_(_MODERATORS_ONLY[actor.scope.platform]))
+        raise PermissionDenied(_((refusals or _MODERATORS_ONLY)[actor.scope.platform]))
     return actor.scope
 
 

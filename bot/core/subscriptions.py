@@ -10,7 +10,7 @@ import builtins
 import re
 from dataclasses import dataclass
 
-from bot.core.actors import Actor, require_moderator
+from bot.core.actors import MODERATORS_MANAGE_SUBSCRIPTIONS, Actor, require_moderator
 from bot.core.schedule import (
     Occurrence,
     Schedule,
@@ -60,7 +60,7 @@ def check_moderator(actor: Actor, scope: Scope | None) -> Scope:
     """The scope, if the actor is asking inside it and moderates it."""
     if scope is None or actor.scope != scope:
         raise InvalidInput("where", _("use this command inside a server"))
-    return require_moderator(actor)
+    return require_moderator(actor, MODERATORS_MANAGE_SUBSCRIPTIONS)
 
 
 class SubscriptionService:

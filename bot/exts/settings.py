@@ -68,9 +68,11 @@ class ServerSettings(commands.Cog):
         )
         lines = [
             _("**Settings saved.**") if result.changed else _("**Current settings**"),
-            _("Time zone: {value}").format(value=changed.timezone)
+            _("Time zone: {value}").format(value=i18n.zone_name(changed.timezone))
             if changed.timezone
-            else _("Time zone: {value} (bot default)").format(value=svc.settings.default_timezone),
+            else _("Time zone: {value} (bot default)").format(
+                value=i18n.zone_name(svc.settings.default_timezone)
+            ),
             _("Moderator role: {role}").format(role=role),
             _("Language: {value}").format(value=i18n.LANGUAGE_NAMES[changed.language or "en"]),
         ]

@@ -259,9 +259,9 @@ async def settings(update: Update, context: Context) -> None:
     change = await service.update(actor, timezone=args[1])
     zone = change.settings.timezone
     text = (
-        _("Time zone: {zone}.").format(zone=zone)
+        _("Time zone: {zone}.").format(zone=i18n.zone_name(zone or "UTC"))
         if change.changed
-        else _("The time zone was already {zone}.").format(zone=zone)
+        else _("The time zone was already {zone}.").format(zone=i18n.zone_name(zone or "UTC"))
     )
     await answer(update, context, html_escape(text))
 

@@ -146,3 +146,35 @@ def test_plural_forms_come_from_the_catalogue() -> None:
 )
 def test_any_language_tag_falls_back_to_english(tag: str | None, locale: str) -> None:
     assert i18n.normalize(tag) == locale
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Asia/Seoul"), ("ja", "韓国時間 (Asia/Seoul)"), ("ko", "한국 시간 (Asia/Seoul)")],
+)
+def test_time_zone_names_follow_the_locale(language: str, expected: str) -> None:
+    with i18n.use_locale(language):
+        assert i18n.zone_name("Asia/Seoul") == expected
+
+
+def test_country_names_follow_the_locale() -> None:
+    codes = ("US", "JP", "KR")
+    with i18n.use_locale("en"):
+        assert i18n.country_names(codes) == "US JP KR"  # as English always showed them
+    with i18n.use_locale("ja"):
+        assert i18n.country_names(codes) == "米国、日本、韓国"
+    with i18n.use_locale("ko"):
+        assert i18n.country_names(codes) == "미국, 일본, 한국"
+
+
+def test_discord_command_text_is_extracted_but_names_are_not() -> None:
+    from bot.i18n.extract import extract_discord
+
+    source = b"""
+@app_commands.command(name="brief", description="A briefing on a topic")
+@app_commands.describe(topic="e.g. japan-korea")
+@app_commands.choices(period=[app_commands.Choice(name="all time", value="all")])
+async def brief(): return _("Hello")
+"""
+    found = [m[2] for m in extract_discord(io.BytesIO(source), {"_": None}, [], {})]
+    assert sorted(found) == ["A briefing on a topic", "Hello", "all time", "e.g. japan-korea"]
