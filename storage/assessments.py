@@ -76,3 +76,12 @@ async def changed_assessments(
         [*topics, start, end, guild_id],
     )
     return [_to_assessment(r) for r in rows]
+
+
+async def assessments_set_between(db: Database, start: str, end: str) -> list[Assessment]:
+    """Assessments of every topic and scope set in [start, end), newest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM assessments WHERE created_at >= ? AND created_at < ? ORDER BY id DESC",
+        [start, end],
+    )
+    return [_to_assessment(r) for r in rows]

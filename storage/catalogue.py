@@ -268,6 +268,37 @@ async def get_development(db: Database, dev_id: int) -> Development | None:
     return Development(**{**dev.__dict__, "revision_count": int(count or 0)})
 
 
+def _topic_query(
+    topic: str,
+    guild_id: int | None,
+    *,
+    since: date | None,
+    until: date | None,
+    domain: str | None,
+    limit: int,
+    offset: int,
+    newest_first: bool,
+) -> tuple[str, list[Any]]:
+    sql = [
+        f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
+        f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
+    ]
+    params: list[Any] = [topic, guild_id]
+    if since is not None:
+        sql.append("AND t.occurred_on >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        sql.append("AND t.occurred_on <= ?")
+        params.append(until.isoformat())
+    if domain is not None:
+        sql.append("AND d.domain = ?")
+        params.append(domain)
+    order = "DESC" if newest_first else "ASC"
+    sql.append(f"ORDER BY t.occurred_on {order}, d.id {order} LIMIT ? OFFSET ?")
+    params += [limit, offset]
+    return " ".join(sql), params
+
+
 async def select_topic(
     db: Database,
     topic: str,
@@ -286,27 +317,52 @@ async def select_topic(
     With `with_sources=False` their sources are left empty (read the ones shown with
     `load_sources`): a brief picks ~20 of its 200 candidates.
     """
-    sql = [
-        f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
-        f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
-    ]
-    params: list[Any] = [topic, guild_id]
-    if since is not None:
-        sql.append("AND t.occurred_on >= ?")
-        params.append(since.isoformat())
-    if until is not None:
-        sql.append("AND t.occurred_on <= ?")
-        params.append(until.isoformat())
-    if domain is not None:
-        sql.append("AND d.domain = ?")
-        params.append(domain)
-    order = "DESC" if newest_first else "ASC"
-    sql.append(f"ORDER BY t.occurred_on {order}, d.id {order} LIMIT ? OFFSET ?")
-    params += [limit, offset]
-    rows = await db.fetchall(" ".join(sql), params)
+    rows = await select_topic_rows(
+        db,
+        topic,
+        guild_id,
+        since=since,
+        until=until,
+        domain=domain,
+        limit=limit,
+        offset=offset,
+        newest_first=newest_first,
+    )
     if not with_sources:
         return [_to_development(r, ()) for r in rows]
     return await _with_sources(db, rows)
+
+
+async def select_topic_rows(
+    db: Database,
+    topic: str,
+    guild_id: int | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    domain: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[Row]:
+    """`select_topic`'s rows, not yet made `Development`s: a brief picks ~20 of 200 by
+    kind, date and importance, and building all 200 objects cost more than its SQL."""
+    sql, params = _topic_query(
+        topic,
+        guild_id,
+        since=since,
+        until=until,
+        domain=domain,
+        limit=limit,
+        offset=offset,
+        newest_first=newest_first,
+    )
+    return await db.fetchall(sql, params)
+
+
+def development_from_row(row: Row) -> Development:
+    """A development (without sources) from a row of `select_topic_rows`."""
+    return _to_development(row, ())
 
 
 async def load_sources(db: Database, devs: Sequence[Development]) -> list[Development]:
@@ -438,6 +494,17 @@ async def changed_between(
         [start, end, guild_id, *topics],
     )
     return await _with_sources(db, rows)
+
+
+async def changed_in_window(db: Database, start: str, end: str) -> list[Development]:
+    """Developments of every topic and scope created, edited or retracted in [start, end),
+    without their sources: one read shared by all the digests of a period."""
+    rows = await db.fetchall(
+        f"{_SELECT} FROM developments d INDEXED BY developments_updated "
+        "WHERE d.updated_at >= ? AND d.updated_at < ? ORDER BY d.id",
+        [start, end],
+    )
+    return [_to_development(r, ()) for r in rows]
 
 
 async def autocomplete_ids(
