@@ -24,7 +24,14 @@ from bot.core.topics import topics_for
 from storage.database import Database, Row, Writer
 from storage.search_query import match_expression, query_terms
 
-VISIBLE = "(d.guild_id IS NULL OR d.guild_id = ?)"
+# Not part of an import still being written (see storage.bulk). The pending set is nearly
+# always empty and read once per statement.
+NOT_PENDING = (
+    "(d.import_id IS NULL OR d.import_id NOT IN "
+    "(SELECT i.id FROM imports i WHERE i.visible_at IS NULL))"
+)
+# Visible to a server: global or its own, and not pending.
+VISIBLE = f"({NOT_PENDING} AND (d.guild_id IS NULL OR d.guild_id = ?))"
 # Above this many matching rows a search lists the newest first rather than ranking by bm25.
 BROAD_MATCHES = 1000
 HIT_START, HIT_END = "\ue000", "\ue001"
@@ -260,7 +267,9 @@ def snapshot_of(dev: Development) -> dict[str, Any]:
 
 async def get_development(db: Database, dev_id: int) -> Development | None:
     """One development by id, whatever its scope or status, with its revision count."""
-    row = await db.fetchone(f"{_SELECT} FROM developments d WHERE d.id = ?", (dev_id,))
+    row = await db.fetchone(
+        f"{_SELECT} FROM developments d WHERE d.id = ? AND {NOT_PENDING}", (dev_id,)
+    )
     if row is None:
         return None
     (dev,) = await _with_sources(db, [row])
@@ -498,11 +507,14 @@ async def changed_between(
 
 async def changed_in_window(db: Database, start: str, end: str) -> list[Development]:
     """Developments of every topic and scope created, edited or retracted in [start, end),
-    without their sources: one read shared by all the digests of a period."""
+    or imported by an import made visible then, without their sources: one read shared by
+    all the digests of a period."""
     rows = await db.fetchall(
         f"{_SELECT} FROM developments d INDEXED BY developments_updated "
-        "WHERE d.updated_at >= ? AND d.updated_at < ? ORDER BY d.id",
-        [start, end],
+        f"WHERE d.updated_at >= ? AND d.updated_at < ? AND {NOT_PENDING} "
+        f"UNION {_SELECT} FROM imports i JOIN developments d ON d.import_id = i.id "
+        "WHERE i.visible_at >= ? AND i.visible_at < ? ORDER BY 1",
+        [start, end, start, end],
     )
     return [_to_development(r, ()) for r in rows]
 
@@ -535,7 +547,7 @@ async def catalogue_counts(db: Database) -> dict[str, int]:
         "SELECT COUNT(*) AS total, "
         "SUM(status = 'published' AND guild_id IS NULL) AS global_published, "
         "SUM(status = 'published' AND guild_id IS NOT NULL) AS server_published, "
-        "SUM(status = 'retracted') AS retracted FROM developments"
+        f"SUM(status = 'retracted') AS retracted FROM developments d WHERE {NOT_PENDING}"
     )
     sources = await db.scalar("SELECT COUNT(*) FROM sources")
     assert row is not None

@@ -306,13 +306,21 @@ def _assessment(item: dict[str, Any], index: int, at: str) -> tuple[Assessment, 
 
 
 async def import_data(
-    db: Database, doc: dict[str, Any], clock: Clock = system_clock
+    db: Database,
+    doc: dict[str, Any],
+    clock: Clock = system_clock,
+    *,
+    stats: bulk.WriteStats | None = None,
 ) -> dict[str, int]:
-    """Validate every record, then insert all of them in one transaction (or nothing)."""
+    """Validate every record, then write all of them (or nothing).
+
+    The rows are written in short transactions, invisible until one final transaction
+    shows them all, so the running bot keeps writing meanwhile (see `storage.bulk`).
+    Digest windows include the developments of an import made visible in the window.
+    `stats`, when given, receives how long the write lock was held.
+    """
     at = iso_utc(clock())
-    records = [_record(item, i, at) for i, item in enumerate(doc.get("developments", []), 1)]
-    assessments = [_assessment(item, i, at) for i, item in enumerate(doc.get("assessments", []), 1)]
-    datasets = _datasets(doc.get("datasets", []))
+    records, assessments, datasets = _validate_document(doc, at)
     ids = [r.id for r in records if r.id is not None]
     if len(set(ids)) != len(ids):
         raise InvalidInput("file", "the same development id appears twice")
@@ -327,22 +335,39 @@ async def import_data(
     clash = await bulk.existing_seed_keys(db, keys)
     if clash:
         raise Conflict(f"starter-dataset records already present: {', '.join(clash[:3])}")
-    async with db.transaction() as w:
-        next_free = max([await bulk.next_id(w), *(i + 1 for i in ids)])
-        for r in records:
-            if r.id is None:
-                r.id, next_free = next_free, next_free + 1
-            if not r.revisions:
-                r.revisions = [_import_revision(r, at)]
-        try:
-            await bulk.insert_records(w, records, assessments, datasets)
-        except sqlite3.IntegrityError as exc:
-            # The transaction rolls back: nothing of the file is kept.
-            raise InvalidInput(
-                "file", f"contains conflicting records ({exc}); nothing was imported"
-            ) from None
+    for r in records:
+        if not r.revisions:
+            r.revisions = [_import_revision(r, at)]
+    try:
+        await bulk.write_import(
+            db,
+            records,
+            assessments,
+            datasets,
+            started_at=at,
+            visible_at=lambda: iso_utc(clock()),
+            stats=stats,
+        )
+    except sqlite3.IntegrityError as exc:
+        # The rows written so far were deleted: nothing of the file is kept.
+        raise InvalidInput(
+            "file", f"contains conflicting records ({exc}); nothing was imported"
+        ) from None
     log.info("imported developments=%s assessments=%s", len(records), len(assessments))
     return {"developments": len(records), "assessments": len(assessments)}
+
+
+def _validate_document(
+    doc: dict[str, Any], at: str
+) -> tuple[list[DevelopmentRecord], list[tuple[Assessment, str | None]], list[tuple[str, str]]]:
+    """Every record of the document validated (the step before any write). Developments
+    the file gives no stamps get `at`; assessments get the moment they become visible."""
+    records = [_record(item, i, at) for i, item in enumerate(doc.get("developments", []), 1)]
+    pending = bulk.STAMP_AT_FLIP
+    assessments = [
+        _assessment(item, i, pending) for i, item in enumerate(doc.get("assessments", []), 1)
+    ]
+    return records, assessments, _datasets(doc.get("datasets", []))
 
 
 def _datasets(items: Any) -> list[tuple[str, str]]:

@@ -73,6 +73,8 @@ def test_bench_exits_by_itself_with_every_figure(tmp_path: Path) -> None:
         assert _positive(figures[name]["rows_per_s"]), name
     assert _positive(figures["brief_ratio"]["median"])
     assert _positive(figures["peak_rss"]["peak_rss_mb"])
+    assert 0 < figures["import"]["longest_lock_hold_ms"] <= figures["import"]["seconds"] * 1000
+    assert figures["import"]["write_transactions"] >= 2
     # The delivery at this size must be clean: no 429s, no duplicates, ledger as posted.
     delivery = figures["digest_delivery"]
     assert delivery["http_429s"] == 0

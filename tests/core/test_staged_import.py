@@ -1,0 +1,180 @@
+"""A large import is written in short batches that other writers can interleave with, stays
+invisible until one final transaction shows all of it, and leaves nothing behind when it
+fails or its process dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core import transfer
+from bot.core.catalogue import Catalogue
+from bot.core.clock import iso_utc
+from bot.core.errors import InvalidInput
+from storage import bulk
+from storage import catalogue as queries
+from storage.database import Database
+from tests.helpers import EDITOR, FixedClock, draft, raw_development
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _document(n: int) -> dict[str, Any]:
+    return {
+        "developments": [
+            raw_development(title=f"Imported development number {i}") for i in range(n)
+        ]
+    }
+
+
+async def _visible(db: Database) -> int:
+    """Developments a server's reader can find (the topic all test records belong to)."""
+    return len(
+        await queries.select_topic(db, "japan-korea", None, limit=10_000, with_sources=False)
+    )
+
+
+async def _staged(db: Database) -> int:
+    """Developments written by an import not yet made visible."""
+    return int(
+        await db.scalar(
+            "SELECT COUNT(*) FROM developments WHERE import_id IN "
+            "(SELECT id FROM imports WHERE visible_at IS NULL)"
+        )
+    )
+
+
+async def test_other_writes_go_between_batches_and_reads_see_all_or_nothing(
+    empty_db: Database, db_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "IMPORT_BATCH", 5)
+    other = await Database.open(db_path)  # the running bot's own connection
+    try:
+        catalogue = Catalogue(other, clock)
+        task = asyncio.create_task(transfer.import_data(empty_db, _document(60), clock))
+        seen: set[int] = set()
+        added = 0
+        staged_seen = 0
+        while not task.done():
+            staged = await _staged(other)
+            staged_seen = max(staged_seen, staged)
+            seen.add(await _visible(other) - added)
+            if staged and not added:
+                # A bot write in the middle of the import: it does not wait for the import.
+                await catalogue.add(EDITOR, draft(title="Added by the bot meanwhile"))
+                added = 1
+            await asyncio.sleep(0)
+        assert await task == {"developments": 60, "assessments": 0}
+        assert staged_seen > 0 and added == 1  # the middle of the import was observed
+        assert seen <= {0, 60}  # never a part of the import
+        assert await _visible(other) == 61
+        assert await _staged(other) == 0
+        ids = [r[0] for r in await other.fetchall("SELECT id FROM developments ORDER BY id")]
+        assert ids == list(range(1, 62))
+        assert await other.scalar("SELECT COUNT(*) FROM imports WHERE visible_at IS NULL") == 0
+    finally:
+        await other.close()
+
+
+async def test_a_failure_in_a_late_batch_removes_the_earlier_batches(
+    empty_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "IMPORT_BATCH", 3)
+    rev = {
+        "number": 1,
+        "action": "create",
+        "actor": "a",
+        "at": "2023-01-01T00:00:00Z",
+        "changes": {},
+        "snapshot": {},
+    }
+    doc = _document(10)
+    # The highest id is written first, then the rest in order: this one (the second
+    # highest) goes in the last batch, and its revisions clash on insert.
+    doc["developments"][-2] |= {"revisions": [rev, rev]}
+    with pytest.raises(InvalidInput, match="nothing was imported"):
+        await transfer.import_data(empty_db, doc)
+    for table in ("developments", "sources", "revisions", "development_topics", "imports"):
+        assert await empty_db.scalar(f"SELECT COUNT(*) FROM {table}") == 0, table
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 0
+
+
+async def test_the_digest_window_of_the_moment_rows_became_visible_holds_them(
+    empty_db: Database,
+) -> None:
+    start = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    calls: list[datetime] = []
+
+    def clock() -> datetime:
+        calls.append(start + timedelta(minutes=len(calls)))
+        return calls[-1]
+
+    stamped = raw_development(title="Has its own stamps") | {
+        "created_at": "2020-01-01T00:00:00Z",
+        "updated_at": "2020-01-02T00:00:00Z",
+    }
+    doc = {"developments": [raw_development(), stamped]}
+    await transfer.import_data(empty_db, doc, clock)
+    shown_at = calls[-1]
+    assert len(calls) >= 2 and shown_at > calls[0]
+    assert await empty_db.scalar("SELECT visible_at FROM imports") == iso_utc(shown_at)
+    # A window that starts after the import began still holds both of its developments,
+    # whatever their own stamps say; the window before it, none.
+    after = await queries.changed_in_window(
+        empty_db, iso_utc(shown_at), iso_utc(shown_at + timedelta(days=7))
+    )
+    assert sorted(d.title for d in after) == sorted(d["title"] for d in doc["developments"])
+    before = await queries.changed_in_window(
+        empty_db, iso_utc(start - timedelta(days=7)), iso_utc(start)
+    )
+    assert before == []
+
+
+_KILLED_IMPORT = """
+import asyncio, sys
+from pathlib import Path
+from bot.core import transfer
+from storage import bulk
+from storage.database import Database
+from tests.helpers import raw_development
+
+bulk.IMPORT_BATCH = 20
+
+async def main() -> None:
+    db = await Database.open(Path(sys.argv[1]))
+    doc = {"developments": [raw_development(title=f"Doomed {i}") for i in range(20_000)]}
+    await transfer.import_data(db, doc)
+
+asyncio.run(main())
+"""
+
+
+async def test_an_import_whose_process_died_is_discarded_by_the_next(
+    empty_db: Database, db_path: Path, clock: FixedClock
+) -> None:
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_IMPORT, str(db_path)], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while await _staged(empty_db) < 100:
+            assert proc.poll() is None and time.monotonic() < deadline, "import never started"
+            await asyncio.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert await _staged(empty_db) >= 100
+    assert await _visible(empty_db) == 0  # nothing of the dead import shows
+    await transfer.import_data(empty_db, _document(3), clock)
+    assert await _staged(empty_db) == 0
+    assert await empty_db.scalar("SELECT COUNT(*) FROM imports WHERE visible_at IS NULL") == 0
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments") == 3
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 3
