@@ -17,9 +17,8 @@ from typing import NoReturn
 
 from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging, load_settings
-from bot.core import lookup, transfer
+from bot.core import lookup
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
-from bot.core.digests import preview_text
 from bot.core.errors import DomainError, InvalidInput
 from bot.core.models import DOMAINS
 from bot.core.topics import get_topic
@@ -183,6 +182,8 @@ async def restore(backup: Path, target: Path) -> str:
 
 
 async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
+    from bot.core import transfer  # only here: a brief's cold start does not load it
+
     db = await Database.open(Path(settings.database_path))
     try:
         if args.command == "export":
@@ -217,6 +218,8 @@ async def check(settings: Settings) -> tuple[bool, str]:
 
 
 async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
+    from bot.core.digests import preview_text  # only here: a brief's cold start does not load it
+
     return await preview_text(
         s.db,
         s.terminal,
