@@ -9,6 +9,7 @@ import whose process died is discarded by the next import.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,15 +21,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.models import Assessment, DevelopmentDraft
-from bot.core.topics import topics_for
 from storage.assessments import insert_assessment
-from storage.catalogue import NOT_PENDING, _fts_sources_text, draft_columns
+from storage.catalogue import NOT_PENDING, _fts_sources_text, _topics_of, draft_columns
 from storage.database import Database, Row, Writer
 
 log = logging.getLogger(__name__)
 
 IMPORT_BATCH = 2000  # developments per write transaction (~0.1-0.2 s of lock each)
 DISCARD_BATCH = 2000
+IMPORT_CACHE_KIB = 65536  # page cache of the importing connection while it writes
 # An assessment's created_at left for the final transaction to fill with the moment it
 # becomes visible (digest windows read created_at).
 STAMP_AT_FLIP = ""
@@ -93,14 +94,21 @@ async def next_id(w: Writer) -> int:
     return int(row[0]) if row else 1
 
 
-def _record_rows(
-    records: Sequence[DevelopmentRecord], import_id: int | None
+def record_rows(
+    records: Sequence[DevelopmentRecord],
+    import_id: int | None,
+    import_revision_at: str | None = None,
 ) -> dict[str, list[Any]]:
-    """The rows of each table for `records` (ids assigned)."""
-    rows: dict[str, list[Any]] = {k: [] for k in ("dev", "source", "topic", "revision", "fts")}
+    """The rows of each table for `records` (ids assigned), ready for `write_rows`. With
+    `import_revision_at`, a record without revisions gets its first ("import", a snapshot
+    of what was imported) written by SQLite from its rows (see IMPORT_REVISION)."""
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("columns", "dev", "source", "topic", "revision", "fts", "snapshot")
+    }
     for r in records:
         assert r.id is not None
         cols = draft_columns(r.draft)
+        rows["columns"] = list(cols)
         rows["dev"].append(
             (
                 r.id,
@@ -121,8 +129,10 @@ def _record_rows(
             for pos, s in enumerate(r.draft.sources, start=1)
         ]
         rows["topic"] += [
-            (t, cols["occurred_on"], r.id) for t in topics_for(r.draft.countries, r.draft.domain)
+            (t, cols["occurred_on"], r.id) for t in _topics_of(cols["countries"], r.draft.domain)
         ]
+        if not r.revisions and import_revision_at is not None:
+            rows["snapshot"].append((import_revision_at, r.id))
         rows["revision"] += [
             (
                 r.id,
@@ -148,19 +158,20 @@ def _record_rows(
     return rows
 
 
-async def _insert_developments(
-    w: Writer, records: Sequence[DevelopmentRecord], import_id: int | None
-) -> None:
-    if not records:
+def _dev_insert(content_columns: Sequence[str]) -> str:
+    names = [
+        "id",
+        *content_columns,
+        *("guild_id", "status", "retraction_reason", "created_by", "created_at"),
+        *("updated_by", "updated_at", "seed_key", "import_id"),
+    ]
+    return f"INSERT INTO developments ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+
+
+async def _insert_rows(w: Writer, rows: dict[str, list[Any]]) -> None:
+    if not rows["dev"]:
         return
-    rows = _record_rows(records, import_id)
-    names = ", ".join(["id", *draft_columns(records[0].draft)])
-    await w.executemany(
-        f"INSERT INTO developments ({names}, guild_id, status, retraction_reason, created_by, "
-        "created_at, updated_by, updated_at, seed_key, import_id) VALUES "
-        f"({', '.join('?' * len(rows['dev'][0]))})",
-        rows["dev"],
-    )
+    await w.executemany(_dev_insert(rows["columns"]), rows["dev"])
     await w.executemany(
         "INSERT INTO sources (development_id, position, title, publisher, url, published_on, "
         "accessed_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -175,10 +186,43 @@ async def _insert_developments(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         rows["revision"],
     )
+    await w.executemany(IMPORT_REVISION, rows["snapshot"])
     await w.executemany(
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
         rows["fts"],
     )
+
+
+# The first revision of an imported development that has none: the snapshot of
+# `DevelopmentDraft.to_dict()` plus status, retraction reason and scope, built by SQLite from
+# the rows just written (a fifth of an import's Python time when built and encoded in
+# Python). tests/core/test_staged_import.py checks it equals the Python form.
+IMPORT_REVISION = """
+INSERT INTO revisions (development_id, number, action, actor, at, changes, snapshot)
+SELECT d.id, 1, 'import', d.created_by, ?1, '{}', json_object(
+    'kind', d.kind,
+    'title', d.title,
+    'summary', d.summary,
+    'date', CASE d.date_precision WHEN 'day' THEN d.occurred_on
+        WHEN 'month' THEN substr(d.occurred_on, 1, 7) ELSE substr(d.occurred_on, 1, 4) END,
+    'countries', json(CASE d.countries WHEN '' THEN '[]'
+        ELSE '["' || replace(d.countries, ' ', '","') || '"]' END),
+    'domain', d.domain,
+    'tags', json(CASE d.tags WHEN '' THEN '[]' ELSE '["' || replace(d.tags, ' ', '","') || '"]' END),
+    'importance', d.importance,
+    'why_it_matters', d.why_it_matters,
+    'sources', (
+        SELECT json_group_array(json_object(
+            'title', s.title, 'publisher', s.publisher, 'url', s.url,
+            'published_on', s.published_on, 'accessed_on', s.accessed_on))
+        FROM (SELECT * FROM sources WHERE development_id = d.id ORDER BY position) s
+    ),
+    'status', d.status,
+    'retraction_reason', d.retraction_reason,
+    'scope', CASE WHEN d.guild_id IS NULL THEN 'global' ELSE CAST(d.guild_id AS TEXT) END
+)
+FROM developments d WHERE d.id = ?2
+"""
 
 
 async def _insert_rest(
@@ -196,19 +240,6 @@ async def _insert_rest(
         "ON CONFLICT (dataset) DO NOTHING",
         datasets,
     )
-
-
-async def insert_records(
-    w: Writer,
-    records: Sequence[DevelopmentRecord],
-    assessments: Sequence[tuple[Assessment, str | None]],
-    datasets: Sequence[tuple[str, str]],
-) -> None:
-    """Insert validated records with batched statements in the caller's transaction (ids
-    must be assigned); for a few records (a bundled dataset). Large imports use
-    `write_import`."""
-    await _insert_developments(w, records, None)
-    await _insert_rest(w, assessments, datasets)
 
 
 # --- staged import -----------------------------------------------------------------------
@@ -240,61 +271,123 @@ async def _timed_transaction(db: Database, stats: WriteStats) -> AsyncIterator[W
             stats.longest_hold_s = max(stats.longest_hold_s, held)
 
 
-async def write_import(
-    db: Database,
-    records: Sequence[DevelopmentRecord],
-    assessments: Sequence[tuple[Assessment, str | None]],
-    datasets: Sequence[tuple[str, str]],
-    *,
-    started_at: str,
-    visible_at: Any,
-    stats: WriteStats | None = None,
-) -> None:
-    """Write validated records (ids assigned) all or nothing, in batches of IMPORT_BATCH.
+class StagedImport:
+    """One import being written: `begin`, `write` batches as they are ready, then `finish`
+    (all become visible) or `discard` (all deleted). Other writers go between batches."""
 
-    Records without an id get the next free ones. Each batch is its own short transaction
-    and its rows stay hidden; one final short transaction makes them all visible (records
-    `visible_at()`, called then, which digest windows read) and adds the assessments (an
-    assessment's created_at left as STAMP_AT_FLIP becomes that moment) and datasets.
-    On any failure the rows written so far are deleted and the error raised.
-    """
-    stats = stats if stats is not None else WriteStats()
-    await discard_abandoned_imports(db)
-    async with _timed_transaction(db, stats) as w:
-        import_id = await w.execute(
-            "INSERT INTO imports (pid, host, started_at) VALUES (?, ?, ?)",
-            (os.getpid(), socket.gethostname(), started_at),
-        )
-        # Ids are given, and the highest of them written, in one transaction: a development
-        # added meanwhile takes an id above all of the import's.
-        ordered = _assign_ids(list(records), await next_id(w))
-        await _insert_developments(w, ordered[-1:], import_id)
-    try:
-        # The rest in ascending id order (SQLite's B-trees fill best when appended to).
-        rest = ordered[:-1]
-        for start in range(0, len(rest), IMPORT_BATCH):
+    def __init__(
+        self, db: Database, import_id: int, next_free: int, reserved: int, stats: WriteStats
+    ) -> None:
+        self.db = db
+        self.import_id = import_id
+        self.next_free = next_free  # the next id for a record that has none
+        self.reserved = reserved  # the highest id of the import (0: none)
+        self.stats = stats
+        self._pragmas: contextlib.AbstractAsyncContextManager[None] | None = None
+
+    @classmethod
+    async def begin(
+        cls,
+        db: Database,
+        *,
+        started_at: str,
+        new_records: int,
+        highest_given_id: int,
+        stats: WriteStats | None = None,
+    ) -> StagedImport:
+        """Start an import of `new_records` records without an id (and others with ids up
+        to `highest_given_id`): the ids it will use are reserved at once, by a hidden
+        placeholder at the highest, so a development added meanwhile takes an id above."""
+        stats = stats if stats is not None else WriteStats()
+        await discard_abandoned_imports(db)
+        pragmas = _bulk_pragmas(db)
+        await pragmas.__aenter__()
+        try:
             async with _timed_transaction(db, stats) as w:
-                await _insert_developments(w, rest[start : start + IMPORT_BATCH], import_id)
+                import_id = await w.execute(
+                    "INSERT INTO imports (pid, host, started_at) VALUES (?, ?, ?)",
+                    (os.getpid(), socket.gethostname(), started_at),
+                )
+                next_free = max(await next_id(w), highest_given_id + 1)
+                highest = max(highest_given_id, next_free + new_records - 1)
+                if highest >= next_free:
+                    await w.execute(_PLACEHOLDER, (highest, import_id))
+                else:
+                    highest = 0
+        except BaseException:
+            await pragmas.__aexit__(None, None, None)
+            raise
+        staged = cls(db, import_id, next_free, highest, stats)
+        staged._pragmas = pragmas
+        return staged
+
+    async def write_rows(self, rows: dict[str, list[Any]]) -> None:
+        """Write one batch of `record_rows` (of this import), hidden, in one transaction."""
+        async with _timed_transaction(self.db, self.stats) as w:
+            # The placeholder, when this batch holds the highest id.
+            await w.execute(
+                "DELETE FROM developments WHERE id = ? AND import_id = ? AND title = ''",
+                (self.reserved, self.import_id),
+            )
+            await _insert_rows(w, rows)
+
+    async def finish(
+        self,
+        assessments: Sequence[tuple[Assessment, str | None]],
+        datasets: Sequence[tuple[str, str]],
+        visible_at: Any,
+    ) -> None:
+        """One short transaction: every row becomes visible at `visible_at()` (called then),
+        and the assessments (created_at STAMP_AT_FLIP becomes that moment) and datasets
+        are added."""
         final_from = time.perf_counter()
-        async with _timed_transaction(db, stats) as w:
+        async with _timed_transaction(self.db, self.stats) as w:
+            await w.execute(
+                "DELETE FROM developments WHERE id = ? AND import_id = ? AND title = ''",
+                (self.reserved, self.import_id),
+            )  # a placeholder left over (the file had fewer records than announced)
             at = str(visible_at())
-            await _make_visible(w, import_id, at)
+            await _make_visible(w, self.import_id, at)
             await _insert_rest(w, assessments, datasets, at)
-        stats.final_hold_s = time.perf_counter() - final_from
-    except BaseException:
-        await discard_import(db, import_id)
-        raise
+        self.stats.final_hold_s = time.perf_counter() - final_from
+        await self._restore()
+
+    async def discard(self) -> None:
+        """Delete every row written so far (in short transactions)."""
+        try:
+            await discard_import(self.db, self.import_id)
+        finally:
+            await self._restore()
+
+    async def _restore(self) -> None:
+        if self._pragmas is not None:
+            pragmas, self._pragmas = self._pragmas, None
+            await pragmas.__aexit__(None, None, None)
 
 
-def _assign_ids(records: list[DevelopmentRecord], next_free: int) -> list[DevelopmentRecord]:
-    """Give records without an id the next free ones (above every id in the file); the
-    result is ordered by id."""
-    taken = [r.id for r in records if r.id is not None]
-    next_free = max([next_free, *(i + 1 for i in taken)])
-    for r in records:
-        if r.id is None:
-            r.id, next_free = next_free, next_free + 1
-    return sorted(records, key=lambda r: r.id or 0)
+# A hidden row holding the highest id of an import until its record is written.
+_PLACEHOLDER = (
+    "INSERT INTO developments (id, kind, title, summary, occurred_on, date_precision, "
+    "countries, domain, importance, created_by, created_at, updated_by, updated_at, "
+    "import_id) VALUES (?, 'event', '', '', '', 'day', '', 'security', 1, '', '', '', '', ?)"
+)
+
+
+@asynccontextmanager
+async def _bulk_pragmas(db: Database) -> AsyncIterator[None]:
+    """For the import's connection: a page cache that holds the indexes being filled, and
+    no WAL checkpoint after every batch (one at the end instead, which does not take the
+    write lock): each checkpoint copies and syncs the batch again."""
+    cache = await db.scalar("PRAGMA cache_size")
+    checkpoint = await db.scalar("PRAGMA wal_autocheckpoint")
+    await db.fetchall(f"PRAGMA cache_size = {IMPORT_CACHE_KIB * -1}")
+    await db.fetchall("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield
+    finally:
+        await db.fetchall(f"PRAGMA cache_size = {int(cache)}")
+        await db.fetchall(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+        await db.fetchall("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 async def _make_visible(w: Writer, import_id: int, at: str) -> None:

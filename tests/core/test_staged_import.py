@@ -5,6 +5,7 @@ fails or its process dies."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -20,10 +21,11 @@ from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.core.clock import iso_utc
 from bot.core.errors import InvalidInput
+from bot.core.validation import validate_development
 from storage import bulk
 from storage import catalogue as queries
 from storage.database import Database
-from tests.helpers import EDITOR, FixedClock, draft, raw_development
+from tests.helpers import EDITOR, GUILD_A, FixedClock, draft, raw_development
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,3 +180,63 @@ async def test_an_import_whose_process_died_is_discarded_by_the_next(
     assert await empty_db.scalar("SELECT COUNT(*) FROM imports WHERE visible_at IS NULL") == 0
     assert await empty_db.scalar("SELECT COUNT(*) FROM developments") == 3
     assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 3
+
+
+async def test_import_revision_snapshots_equal_the_drafts_own(empty_db: Database) -> None:
+    records = [
+        raw_development(title="Day, tags, two sources"),
+        raw_development(title="Month, no tags", date="2023-04", tags="", why_it_matters=""),
+        raw_development(title="A year, one country", date="2021", countries="KR")
+        | {"status": "retracted", "retraction_reason": "wrong year", "scope": str(GUILD_A)},
+        raw_development(
+            title="Sparse source",
+            sources=[{"title": "Only a citation"}, {"url": "https://example.org/x"}],
+        ),
+    ]
+    await transfer.import_data(empty_db, {"developments": records})
+    rows = await empty_db.fetchall(
+        "SELECT r.action, r.changes, r.snapshot, r.actor, d.created_by FROM revisions r "
+        "JOIN developments d ON d.id = r.development_id ORDER BY d.id"
+    )
+    assert len(rows) == len(records)
+    for raw, row in zip(records, rows, strict=True):
+        expected = validate_development(raw).to_dict() | {
+            "status": raw.get("status", "published"),
+            "retraction_reason": raw.get("retraction_reason"),
+            "scope": raw.get("scope", "global"),
+        }
+        snapshot = json.loads(row["snapshot"])
+        assert snapshot == expected
+        assert list(snapshot) == list(expected)  # the same key order
+        assert (row["action"], json.loads(row["changes"]), row["actor"]) == (
+            "import",
+            {},
+            row["created_by"],
+        )
+
+
+async def test_a_large_file_is_prepared_in_a_helper_process_all_or_nothing(
+    empty_db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer, "OFFLOAD_MIN", 10)
+    monkeypatch.setattr(bulk, "IMPORT_BATCH", 7)
+    doc = _document(40)
+    doc["developments"][29]["importance"] = 9
+    with pytest.raises(InvalidInput, match="development 30 importance"):
+        await transfer.import_data(empty_db, doc, clock)
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments") == 0
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 0
+    doc["developments"][29]["importance"] = 2
+    doc["developments"][5]["id"] = 100  # ids given and not given, mixed
+    assert await transfer.import_data(empty_db, doc, clock) == {
+        "developments": 40,
+        "assessments": 0,
+    }
+    rows = await empty_db.fetchall("SELECT id, title FROM developments ORDER BY id")
+    titles = {r["id"]: r["title"] for r in rows}
+    assert titles[100] == "Imported development number 5"
+    # The others numbered in file order after the highest given id.
+    assert [titles[101 + i] for i in range(39)] == [
+        f"Imported development number {i}" for i in range(40) if i != 5
+    ]
+    assert await empty_db.scalar("SELECT COUNT(*) FROM revisions") == 40
