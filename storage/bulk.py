@@ -100,8 +100,9 @@ def record_rows(
     import_revision_at: str | None = None,
 ) -> dict[str, list[Any]]:
     """The rows of each table for `records` (ids assigned), ready for `write_rows`. With
-    `import_revision_at`, a record without revisions gets its first ("import", a snapshot
-    of what was imported) written by SQLite from its rows (see IMPORT_REVISION)."""
+    `import_revision_at` (and an import), each record without revisions gets its first
+    ("import", a snapshot of what was imported) written by SQLite from its rows, in one
+    statement for the batch (see IMPORT_REVISION)."""
     rows: dict[str, list[Any]] = {
         k: [] for k in ("columns", "dev", "source", "topic", "revision", "fts", "snapshot")
     }
@@ -131,8 +132,6 @@ def record_rows(
         rows["topic"] += [
             (t, cols["occurred_on"], r.id) for t in _topics_of(cols["countries"], r.draft.domain)
         ]
-        if not r.revisions and import_revision_at is not None:
-            rows["snapshot"].append((import_revision_at, r.id))
         rows["revision"] += [
             (
                 r.id,
@@ -155,6 +154,9 @@ def record_rows(
                     _fts_sources_text(r.draft.sources),
                 )
             )
+    if import_revision_at is not None and import_id is not None and records:
+        ids = [r.id for r in records if r.id is not None]
+        rows["snapshot"].append((import_revision_at, import_id, min(ids), max(ids)))
     return rows
 
 
@@ -221,7 +223,9 @@ SELECT d.id, 1, 'import', d.created_by, ?1, '{}', json_object(
     'retraction_reason', d.retraction_reason,
     'scope', CASE WHEN d.guild_id IS NULL THEN 'global' ELSE CAST(d.guild_id AS TEXT) END
 )
-FROM developments d WHERE d.id = ?2
+FROM developments d
+WHERE d.import_id = ?2 AND d.id BETWEEN ?3 AND ?4 AND d.title != ''
+    AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.development_id = d.id)
 """
 
 
@@ -323,12 +327,13 @@ class StagedImport:
 
     async def write_rows(self, rows: dict[str, list[Any]]) -> None:
         """Write one batch of `record_rows` (of this import), hidden, in one transaction."""
+        holds_reserved = any(row[0] == self.reserved for row in rows["dev"])
         async with _timed_transaction(self.db, self.stats) as w:
-            # The placeholder, when this batch holds the highest id.
-            await w.execute(
-                "DELETE FROM developments WHERE id = ? AND import_id = ? AND title = ''",
-                (self.reserved, self.import_id),
-            )
+            if holds_reserved:  # the placeholder makes way for the record with its id
+                await w.execute(
+                    "DELETE FROM developments WHERE id = ? AND import_id = ? AND title = ''",
+                    (self.reserved, self.import_id),
+                )
             await _insert_rows(w, rows)
 
     async def finish(
