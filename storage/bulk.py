@@ -27,7 +27,7 @@ from storage.database import Database, Row, Writer
 
 log = logging.getLogger(__name__)
 
-IMPORT_BATCH = 2000  # developments per write transaction (~0.1-0.2 s of lock each)
+IMPORT_BATCH = 1000  # developments per write transaction (~0.1 s of lock each, ~0.4 s loaded)
 DISCARD_BATCH = 2000
 IMPORT_CACHE_KIB = 65536  # page cache of the importing connection while it writes
 # An assessment's created_at left for the final transaction to fill with the moment it
