@@ -20,9 +20,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.core.models import Assessment, DevelopmentDraft
+from bot.domain.models import Assessment, Audit, DevelopmentDraft
+from bot.domain.scope import scope_columns
 from storage.assessments import insert_assessment
 from storage.catalogue import NOT_PENDING, _fts_sources_text, _topics_of, draft_columns
+from storage.cjk_search import cjk_put_many
 from storage.database import Database, Row, Writer
 
 log = logging.getLogger(__name__)
@@ -40,15 +42,8 @@ class DevelopmentRecord:
     """A development as import/export carries it: content, identity, audit, revisions."""
 
     draft: DevelopmentDraft
+    audit: Audit
     id: int | None = None
-    guild_id: int | None = None
-    status: str = "published"
-    retraction_reason: str | None = None
-    created_by: str = "import"
-    created_at: str = ""
-    updated_by: str = "import"
-    updated_at: str = ""
-    seed_key: str | None = None
     revisions: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -114,14 +109,14 @@ def record_rows(
             (
                 r.id,
                 *cols.values(),
-                r.guild_id,
-                r.status,
-                r.retraction_reason,
-                r.created_by,
-                r.created_at,
-                r.updated_by,
-                r.updated_at,
-                r.seed_key,
+                *scope_columns(r.audit.scope),
+                r.audit.status,
+                r.audit.retraction_reason,
+                r.audit.created_by,
+                r.audit.created_at,
+                r.audit.updated_by,
+                r.audit.updated_at,
+                r.audit.seed_key,
                 import_id,
             )
         )
@@ -144,7 +139,7 @@ def record_rows(
             )
             for rev in r.revisions
         ]
-        if r.status == "published":
+        if r.audit.status == "published":
             rows["fts"].append(
                 (
                     r.id,
@@ -164,7 +159,7 @@ def _dev_insert(content_columns: Sequence[str]) -> str:
     names = [
         "id",
         *content_columns,
-        *("guild_id", "status", "retraction_reason", "created_by", "created_at"),
+        *("platform", "guild_id", "status", "retraction_reason", "created_by", "created_at"),
         *("updated_by", "updated_at", "seed_key", "import_id"),
     ]
     return f"INSERT INTO developments ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
@@ -193,6 +188,7 @@ async def _insert_rows(w: Writer, rows: dict[str, list[Any]]) -> None:
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
         rows["fts"],
     )
+    await cjk_put_many(w, rows["fts"])  # hidden with the rows until the import is visible
 
 
 # The first revision of an imported development that has none: the snapshot of
@@ -221,7 +217,9 @@ SELECT d.id, 1, 'import', d.created_by, ?1, '{}', json_object(
     ),
     'status', d.status,
     'retraction_reason', d.retraction_reason,
-    'scope', CASE WHEN d.guild_id IS NULL THEN 'global' ELSE CAST(d.guild_id AS TEXT) END
+    'scope', CASE WHEN d.guild_id IS NULL THEN 'global'
+        WHEN d.platform = 'telegram' THEN 'telegram:' || d.guild_id
+        ELSE CAST(d.guild_id AS TEXT) END
 )
 FROM developments d
 WHERE d.import_id = ?2 AND d.id BETWEEN ?3 AND ?4 AND d.title != ''
@@ -415,6 +413,7 @@ async def discard_import(db: Database, import_id: int) -> None:
                 break
             marks = ",".join("?" * len(ids))
             await w.execute(f"DELETE FROM developments_fts WHERE rowid IN ({marks})", ids)
+            await w.execute(f"DELETE FROM developments_cjk WHERE rowid IN ({marks})", ids)
             # Sources, topics and revisions go with their development (ON DELETE CASCADE).
             await w.execute(f"DELETE FROM developments WHERE id IN ({marks})", ids)
     log.info("discarded unfinished import id=%s", import_id)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.clock import Clock, system_clock, today
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Assessment, Development, Source
 from bot.core.topics import Topic, get_topic
+from bot.domain.clock import Clock, system_clock, today
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, Assessment, Development, Source
+from bot.domain.scope import Scope
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database, Row
@@ -121,22 +122,22 @@ def _rank(rows: list[Row]) -> list[Row]:
 async def compose_brief(
     db: Database,
     topic_name: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     period: str | None = None,
     domain: str | None = None,
     clock: Clock = system_clock,
 ) -> Brief:
-    """Build the brief of a topic for a server (global + its own developments)."""
+    """Build the brief of a topic for a scope (global + its own developments)."""
     topic = get_topic(topic_name)
     period_key = parse_period(period)
     domain_key = parse_domain(domain)
     on = today(clock)
     since = period_start(period_key, on)
     rows = await queries.select_topic_rows(
-        db, topic.slug, guild_id, since=since, domain=domain_key, limit=CANDIDATES
+        db, topic.slug, scope, since=since, domain=domain_key, limit=CANDIDATES
     )
-    assessment = await assessment_queries.current_assessment(db, topic.slug, guild_id)
+    assessment = await assessment_queries.current_assessment(db, topic.slug, scope)
     # Choose from the rows (newest first) and build objects only for the ~20 shown.
     today_iso = on.isoformat()
     past = [r for r in rows if r["occurred_on"] <= today_iso]
@@ -157,7 +158,7 @@ async def compose_brief(
     total = len(rows)
     if total == CANDIDATES:  # more may match than were read: count them all
         total = await queries.count_topic(
-            db, topic.slug, guild_id, since=since, until=None, domain=domain_key, cap=COUNT_CAP
+            db, topic.slug, scope, since=since, until=None, domain=domain_key, cap=COUNT_CAP
         )
     brief = Brief(topic, period_key, domain_key, on, None, assessment, total=total)
     items = [[numbering.item(next(shown)) for _ in section] for section in sections]

@@ -14,13 +14,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.clock import iso_utc
-from bot.core.errors import NotFound
-from bot.core.models import Assessment, Development
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
+from bot.domain.clock import iso_utc
+from bot.domain.errors import NotFound
+from bot.domain.models import Assessment, Development
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -98,7 +98,7 @@ class WindowChanges:
 
 async def read_window(db: Database, start: str, end: str) -> WindowChanges:
     """The shared read of a window [start, end) (ISO UTC strings)."""
-    devs = await queries.changed_in_window(db, start, end)
+    devs = await queries.changed_in_period(db, start, end)
     devs.sort(key=lambda d: (-d.importance, d.occurred.start, d.id))
     assessments = await assessment_queries.assessments_set_between(db, start, end)
     return WindowChanges(start, end, tuple(devs), tuple(assessments))
@@ -118,8 +118,8 @@ def digest_from_window(changes: WindowChanges, sub: Subscription, plan: DuePlan)
     shown = 0
     omitted = 0
     for dev in changes.developments:
-        if dev.guild_id is not None and dev.guild_id != sub.guild_id:
-            continue  # another server's own development
+        if dev.scope is not None and dev.scope != sub.scope:
+            continue  # another scope's own development
         home = next((slug for slug in slugs if slug in dev.topics), None)
         if home is None or (dev.seed_key and dev.created_at == dev.updated_at):
             continue  # other topics only, or the bundled starter data as first loaded
@@ -133,11 +133,11 @@ def digest_from_window(changes: WindowChanges, sub: Subscription, plan: DuePlan)
             items.sort(key=lambda d: (d.occurred.start, d.id), reverse=True)
     latest: dict[str, Assessment] = {}
     for a in changes.assessments:
-        if a.topic not in sections or (a.guild_id is not None and a.guild_id != sub.guild_id):
+        if a.topic not in sections or (a.scope is not None and a.scope != sub.scope):
             continue
         current = latest.get(a.topic)
         # The server's own assessment wins over the global one, then the newest.
-        if current is None or (current.guild_id is None and a.guild_id is not None):
+        if current is None or (current.scope is None and a.scope is not None):
             latest[a.topic] = a
     return Digest(
         subscription=sub,
@@ -246,11 +246,6 @@ class DigestBuilder:
         if parts is None:
             parts = entry.renders[key] = render_parts(self.renderer, digest)
         return list(parts)
-
-
-def describe_window(start: datetime, end: datetime) -> str:
-    """'2025-03-03 09:00 – 2025-03-10 09:00 UTC' for logs and the terminal."""
-    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
 
 
 async def preview_text(

@@ -109,6 +109,32 @@ async def test_a_failure_in_a_late_batch_removes_the_earlier_batches(
     for table in ("developments", "sources", "revisions", "development_topics", "imports"):
         assert await empty_db.scalar(f"SELECT COUNT(*) FROM {table}") == 0, table
     assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 0
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_cjk") == 0
+
+
+async def test_staged_cjk_rows_are_indexed_but_found_only_once_visible(
+    empty_db: Database,
+) -> None:
+    items = [raw_development(title=f"日韓首脳会談が東京で開かれた {i}") for i in range(3)]
+    at = "2026-11-28T09:00:00Z"
+    staged = await bulk.StagedImport.begin(
+        empty_db, started_at=at, new_records=3, highest_given_id=0
+    )
+    result = transfer.prepare_rows(
+        items,
+        0,
+        3,
+        at=at,
+        import_id=staged.import_id,
+        first_new_id=staged.next_free,
+        new_before=[0, 1, 2, 3],
+    )
+    await staged.write_rows(result[1])
+    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_cjk") == 3
+    assert await queries.search(empty_db, "東京", None) == []  # written, not yet visible
+    await staged.finish([], [], lambda: at)
+    found = await queries.search(empty_db, "東京", None)
+    assert sorted(d.title for d, _ in found) == sorted(i["title"] for i in items)
 
 
 async def test_the_digest_window_of_the_moment_rows_became_visible_holds_them(
@@ -132,11 +158,11 @@ async def test_the_digest_window_of_the_moment_rows_became_visible_holds_them(
     assert await empty_db.scalar("SELECT visible_at FROM imports") == iso_utc(shown_at)
     # A window that starts after the import began still holds both of its developments,
     # whatever their own stamps say; the window before it, none.
-    after = await queries.changed_in_window(
+    after = await queries.changed_in_period(
         empty_db, iso_utc(shown_at), iso_utc(shown_at + timedelta(days=7))
     )
     assert sorted(d.title for d in after) == sorted(d["title"] for d in doc["developments"])
-    before = await queries.changed_in_window(
+    before = await queries.changed_in_period(
         empty_db, iso_utc(start - timedelta(days=7)), iso_utc(start)
     )
     assert before == []
@@ -193,6 +219,7 @@ async def test_import_revision_snapshots_equal_the_drafts_own(empty_db: Database
             title="Sparse source",
             sources=[{"title": "Only a citation"}, {"url": "https://example.org/x"}],
         ),
+        raw_development(title="A Telegram chat's own") | {"scope": "telegram:-1001234567"},
     ]
     await transfer.import_data(empty_db, {"developments": records})
     rows = await empty_db.fetchall(
