@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from bot.core.models import Assessment, Trend
+from bot.core.models import Assessment, Source, Trend
 from storage.database import Database, Row, Writer
 
 
@@ -19,6 +19,7 @@ def _to_assessment(row: Row) -> Assessment:
         watch_next=tuple(json.loads(row["watch_next"])),
         author=row["author"],
         created_at=row["created_at"],
+        sources=tuple(Source(**s) for s in json.loads(row["sources"])),
     )
 
 
@@ -26,7 +27,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
     """Record a new assessment (it becomes the current one for its topic and scope)."""
     return await w.execute(
         "INSERT INTO assessments (topic, guild_id, bottom_line, trend, watch_next, author, "
-        "created_at, seed_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, seed_key, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             a.topic,
             a.guild_id,
@@ -36,6 +37,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
             a.author,
             a.created_at,
             seed_key,
+            json.dumps([s.to_dict() for s in a.sources]),
         ),
     )
 

@@ -158,3 +158,4 @@ class Assessment:
     created_at: str
     guild_id: int | None = None
     id: int = 0
+    sources: tuple[Source, ...] = ()

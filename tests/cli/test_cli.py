@@ -106,6 +106,27 @@ def test_brief_japan_korea_on_a_fresh_database(cli: Cli) -> None:
     assert cli.db.is_file()
 
 
+def test_a_fresh_install_opens_japan_korea_with_the_articles_bottom_line(cli: Cli) -> None:
+    out = cli.ok("brief", "japan-korea")
+    head = out.split("KEY DEVELOPMENTS")[0]
+    assert head.splitlines()[0] == "Japan–South Korea — ↑ improving"
+    assert "more positive than ever" in head
+    assert "No assessment" not in out
+    assert "Based on: “The Deepening Relations in the North Pacific" in head
+    assert "Yonhap News Agency" in head
+
+
+def test_every_starter_assessment_cites_sources_of_the_dataset() -> None:
+    from bot.core.dataset import read_starter
+
+    data = read_starter()
+    topics = {a["topic"] for a in data["assessments"]}
+    assert {"trilateral", "japan-korea"} <= topics
+    for item in data["assessments"]:
+        assert "article" in item["sources"]
+        assert set(item["sources"]) <= set(data["sources"])
+
+
 def test_brief_options(cli: Cli) -> None:
     economy = cli.ok("brief", "korea-japan", "--domain", "economy", "--period", "all")
     assert "$80 billion" in economy and "tourism ministers" not in economy

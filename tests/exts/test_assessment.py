@@ -26,29 +26,29 @@ def assessment_form(shown, bottom_line: str, trend: str, watch: str = "") -> dic
 
 
 async def test_moderator_sets_the_server_bottom_line(world, db_path) -> None:
-    shown = await world.mod.slash(world.general, "assessment set", topic="japan-korea")
-    assert shown.modal["title"] == "Assessment: japan-korea"
+    shown = await world.mod.slash(world.general, "assessment set", topic="us-japan")
+    assert shown.modal["title"] == "Assessment: us-japan"
     assert modal_values(shown)[TREND] == "unchanged"  # no assessment yet: the default
     values = assessment_form(
         shown, "Ties are fraying over history again.", "Deteriorating", "Court ruling\n- Summit"
     )
     done = await world.mod.submit_modal(shown, values)
     assert done.ephemeral
-    assert "Assessment of **japan-korea** set for this server: deteriorating" in (
+    assert "Assessment of **us-japan** set for this server: deteriorating" in (
         done.response.content
     )
 
-    brief = await world.member.slash(world.general, "brief", topic="japan-korea")
+    brief = await world.member.slash(world.general, "brief", topic="us-japan")
     embed = brief.response.embeds[0]
-    assert embed.title == "Japan–South Korea — 📉 deteriorating"
+    assert embed.title == "US–Japan — 📉 deteriorating"
     lines = embed.description.splitlines()
     assert lines[0].startswith("**Bottom line**")
     assert "Ties are fraying over history again." in lines[1]
     assert "- Court ruling" in embed.description and "- Summit" in embed.description
 
     # Beta never sees Alpha's assessment.
-    beta = await world.beta_mod.slash(world.beta_general, "brief", topic="japan-korea")
-    assert beta.response.embeds[0].title == "Japan–South Korea — no assessment yet"
+    beta = await world.beta_mod.slash(world.beta_general, "brief", topic="us-japan")
+    assert beta.response.embeds[0].title == "US–Japan — no assessment yet"
 
 
 async def test_server_assessment_overrides_the_global_one_and_history_is_kept(

@@ -33,9 +33,17 @@ async def test_brief_puts_the_bottom_line_first(world) -> None:
 
 
 async def test_topic_without_assessment_says_so(world) -> None:
-    r = await world.member.slash(world.general, "brief", topic="japan-korea")
-    assert r.response.embeds[0].title == "Japan–South Korea — no assessment yet"
+    r = await world.member.slash(world.general, "brief", topic="us-japan")
+    assert r.response.embeds[0].title == "US–Japan — no assessment yet"
     assert "`/assessment set`" in text_of(r)
+
+
+async def test_starter_brief_opens_with_the_articles_assessment_and_its_basis(world) -> None:
+    r = await world.member.slash(world.general, "brief", topic="japan-korea")
+    assert r.response.embeds[0].title == "Japan–South Korea — 📈 improving"
+    text = text_of(r)
+    assert "more positive than ever" in text
+    assert "*Based on:*" in text and "ANKASAM" in text
 
 
 async def test_period_and_domain_filter(world) -> None:
