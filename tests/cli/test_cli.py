@@ -340,7 +340,7 @@ def test_export_import_round_trip(cli: Cli, tmp_path: Path, suffix: str) -> None
     other = Cli(tmp_path)
     other.db = tmp_path / "data" / "other.sqlite3"
     out = other.ok("import", f"first{suffix}")
-    assert "imported 13 developments and 1 assessments" in out
+    assert "imported 13 developments and 3 assessments" in out
     assert _export(other, f"second{suffix}") == first
     assert other.counts() == cli.counts()
     # Importing the same file again is a conflict and changes nothing.

@@ -88,7 +88,7 @@ async def test_topic_autocomplete(world) -> None:
 async def test_added_development_appears_in_the_brief(world) -> None:
     before = await world.member.slash(world.general, "brief", topic="japan-korea")
     assert "supply-chain pact" not in text_of(before)
-    _, dev_id = await add_development(world.mod, world.general, options={"importance": 3})
+    _, dev_id = await add_development(world.mod, world.general, choices={"importance": "3"})
     after = await world.member.slash(world.general, "brief", topic="japan-korea")
     text = text_of(after)
     assert f"Seoul and Tokyo sign a supply-chain pact `#{dev_id}` *(this server)*" in text
