@@ -359,3 +359,20 @@ def test_import_of_an_invalid_file_changes_nothing(cli: Cli) -> None:
     (cli.root / "bad.json").write_text(json.dumps(doc), encoding="utf-8")
     one_line_error(cli("import", "bad.json"), "development 2 date")
     assert cli.counts() == before
+
+
+def test_timeline_chart_is_written_as_a_png(cli: Cli) -> None:
+    from tests.core.test_chart import png_size
+
+    out = cli.ok("timeline", "japan-korea", "--chart", "jk.png")
+    assert "Chart written to jk.png" in out and "10 developments" in out
+    assert png_size((cli.root / "jk.png").read_bytes()) == (1000, 460)
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [("jk.jpg", "must be a file name ending in .png"), ("no/such/jk.png", "does not exist")],
+)
+def test_a_bad_chart_path_is_one_line_and_writes_nothing(cli: Cli, path: str, words: str) -> None:
+    one_line_error(cli("timeline", "japan-korea", "--chart", path), "chart", words)
+    assert not (cli.root / path).exists()
