@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.core.actors import Actor
 from bot.core.clock import Clock, iso_utc, system_clock
+from bot.core.digest_filters import parse_filter
 from bot.core.errors import InvalidInput, NotFound, PermissionDenied
 from bot.core.schedule import (
     Occurrence,
@@ -86,10 +87,15 @@ class SubscriptionService:
         at: str | None = None,
         timezone: str | None = None,
         post_empty: bool = False,
+        include: str | None = None,
+        exclude: str | None = None,
+        domains: str | None = None,
     ) -> SubscribeResult:
-        """Create or replace the channel's subscription."""
+        """Create or replace the channel's subscription (with its digest filter: words to
+        include and exclude, and domains; empty keeps everything)."""
         guild = check_moderator(actor, guild_id)
         slugs = parse_topics(topics)
+        digest_filter = parse_filter(include, exclude, domains)
         settings = await get_guild_settings(self.db, guild)
         zone_default = settings.timezone or self.default_timezone
         schedule = Schedule(
@@ -118,6 +124,7 @@ class SubscriptionService:
                     actor=actor.label,
                     at=iso_utc(now),
                     next_run=occ.at,
+                    digest_filter=digest_filter,
                 ),
             )
             sub = await store.get_subscription(w, sub_id)
