@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.measure import Timing
 from bot.core.chart import render_timeline_png
-from bot.core.models import DOMAINS, Development, FuzzyDate, Source
+from bot.domain.models import DOMAINS, Development, FuzzyDate, Source
 
 TARGET_MS = 300.0
 

@@ -8,10 +8,20 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
-from bot.core.clock import Clock, system_clock
 from bot.core.dataset import load_starter
+from bot.core.digest_hub import DigestHub
 from bot.core.rendering import Renderer
+from bot.core.scope_settings import ScopeSettingsService
+from bot.domain.clock import Clock, system_clock
 from storage.database import Database
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """The templates rendered for each output: Discord markdown and the plain terminal."""
+
+    discord: Renderer
+    terminal: Renderer
 
 
 @dataclass
@@ -22,13 +32,20 @@ class Services:
     db: Database
     clock: Clock = system_clock
     catalogue: Catalogue = field(init=False)
-    terminal: Renderer = field(init=False)
-    discord: Renderer = field(init=False)
+    scope_settings: ScopeSettingsService = field(init=False)
+    renderers: Renderers = field(init=False)
+    digests: DigestHub = field(init=False)  # one engine and scheduler for every front end
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
-        self.terminal = Renderer("terminal", self.settings.templates_dir)
-        self.discord = Renderer("discord", self.settings.templates_dir)
+        self.scope_settings = ScopeSettingsService(
+            self.db, self.clock, self.settings.default_timezone
+        )
+        self.renderers = Renderers(
+            discord=Renderer("discord", self.settings.templates_dir),
+            terminal=Renderer("terminal", self.settings.templates_dir),
+        )
+        self.digests = DigestHub(self.db, self.clock)
 
     async def close(self) -> None:
         """Close the database."""

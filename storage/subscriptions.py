@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Literal, cast
 
-from bot.core.clock import iso_utc, parse_utc
-from bot.core.digest_filters import NO_FILTER, DigestFilter
-from bot.core.schedule import Cadence, Schedule
+from bot.domain.clock import iso_utc, parse_utc
+from bot.domain.digest_filter import NO_FILTER, DigestFilter
+from bot.domain.schedule import Cadence, Schedule
+from bot.domain.scope import Platform, Scope
 from storage.database import Database, Row, Writer
 
 DeliveryState = Literal["sending", "sent", "skipped", "failed"]
@@ -36,6 +37,13 @@ class Subscription:
     covered_until: datetime | None
     last_error: str | None = None
     digest_filter: DigestFilter = NO_FILTER
+    platform: Platform = "discord"
+
+    @property
+    def scope(self) -> Scope | None:
+        """The server or chat it belongs to (`guild_id` is that scope's id); None for the
+        command line's preview of the global catalogue (guild_id 0)."""
+        return Scope(self.platform, self.guild_id) if self.guild_id else None
 
     @property
     def active(self) -> bool:
@@ -71,7 +79,7 @@ class Delivery:
 class NewSubscription:
     """What /subscribe stores."""
 
-    guild_id: int
+    scope: Scope
     channel_id: int
     topics: tuple[str, ...]
     schedule: Schedule
@@ -112,6 +120,7 @@ def to_subscription(row: Row) -> Subscription:
             exclude=tuple(json.loads(row["exclude_words"])),
             domains=tuple(json.loads(row["domains"])),
         ),
+        platform=cast(Platform, row["platform"]),
     )
 
 
@@ -154,10 +163,11 @@ async def subscription_for_channel(db: Database | Writer, channel_id: int) -> Su
     return None if row is None else to_subscription(row)
 
 
-async def guild_subscriptions(db: Database, guild_id: int) -> list[Subscription]:
-    """A server's subscriptions, oldest first."""
+async def scope_subscriptions(db: Database, scope: Scope) -> list[Subscription]:
+    """A server's (or chat's) subscriptions, oldest first."""
     rows = await db.fetchall(
-        "SELECT * FROM subscriptions WHERE guild_id = ? ORDER BY id", (guild_id,)
+        "SELECT * FROM subscriptions WHERE platform = ? AND guild_id = ? ORDER BY id",
+        (scope.platform, scope.id),
     )
     return [to_subscription(r) for r in rows]
 
@@ -182,7 +192,8 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
     """Create the channel's subscription, or replace its settings (and resume it)."""
     s = new.schedule
     values = (
-        new.guild_id,
+        new.scope.platform,
+        new.scope.id,
         new.channel_id,
         json.dumps(list(new.topics)),
         s.cadence,
@@ -198,10 +209,10 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
         json.dumps(list(new.digest_filter.domains)),
     )
     await w.execute(
-        "INSERT INTO subscriptions (guild_id, channel_id, topics, cadence, weekday, at_time, "
-        "timezone, post_empty, created_by, created_at, next_run_utc, include_words, "
+        "INSERT INTO subscriptions (platform, guild_id, channel_id, topics, cadence, weekday, "
+        "at_time, timezone, post_empty, created_by, created_at, next_run_utc, include_words, "
         "exclude_words, domains) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
         "include_words = excluded.include_words, exclude_words = excluded.exclude_words, "
         "domains = excluded.domains, "
         "topics = excluded.topics, cadence = excluded.cadence, weekday = excluded.weekday, "

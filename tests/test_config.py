@@ -84,3 +84,34 @@ def test_require_token_names_discord_token() -> None:
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
         load_settings({}, dotenv=None).require_token()
     assert load_settings({"DISCORD_TOKEN": "t"}, dotenv=None).require_token() == "t"
+
+
+def test_dotenv_inline_comments_and_quotes(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "DEFAULT_TIMEZONE=Asia/Seoul # where the desk sits\n"
+        "LOG_LEVEL='debug'  # quoted, then a comment\n"
+        'DISCORD_TOKEN="a#b"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings({}, dotenv=env_file)
+    assert settings.default_timezone == "Asia/Seoul"
+    assert settings.log_level == "DEBUG"
+    assert settings.discord_token == "a#b"
+
+
+def test_dotenv_not_utf8_is_one_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"LOG_LEVEL=caf\xe9\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings({}, dotenv=env_file)
+    assert str(err.value) == f"{env_file}: is not UTF-8 text; save it as UTF-8"
+
+
+@pytest.mark.parametrize(
+    "value", ["²²²²²²²²²²²²²²²²²²", "٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣", "99999999999999999999"]
+)
+def test_editor_ids_only_take_ascii_digits_that_fit(value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings({"EDITOR_IDS": value}, dotenv=None)
+    assert str(err.value).startswith("EDITOR_IDS:")

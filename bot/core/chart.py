@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot.core.models import DOMAINS, Development
+from bot.domain.models import DOMAINS, Development
 
 if TYPE_CHECKING:
     from bot.core.lookup import Timeline

@@ -1,86 +1,26 @@
-"""Digest filters: words a development must mention, words it must not, and its domains.
+"""Digest filters as typed into /subscribe, and applied to a digest.
 
 A filter belongs to one subscription. It is applied to a digest after the shared read of
-its topics (`filter_digest`), so subscriptions on the same topics still share that read;
-everything here is pure.
-
-Words match the title, summary, tags and why-it-matters line, ignoring case. A word in
-Latin letters or digits matches at the start of a word, so `chip` finds `chips` but not
-`microchip`, and a tag such as `export-controls` matches as written; any other text, e.g.
-Japanese or Korean, which has no spaces between words, matches anywhere.
+its topics (`filter_digest`), so subscriptions on the same topics still share that read.
+What a filter keeps is `bot.domain.digest_filter.DigestFilter.keeps`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Development
+from bot.domain.digest_filter import DigestFilter
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, Development
 
 if TYPE_CHECKING:
     from bot.core.digests import Digest
 
 WORDS_MAX = 10
 WORD_MAX = 40
-_ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9' -]*")
-
-
-@dataclass(frozen=True)
-class DigestFilter:
-    """What a subscription keeps; empty parts keep everything."""
-
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        """Whether anything is filtered out at all."""
-        return bool(self.include or self.exclude or self.domains)
-
-    def describe(self) -> str:
-        """`mentions chips or semiconductors · not tourism · security, economy only`."""
-        parts = []
-        if self.include:
-            parts.append("mentions " + " or ".join(_quoted(self.include)))
-        if self.exclude:
-            parts.append("not " + ", ".join(_quoted(self.exclude)))
-        if self.domains:
-            parts.append(", ".join(self.domains) + " only")
-        return " · ".join(parts) or "everything"
-
-    def keeps(self, dev: Development) -> bool:
-        """Whether a development passes the filter."""
-        if self.domains and dev.domain not in self.domains:
-            return False
-        if not self.include and not self.exclude:
-            return True
-        text = _searchable(dev)
-        if self.include and not any(_mentions(text, w) for w in self.include):
-            return False
-        return not any(_mentions(text, w) for w in self.exclude)
-
-
-NO_FILTER = DigestFilter()
-
-
-def _quoted(words: Iterable[str]) -> list[str]:
-    return [f"“{w}”" if " " in w else w for w in words]
-
-
-def _searchable(dev: Development) -> str:
-    return "\n".join(
-        (dev.title, dev.summary, " ".join(dev.tags), dev.why_it_matters or "")
-    ).casefold()
-
-
-def _mentions(text: str, word: str) -> bool:
-    if _ASCII_WORD.fullmatch(word):
-        return re.search(rf"(?<![a-z0-9]){re.escape(word)}", text) is not None
-    return word in text
 
 
 def parse_words(field: str, value: str | None) -> tuple[str, ...]:

@@ -60,7 +60,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
 def audiences_for(actor: Actor) -> tuple[Audience, ...]:
     """The groups of commands open to the actor where they ask."""
     found: list[Audience] = ["everyone"]
-    if actor.is_moderator and actor.guild_id is not None:
+    if actor.is_moderator and actor.scope is not None:
         found.append("moderators")
     if actor.is_editor:
         found.append("editors")

@@ -16,8 +16,6 @@ from typing import Any
 import discord
 
 from bot.core.countries import NAMES
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, KINDS, TRENDS, Assessment, Development
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
     SUMMARY_MAX,
@@ -25,6 +23,8 @@ from bot.core.validation import (
     WHY_MAX,
     format_sources_text,
 )
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, KINDS, TRENDS, Assessment, Development
 from bot.exts._common import NO_PINGS, defer, handle_error, reply, services
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
@@ -136,7 +136,7 @@ class Form(discord.ui.Modal):
         try:
             await self.on_values(interaction, self.values())
         except InvalidInput as exc:
-            text = services(interaction).discord.render(
+            text = services(interaction).renderers.discord.render(
                 "error.j2", kind="invalid", field=exc.field, message=exc.rule
             )
             view = RetryView(self.refilled(), interaction.user.id)

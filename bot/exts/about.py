@@ -14,7 +14,6 @@ from bot.core.help import commands_for
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics
 from bot.exts._common import actor_for, defer, embed_pages, send_pages, services
-from storage.catalogue import catalogue_counts
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -27,10 +26,10 @@ class About(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         svc = services(interaction)
-        counts = await catalogue_counts(svc.db)
+        counts = await svc.catalogue.counts()
         groups = commands_for(await actor_for(interaction))
         pages = embed_pages(
-            svc.discord,
+            svc.renderers.discord,
             "about.j2",
             version=Safe(__version__),  # our own text: escaping showed it as \0.1.0
             topics=all_topics(),
@@ -44,7 +43,7 @@ class About(commands.Cog):
     async def help(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)
         groups = commands_for(await actor_for(interaction))
-        pages = embed_pages(services(interaction).discord, "help.j2", groups=groups)
+        pages = embed_pages(services(interaction).renderers.discord, "help.j2", groups=groups)
         await send_pages(interaction, pages, ephemeral=True)
 
 

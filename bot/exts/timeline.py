@@ -15,8 +15,8 @@ from bot.core.validation import parse_fuzzy_date
 from bot.exts._common import (
     NO_PINGS,
     defer,
-    embed_pages,
-    send_pages,
+    scope_of,
+    send_rendered,
     services,
     topic_autocomplete,
 )
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from bot.client import BriefBot
 
 
-class Timeline(commands.Cog):
+class Timelines(commands.Cog):
     """The timeline command."""
 
     @app_commands.command(name="timeline", description="A topic's developments in date order")
@@ -51,8 +51,8 @@ class Timeline(commands.Cog):
                 parse_fuzzy_date(value, name)
         await defer(interaction)
         svc = services(interaction)
-        result = await lookup.timeline(svc.db, topic, interaction.guild_id, start=start, end=end)
-        await send_pages(interaction, embed_pages(svc.discord, "timeline.j2", timeline=result))
+        result = await lookup.timeline(svc.db, topic, scope_of(interaction), start=start, end=end)
+        await send_rendered(interaction, "timeline.j2", timeline=result)
         if chart:
             from bot.core.chart import draw_timeline  # matplotlib only when a chart is asked
 
@@ -65,4 +65,4 @@ class Timeline(commands.Cog):
 
 async def setup(bot: BriefBot) -> None:
     """Load the extension."""
-    await bot.add_cog(Timeline())
+    await bot.add_cog(Timelines())

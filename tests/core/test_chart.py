@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.core.chart import key_events, render_timeline_png
-from bot.core.models import DOMAINS, Development, FuzzyDate
+from bot.domain.models import DOMAINS, Development, FuzzyDate
 from tests.helpers import draft
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

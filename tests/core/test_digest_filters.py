@@ -8,13 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.digest_filters import (
-    DigestFilter,
-    filter_developments,
-    parse_filter,
-)
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Development
+from bot.core.digest_filters import filter_developments, parse_filter
+from bot.domain.digest_filter import DigestFilter
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, Development
 from tests.helpers import draft
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.errors import PermissionDenied
+from bot.domain.errors import PermissionDenied
 from tests.exts._support import (
     BOTTOM_LINE,
     TREND,

@@ -1,4 +1,4 @@
--- 003 (issue 12; numbered 006 in the session plan, renumbered at merge): new columns only.
+-- 006 (issue 12): new columns only.
 
 -- Where an assessment comes from: a JSON list of sources in the development source format.
 ALTER TABLE assessments ADD COLUMN sources TEXT NOT NULL DEFAULT '[]';
