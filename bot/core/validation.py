@@ -264,16 +264,20 @@ def format_sources_text(sources: Iterable[Source]) -> str:
     return "\n".join(lines)
 
 
+def parse_sources(value: Any) -> tuple[Source, ...]:
+    """One to ten sources: a list of mappings, or the one-per-line text of
+    `parse_sources_text`."""
+    if isinstance(value, str):
+        return parse_sources_text(value)
+    return check_sources(parse_source(s, i) for i, s in enumerate(value or (), 1))
+
+
 def validate_development(raw: Mapping[str, Any]) -> DevelopmentDraft:
     """Validate every field of a development given as raw values.
 
     `sources` may be a list of mappings or the one-per-line text of `parse_sources_text`.
     """
-    raw_sources = raw.get("sources")
-    if isinstance(raw_sources, str):
-        sources = parse_sources_text(raw_sources)
-    else:
-        sources = check_sources(parse_source(s, i) for i, s in enumerate(raw_sources or (), 1))
+    sources = parse_sources(raw.get("sources"))
     return DevelopmentDraft(
         kind=cast(Kind, parse_choice("kind", raw.get("kind") or "event", KINDS)),
         title=require_text("title", raw.get("title"), TITLE_MAX, single_line=True),
