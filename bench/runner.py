@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure
+from bench.chart import chart_figures
 from bench.digests import digest_figures
 from bench.generate import Catalogue, generate
 from bench.simcord_e2e import simcord_brief
@@ -92,6 +93,7 @@ TARGETS = (
     ),
     Target("digest delivery: 429s received", "digest_delivery.http_429s", 0, ""),
     Target("digest delivery: duplicate messages", "digest_delivery.duplicates", 0, ""),
+    Target("timeline chart of 1,000 developments (median)", "chart_1000.median_ms", 300, "ms"),
 )
 
 PENDING: dict[str, str] = {}  # figures named by the issue but not measured yet
@@ -175,6 +177,8 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
         cat.anchor,
     )
     say("  digests built and delivered")
+    figures |= chart_figures()
+    say("  timeline chart drawn")
     for name, why in PENDING.items():
         figures[name] = {"status": NOT_MEASURED, "why": why}
     targets = []

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.core.digest_filters import filter_digest
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
@@ -139,7 +140,7 @@ def digest_from_window(changes: WindowChanges, sub: Subscription, plan: DuePlan)
         # The server's own assessment wins over the global one, then the newest.
         if current is None or (current.scope is None and a.scope is not None):
             latest[a.topic] = a
-    return Digest(
+    digest = Digest(
         subscription=sub,
         period=plan.period,
         period_label=period_label(sub.schedule, plan.period),
@@ -150,6 +151,8 @@ def digest_from_window(changes: WindowChanges, sub: Subscription, plan: DuePlan)
         assessments=[(t, latest[t.slug]) for t in topics if t.slug in latest],
         omitted=omitted,
     )
+    # Per subscription, after the read its topics share.
+    return filter_digest(digest, sub.digest_filter)
 
 
 async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Digest:
@@ -168,6 +171,7 @@ def content_key(digest: Digest) -> tuple[object, ...]:
         digest.window_end,
         digest.folded,
         digest.subscription.topics,
+        digest.subscription.digest_filter,  # the digest names its filter
         tuple(
             (s.topic.slug, *(tuple(d.id for d in ds) for ds in (s.new, s.updated, s.retracted)))
             for s in digest.sections

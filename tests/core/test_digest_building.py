@@ -3,6 +3,7 @@ render per distinct digest, and each subscription still gets exactly its own con
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from bot.core.catalogue import Catalogue
@@ -11,6 +12,7 @@ from bot.core.digests import DigestBuilder, compose_digest, render_parts
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, plan_now
 from bot.core.validation import validate_development
+from bot.domain.digest_filter import DigestFilter
 from storage.database import Database
 from storage.subscriptions import Subscription
 from tests.helpers import EDITOR, GUILD_A, GUILD_B, MOD_A, FixedClock, raw_development
@@ -114,3 +116,23 @@ async def test_shared_read_keeps_servers_own_developments_to_their_server(
     text_b = "\n".join(await builder(in_b, _plan(in_b, clock)))
     assert "Server A" in text_a and "Seoul and Tokyo meet" in text_a
     assert "Server A" not in text_b and "Seoul and Tokyo meet" in text_b
+
+
+async def test_subscriptions_differing_only_in_their_filter_get_their_own_rendering(
+    db: Database, catalogue: Catalogue, clock: FixedClock
+) -> None:
+    # The filter keeps everything here (no development mentions the word), so both digests
+    # hold the same developments; only the filter line shown in the digest differs.
+    plain_sub = _subscription(1, GUILD_B, ("japan-korea",), clock)
+    filtered = replace(
+        _subscription(2, GUILD_B, ("japan-korea",), clock),
+        digest_filter=DigestFilter(exclude=("tourism",)),
+    )
+    await _week_of_news(catalogue, clock)
+    clock.advance(days=8)
+    builder = DigestBuilder(db, Renderer("discord"))
+    for sub in (plain_sub, filtered):
+        plan = _plan(sub, clock)
+        alone = render_parts(Renderer("discord"), await compose_digest(db, sub, plan))
+        assert await builder(sub, plan) == alone
+    assert "tourism" in "\n".join(await builder(filtered, _plan(filtered, clock)))

@@ -1,4 +1,4 @@
--- 003: large imports are written in short batches, hidden until one short transaction
+-- 007: large imports are written in short batches, hidden until one short transaction
 -- shows them all (so a 100,000-row import never holds the write lock for long).
 
 -- Every import of developments. visible_at is NULL while its rows are being written (they
