@@ -21,7 +21,6 @@ from bot.config import ConfigError, Settings, configure_logging, load_settings
 from bot.core import lookup, maintenance
 from bot.core.actors import OPERATOR
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
-from bot.core.digests import preview_text
 from bot.core.maintenance import BadDatabaseFile, DatabaseError
 from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
@@ -214,6 +213,8 @@ async def check(settings: Settings) -> tuple[bool, str]:
 
 
 async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
+    from bot.core.digests import preview_text  # only here: a brief's cold start does not load it
+
     return await preview_text(
         s.db,
         s.renderers.terminal,

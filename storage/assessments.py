@@ -73,14 +73,8 @@ async def all_assessments(db: Database) -> list[tuple[Assessment, str | None]]:
     return [(_to_assessment(r), r["seed_key"]) for r in rows]
 
 
-async def changed_assessments(
-    db: Database, topics: list[str], scope: Scope | None, start: str, end: str
-) -> list[Assessment]:
-    """Assessments of `topics` set in [start, end), visible to a scope, newest first."""
-    marks = ",".join("?" * len(topics))
-    window, params = changed_in_window("created_at", scope, start, end)
-    rows = await db.fetchall(
-        f"SELECT * FROM assessments WHERE topic IN ({marks}) AND {window} ORDER BY id DESC",
-        [*topics, *params],
-    )
+async def assessments_set_between(db: Database, start: str, end: str) -> list[Assessment]:
+    """Assessments of every topic and scope set in [start, end), newest first."""
+    window, params = changed_in_window("created_at", start, end)
+    rows = await db.fetchall(f"SELECT * FROM assessments WHERE {window} ORDER BY id DESC", params)
     return [_to_assessment(r) for r in rows]
