@@ -3,17 +3,21 @@ catalogue service and renderers. Used by the CLI and the Discord bot alike."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
-from bot.core.digest_hub import DigestHub
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
 from bot.domain.clock import Clock, system_clock
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.core.digest_hub import DigestHub
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,6 @@ class Services:
     catalogue: Catalogue = field(init=False)
     scope_settings: ScopeSettingsService = field(init=False)
     renderers: Renderers = field(init=False)
-    digests: DigestHub = field(init=False)  # one engine and scheduler for every front end
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
@@ -45,7 +48,14 @@ class Services:
             discord=Renderer("discord", self.settings.templates_dir),
             terminal=Renderer("terminal", self.settings.templates_dir),
         )
-        self.digests = DigestHub(self.db, self.clock)
+
+    @functools.cached_property
+    def digests(self) -> DigestHub:
+        """One engine and scheduler for every front end (made when first used: the
+        scheduler library is not loaded by a CLI command that needs no digests)."""
+        from bot.core.digest_hub import DigestHub
+
+        return DigestHub(self.db, self.clock)
 
     async def close(self) -> None:
         """Close the database."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from bot.domain.models import Assessment, Trend
+from bot.domain.models import Assessment, Source, Trend
 from bot.domain.scope import Scope, scope_columns, scope_of
 from storage.database import Database, Row, Writer
 from storage.filters import changed_in_window, visible_params, visible_sql
@@ -21,6 +21,7 @@ def _to_assessment(row: Row) -> Assessment:
         watch_next=tuple(json.loads(row["watch_next"])),
         author=row["author"],
         created_at=row["created_at"],
+        sources=tuple(Source(**s) for s in json.loads(row["sources"])),
     )
 
 
@@ -28,7 +29,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
     """Record a new assessment (it becomes the current one for its topic and scope)."""
     return await w.execute(
         "INSERT INTO assessments (topic, platform, guild_id, bottom_line, trend, watch_next, "
-        "author, created_at, seed_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "author, created_at, seed_key, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             a.topic,
             *scope_columns(a.scope),
@@ -38,6 +39,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
             a.author,
             a.created_at,
             seed_key,
+            json.dumps([s.to_dict() for s in a.sources]),
         ),
     )
 
@@ -71,14 +73,8 @@ async def all_assessments(db: Database) -> list[tuple[Assessment, str | None]]:
     return [(_to_assessment(r), r["seed_key"]) for r in rows]
 
 
-async def changed_assessments(
-    db: Database, topics: list[str], scope: Scope | None, start: str, end: str
-) -> list[Assessment]:
-    """Assessments of `topics` set in [start, end), visible to a scope, newest first."""
-    marks = ",".join("?" * len(topics))
-    window, params = changed_in_window("created_at", scope, start, end)
-    rows = await db.fetchall(
-        f"SELECT * FROM assessments WHERE topic IN ({marks}) AND {window} ORDER BY id DESC",
-        [*topics, *params],
-    )
+async def assessments_set_between(db: Database, start: str, end: str) -> list[Assessment]:
+    """Assessments of every topic and scope set in [start, end), newest first."""
+    window, params = changed_in_window("created_at", start, end)
+    rows = await db.fetchall(f"SELECT * FROM assessments WHERE {window} ORDER BY id DESC", params)
     return [_to_assessment(r) for r in rows]

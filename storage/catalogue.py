@@ -24,10 +24,19 @@ from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
 from bot.domain.topics import topics_for
 from storage.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
 from storage.database import Database, Row, Writer
-from storage.filters import changed_in_window, visible_params, visible_sql
+from storage.filters import (
+    changed_in_window,
+    imported_in_window,
+    not_pending_sql,
+    visible_params,
+    visible_sql,
+)
 from storage.search_query import match_expression, query_terms
 
-VISIBLE = visible_sql("d")  # bound with `visible_params(scope)`
+NOT_PENDING = not_pending_sql("d")
+# Visible to a scope (global or its own) and not part of an import still being written;
+# bound with `visible_params(scope)`.
+VISIBLE = f"({NOT_PENDING} AND {visible_sql('d')})"
 # Above this many matching rows a search lists the newest first rather than ranking by bm25.
 BROAD_MATCHES = 1000
 HIT_START, HIT_END = "\ue000", "\ue001"
@@ -262,7 +271,9 @@ def snapshot_of(dev: Development) -> dict[str, Any]:
 
 async def get_development(db: Database, dev_id: int) -> Development | None:
     """One development by id, whatever its scope or status, with its revision count."""
-    row = await db.fetchone(f"{_SELECT} FROM developments d WHERE d.id = ?", (dev_id,))
+    row = await db.fetchone(
+        f"{_SELECT} FROM developments d WHERE d.id = ? AND {NOT_PENDING}", (dev_id,)
+    )
     if row is None:
         return None
     (dev,) = await _with_sources(db, [row])
@@ -270,24 +281,17 @@ async def get_development(db: Database, dev_id: int) -> Development | None:
     return Development(**{**dev.__dict__, "revision_count": int(count or 0)})
 
 
-async def select_topic(
-    db: Database,
+def _topic_query(
     topic: str,
     scope: Scope | None,
     *,
-    since: date | None = None,
-    until: date | None = None,
-    domain: str | None = None,
-    limit: int = 200,
-    offset: int = 0,
-    newest_first: bool = True,
-    with_sources: bool = True,
-) -> list[Development]:
-    """Published developments of a topic visible to a server, by date.
-
-    With `with_sources=False` their sources are left empty (read the ones shown with
-    `load_sources`): a brief picks ~20 of its 200 candidates.
-    """
+    since: date | None,
+    until: date | None,
+    domain: str | None,
+    limit: int,
+    offset: int,
+    newest_first: bool,
+) -> tuple[str, list[Any]]:
     sql = [
         f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
@@ -305,10 +309,73 @@ async def select_topic(
     order = "DESC" if newest_first else "ASC"
     sql.append(f"ORDER BY t.occurred_on {order}, d.id {order} LIMIT ? OFFSET ?")
     params += [limit, offset]
-    rows = await db.fetchall(" ".join(sql), params)
+    return " ".join(sql), params
+
+
+async def select_topic(
+    db: Database,
+    topic: str,
+    scope: Scope | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    domain: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    newest_first: bool = True,
+    with_sources: bool = True,
+) -> list[Development]:
+    """Published developments of a topic visible to a scope, by date.
+
+    With `with_sources=False` their sources are left empty (read the ones shown with
+    `load_sources`): a brief picks ~20 of its 200 candidates.
+    """
+    rows = await select_topic_rows(
+        db,
+        topic,
+        scope,
+        since=since,
+        until=until,
+        domain=domain,
+        limit=limit,
+        offset=offset,
+        newest_first=newest_first,
+    )
     if not with_sources:
         return [_to_development(r, ()) for r in rows]
     return await _with_sources(db, rows)
+
+
+async def select_topic_rows(
+    db: Database,
+    topic: str,
+    scope: Scope | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    domain: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[Row]:
+    """`select_topic`'s rows, not yet made `Development`s: a brief picks ~20 of 200 by
+    kind, date and importance, and building all 200 objects cost more than its SQL."""
+    sql, params = _topic_query(
+        topic,
+        scope,
+        since=since,
+        until=until,
+        domain=domain,
+        limit=limit,
+        offset=offset,
+        newest_first=newest_first,
+    )
+    return await db.fetchall(sql, params)
+
+
+def development_from_row(row: Row) -> Development:
+    """A development (without sources) from a row of `select_topic_rows`."""
+    return _to_development(row, ())
 
 
 async def load_sources(db: Database, devs: Sequence[Development]) -> list[Development]:
@@ -450,23 +517,21 @@ async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
     ]
 
 
-async def changed_between(
-    db: Database, topics: Sequence[str], scope: Scope | None, start: str, end: str
-) -> list[Development]:
-    """Developments of any of `topics` created, edited or retracted in [start, end)."""
-    marks = ",".join("?" * len(topics))
-    # A digest window holds a few hundred rows of the catalogue: walk them by updated_at and
-    # check each one's topics. Left to itself SQLite 3.40 scans every global row through the
-    # scope index and builds the full id list of the topics (~60 ms at 100,000 rows).
-    window, params = changed_in_window("updated_at", scope, start, end, table="d")
+async def changed_in_period(db: Database, start: str, end: str) -> list[Development]:
+    """Developments of every topic and scope created, edited or retracted in [start, end),
+    or imported by an import made visible then, without their sources: one read shared by
+    all the digests of a period."""
+    # Walk the window by updated_at (a few hundred rows of the catalogue); the imports made
+    # visible in it are a second, separate part so each side keeps its index.
+    window, params = changed_in_window("updated_at", start, end, table="d")
+    imported, imported_params = imported_in_window(start, end, table="d")
     rows = await db.fetchall(
         f"{_SELECT} FROM developments d INDEXED BY developments_updated "
-        f"WHERE {window} AND EXISTS ("
-        "SELECT 1 FROM development_topics t WHERE t.development_id = d.id "
-        f"AND t.topic IN ({marks})) ORDER BY d.occurred_on DESC, d.id DESC",
-        [*params, *topics],
+        f"WHERE {window} AND {NOT_PENDING} "
+        f"UNION {_SELECT} FROM developments d WHERE {imported} ORDER BY 1",
+        [*params, *imported_params],
     )
-    return await _with_sources(db, rows)
+    return [_to_development(r, ()) for r in rows]
 
 
 async def autocomplete_ids(
@@ -497,7 +562,7 @@ async def catalogue_counts(db: Database) -> dict[str, int]:
         "SELECT COUNT(*) AS total, "
         "SUM(status = 'published' AND guild_id IS NULL) AS global_published, "
         "SUM(status = 'published' AND guild_id IS NOT NULL) AS server_published, "
-        "SUM(status = 'retracted') AS retracted FROM developments"
+        f"SUM(status = 'retracted') AS retracted FROM developments d WHERE {NOT_PENDING}"
     )
     sources = await db.scalar("SELECT COUNT(*) FROM sources")
     assert row is not None

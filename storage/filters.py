@@ -24,13 +24,33 @@ def visible_params(scope: Scope | None) -> tuple[str | None, int | None]:
     return scope_columns(scope)
 
 
-def changed_in_window(
-    column: str, scope: Scope | None, start: str, end: str, table: str = ""
-) -> tuple[str, list[object]]:
-    """Rows visible to `scope` whose `column` (a UTC timestamp) lies in [start, end): what
-    a digest window holds."""
+def not_pending_sql(table: str = "d") -> str:
+    """Not part of an import still being written (see storage.bulk): developments only.
+
+    The pending set is nearly always empty and read once per statement."""
     p = f"{table}." if table else ""
     return (
-        f"{p}{column} >= ? AND {p}{column} < ? AND {visible_sql(table)}",
-        [start, end, *visible_params(scope)],
+        f"({p}import_id IS NULL OR {p}import_id NOT IN "
+        "(SELECT i.id FROM imports i WHERE i.visible_at IS NULL))"
+    )
+
+
+def changed_in_window(
+    column: str, start: str, end: str, table: str = ""
+) -> tuple[str, list[object]]:
+    """Rows whose `column` (a UTC timestamp) lies in [start, end): what a digest window holds.
+
+    A window holds the developments of an import made visible in it as well: see
+    `imported_in_window` (a separate condition, so each side keeps its index)."""
+    p = f"{table}." if table else ""
+    return f"{p}{column} >= ? AND {p}{column} < ?", [start, end]
+
+
+def imported_in_window(start: str, end: str, table: str = "d") -> tuple[str, list[object]]:
+    """Developments of an import made visible in [start, end) (their own timestamps are
+    those of the file, or of when the hidden rows were written)."""
+    p = f"{table}." if table else ""
+    return (
+        f"{p}import_id IN (SELECT i.id FROM imports i WHERE i.visible_at >= ? AND i.visible_at < ?)",
+        [start, end],
     )

@@ -15,7 +15,7 @@ from bot.domain.wording import N_
 from bot.i18n import gettext as _
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database
+from storage.database import Database, Row
 
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
 PERIOD_LABELS = {
@@ -116,9 +116,9 @@ class _SourceNumbering:
         return BriefItem(dev, tuple(numbers))
 
 
-def _rank(devs: list[Development]) -> list[Development]:
-    """Most important first, then most recent."""
-    return sorted(devs, key=lambda d: (-d.importance, -d.occurred.start.toordinal(), -d.id))
+def _rank(rows: list[Row]) -> list[Row]:
+    """Most important first, then most recent (then the highest id)."""
+    return sorted(rows, key=lambda r: (r["importance"], r["occurred_on"], r["id"]), reverse=True)
 
 
 async def compose_brief(
@@ -136,28 +136,28 @@ async def compose_brief(
     domain_key = parse_domain(domain)
     on = today(clock)
     since = period_start(period_key, on)
-    devs = await queries.select_topic(
-        db,
-        topic.slug,
-        scope,
-        since=since,
-        domain=domain_key,
-        limit=CANDIDATES,
-        with_sources=False,
+    rows = await queries.select_topic_rows(
+        db, topic.slug, scope, since=since, domain=domain_key, limit=CANDIDATES
     )
     assessment = await assessment_queries.current_assessment(db, topic.slug, scope)
-    past = [d for d in devs if not d.is_upcoming(on)]
-    upcoming = sorted((d for d in devs if d.is_upcoming(on)), key=lambda d: d.occurred)
-    sections = [
-        _rank([d for d in past if d.kind == "event"])[:KEY_LIMIT],
-        [d for d in past if d.kind == "indicator"][:INDICATOR_LIMIT],
-        _rank([d for d in past if d.kind == "analysis"])[:CONTEXT_LIMIT],
+    # Choose from the rows (newest first) and build objects only for the ~20 shown.
+    today_iso = on.isoformat()
+    past = [r for r in rows if r["occurred_on"] <= today_iso]
+    upcoming = sorted(
+        (r for r in rows if r["occurred_on"] > today_iso),
+        key=lambda r: (r["occurred_on"], r["date_precision"]),
+    )
+    chosen = [
+        _rank([r for r in past if r["kind"] == "event"])[:KEY_LIMIT],
+        [r for r in past if r["kind"] == "indicator"][:INDICATOR_LIMIT],
+        _rank([r for r in past if r["kind"] == "analysis"])[:CONTEXT_LIMIT],
         upcoming[:UPCOMING_LIMIT],
     ]
+    sections = [[queries.development_from_row(r) for r in section] for section in chosen]
     # Sources only of the developments shown (about 20 of up to CANDIDATES).
     shown = iter(await queries.load_sources(db, [d for section in sections for d in section]))
     numbering = _SourceNumbering()
-    total = len(devs)
+    total = len(rows)
     if total == CANDIDATES:  # more may match than were read: count them all
         total = await queries.count_topic(
             db, topic.slug, scope, since=since, until=None, domain=domain_key, cap=COUNT_CAP
@@ -168,5 +168,6 @@ async def compose_brief(
     brief.why = [i for i in brief.key if i.development.why_it_matters][:WHY_LIMIT]
     brief.sources = numbering.sources
     # "As of" the latest development recorded, not the time rows were written.
-    brief.as_of = max((d.occurred.start for d in past), default=None)
+    latest = max((r["occurred_on"] for r in past), default=None)
+    brief.as_of = None if latest is None else date.fromisoformat(latest)
     return brief

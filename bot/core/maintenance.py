@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core import transfer
 from bot.domain.clock import Clock, system_clock
 from storage.catalogue import catalogue_counts
 from storage.database import BadDatabaseFile, Database, DatabaseError
@@ -79,6 +78,8 @@ async def check_health(path: Path) -> DatabaseHealth:
 
 async def export_file(path: Path, file: Path) -> tuple[int, int]:
     """Export everything to `file` (JSON or CSV); (developments, assessments) written."""
+    from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
+
     db = await Database.open(path)
     try:
         data = await transfer.export_data(db)
@@ -90,6 +91,8 @@ async def export_file(path: Path, file: Path) -> tuple[int, int]:
 
 async def import_file(path: Path, file: Path) -> tuple[int, int]:
     """Import `file` (all of it or nothing); (developments, assessments) added."""
+    from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
+
     db = await Database.open(path)
     try:
         counts = await transfer.import_data(db, transfer.read_file(file))

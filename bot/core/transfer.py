@@ -7,20 +7,24 @@ validates every record first and writes nothing unless all of them are valid.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
 import json
 import logging
 import sqlite3
 from collections import defaultdict
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any, cast
 
 from bot import __version__
-from bot.core import import_schema
+from bot.core import import_schema, offload
 from bot.core.topics import get_topic
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
+    parse_sources,
     parse_trend,
     parse_watch_next,
     require_text,
@@ -105,6 +109,7 @@ async def export_data(db: Database, clock: Clock = system_clock) -> dict[str, An
                 "author": a.author,
                 "created_at": a.created_at,
                 "seed_key": key,
+                "sources": [s.to_dict() for s in a.sources],
             }
             for a, key in await assessment_queries.all_assessments(db)
         ],
@@ -169,6 +174,7 @@ def to_csv(data: dict[str, Any]) -> str:
                 "created_by": a["author"],
                 "created_at": a["created_at"],
                 "seed_key": a["seed_key"],
+                "sources": json.dumps(a.get("sources", []), ensure_ascii=False),
             }
         )
     for ds in data["datasets"]:
@@ -209,8 +215,9 @@ def _csv_row(doc: dict[str, Any], row: dict[str | Any, Any], where: str) -> None
         doc["developments"].append(clean)
     elif record == "assessment":
         clean["author"] = clean.pop("created_by", "import")
-        if clean.get("watch_next", "").startswith("["):
-            clean["watch_next"] = _json_cell(clean["watch_next"], f"{where} watch_next")
+        for key in ("watch_next", "sources"):
+            if clean.get(key, "").startswith("["):
+                clean[key] = _json_cell(clean[key], f"{where} {key}")
         clean["_where"] = where
         doc["assessments"].append(clean)
     elif record == "dataset":
@@ -336,6 +343,8 @@ def _assessment(raw: Any, index: int, at: str) -> tuple[Assessment, str | None]:
                 watch_next=parse_watch_next(item.get("watch_next")),
                 author=str(item.get("author") or "import"),
                 created_at=str(item.get("created_at") or at),
+                # Optional for an assessment (a development needs one).
+                sources=parse_sources(item["sources"]) if item.get("sources") else (),
             ),
             item.get("seed_key") or None,
         )
@@ -346,17 +355,31 @@ def _assessment(raw: Any, index: int, at: str) -> tuple[Assessment, str | None]:
 
 
 async def import_data(
-    db: Database, doc: dict[str, Any], clock: Clock = system_clock
+    db: Database,
+    doc: dict[str, Any],
+    clock: Clock = system_clock,
+    *,
+    stats: bulk.WriteStats | None = None,
 ) -> dict[str, int]:
-    """Validate every record, then insert all of them in one transaction (or nothing)."""
+    """Validate every record and write all of them, or nothing.
+
+    The rows are written in short transactions, hidden until one final transaction shows
+    them all, so the running bot keeps writing meanwhile (see `storage.bulk`); a large
+    file is validated in a helper process, chunk by chunk, while the previous chunk is
+    written. Any invalid record or conflict leaves the database as it was. Digest windows
+    include the developments of an import made visible in the window. `stats`, when
+    given, receives how long the write lock was held.
+    """
     at = iso_utc(clock())
     check_document(doc)
-    records = [_record(item, i, at) for i, item in enumerate(doc.get("developments", []), 1)]
-    assessments = [_assessment(item, i, at) for i, item in enumerate(doc.get("assessments", []), 1)]
+    items: list[dict[str, Any]] = list(doc.get("developments", []))
+    # Stamped when the import is made visible (they are not hidden while it is written).
+    assessments = [
+        _assessment(item, i, bulk.STAMP_AT_FLIP)
+        for i, item in enumerate(doc.get("assessments", []), 1)
+    ]
     datasets = _datasets(doc.get("datasets", []))
-    ids = [r.id for r in records if r.id is not None]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput("file", "the same development id appears twice")
+    ids, seed_keys = _given_ids_and_keys(items)
     taken = await bulk.existing_ids(db, ids)
     if taken:
         raise Conflict(
@@ -364,28 +387,124 @@ async def import_data(
             f"{' …' if len(taken) > 5 else ''}. Import into an empty database, or remove the "
             "ids from the file to add the records as new developments."
         )
-    keys = [r.audit.seed_key for r in records if r.audit.seed_key] + [
-        k for _, k in assessments if k
-    ]
+    keys = seed_keys + [k for _, k in assessments if k]
     clash = await bulk.existing_seed_keys(db, keys)
     if clash:
         raise Conflict(f"starter-dataset records already present: {', '.join(clash[:3])}")
-    async with db.transaction() as w:
-        next_free = max([await bulk.next_id(w), *(i + 1 for i in ids)])
-        for r in records:
-            if r.id is None:
-                r.id, next_free = next_free, next_free + 1
-            if not r.revisions:
-                r.revisions = [_import_revision(r, at)]
+    staged = await bulk.StagedImport.begin(
+        db,
+        started_at=at,
+        new_records=sum(map(_without_id, items)),
+        highest_given_id=max(ids, default=0),
+        stats=stats,
+    )
+    try:
+        prepare = functools.partial(
+            prepare_rows,
+            items,
+            at=at,
+            import_id=staged.import_id,
+            first_new_id=staged.next_free,
+            new_before=_running_count(items),
+        )
+        async with contextlib.aclosing(_prepared_batches(prepare, len(items))) as batches:
+            async for rows in batches:
+                await staged.write_rows(rows)
+        await staged.finish(assessments, datasets, lambda: iso_utc(clock()))
+    except sqlite3.IntegrityError as exc:
+        await staged.discard()
+        raise InvalidInput(
+            "file", f"contains conflicting records ({exc}); nothing was imported"
+        ) from None
+    except BaseException:
+        await staged.discard()
+        raise
+    log.info("imported developments=%s assessments=%s", len(items), len(assessments))
+    return {"developments": len(items), "assessments": len(assessments)}
+
+
+# Files at least this large are prepared in a helper process (bulk.IMPORT_BATCH records a
+# transaction).
+OFFLOAD_MIN = 5000
+
+
+def prepare_rows(
+    items: list[dict[str, Any]],
+    start: int,
+    end: int,
+    *,
+    at: str,
+    import_id: int,
+    first_new_id: int,
+    new_before: list[int],
+) -> Any:
+    """Records `start`..`end` of a file validated, given ids and revisions, and turned into
+    table rows: ("ok", rows), or ("invalid", field, rule) for the first invalid record
+    (plain data, to cross from a helper process)."""
+    try:
+        records = [_record(items[i], i + 1, at) for i in range(start, end)]
+    except InvalidInput as exc:
+        return ("invalid", exc.field, exc.rule)
+    next_id = first_new_id + new_before[start]
+    for r in records:
+        if r.id is None:
+            r.id, next_id = next_id, next_id + 1
+    # A record without revisions gets an "import" one, made by SQLite from its rows.
+    return ("ok", bulk.record_rows(records, import_id, import_revision_at=at))
+
+
+def _without_id(item: Any) -> bool:
+    return not isinstance(item, dict) or item.get("id") in (None, "")
+
+
+def _running_count(items: list[dict[str, Any]]) -> list[int]:
+    """For each position, how many records before it have no id (they get ids in order)."""
+    counts = [0]
+    for item in items:
+        counts.append(counts[-1] + _without_id(item))
+    return counts
+
+
+async def _prepared_batches(
+    prepare: Callable[[int, int], Any], total: int
+) -> AsyncGenerator[dict[str, list[Any]], None]:
+    """The rows of each batch of the file, in order; raises at the first invalid record.
+    A large file is prepared in a helper process, the next batch while one is written."""
+    results: AsyncGenerator[Any, None]
+    if total < OFFLOAD_MIN or not offload.can_fork():
+        results = _inline(prepare, total)
+    else:
+        results = offload.chunks_in_child(prepare, total, bulk.IMPORT_BATCH)
+    async with contextlib.aclosing(results):
+        async for result in results:
+            if result[0] == "invalid":
+                raise InvalidInput(result[1], result[2])
+            yield result[1]
+
+
+async def _inline(prepare: Callable[[int, int], Any], total: int) -> AsyncGenerator[Any, None]:
+    for start in range(0, total, bulk.IMPORT_BATCH):
+        yield prepare(start, min(start + bulk.IMPORT_BATCH, total))
+
+
+def _given_ids_and_keys(items: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
+    """The development ids and seed keys a file gives (before validation, which rejects
+    malformed ones later): a duplicate id is refused at once."""
+    ids: list[int] = []
+    for item in items:
+        raw = item.get("id") if isinstance(item, dict) else None
+        if raw in (None, ""):
+            continue
         try:
-            await bulk.insert_records(w, records, assessments, datasets)
-        except sqlite3.IntegrityError as exc:
-            # The transaction rolls back: nothing of the file is kept.
-            raise InvalidInput(
-                "file", f"contains conflicting records ({exc}); nothing was imported"
-            ) from None
-    log.info("imported developments=%s assessments=%s", len(records), len(assessments))
-    return {"developments": len(records), "assessments": len(assessments)}
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            continue
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("file", "the same development id appears twice")
+    keys = [
+        str(item["seed_key"]) for item in items if isinstance(item, dict) and item.get("seed_key")
+    ]
+    return ids, keys
 
 
 def _datasets(items: Any) -> list[tuple[str, str]]:
@@ -396,19 +515,3 @@ def _datasets(items: Any) -> list[tuple[str, str]]:
         item = import_schema.check(import_schema.DatasetIn, raw, f"dataset {index}")
         found.append((item["dataset"], item["loaded_at"]))
     return found
-
-
-def _import_revision(r: DevelopmentRecord, at: str) -> dict[str, Any]:
-    snapshot = r.draft.to_dict() | {
-        "status": r.audit.status,
-        "retraction_reason": r.audit.retraction_reason,
-        "scope": _scope_text(r.audit.scope),
-    }
-    return {
-        "number": 1,
-        "action": "import",
-        "actor": r.audit.created_by,
-        "at": at,
-        "changes": {},
-        "snapshot": snapshot,
-    }

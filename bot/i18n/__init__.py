@@ -19,6 +19,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date, format_skeleton, get_day_names, get_timezone_name
 
+from bot.domain.digest_filter import DigestFilter
 from bot.domain.errors import DomainError, UnknownTopic
 from bot.domain.models import FuzzyDate
 from bot.domain.schedule import Schedule
@@ -165,3 +166,24 @@ def local_moment(moment: datetime, zone: str) -> str:
     if locale == DEFAULT:
         return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} ({zone})"
     return f"{format_skeleton('yMMMEd', moment, locale=locale)} {moment:%H:%M} ({zone})"
+
+
+def describe_filter(digest_filter: DigestFilter) -> str:
+    """A digest filter in the reader's language: `mentions chips or semiconductors · not
+    tourism · security, economy only`; the words people typed stay as typed."""
+    if current.get() == DEFAULT:
+        return digest_filter.describe()
+    words = {"ja": "、", "ko": ", "}[current.get()]
+
+    def quoted(items: tuple[str, ...]) -> str:
+        return words.join(f"“{w}”" if " " in w else w for w in items)
+
+    parts = []
+    if digest_filter.include:
+        parts.append(gettext("mentions {words}").format(words=quoted(digest_filter.include)))
+    if digest_filter.exclude:
+        parts.append(gettext("not {words}").format(words=quoted(digest_filter.exclude)))
+    if digest_filter.domains:
+        domains = words.join(gettext(d) for d in digest_filter.domains)
+        parts.append(gettext("{domains} only").format(domains=domains))
+    return " · ".join(parts) or gettext("everything")

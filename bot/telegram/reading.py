@@ -40,7 +40,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("history", "id", N_("Who changed a development, and what (editors)")),
     (
         "subscribe",
-        "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone]",
+        "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone] "
+        "[include=word,word] [exclude=word] [domains=economy,security]",
         N_("Digests here or in your channel (administrators)"),
     ),
     ("unsubscribe", "[@channel]", N_("Stop the digests (administrators)")),
