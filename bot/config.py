@@ -32,6 +32,8 @@ class Settings:
     dev_guild_id: int | None = None
     templates_dir: Path | None = None
     log_level: str = "INFO"
+    # --- feeds (issue 11) ---
+    feeds_allow_private: bool = False  # FEEDS_ALLOW_PRIVATE: may feeds be on local addresses
 
     def require_token(self) -> str:
         """Return the Discord token or explain exactly what is missing."""
@@ -97,7 +99,12 @@ def load_settings(
     level = (get("LOG_LEVEL") or "INFO").upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+    # --- feeds (issue 11) ---
+    allow_private = (get("FEEDS_ALLOW_PRIVATE") or "false").lower()
+    if allow_private not in ("1", "0", "true", "false", "yes", "no"):
+        raise ConfigError(f"FEEDS_ALLOW_PRIVATE: {allow_private!r} is not true or false")
     return Settings(
+        feeds_allow_private=allow_private in ("1", "true", "yes"),
         discord_token=get("DISCORD_TOKEN"),
         database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
         editor_ids=editors,

@@ -4,7 +4,9 @@ catalogue service and renderers. Used by the CLI and the Discord bot alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
@@ -12,6 +14,9 @@ from bot.core.clock import Clock, system_clock
 from bot.core.dataset import load_starter
 from bot.core.rendering import Renderer
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.core.feeds.service import FeedService
 
 
 @dataclass
@@ -30,8 +35,19 @@ class Services:
         self.terminal = Renderer("terminal", self.settings.templates_dir)
         self.discord = Renderer("discord", self.settings.templates_dir)
 
+    @cached_property
+    def feeds(self) -> FeedService:
+        """Feeds and the review queue (built on first use: the CLI rarely needs aiohttp)."""
+        from bot.core.feeds.fetch import Fetcher, FetchPolicy
+        from bot.core.feeds.service import FeedService
+
+        policy = FetchPolicy(allow_private=self.settings.feeds_allow_private)
+        return FeedService(self.db, self.catalogue, Fetcher(policy), self.clock)
+
     async def close(self) -> None:
-        """Close the database."""
+        """Close the feeds' HTTP session (if opened) and the database."""
+        if "feeds" in self.__dict__:
+            await self.feeds.fetcher.close()
         await self.db.close()
 
 
