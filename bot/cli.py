@@ -18,9 +18,11 @@ from typing import NoReturn
 from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging, load_settings
 from bot.core import lookup, transfer
+from bot.core.actors import OPERATOR
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
 from bot.core.digests import preview_text
 from bot.core.errors import DomainError, InvalidInput
+from bot.core.feeds.models import Candidate, Feed
 from bot.core.models import DOMAINS
 from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
@@ -86,7 +88,84 @@ def build_parser() -> argparse.ArgumentParser:
     dgsub = dg.add_subparsers(dest="action", required=True, parser_class=_Parser)
     pv = dgsub.add_parser("preview", help="the digest a channel would get now")
     pv.add_argument("--channel", type=int, help="a subscribed Discord channel id")
+    _feed_parsers(sub)
     return p
+
+
+# --- feeds and the review queue (issue 11) ---------------------------------------------
+# The operator acts as an editor on the global queue; everything goes through FeedService.
+
+
+def _feed_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
+    f = sub.add_parser("feed", help="news feeds read into the global review queue")
+    fsub = f.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    fa = fsub.add_parser("add", help="add a feed (fetches it once and says what it found)")
+    fa.add_argument("url")
+    fa.add_argument("--topics", help="only stories in these topics (comma-separated)")
+    fa.add_argument("--keywords", help="only stories with one of these words (comma-separated)")
+    fsub.add_parser("list", help="the feeds, their state and why a paused one stopped")
+    fsub.add_parser("remove", help="stop reading a feed").add_argument("id")
+    fp = fsub.add_parser("poll", help="poll the feeds that are due (or one feed now)")
+    fp.add_argument("id", nargs="?")
+    q = sub.add_parser("queue", help="the global review queue of candidate developments")
+    qsub = q.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    qsub.add_parser("list", help="what waits for review")
+    qsub.add_parser("approve", help="publish a candidate as a development").add_argument("id")
+    qsub.add_parser("reject", help="reject a candidate for good").add_argument("id")
+
+
+def _parse_feed_ids(args: argparse.Namespace) -> None:
+    value = getattr(args, "id", None)
+    if value is not None:
+        text = str(value).lstrip("#")
+        if not text.isdigit() or int(text) == 0 or len(text) > 12:
+            raise InvalidInput("id", f"{str(value)[:20]!r} is not an id (e.g. 3)")
+        args.id = int(text)
+
+
+def _feed_line(feed: Feed) -> str:
+    state = "active" if feed.status == "active" else f"paused ({feed.pause_reason})"
+    error = (
+        f"; last error: {feed.last_error}" if feed.last_error and feed.status == "active" else ""
+    )
+    return f"#{feed.id} {feed.title} <{feed.url}> — {state}{error}"
+
+
+def _candidate_line(c: Candidate) -> str:
+    sources = ", ".join(dict.fromkeys(s.publisher or s.link for s in c.sources))
+    return (
+        f"#{c.id} {c.occurred_on} [{' '.join(c.countries)} | {c.domain} | relevance "
+        f"{c.relevance:.2f}] {c.title} — {len(c.sources)} source(s): {sources}"
+    )
+
+
+async def _feeds_command(args: argparse.Namespace, s: Services) -> str:
+    feeds = s.feeds
+    if args.command == "feed" and args.action == "add":
+        added = await feeds.add_feed(OPERATOR, args.url, topics=args.topics, keywords=args.keywords)
+        return f"added feed #{added.feed.id} {added.feed.title!r}: {added.report.line()}"
+    if args.command == "feed" and args.action == "list":
+        found = await feeds.list_feeds(None)
+        return "\n".join(_feed_line(f) for f in found) or "no feeds yet (briefbot feed add URL)"
+    if args.command == "feed" and args.action == "remove":
+        gone = await feeds.remove_feed(OPERATOR, args.id)
+        return f"removed feed #{gone.id} {gone.title!r}; its queued candidates stay"
+    if args.command == "feed":
+        if args.id is not None:
+            return (await feeds.poll_feed(OPERATOR, args.id)).line()
+        reports = await feeds.poll_due()
+        return "\n".join(r.line() for r in reports) or "no feed is due"
+    if args.action == "list":
+        waiting = await feeds.queue(None)
+        return "\n".join(_candidate_line(c) for c in waiting) or "the queue is empty"
+    if args.action == "approve":
+        dev = await feeds.approve(OPERATOR, args.id)
+        return f"approved candidate #{args.id} as development #{dev.id}: {dev.title}"
+    rejected = await feeds.reject(OPERATOR, args.id)
+    return f"rejected candidate #{rejected.id}; this story will not be queued again"
+
+
+# --- end of feeds -----------------------------------------------------------------------
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -112,6 +191,8 @@ def _validate(args: argparse.Namespace) -> None:
             raise InvalidInput("file", "must end in .json or .csv")
         if args.command == "import" and not args.file.is_file():
             raise InvalidInput("file", f"{args.file} does not exist")
+    if args.command in ("feed", "queue"):
+        _parse_feed_ids(args)
     if args.command == "db" and args.action == "restore" and not args.path.is_file():
         raise InvalidInput("path", f"{args.path} does not exist")
 
@@ -229,6 +310,8 @@ async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, str]:
     if args.command == "digest":
         return 0, await _with_services(settings, lambda s: _digest_preview(args, s))
+    if args.command in ("feed", "queue"):
+        return 0, await _with_services(settings, lambda s: _feeds_command(args, s))
     if args.command in ("brief", "timeline", "search", "development"):
         return 0, await _with_services(settings, lambda s: _read(args, s))
     if args.command == "db":
