@@ -80,9 +80,14 @@ class PollReport:
     title: str = ""
     items: int = 0
     new: list[int] = field(default_factory=list)
-    merged: int = 0
+    merged_into: list[int] = field(default_factory=list)  # candidates given a new source
     skipped: Counter[str] = field(default_factory=Counter)
     error: str | None = None
+
+    @property
+    def merged(self) -> int:
+        """How many items became another source of a queued candidate."""
+        return len(self.merged_into)
 
     def line(self) -> str:
         """One line for the CLI and logs."""

@@ -321,7 +321,7 @@ class FeedService:
         if known is not None:
             if known[1] in ("pending", "approving"):
                 if await queries.add_source(w, known[0], source):
-                    report.merged += 1
+                    report.merged_into.append(known[0])
                 else:
                     report.skipped["seen before"] += 1
             else:
@@ -557,6 +557,15 @@ class FeedService:
             for c in await queries.list_candidates(self.db, guild_id, without_card=True):
                 due.append((channel, c))
         return due
+
+    async def cards_to_refresh(self, candidate_ids: list[int]) -> list[Candidate]:
+        """Pending candidates among these whose posted card is out of date."""
+        found = []
+        for cid in dict.fromkeys(candidate_ids):
+            c = await queries.get_candidate(self.db, cid)
+            if c is not None and c.status == "pending" and c.card_message_id is not None:
+                found.append(c)
+        return found
 
     async def card_posted(self, candidate_id: int, channel_id: int, message_id: int) -> None:
         """Remember a posted card, so it is not posted again."""
