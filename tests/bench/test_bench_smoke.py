@@ -38,6 +38,8 @@ def test_every_figure_is_a_positive_number(tmp_path: Path) -> None:
         probe_searches=5,
         simcord_reps=3,
         subscriptions=20,
+        feeds=3,
+        feed_items=5,
         workdir=tmp_path,
         out=tmp_path / "results.json",
     )
@@ -61,6 +63,9 @@ def test_every_figure_is_a_positive_number(tmp_path: Path) -> None:
             assert _positive(value), target.name
     assert figures["digest_build"]["digests"] == 20
     assert figures["digest_delivery"]["ledger_mismatches"] == 0
+    assert figures["feed_poll"]["new_candidates"] > 0 and figures["feed_poll"]["failed_feeds"] == 0
+    assert figures["feed_poll"]["unchanged_round_304s"] == 3
+    assert _positive(figures["feed_dedupe"]["lookup_ms"])
     for name in PENDING:
         assert figures[name]["status"] == "not measured yet"
     assert all(t["pass"] in (True, False) for t in results["targets"])

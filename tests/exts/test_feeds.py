@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ import pytest
 from bot.client import BriefBot
 from bot.core.feeds.fetch import FetchPolicy, HostGate
 from tests.exts._support import assert_no_pings, modal_values, refusals, refused
-from tests.exts.conftest import World, make_bot, modal_id, text_of
-from tests.feeds.server import FeedServer
+from tests.exts.conftest import NOW, World, make_bot, modal_id, text_of
+from tests.feeds.server import FeedServer, rss
 
 DRILLS = "S. Korea, U.S., Japan agree to hold missile defense drills"
 
@@ -165,3 +166,32 @@ async def test_feed_list_pause_and_remove(world, review) -> None:
     other = await world.beta_mod.slash(world.beta_general, "feed remove", id=1)
     assert "There is no feed #1 here" in refused(other)
     assert [type(e).__name__ for e in refusals(world.env)] == ["NotFound"]
+
+
+async def test_the_sweep_job_polls_due_feeds_and_posts_new_cards(world, review, server) -> None:
+    bot = world.env.bot
+    cog = bot.get_cog("Feeds")
+    digests = bot.get_cog("Digests")
+    assert digests.scheduler.scheduler.get_job("feeds-sweep") is not None  # the shared one
+    server.documents["kyodo"] = (
+        rss(
+            "Kyodo News+ | Politics",
+            [
+                (
+                    "Japan, South Korea agree to resume defense vice-ministerial talks",
+                    "https://english.kyodonews.net/news/2026/11/vice",
+                    "Tue, 24 Nov 2026 09:00:00 GMT",
+                )
+            ],
+        ),
+        "application/rss+xml",
+    )
+    before = len([m for m in review.history() if m.embeds])
+    await cog.sweep()  # not due yet: nothing read
+    assert len([m for m in review.history() if m.embeds]) == before
+    bot.services.feeds.clock = lambda: NOW + timedelta(minutes=16)
+    await cog.sweep()
+    cards = [m for m in review.history() if m.embeds]
+    assert len(cards) == before + 1
+    assert "vice-ministerial talks" in (cards[-1].embeds[0].title or "")
+    assert server.conditional_hits == 1  # Yonhap unchanged: a 304

@@ -20,8 +20,6 @@ from bot.core.feeds.classify import countries_in
 THRESHOLD = 0.55
 MIN_SHARED = 3
 WINDOW_DAYS = 10
-# A word in more entries than this is too common to look up by (it still counts in scoring).
-_POSTING_CAP = 5000
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _FOLD = (
@@ -103,12 +101,21 @@ class Entry:
     links: tuple[str, ...] = ()
 
 
+_UNDATED = -1
+
+
+def _week(day: date | None) -> int:
+    return _UNDATED if day is None else day.toordinal() // 7
+
+
 class StoryIndex:
-    """Known stories, looked up by shared words; links are matched exactly elsewhere."""
+    """Known stories, looked up by shared words within the date window (postings are kept
+    per word and week, so a lookup reads a few weeks of a word, not its whole history);
+    links are matched exactly elsewhere."""
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, int], Entry] = {}
-        self._postings: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        self._postings: dict[str, dict[int, set[tuple[str, int]]]] = defaultdict(dict)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -118,8 +125,9 @@ class StoryIndex:
         key = (entry.kind, entry.ref)
         self.discard(entry.kind, entry.ref)
         self._entries[key] = entry
+        week = _week(entry.day)
         for word in entry.signature.words:
-            self._postings[word].add(key)
+            self._postings[word].setdefault(week, set()).add(key)
 
     def add_all(self, entries: Iterable[Entry]) -> None:
         """Add many known stories."""
@@ -134,17 +142,27 @@ class StoryIndex:
         """Forget a story (retracted, or a candidate that was decided)."""
         old = self._entries.pop((kind, ref), None)
         if old is not None:
+            week = _week(old.day)
             for word in old.signature.words:
-                self._postings[word].discard((kind, ref))
+                self._postings[word].get(week, set()).discard((kind, ref))
+
+    def _weeks(self, day: date | None, word: str) -> Iterable[int]:
+        if day is None:
+            return list(self._postings.get(word, {}))
+        first = (day.toordinal() - WINDOW_DAYS) // 7
+        last = (day.toordinal() + WINDOW_DAYS) // 7
+        return [*range(first, last + 1), _UNDATED]
 
     def match(self, title: str, day: date | None, visible: Callable[[Entry], bool]) -> Entry | None:
         """The known story this title repeats, among the entries `visible` accepts."""
         sig = Signature.of(title)
         counts: dict[tuple[str, int], int] = defaultdict(int)
         for word in sig.words:
-            posting = self._postings.get(word)
-            if posting and len(posting) <= _POSTING_CAP:
-                for key in posting:
+            by_week = self._postings.get(word)
+            if not by_week:
+                continue
+            for week in self._weeks(day, word):
+                for key in by_week.get(week, ()):
                     counts[key] += 1
         best: tuple[float, Entry] | None = None
         for key, shared in counts.items():

@@ -376,6 +376,11 @@ class FeedService:
         for entry in entries:
             self._forget(entry.kind, entry.ref)
 
+    async def load_index(self) -> int:
+        """Load (or bring up to date) the deduplicating index; returns its size."""
+        await self._ensure_index()
+        return len(self.index)
+
     async def _ensure_index(self) -> None:
         """Load the queue and rejected stories once, and developments changed since the
         last look (so approvals and edits made anywhere are seen)."""
