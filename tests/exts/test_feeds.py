@@ -5,24 +5,30 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.client import BriefBot
+from bot.config import Settings
 from bot.core.feeds.fetch import FetchPolicy, HostGate
 from tests.exts._support import assert_no_pings, modal_values, refusals, refused
-from tests.exts.conftest import NOW, World, make_bot, modal_id, text_of
+from tests.exts.conftest import NOW, World, modal_id, text_of
 from tests.feeds.server import FeedServer, rss
+from tests.helpers import FixedClock
 
 DRILLS = "S. Korea, U.S., Japan agree to hold missile defense drills"
 
 
 @pytest.fixture
-def simcord_bot(db_path: Path) -> BriefBot:
-    return make_bot(db_path, feeds_allow_private=True)
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def simcord_bot(db_path: Path, clock: FixedClock) -> BriefBot:
+    return BriefBot(Settings(database_path=db_path, feeds_allow_private=True), clock=clock)
 
 
 @pytest.fixture
@@ -168,7 +174,9 @@ async def test_feed_list_pause_and_remove(world, review) -> None:
     assert [type(e).__name__ for e in refusals(world.env)] == ["NotFound"]
 
 
-async def test_the_sweep_job_polls_due_feeds_and_posts_new_cards(world, review, server) -> None:
+async def test_the_sweep_job_polls_due_feeds_and_posts_new_cards(
+    world, review, server, clock
+) -> None:
     bot = world.env.bot
     cog = bot.get_cog("Feeds")
     digests = bot.get_cog("Digests")
@@ -189,9 +197,18 @@ async def test_the_sweep_job_polls_due_feeds_and_posts_new_cards(world, review, 
     before = len([m for m in review.history() if m.embeds])
     await cog.sweep()  # not due yet: nothing read
     assert len([m for m in review.history() if m.embeds]) == before
-    bot.services.feeds.clock = lambda: NOW + timedelta(minutes=16)
+    clock.advance(minutes=16)
     await cog.sweep()
     cards = [m for m in review.history() if m.embeds]
     assert len(cards) == before + 1
     assert "vice-ministerial talks" in (cards[-1].embeds[0].title or "")
     assert server.conditional_hits == 1  # Yonhap unchanged: a 304
+
+
+async def test_an_approved_candidate_is_in_the_next_digest(world, review, clock) -> None:
+    await world.mod.slash(world.general, "subscribe")
+    clock.advance(hours=1)
+    await world.mod.click(_card(review, DRILLS), label="Approve")
+    clock.advance(minutes=1)
+    preview = await world.mod.slash(world.general, "digest preview")
+    assert preview.ephemeral and DRILLS in text_of(preview)
