@@ -21,7 +21,7 @@ THRESHOLD = 0.55
 MIN_SHARED = 3
 WINDOW_DAYS = 10
 
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _FOLD = (
     (re.compile(r"\bs\.\s?korea(?:n|ns)?\b|\bsouth korea(?:n|ns)?\b|\brok\b"), " kr "),
     (re.compile(r"\bn\.\s?korea(?:n|ns)?\b|\bnorth korea(?:n|ns)?\b|\bdprk\b"), " kp "),
@@ -37,7 +37,7 @@ _STOP_WORDS = (
     "could should may might can its it this that these those over after before amid into "
     "about against between during new says said say report reports reported via per "
     "than more most also not no yes his her their our we you they he she who what when "
-    "where why how up down out off again further then once here there all any both each "
+    "where why how out off again further then once here there all any both each "
     "few other some such only own same so too very just s t kr kp us jp cn ru"
 )
 _STOP = frozenset(_STOP_WORDS.split(" "))
