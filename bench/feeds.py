@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -188,6 +189,39 @@ async def _poll_figures(database: Path, port: int, feeds: int, items: int) -> di
     }
 
 
+def _rss_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def _index_memory(database: Path, out: Any) -> None:
+    async def build() -> float:
+        db = await Database.open(database)
+        try:
+            service = FeedService(db, Catalogue(db), Fetcher())
+            before = _rss_mb()
+            await service.load_index()
+            return _rss_mb() - before
+        finally:
+            await db.close()
+
+    out.put(round(asyncio.run(build()), 1))
+
+
+def index_memory_mb(database: Path) -> float | None:
+    """How much the deduplicating index adds to a fresh process's RSS (Linux only)."""
+    if not Path("/proc/self/statm").exists():
+        return None
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    child = ctx.Process(target=_index_memory, args=(database, out))
+    child.start()
+    try:
+        return float(out.get(timeout=600))
+    finally:
+        child.join(10)
+
+
 def feed_figures(database: Path, feeds: int, items: int, seed: int) -> dict[str, Any]:
     """Every feeds figure; the loopback server runs in a child process meanwhile."""
     ctx = multiprocessing.get_context("spawn")
@@ -200,6 +234,7 @@ def feed_figures(database: Path, feeds: int, items: int, seed: int) -> dict[str,
     finally:
         server.terminate()
         server.join(10)
+    figures["feed_dedupe"]["index_rss_mb"] = index_memory_mb(database)
     return {"classifier": classifier_figures()} | figures
 
 
@@ -215,8 +250,8 @@ def lines(f: dict[str, Any]) -> list[str]:
         f"{p['new_candidates']:,} new, {p['merged_sources']} merged, {p['failed_feeds']} failed); "
         f"unchanged round {p['unchanged_round_seconds']} s ({p['unchanged_round_304s']} × 304)",
         f"feed dedupe         index of {d['developments']:,} developments built in "
-        f"{d['index_build_seconds']} s; lookup {d['lookup_ms']} ms "
-        f"(signature {d['signature_ms']} ms)",
+        f"{d['index_build_seconds']} s (+{d['index_rss_mb']} MB RSS); lookup "
+        f"{d['lookup_ms']} ms (signature {d['signature_ms']} ms)",
     ]
 
 

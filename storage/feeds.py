@@ -374,7 +374,7 @@ async def insert_rejected(
 async def pending_stories(db: Database) -> list[Row]:
     """id, guild_id, title, occurred_on and links of every pending candidate."""
     return await db.fetchall(
-        "SELECT c.id, c.guild_id, c.title, c.occurred_on, "
+        "SELECT c.id, c.guild_id, c.title, c.occurred_on, c.countries, "
         "(SELECT group_concat(link, ' ') FROM candidate_sources s WHERE s.candidate_id = c.id) "
         "AS links FROM candidates c WHERE c.status IN ('pending', 'approving')"
     )
@@ -385,13 +385,17 @@ async def rejected_stories(db: Database) -> list[Row]:
     return await db.fetchall("SELECT id, guild_id, title, rejected_at, links FROM rejected_stories")
 
 
-async def developments_since(db: Database, updated_after: str) -> list[Row]:
-    """Developments changed after `updated_after`, with status and their source links."""
+async def developments_since(
+    db: Database, after: tuple[str, int], dated_from: str, limit: int = 5000
+) -> list[Row]:
+    """Up to `limit` developments dated from `dated_from` and changed after `after`
+    (updated_at, id), in that order, with status, countries and their source links."""
     return await db.fetchall(
-        "SELECT d.id, d.guild_id, d.title, d.occurred_on, d.status, d.updated_at, "
+        "SELECT d.id, d.guild_id, d.title, d.occurred_on, d.countries, d.status, d.updated_at, "
         "(SELECT group_concat(url, ' ') FROM sources s WHERE s.development_id = d.id) AS links "
-        "FROM developments d WHERE d.updated_at > ? ORDER BY d.updated_at",
-        (updated_after,),
+        "FROM developments d WHERE (d.updated_at, d.id) > (?, ?) AND d.occurred_on >= ? "
+        "ORDER BY d.updated_at, d.id LIMIT ?",
+        (*after, dated_from, limit),
     )
 
 

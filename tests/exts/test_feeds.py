@@ -133,7 +133,7 @@ async def test_edit_opens_the_add_form_prefilled_and_approves_the_edit(world, re
     assert shown.modal is not None
     prefilled = modal_values(shown)
     assert prefilled["Title"] == DRILLS
-    assert prefilled["Date (YYYY-MM-DD, YYYY-MM or YYYY)"] == "2023-04-30"
+    assert prefilled["Date (YYYY-MM-DD, YYYY-MM or YYYY)"] == "2026-10-30"
     assert "en.yna.co.kr" in prefilled["Sources, one per line"]
     assert prefilled["Countries | domain | tags"] == "JP KR US | security"
     values = {modal_id(shown, label): value for label, value in prefilled.items()}

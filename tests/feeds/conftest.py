@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,6 +15,13 @@ from tests.feeds.server import FeedServer
 from tests.helpers import FixedClock
 
 LOOPBACK = FetchPolicy(allow_private=True, host_interval_s=0.0, timeout_s=1.0)
+# The fixtures' items are dated 24-30 Oct 2026: "now" is a day after, so they are news.
+FEEDS_NOW = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(FEEDS_NOW)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot.core.feeds.dedupe import Entry, Signature, StoryIndex
-from bot.core.feeds.text import normalise_link, plain_text, shorten
+from bot.core.feeds.text import normalise_known_link, normalise_link, plain_text, shorten
 
 DAY = date(2023, 4, 30)
 
@@ -79,6 +79,21 @@ def test_links_lose_tracking_and_keep_their_meaning() -> None:
     assert normalise_link("http://example.com:8080/a?id=3") == "http://example.com:8080/a?id=3"
     for bad in ("javascript:alert(1)", "ftp://x.org/a", "//x.org/a", "", None, "http://a b/"):
         assert normalise_link(bad) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://en.yna.co.kr/view/AEN1",
+        "https://En.Yna.co.kr/view/AEN1",
+        "https://example.com",
+        "https://example.com/a?utm_source=x&id=1#frag",
+        "http://example.com:80/a",
+        "https://xn--bcher-kva.example/b",
+    ],
+)
+def test_the_fast_path_for_catalogue_links_agrees(url: str) -> None:
+    assert normalise_known_link(url) == normalise_link(url)
 
 
 def test_plain_text_removes_html_and_decodes_entities_once_or_twice() -> None:

@@ -12,7 +12,7 @@ from bot.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.core.feeds.fetch import FeedUnreachable, Fetcher, FetchPolicy
 from bot.core.feeds.service import FeedService
 from storage.database import Database
-from tests.helpers import EDITOR, MEMBER_A, MOD_A, FixedClock
+from tests.helpers import EDITOR, MEMBER_A, MOD_A, FixedClock, draft
 
 
 async def _count(db: Database, table: str) -> int:
@@ -29,7 +29,7 @@ async def test_adding_a_feed_fetches_it_and_queues_classified_items(feeds, serve
     by_title = {c.title: c for c in queue}
     drills = by_title["S. Korea, U.S., Japan agree to hold missile defense drills"]
     assert drills.countries == ("US", "JP", "KR") and drills.domain == "security"
-    assert drills.occurred_on == "2023-04-30" and drills.date_from_feed
+    assert drills.occurred_on == "2026-10-30" and drills.date_from_feed
     assert drills.sources[0].link == "https://en.yna.co.kr/view/AEN20230430000351315?section=nk/nk"
     assert drills.sources[0].publisher == "Yonhap News Agency - North Korea & Diplomacy"
     assert drills.summary.startswith("SEOUL, April 30 (Yonhap) -- South Korea, the United")
@@ -39,7 +39,7 @@ async def test_adding_a_feed_fetches_it_and_queues_classified_items(feeds, serve
     missile = by_title["N. Korea fires short-range ballistic missile into East Sea: JCS"]
     assert missile.countries == ("KP",)  # the Seoul dateline is not a subject
     undated = by_title["Seoul, Tokyo discuss resuming financial dialogue after seven-year hiatus"]
-    assert not undated.date_from_feed and undated.occurred_on == "2023-05-01"  # first seen
+    assert not undated.date_from_feed and undated.occurred_on == "2026-11-01"  # first seen
 
 
 async def test_the_same_story_from_a_second_feed_is_merged(feeds, server):
@@ -64,7 +64,7 @@ async def test_an_unchanged_feed_costs_a_304_and_adds_nothing(feeds, server, clo
     assert [r.outcome for r in reports] == ["unchanged"]
     assert server.conditional_hits == 1
     assert await _count(db, "candidates") == before
-    assert (await feeds.list_feeds(None))[0].next_poll_at == "2023-05-01T10:00:00Z"
+    assert (await feeds.list_feeds(None))[0].next_poll_at == "2026-11-01T10:00:00Z"
     assert added.feed.id == reports[0].feed_id
 
 
@@ -72,14 +72,14 @@ async def test_only_new_items_of_a_changed_feed_are_processed(feeds, server, clo
     item = (
         "Japan, S. Korea agree to restart shuttle diplomacy",
         "https://ex.jp/a",
-        "Sat, 29 Apr 2023 09:00:00 GMT",
+        "Sat, 29 Oct 2026 09:00:00 GMT",
     )
     server.serve_items("live", "Live wire", [item])
     await feeds.add_feed(EDITOR, server.url("live"))
     newer = (
         "U.S. envoy visits Tokyo for talks on North Korea",
         "https://ex.jp/b",
-        "Sun, 30 Apr 2023 09:00:00 GMT",
+        "Sun, 30 Oct 2026 09:00:00 GMT",
     )
     server.serve_items("live", "Live wire", [newer, item])
     clock.advance(minutes=16)
@@ -94,20 +94,38 @@ async def test_keywords_and_topics_narrow_what_a_feed_queues(feeds, server):
     assert r2.skipped["outside the feed's topics"] == 1  # the jobless rate: Japan alone
 
 
-async def test_a_story_already_in_the_catalogue_is_not_queued(feeds, server):
+async def test_a_story_already_in_the_catalogue_is_not_queued(feeds, server, catalogue):
+    await catalogue.add(
+        EDITOR,
+        draft(
+            title="South Korean and Japanese tourism ministers agree to cooperate on tourism",
+            date="2026-10-28",
+        ),
+        "global",
+    )
     server.serve_items(
         "tour",
         "Ministry wire",
         [
             (
-                "South Korean, Japanese tourism ministers agree to cooperate on tourism",
+                "S. Korea, Japan tourism ministers agree to boost tourism cooperation",
                 "https://ex.kr/t",
-                "Fri, 14 Apr 2023 03:00:00 GMT",
+                "Thu, 29 Oct 2026 03:00:00 GMT",
             )
         ],
     )
     r = (await feeds.add_feed(EDITOR, server.url("tour"))).report
     assert r.new == [] and r.skipped == {"already in the catalogue": 1}
+
+
+async def test_old_items_are_not_news(feeds, server):
+    server.serve_items(
+        "archive",
+        "Archive",
+        [("Japan, South Korea sign pact", "https://ex.jp/old", "Mon, 01 Jun 2026 00:00:00 GMT")],
+    )
+    r = (await feeds.add_feed(EDITOR, server.url("archive"))).report
+    assert r.skipped == {"older than 60 days": 1}
 
 
 async def test_rejected_stories_never_return(feeds, server):
@@ -203,7 +221,7 @@ async def test_failing_feeds_back_off_then_pause_after_a_day(feeds, server, cloc
     (first,) = await feeds.poll_due()
     assert first.outcome == "failed" and "HTTP 503" in (first.error or "")
     feed = (await feeds.list_feeds(None))[0]
-    assert feed.failures == 1 and feed.next_poll_at == "2023-05-01T10:15:00Z"  # 2 × 15 min
+    assert feed.failures == 1 and feed.next_poll_at == "2026-11-01T10:15:00Z"  # 2 × 15 min
     assert await feeds.poll_due() == []  # not due yet: backing off
     outcomes = []
     for _ in range(12):
@@ -212,7 +230,7 @@ async def test_failing_feeds_back_off_then_pause_after_a_day(feeds, server, cloc
     assert outcomes[-1] == "paused" and outcomes.count("paused") == 1
     feed = (await feeds.list_feeds(None))[0]
     assert feed.status == "paused"
-    assert feed.pause_reason and feed.pause_reason.startswith("failing since 2023-05-01 09:45 UTC")
+    assert feed.pause_reason and feed.pause_reason.startswith("failing since 2026-11-01 09:45 UTC")
     clock.advance(hours=3)
     assert await feeds.poll_due() == []  # paused feeds are not polled
 
@@ -238,7 +256,7 @@ async def test_a_crashing_feed_does_not_stop_the_sweep(feeds, server, clock):
             (
                 "Japan, ROK hold vice-ministerial talks",
                 "https://mofa.go.jp/x",
-                "Sun, 30 Apr 2023 01:00:00 GMT",
+                "Sun, 30 Oct 2026 01:00:00 GMT",
             )
         ],
     )

@@ -28,7 +28,7 @@ HEADLINES = (
     "Seoul and Tokyo to share missile warning data in real time",
 )
 ITEMS = [
-    (title, f"https://ex.jp/{n}", "Sun, 30 Apr 2023 01:00:00 GMT")
+    (title, f"https://ex.jp/{n}", "Sun, 30 Oct 2026 01:00:00 GMT")
     for n, title in enumerate(HEADLINES)
 ]
 

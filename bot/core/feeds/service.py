@@ -4,9 +4,11 @@ decisions (approve through the catalogue, reject for good). Front ends use only 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -15,7 +17,7 @@ from bot.core.catalogue import Catalogue
 from bot.core.clock import Clock, iso_utc, parse_utc, system_clock
 from bot.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from bot.core.feeds.classify import classify
-from bot.core.feeds.dedupe import Entry, Signature, StoryIndex
+from bot.core.feeds.dedupe import WINDOW_DAYS, Entry, Signature, StoryIndex, link_key
 from bot.core.feeds.fetch import Fetcher, FetchResult, check_feed_url
 from bot.core.feeds.models import (
     DEFAULT_INTERVAL_S,
@@ -25,12 +27,12 @@ from bot.core.feeds.models import (
     PollReport,
 )
 from bot.core.feeds.parse import FeedItem, ParsedFeed, parse_feed
-from bot.core.feeds.text import normalise_link
+from bot.core.feeds.text import normalise_known_link
 from bot.core.models import Development, DevelopmentDraft, FuzzyDate, Source
 from bot.core.topics import get_topic, topics_for
 from bot.core.validation import SOURCES_MAX
 from storage import feeds as queries
-from storage.database import Database, Writer
+from storage.database import Database, Row, Writer
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,10 @@ PAUSE_AFTER = timedelta(days=1)
 MAX_BACKOFF = timedelta(hours=6)
 POLL_CONCURRENCY = 32
 KEYWORDS_MAX = 20
+# A news queue is about news: older items (a feed's archive on its first read) are skipped,
+# so the near-duplicate index only needs developments dated after `now - INDEX_DAYS`.
+MAX_ITEM_AGE = timedelta(days=60)
+INDEX_DAYS = MAX_ITEM_AGE.days + WINDOW_DAYS
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,9 @@ class FeedService:
         self.fetcher = fetcher
         self.clock = clock
         self.index = StoryIndex()
-        self._links: dict[str, list[Entry]] = {}
-        self._dev_mark: str | None = None  # developments indexed up to this updated_at
+        self._links: dict[int, tuple[Entry, ...]] = {}  # link_key(link) -> stories citing it
+        # Developments indexed up to this (updated_at, id); None until the first load.
+        self._dev_mark: tuple[str, int] | None = None
         self._poll_lock = asyncio.Lock()
 
     # --- feeds ---------------------------------------------------------------------------
@@ -295,6 +302,9 @@ class FeedService:
     async def _one_item(
         self, w: Writer, feed: Feed, item: FeedItem, report: PollReport, now: datetime
     ) -> Entry | None:
+        if item.published is not None and now - item.published > MAX_ITEM_AGE:
+            report.skipped[f"older than {MAX_ITEM_AGE.days} days"] += 1
+            return None
         found = classify(item.title, item.summary)
         why = self._passes(feed, item, found.countries, found.domain)
         if why:
@@ -309,9 +319,10 @@ class FeedService:
             seen_on=now.date().isoformat(),
             feed_id=feed.id,
         )
+        sig = Signature.of(item.title, found.countries)
         known = await queries.pending_by_link(w, feed.guild_id, item.link)
         if known is None:
-            match = self._known(item.link, item.title, day, feed.guild_id)
+            match = self._known(item.link, sig, day, feed.guild_id)
             if match is not None and match.kind != "candidate":
                 report.skipped[
                     "already rejected" if match.kind == "rejected" else "already in the catalogue"
@@ -344,33 +355,39 @@ class FeedService:
         )
         cid = await queries.insert_candidate(w, candidate)
         report.new.append(cid)
-        return Entry("candidate", cid, feed.guild_id, day, Signature.of(item.title), (item.link,))
+        return Entry("candidate", cid, feed.guild_id, day, sig, _keys([item.link]))
 
     # --- the deduplicating index ---------------------------------------------------------
 
-    def _known(self, link: str, title: str, day: date, guild_id: int | None) -> Entry | None:
+    def _known(self, link: str, sig: Signature, day: date, guild_id: int | None) -> Entry | None:
         def visible(e: Entry) -> bool:
             if e.kind == "development":
                 return e.scope is None or e.scope == guild_id
             return e.scope == guild_id
 
-        for entry in self._links.get(link, ()):
+        for entry in self._links.get(link_key(link), ()):
             if visible(entry):
                 return entry
-        return self.index.match(title, day, visible)
+        return self.index.match(sig, day, visible)
 
     def _remember(self, entry: Entry) -> None:
         self.index.add(entry)
-        for link in entry.links:
-            self._links.setdefault(link, []).append(entry)
+        for key in entry.links:
+            self._links[key] = (*self._links.get(key, ()), entry)
 
     def _forget(self, kind: str, ref: int) -> None:
         old = self.index.get(kind, ref)
         self.index.discard(kind, ref)
         if old is not None:
-            for link in old.links:
-                kept = [e for e in self._links.get(link, []) if (e.kind, e.ref) != (kind, ref)]
-                self._links[link] = kept
+            self._drop_links(old)
+
+    def _drop_links(self, old: Entry) -> None:
+        for key in old.links:
+            kept = tuple(e for e in self._links.get(key, ()) if e is not old)
+            if kept:
+                self._links[key] = kept
+            else:
+                self._links.pop(key, None)
 
     def _unindex(self, entries: list[Entry]) -> None:
         for entry in entries:
@@ -386,14 +403,14 @@ class FeedService:
         last look (so approvals and edits made anywhere are seen)."""
         if self._dev_mark is None:
             for row in await queries.pending_stories(self.db):
-                links = tuple((row["links"] or "").split())
+                links = _keys((row["links"] or "").split())
                 self._remember(
                     Entry(
                         "candidate",
                         row["id"],
                         row["guild_id"],
                         _day(row["occurred_on"]),
-                        Signature.of(row["title"]),
+                        Signature.of(row["title"], row["countries"].split()),
                         links,
                     )
                 )
@@ -405,29 +422,36 @@ class FeedService:
                         row["guild_id"],
                         _day(row["rejected_at"]),
                         Signature.of(row["title"]),
-                        tuple(json.loads(row["links"])),
+                        _keys(json.loads(row["links"])),
                     )
                 )
-        rows = await queries.developments_since(self.db, self._dev_mark or "")
-        for row in rows:
-            self._forget("development", row["id"])
-            if row["status"] == "published":
-                links = tuple(
-                    n for n in (normalise_link(u) for u in (row["links"] or "").split()) if n
+        cutoff = self.clock().date() - timedelta(days=INDEX_DAYS)
+        for old in self.index.evict_before(cutoff):
+            self._drop_links(old)
+        mark = self._dev_mark or ("", 0)
+        while rows := await queries.developments_since(self.db, mark, cutoff.isoformat()):
+            # Pages of 5,000: a first load of 100,000 never holds them all as rows.
+            for row in rows:
+                self._index_development(row)
+            mark = (rows[-1]["updated_at"], rows[-1]["id"])
+        self._dev_mark = mark
+
+    def _index_development(self, row: Row) -> None:
+        self._forget("development", row["id"])
+        if row["status"] == "published":
+            links = _keys(
+                n for n in (normalise_known_link(u) for u in (row["links"] or "").split()) if n
+            )
+            self._remember(
+                Entry(
+                    "development",
+                    row["id"],
+                    row["guild_id"],
+                    _day(row["occurred_on"]),
+                    Signature.of(row["title"], row["countries"].split()),
+                    links,
                 )
-                self._remember(
-                    Entry(
-                        "development",
-                        row["id"],
-                        row["guild_id"],
-                        _day(row["occurred_on"]),
-                        Signature.of(row["title"]),
-                        links,
-                    )
-                )
-            self._dev_mark = row["updated_at"]
-        if self._dev_mark is None:
-            self._dev_mark = ""
+            )
 
     # --- the queue -----------------------------------------------------------------------
 
@@ -529,7 +553,7 @@ class FeedService:
                 found.guild_id,
                 _day(found.occurred_on),
                 Signature.of(found.title),
-                tuple(links),
+                _keys(links),
             )
         )
         log.info("candidate rejected id=%s actor=%s", candidate_id, actor.label)
@@ -578,6 +602,11 @@ class FeedService:
             await queries.set_card(w, candidate_id, channel_id, message_id)
 
 
+def _keys(links: Iterable[str]) -> tuple[int, ...]:
+    return tuple(link_key(link) for link in links)
+
+
+@functools.lru_cache(maxsize=4096)  # one date object per day, shared by its entries
 def _day(text: str | None) -> date | None:
     try:
         return date.fromisoformat((text or "")[:10])

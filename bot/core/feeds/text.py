@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK = re.compile(r"<\s*(?:br|/p|/div|/li|/h\d)\b[^>]*>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SPACE = re.compile(r"\s")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Query parameters that identify a campaign or a click, never the story.
 _TRACKING = re.compile(
@@ -50,7 +51,7 @@ def normalise_link(url: str | None) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+    if scheme not in ("http", "https") or not parts.hostname or _SPACE.search(text):
         return None
     host = parts.hostname.lower()
     if port and not (scheme == "http" and port == 80) and not (scheme == "https" and port == 443):
@@ -58,3 +59,14 @@ def normalise_link(url: str | None) -> str | None:
     # Filter the raw pairs: re-encoding would change links (`a/b` becomes `a%2Fb`).
     kept = [p for p in parts.query.split("&") if p and not _TRACKING.match(p.split("=", 1)[0])]
     return urlunsplit((scheme, host, parts.path or "/", "&".join(kept), ""))
+
+
+def normalise_known_link(url: str) -> str | None:
+    """`normalise_link` for links already validated elsewhere (catalogue sources), with a
+    fast path for the common case of a plain lowercase-host link without a query."""
+    if "?" not in url and "#" not in url:
+        scheme, sep, rest = url.partition("://")
+        host, _, path = rest.partition("/")
+        if sep and scheme in ("https", "http") and host.islower() and ":" not in host:
+            return f"{scheme}://{host}/{path}"
+    return normalise_link(url)
