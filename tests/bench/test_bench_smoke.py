@@ -65,7 +65,7 @@ def test_every_figure_is_a_positive_number(tmp_path: Path) -> None:
     assert figures["digest_delivery"]["ledger_mismatches"] == 0
     assert figures["feed_poll"]["new_candidates"] > 0 and figures["feed_poll"]["failed_feeds"] == 0
     assert figures["feed_poll"]["unchanged_round_304s"] == 3
-    assert _positive(figures["feed_dedupe"]["lookup_ms"])
+    assert _positive(figures["feed_dedupe"]["dense_lookup_ms"])
     for name in PENDING:
         assert figures[name]["status"] == "not measured yet"
     assert all(t["pass"] in (True, False) for t in results["targets"])
