@@ -141,6 +141,7 @@ async def _poll_figures(database: Path, port: int, feeds: int, items: int) -> di
         t0, c0 = time.perf_counter(), time.process_time()
         await service.load_index()
         index_s, index_cpu = time.perf_counter() - t0, time.process_time() - c0
+        indexed = len(service.index)  # developments dated within the window
         t0, c0 = time.perf_counter(), time.process_time()
         reports = await service.poll_due()
         first_s, first_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -151,7 +152,6 @@ async def _poll_figures(database: Path, port: int, feeds: int, items: int) -> di
         t0 = time.perf_counter()
         again = await service.poll_due()
         second_s = time.perf_counter() - t0
-        indexed = len(service.index)
         recent = await db.fetchall(
             "SELECT title, occurred_on FROM developments WHERE occurred_on >= ? LIMIT 2000",
             ((NOW - timedelta(days=60)).date().isoformat(),),
