@@ -103,6 +103,7 @@ def _feed_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     fa.add_argument("url")
     fa.add_argument("--topics", help="only stories in these topics (comma-separated)")
     fa.add_argument("--keywords", help="only stories with one of these words (comma-separated)")
+    fa.add_argument("--every", type=int, metavar="MINUTES", help="minutes between polls (15)")
     fsub.add_parser("list", help="the feeds, their state and why a paused one stopped")
     fsub.add_parser("remove", help="stop reading a feed").add_argument("id")
     fp = fsub.add_parser("poll", help="poll the feeds that are due (or one feed now)")
@@ -115,6 +116,16 @@ def _feed_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _parse_feed_ids(args: argparse.Namespace) -> None:
+    """Check feed and queue arguments before the database is opened."""
+    if args.command == "feed" and args.action == "add":
+        # Imported here: aiohttp is not needed by (nor loaded for) the other commands.
+        from bot.core.feeds.fetch import check_feed_url
+        from bot.core.feeds.service import parse_interval, parse_keywords, parse_topic_list
+
+        check_feed_url(args.url)
+        parse_topic_list(args.topics)
+        parse_keywords(args.keywords)
+        parse_interval(args.every)
     value = getattr(args, "id", None)
     if value is not None:
         text = str(value).lstrip("#")
@@ -142,7 +153,9 @@ def _candidate_line(c: Candidate) -> str:
 async def _feeds_command(args: argparse.Namespace, s: Services) -> str:
     feeds = s.feeds
     if args.command == "feed" and args.action == "add":
-        added = await feeds.add_feed(OPERATOR, args.url, topics=args.topics, keywords=args.keywords)
+        added = await feeds.add_feed(
+            OPERATOR, args.url, topics=args.topics, keywords=args.keywords, every_minutes=args.every
+        )
         return f"added feed #{added.feed.id} {added.feed.title!r}: {added.report.line()}"
     if args.command == "feed" and args.action == "list":
         found = await feeds.list_feeds(None)

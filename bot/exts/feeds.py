@@ -286,6 +286,7 @@ class Feeds(commands.Cog):
         topics="Only stories in these topics, comma-separated (e.g. japan-korea, trilateral)",
         keywords="Only stories with one of these words, comma-separated",
         scope="This server's queue (moderators) or the global queue (editors)",
+        every="Minutes between reads (5 to 1440; default 15)",
     )
     @app_commands.choices(scope=SCOPES)
     async def add(
@@ -295,11 +296,12 @@ class Feeds(commands.Cog):
         topics: app_commands.Range[str, 1, 200] | None = None,
         keywords: app_commands.Range[str, 1, 400] | None = None,
         scope: str | None = None,
+        every: int | None = None,
     ) -> None:
         await defer(interaction, ephemeral=True)
         actor = await actor_for(interaction)
         added = await services(interaction).feeds.add_feed(
-            actor, url, topics=topics, keywords=keywords, scope=scope
+            actor, url, topics=topics, keywords=keywords, scope=scope, every_minutes=every
         )
         r = added.report
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(r.skipped.items()))
@@ -310,7 +312,7 @@ class Feeds(commands.Cog):
             f"Added feed **#{added.feed.id}** · {added.feed.title}: {r.items} items, "
             f"{len(r.new)} new candidates, {r.merged} merged into queued ones"
             + (f"; skipped {skipped}" if skipped else "")
-            + f". It is read every 15 minutes.{hint}",
+            + f". It is read every {added.feed.interval_s // 60} minutes.{hint}",
             ephemeral=True,
         )
         await self.post_cards(r.merged_into)

@@ -81,6 +81,8 @@ async def test_operator_adds_feeds_reviews_and_approves(tmp_path: Path, server: 
         (("feed", "add", "ftp://example.com/rss"), "http:// or https://"),
         (("queue", "approve", "99"), "There is no candidate #99"),
         (("feed", "remove", "7"), "There is no feed #7"),
+        (("feed", "add", "https://example.com/rss", "--every", "2"), "5 to 1440 minutes"),
+        (("feed", "add", "https://example.com/rss", "--topics", "mars"), "no topic called"),
     ],
 )
 async def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args, words) -> None:

@@ -118,6 +118,17 @@ async def test_a_story_already_in_the_catalogue_is_not_queued(feeds, server, cat
     assert r.new == [] and r.skipped == {"already in the catalogue": 1}
 
 
+async def test_a_feed_can_be_read_more_or_less_often(feeds, server, clock):
+    added = await feeds.add_feed(EDITOR, server.url("kyodo"), every_minutes=60)
+    assert added.feed.interval_s == 3600
+    clock.advance(minutes=30)
+    assert await feeds.poll_due() == []
+    clock.advance(minutes=30)
+    assert len(await feeds.poll_due()) == 1
+    with pytest.raises(InvalidInput, match="5 to 1440 minutes"):
+        await feeds.add_feed(EDITOR, server.url("yonhap"), every_minutes=1)
+
+
 async def test_old_items_are_not_news(feeds, server):
     server.serve_items(
         "archive",

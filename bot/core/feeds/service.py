@@ -40,6 +40,7 @@ PAUSE_AFTER = timedelta(days=1)
 MAX_BACKOFF = timedelta(hours=6)
 POLL_CONCURRENCY = 32
 KEYWORDS_MAX = 20
+INTERVAL_MIN, INTERVAL_MAX = 5, 1440  # minutes between polls of one feed
 # A news queue is about news: older items (a feed's archive on its first read) are skipped,
 # so the near-duplicate index only needs developments dated after `now - INDEX_DAYS`.
 MAX_ITEM_AGE = timedelta(days=60)
@@ -62,6 +63,15 @@ def parse_keywords(text: str | None) -> tuple[str, ...]:
             "keywords", f"at most {KEYWORDS_MAX} comma-separated words of ≤ 60 characters"
         )
     return words
+
+
+def parse_interval(minutes: int | None) -> int:
+    """Minutes between polls (5 to 1,440; default 15) as seconds."""
+    if minutes is None:
+        return DEFAULT_INTERVAL_S
+    if not INTERVAL_MIN <= minutes <= INTERVAL_MAX:
+        raise InvalidInput("every", f"must be {INTERVAL_MIN} to {INTERVAL_MAX} minutes")
+    return minutes * 60
 
 
 def parse_topic_list(text: str | None) -> tuple[str, ...]:
@@ -108,11 +118,13 @@ class FeedService:
         topics: str | None = None,
         keywords: str | None = None,
         scope: str | None = None,
+        every_minutes: int | None = None,
     ) -> AddResult:
         """Fetch a feed once, then keep it and queue what it has; refusals store nothing."""
         url = check_feed_url(url)
         topic_slugs = parse_topic_list(topics)
         words = parse_keywords(keywords)
+        interval_s = parse_interval(every_minutes)
         guild_id = self._queue_of(actor, scope)
         if await queries.find_feed(self.db, guild_id, url):
             raise Conflict(f"This queue already reads {url}.")
@@ -128,7 +140,8 @@ class FeedService:
             title=parsed.title or url,
             topics=topic_slugs,
             keywords=words,
-            next_poll_at=iso_utc(now + timedelta(seconds=DEFAULT_INTERVAL_S)),
+            interval_s=interval_s,
+            next_poll_at=iso_utc(now + timedelta(seconds=interval_s)),
             added_by=actor.label,
         )
         await self._ensure_index()
