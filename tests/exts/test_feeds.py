@@ -212,3 +212,18 @@ async def test_an_approved_candidate_is_in_the_next_digest(world, review, clock)
     clock.advance(minutes=1)
     preview = await world.mod.slash(world.general, "digest preview")
     assert preview.ephemeral and DRILLS in text_of(preview)
+
+
+async def test_cards_keep_working_after_a_restart(world, review, db_path, clock) -> None:
+    card = _card(review, DRILLS)
+    old = world.env.bot
+    await world.env.restart_bot(
+        BriefBot(Settings(database_path=db_path, feeds_allow_private=True), clock=clock)
+    )
+    await old.services.feeds.fetcher.close()
+    pressed = await world.mod.click(card, label="Approve")
+    assert "Approved: development **#" in pressed.response.content
+    assert _status(db_path, DRILLS) == "approved"
+    # Nothing was posted twice: the new process found every card already posted.
+    await world.env.bot.get_cog("Feeds").post_cards()
+    assert len([m for m in review.history() if m.embeds]) == 6
