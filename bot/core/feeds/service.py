@@ -131,7 +131,7 @@ class FeedService:
         fetched = await self.fetcher.fetch(url)
         if fetched.body is None:
             raise InvalidInput("url", f"{url} answered HTTP {fetched.status} with no feed")
-        parsed = parse_feed(fetched.body, fetched.content_type, url)
+        parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.content_type, url)
         now = self.clock()
         draft = Feed(
             id=0,
@@ -218,7 +218,10 @@ class FeedService:
             )
             parsed = None
             if fetched.body is not None:
-                parsed = parse_feed(fetched.body, fetched.content_type, feed.url)
+                # In a thread: a 5 MB feed takes feedparser a while; the bot stays responsive.
+                parsed = await asyncio.to_thread(
+                    parse_feed, fetched.body, fetched.content_type, feed.url
+                )
         except DomainError as exc:  # unreachable, or not (or no longer) a feed
             return await self._failed(feed, str(exc))
         except Exception as exc:  # one feed must never stop the sweep
