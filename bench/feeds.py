@@ -256,6 +256,7 @@ def index_memory_mb(database: Path) -> float | None:
 
 def feed_figures(database: Path, feeds: int, items: int, seed: int) -> dict[str, Any]:
     """Every feeds figure; the loopback server runs in a child process meanwhile."""
+    index_rss = index_memory_mb(database)  # before the poll adds its candidates
     ctx = multiprocessing.get_context("spawn")
     port_out = ctx.Queue()
     server = ctx.Process(target=_serve, args=(feed_documents(feeds, items, seed), port_out))
@@ -266,7 +267,7 @@ def feed_figures(database: Path, feeds: int, items: int, seed: int) -> dict[str,
     finally:
         server.terminate()
         server.join(10)
-    figures["feed_dedupe"]["index_rss_mb"] = index_memory_mb(database)
+    figures["feed_dedupe"]["index_rss_mb"] = index_rss
     return {"classifier": classifier_figures()} | figures
 
 
