@@ -3,8 +3,6 @@ failures and refusals, approve and reject."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.core import lookup
@@ -276,7 +274,3 @@ async def test_a_crashing_feed_does_not_stop_the_sweep(feeds, server, clock):
     assert [r.outcome for r in reports] == ["failed", "ok"]
     assert "does not contain an RSS or Atom feed" in (reports[0].error or "")
     assert len(reports[1].new) == 1
-
-
-def test_fixture_files_exist() -> None:
-    assert (Path(__file__).parent.parent / "fixtures" / "feeds" / "yonhap_rss2.xml").is_file()
