@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.catalogue import Catalogue
-from bot.core.clock import iso_utc
 from bot.core.feeds.dedupe import Entry, Signature, StoryIndex
 from bot.core.feeds.fetch import Fetcher, FetchPolicy
 from bot.core.feeds.measure import load_labelled, score
-from bot.core.feeds.models import Feed
 from bot.core.feeds.service import FeedService
+from bot.domain.clock import iso_utc
+from bot.domain.feeds import Feed
 from storage import feeds as feed_queries
 from storage.database import Database
 
@@ -137,7 +137,7 @@ async def _poll_figures(database: Path, port: int, feeds: int, items: int) -> di
             for n in range(feeds):
                 feed = Feed(
                     id=0,
-                    guild_id=None,
+                    scope=None,
                     url=f"http://127.0.0.1:{port}/feed/{n}",
                     title=f"Wire {n}",
                     next_poll_at=iso_utc(NOW),

@@ -20,10 +20,11 @@ from typing import Any, cast
 from bench.generate import Catalogue
 from bot.core import lookup, transfer
 from bot.core.briefs import PERIODS, compose_brief
-from bot.core.clock import Clock
 from bot.core.dataset import load_starter
 from bot.core.rendering import Renderer
 from bot.core.topics import all_topics
+from bot.domain.clock import Clock
+from bot.domain.scope import Scope
 from storage.database import Database
 
 BRIEF_BLOCKS = ("title", "description", "footer")
@@ -104,6 +105,11 @@ class BriefRequest:
     period: str
     guild_id: int | None
 
+    @property
+    def scope(self) -> Scope | None:
+        """The server asked from; None in a direct message."""
+        return None if self.guild_id is None else Scope.discord(self.guild_id)
+
 
 def brief_requests(cat: Catalogue, n: int, seed: int) -> list[BriefRequest]:
     """A mix of topics, periods and servers: DMs, servers with and without their own rows."""
@@ -148,7 +154,7 @@ async def brief_sql(db: Database, req: BriefRequest, clock: Clock) -> list[tuple
     query of `storage.catalogue.select_topic`), their sources and the assessment."""
     recorder = _RecordingDatabase(db)
     await compose_brief(
-        cast(Database, recorder), req.topic, req.guild_id, period=req.period, clock=clock
+        cast(Database, recorder), req.topic, req.scope, period=req.period, clock=clock
     )
     return recorder.statements
 
@@ -173,7 +179,7 @@ async def brief_figures(
     chars = 0
     try:
         for warm in requests[:10]:  # template compilation and page cache, outside the figures
-            await compose_brief(db, warm.topic, warm.guild_id, period=warm.period, clock=clock)
+            await compose_brief(db, warm.topic, warm.scope, period=warm.period, clock=clock)
         for req in requests:
             statements = await brief_sql(db, req, clock)
             started = time.perf_counter()
@@ -182,7 +188,7 @@ async def brief_figures(
             sql.add(time.perf_counter() - started)
 
             started = time.perf_counter()
-            brief = await compose_brief(db, req.topic, req.guild_id, period=req.period, clock=clock)
+            brief = await compose_brief(db, req.topic, req.scope, period=req.period, clock=clock)
             parts = [renderer.render_block("brief.j2", b, brief=brief) for b in BRIEF_BLOCKS]
             work.add(time.perf_counter() - started)
             chars += sum(map(len, parts))
@@ -233,7 +239,7 @@ async def search_figures(db: Database, cat: Catalogue, reps: int, seed: int) -> 
             text = texts[i % len(texts)]
             guild = rng.choice(cat.guild_ids) if cat.guild_ids and rng.random() < 0.9 else None
             started = time.perf_counter()
-            results = await lookup.search(db, text, guild)
+            results = await lookup.search(db, text, None if guild is None else Scope.discord(guild))
             timing.add(time.perf_counter() - started)
             found += len(results.hits)
         result[f"search_{kind}"] = timing.summary()

@@ -10,13 +10,23 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
-from bot.core.clock import Clock, system_clock
 from bot.core.dataset import load_starter
+from bot.core.digest_hub import DigestHub
 from bot.core.rendering import Renderer
+from bot.core.scope_settings import ScopeSettingsService
+from bot.domain.clock import Clock, system_clock
 from storage.database import Database
 
 if TYPE_CHECKING:
     from bot.core.feeds.service import FeedService
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """The templates rendered for each output: Discord markdown and the plain terminal."""
+
+    discord: Renderer
+    terminal: Renderer
 
 
 @dataclass
@@ -27,13 +37,20 @@ class Services:
     db: Database
     clock: Clock = system_clock
     catalogue: Catalogue = field(init=False)
-    terminal: Renderer = field(init=False)
-    discord: Renderer = field(init=False)
+    scope_settings: ScopeSettingsService = field(init=False)
+    renderers: Renderers = field(init=False)
+    digests: DigestHub = field(init=False)  # one engine and scheduler for every front end
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
-        self.terminal = Renderer("terminal", self.settings.templates_dir)
-        self.discord = Renderer("discord", self.settings.templates_dir)
+        self.scope_settings = ScopeSettingsService(
+            self.db, self.clock, self.settings.default_timezone
+        )
+        self.renderers = Renderers(
+            discord=Renderer("discord", self.settings.templates_dir),
+            terminal=Renderer("terminal", self.settings.templates_dir),
+        )
+        self.digests = DigestHub(self.db, self.clock)
 
     @cached_property
     def feeds(self) -> FeedService:

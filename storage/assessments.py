@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from bot.core.models import Assessment, Trend
+from bot.domain.models import Assessment, Trend
+from bot.domain.scope import Scope, scope_columns, scope_of
 from storage.database import Database, Row, Writer
+from storage.filters import changed_in_window, visible_params, visible_sql
 
 
 def _to_assessment(row: Row) -> Assessment:
     return Assessment(
         id=row["id"],
         topic=row["topic"],
-        guild_id=row["guild_id"],
+        scope=scope_of(row["platform"], row["guild_id"]),
         bottom_line=row["bottom_line"],
         trend=cast(Trend, row["trend"]),
         watch_next=tuple(json.loads(row["watch_next"])),
@@ -25,11 +27,11 @@ def _to_assessment(row: Row) -> Assessment:
 async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = None) -> int:
     """Record a new assessment (it becomes the current one for its topic and scope)."""
     return await w.execute(
-        "INSERT INTO assessments (topic, guild_id, bottom_line, trend, watch_next, author, "
-        "created_at, seed_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO assessments (topic, platform, guild_id, bottom_line, trend, watch_next, "
+        "author, created_at, seed_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             a.topic,
-            a.guild_id,
+            *scope_columns(a.scope),
             a.bottom_line,
             a.trend,
             json.dumps(list(a.watch_next)),
@@ -40,21 +42,25 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
     )
 
 
-async def current_assessment(db: Database, topic: str, guild_id: int | None) -> Assessment | None:
-    """The server's own current assessment of a topic, else the global one."""
+_VISIBLE = visible_sql()  # bound with `visible_params(scope)`
+
+
+async def current_assessment(db: Database, topic: str, scope: Scope | None) -> Assessment | None:
+    """The scope's own current assessment of a topic, else the global one."""
     row = await db.fetchone(
-        "SELECT * FROM assessments WHERE topic = ? AND (guild_id = ? OR guild_id IS NULL) "
+        f"SELECT * FROM assessments WHERE topic = ? AND {_VISIBLE} "
         "ORDER BY guild_id IS NULL, id DESC LIMIT 1",
-        (topic, guild_id),
+        (topic, *visible_params(scope)),
     )
     return None if row is None else _to_assessment(row)
 
 
-async def assessment_history(db: Database, topic: str, guild_id: int | None) -> list[Assessment]:
+async def assessment_history(db: Database, topic: str, scope: Scope | None) -> list[Assessment]:
     """Every assessment of a topic in one scope, newest first."""
     rows = await db.fetchall(
-        "SELECT * FROM assessments WHERE topic = ? AND guild_id IS ? ORDER BY id DESC",
-        (topic, guild_id),
+        "SELECT * FROM assessments WHERE topic = ? AND platform IS ? AND guild_id IS ? "
+        "ORDER BY id DESC",
+        (topic, *scope_columns(scope)),
     )
     return [_to_assessment(r) for r in rows]
 
@@ -66,13 +72,13 @@ async def all_assessments(db: Database) -> list[tuple[Assessment, str | None]]:
 
 
 async def changed_assessments(
-    db: Database, topics: list[str], guild_id: int | None, start: str, end: str
+    db: Database, topics: list[str], scope: Scope | None, start: str, end: str
 ) -> list[Assessment]:
-    """Assessments of `topics` set in [start, end), visible to a server, newest first."""
+    """Assessments of `topics` set in [start, end), visible to a scope, newest first."""
     marks = ",".join("?" * len(topics))
+    window, params = changed_in_window("created_at", scope, start, end)
     rows = await db.fetchall(
-        f"SELECT * FROM assessments WHERE topic IN ({marks}) AND created_at >= ? "
-        "AND created_at < ? AND (guild_id IS NULL OR guild_id = ?) ORDER BY id DESC",
-        [*topics, start, end, guild_id],
+        f"SELECT * FROM assessments WHERE topic IN ({marks}) AND {window} ORDER BY id DESC",
+        [*topics, *params],
     )
     return [_to_assessment(r) for r in rows]

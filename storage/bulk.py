@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.models import Assessment, DevelopmentDraft
-from bot.core.topics import topics_for
+from bot.domain.models import Assessment, Audit, DevelopmentDraft
+from bot.domain.scope import scope_columns
+from bot.domain.topics import topics_for
 from storage.assessments import insert_assessment
 from storage.catalogue import _fts_sources_text, draft_columns
+from storage.cjk_search import cjk_put_many
 from storage.database import Database, Row, Writer
 
 
@@ -19,15 +21,8 @@ class DevelopmentRecord:
     """A development as import/export carries it: content, identity, audit, revisions."""
 
     draft: DevelopmentDraft
+    audit: Audit
     id: int | None = None
-    guild_id: int | None = None
-    status: str = "published"
-    retraction_reason: str | None = None
-    created_by: str = "import"
-    created_at: str = ""
-    updated_by: str = "import"
-    updated_at: str = ""
-    seed_key: str | None = None
     revisions: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -88,14 +83,14 @@ async def insert_records(
             (
                 r.id,
                 *cols.values(),
-                r.guild_id,
-                r.status,
-                r.retraction_reason,
-                r.created_by,
-                r.created_at,
-                r.updated_by,
-                r.updated_at,
-                r.seed_key,
+                *scope_columns(r.audit.scope),
+                r.audit.status,
+                r.audit.retraction_reason,
+                r.audit.created_by,
+                r.audit.created_at,
+                r.audit.updated_by,
+                r.audit.updated_at,
+                r.audit.seed_key,
             )
         )
         source_rows += [
@@ -117,7 +112,7 @@ async def insert_records(
             )
             for rev in r.revisions
         ]
-        if r.status == "published":
+        if r.audit.status == "published":
             fts_rows.append(
                 (
                     r.id,
@@ -130,7 +125,7 @@ async def insert_records(
     names = ", ".join(["id", *draft_columns(records[0].draft)]) if records else ""
     if records:
         await w.executemany(
-            f"INSERT INTO developments ({names}, guild_id, status, retraction_reason, created_by, "
+            f"INSERT INTO developments ({names}, platform, guild_id, status, retraction_reason, created_by, "
             "created_at, updated_by, updated_at, seed_key) VALUES "
             f"({', '.join('?' * len(dev_rows[0]))})",
             dev_rows,
@@ -153,6 +148,7 @@ async def insert_records(
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
         fts_rows,
     )
+    await cjk_put_many(w, fts_rows)
     for assessment, seed_key in assessments:
         await insert_assessment(w, assessment, seed_key=seed_key)
     await w.executemany(

@@ -1,5 +1,5 @@
 """Queries for feeds, seen items, candidates, their sources, rejected stories and review
-channels (migration 007). Only bot/core/feeds uses these."""
+channels (migration 006_feeds). Only bot/core/feeds uses these."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.core.feeds.models import Candidate, CandidateSource, Feed
+from bot.domain.feeds import Candidate, CandidateSource, Feed
+from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
 from storage.database import Database, Row, Writer
 
 _FEED_COLUMNS = (
-    "id, guild_id, url, title, topics, keywords, interval_s, status, pause_reason, etag, "
+    "id, platform, scope_id, url, title, topics, keywords, interval_s, status, pause_reason, etag, "
     "last_modified, failures, failing_since, last_error, last_polled_at, next_poll_at, added_by"
 )
 
@@ -19,7 +20,7 @@ _FEED_COLUMNS = (
 def _feed(row: Row) -> Feed:
     return Feed(
         id=row["id"],
-        guild_id=row["guild_id"],
+        scope=scope_of(row["platform"], row["scope_id"]),
         url=row["url"],
         title=row["title"],
         topics=tuple(row["topics"].split()),
@@ -38,8 +39,10 @@ def _feed(row: Row) -> Feed:
     )
 
 
-def _scope_sql(guild_id: int | None) -> tuple[str, list[Any]]:
-    return ("guild_id IS NULL", []) if guild_id is None else ("guild_id = ?", [guild_id])
+def _scope_sql(scope: Scope | None, table: str = "") -> tuple[str, list[Any]]:
+    if scope is None:
+        return f"{table}scope_id IS NULL", []
+    return f"{table}platform = ? AND {table}scope_id = ?", [scope.platform, scope.id]
 
 
 # --- feeds -------------------------------------------------------------------------------
@@ -48,10 +51,10 @@ def _scope_sql(guild_id: int | None) -> tuple[str, list[Any]]:
 async def insert_feed(w: Writer, feed: Feed, at: str) -> int:
     """Store a new feed; returns its id."""
     return await w.execute(
-        "INSERT INTO feeds (guild_id, url, title, topics, keywords, interval_s, next_poll_at, "
-        "added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO feeds (platform, scope_id, url, title, topics, keywords, interval_s, next_poll_at, "
+        "added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            feed.guild_id,
+            *scope_columns(feed.scope),
             feed.url,
             feed.title,
             " ".join(feed.topics),
@@ -70,18 +73,18 @@ async def get_feed(db: Database | Writer, feed_id: int) -> Feed | None:
     return _feed(row) if row else None
 
 
-async def find_feed(db: Database, guild_id: int | None, url: str) -> Feed | None:
+async def find_feed(db: Database, scope: Scope | None, url: str) -> Feed | None:
     """The feed of this queue with this URL."""
-    where, params = _scope_sql(guild_id)
+    where, params = _scope_sql(scope)
     row = await db.fetchone(
         f"SELECT {_FEED_COLUMNS} FROM feeds WHERE {where} AND url = ?", (*params, url)
     )
     return _feed(row) if row else None
 
 
-async def list_feeds(db: Database, guild_id: int | None) -> list[Feed]:
+async def list_feeds(db: Database, scope: Scope | None) -> list[Feed]:
     """One queue's feeds, oldest first."""
-    where, params = _scope_sql(guild_id)
+    where, params = _scope_sql(scope)
     rows = await db.fetchall(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE {where} ORDER BY id", params)
     return [_feed(r) for r in rows]
 
@@ -184,7 +187,7 @@ async def mark_seen(w: Writer, feed_id: int, keys: Iterable[str]) -> None:
 # --- candidates --------------------------------------------------------------------------
 
 _CANDIDATE_COLUMNS = (
-    "id, guild_id, title, summary, occurred_on, date_precision, date_from_feed, countries, "
+    "id, platform, scope_id, title, summary, occurred_on, date_precision, date_from_feed, countries, "
     "domain, relevance, status, created_at, development_id, card_channel_id, card_message_id"
 )
 
@@ -192,7 +195,7 @@ _CANDIDATE_COLUMNS = (
 def _candidate(row: Row, sources: tuple[CandidateSource, ...] = ()) -> Candidate:
     return Candidate(
         id=row["id"],
-        guild_id=row["guild_id"],
+        scope=scope_of(row["platform"], row["scope_id"]),
         title=row["title"],
         summary=row["summary"],
         occurred_on=row["occurred_on"],
@@ -213,11 +216,11 @@ def _candidate(row: Row, sources: tuple[CandidateSource, ...] = ()) -> Candidate
 async def insert_candidate(w: Writer, c: Candidate) -> int:
     """Queue a new candidate with its first sources; returns its id."""
     cid = await w.execute(
-        "INSERT INTO candidates (guild_id, title, summary, occurred_on, date_precision, "
+        "INSERT INTO candidates (platform, scope_id, title, summary, occurred_on, date_precision, "
         "date_from_feed, countries, domain, relevance, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            c.guild_id,
+            *scope_columns(c.scope),
             c.title,
             c.summary,
             c.occurred_on,
@@ -280,14 +283,14 @@ async def get_candidate(db: Database | Writer, candidate_id: int) -> Candidate |
 
 async def list_candidates(
     db: Database,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     status: str = "pending",
     limit: int = 100,
     without_card: bool = False,
 ) -> list[Candidate]:
     """A queue's candidates in one status, oldest first, with their sources."""
-    where, params = _scope_sql(guild_id)
+    where, params = _scope_sql(scope)
     if without_card:
         where += " AND card_message_id IS NULL"
     rows = await db.fetchall(
@@ -299,9 +302,9 @@ async def list_candidates(
     return [_candidate(r, tuple(sources[r["id"]])) for r in rows]
 
 
-async def count_pending(db: Database, guild_id: int | None) -> int:
+async def count_pending(db: Database, scope: Scope | None) -> int:
     """How many candidates wait in a queue."""
-    where, params = _scope_sql(guild_id)
+    where, params = _scope_sql(scope)
     return int(
         await db.scalar(
             f"SELECT COUNT(*) FROM candidates WHERE {where} AND status = 'pending'", params
@@ -309,21 +312,21 @@ async def count_pending(db: Database, guild_id: int | None) -> int:
     )
 
 
-async def queues_without_cards(db: Database) -> list[int | None]:
-    """The queues (guild ids, None for global) with pending candidates not yet posted."""
+async def queues_without_cards(db: Database) -> list[Scope | None]:
+    """The queues (None for global) with pending candidates not yet posted."""
     rows = await db.fetchall(
-        "SELECT DISTINCT guild_id FROM candidates WHERE status = 'pending' "
+        "SELECT DISTINCT platform, scope_id FROM candidates WHERE status = 'pending' "
         "AND card_message_id IS NULL"
     )
-    return [r[0] for r in rows]
+    return [scope_of(r[0], r[1]) for r in rows]
 
 
-async def pending_by_link(w: Writer, guild_id: int | None, link: str) -> tuple[int, str] | None:
+async def pending_by_link(w: Writer, scope: Scope | None, link: str) -> tuple[int, str] | None:
     """The candidate of this queue that already has this link, with its status."""
-    where, params = _scope_sql(guild_id)
+    where, params = _scope_sql(scope, "c.")
     row = await w.fetchone(
         f"SELECT c.id, c.status FROM candidate_sources s JOIN candidates c "
-        f"ON c.id = s.candidate_id WHERE s.link = ? AND c.{where} ORDER BY c.id LIMIT 1",
+        f"ON c.id = s.candidate_id WHERE s.link = ? AND {where} ORDER BY c.id LIMIT 1",
         (link, *params),
     )
     return (row[0], row[1]) if row else None
@@ -358,13 +361,13 @@ async def set_card(w: Writer, candidate_id: int, channel_id: int, message_id: in
 
 
 async def insert_rejected(
-    w: Writer, guild_id: int | None, title: str, links: list[str], actor: str, at: str
+    w: Writer, scope: Scope | None, title: str, links: list[str], actor: str, at: str
 ) -> int:
     """Remember a rejected story."""
     return await w.execute(
-        "INSERT INTO rejected_stories (guild_id, title, links, rejected_by, rejected_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (guild_id, title, json.dumps(links), actor, at),
+        "INSERT INTO rejected_stories (platform, scope_id, title, links, rejected_by, "
+        "rejected_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (*scope_columns(scope), title, json.dumps(links), actor, at),
     )
 
 
@@ -372,26 +375,29 @@ async def insert_rejected(
 
 
 async def pending_stories(db: Database) -> list[Row]:
-    """id, guild_id, title, occurred_on and links of every pending candidate."""
+    """id, platform, scope_id, title, occurred_on and links of every pending candidate."""
     return await db.fetchall(
-        "SELECT c.id, c.guild_id, c.title, c.occurred_on, c.countries, "
+        "SELECT c.id, c.platform, c.scope_id, c.title, c.occurred_on, c.countries, "
         "(SELECT group_concat(link, ' ') FROM candidate_sources s WHERE s.candidate_id = c.id) "
         "AS links FROM candidates c WHERE c.status IN ('pending', 'approving')"
     )
 
 
 async def rejected_stories(db: Database) -> list[Row]:
-    """id, guild_id, title, rejected_at and links (JSON) of every rejected story."""
-    return await db.fetchall("SELECT id, guild_id, title, rejected_at, links FROM rejected_stories")
+    """id, platform, scope_id, title, rejected_at and links (JSON) of every rejected story."""
+    return await db.fetchall(
+        "SELECT id, platform, scope_id, title, rejected_at, links FROM rejected_stories"
+    )
 
 
 async def developments_since(
     db: Database, after: tuple[str, int], dated_from: str, limit: int = 5000
 ) -> list[Row]:
     """Up to `limit` developments dated from `dated_from` and changed after `after`
-    (updated_at, id), in that order, with status, countries and their source links."""
+    (updated_at, id), in that order, with scope, status, countries and source links."""
     return await db.fetchall(
-        "SELECT d.id, d.guild_id, d.title, d.occurred_on, d.countries, d.status, d.updated_at, "
+        "SELECT d.id, d.platform, d.guild_id AS scope_id, d.title, d.occurred_on, d.countries, "
+        "d.status, d.updated_at, "
         "(SELECT group_concat(url, ' ') FROM sources s WHERE s.development_id = d.id) AS links "
         "FROM developments d WHERE (d.updated_at, d.id) > (?, ?) AND d.occurred_on >= ? "
         "ORDER BY d.updated_at, d.id LIMIT ?",
@@ -403,20 +409,22 @@ async def developments_since(
 
 
 async def set_review_channel(
-    w: Writer, guild_id: int | None, channel_id: int, actor: str, at: str
+    w: Writer, scope: Scope | None, platform: str, channel_id: int, actor: str, at: str
 ) -> None:
-    """Where a queue's cards go (the global queue is key 0)."""
+    """Where a queue's cards go: a channel (or chat) of `platform`."""
     await w.execute(
-        "INSERT INTO feed_review_channels (queue_key, channel_id, set_by, set_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (queue_key) DO UPDATE SET channel_id = excluded.channel_id, "
+        "INSERT INTO feed_review_channels (queue_key, platform, channel_id, set_by, set_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (queue_key) DO UPDATE SET "
+        "platform = excluded.platform, channel_id = excluded.channel_id, "
         "set_by = excluded.set_by, set_at = excluded.set_at",
-        (guild_id or 0, channel_id, actor, at),
+        (scope_key(scope), platform, channel_id, actor, at),
     )
 
 
-async def review_channel(db: Database, guild_id: int | None) -> int | None:
-    """The channel a queue's cards go to, if set."""
-    value = await db.scalar(
-        "SELECT channel_id FROM feed_review_channels WHERE queue_key = ?", (guild_id or 0,)
+async def review_channel(db: Database, scope: Scope | None) -> tuple[str, int] | None:
+    """(platform, channel id) a queue's cards go to, if set."""
+    row = await db.fetchone(
+        "SELECT platform, channel_id FROM feed_review_channels WHERE queue_key = ?",
+        (scope_key(scope),),
     )
-    return int(value) if value is not None else None
+    return (row[0], int(row[1])) if row else None

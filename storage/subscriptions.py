@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Literal, cast
 
-from bot.core.clock import iso_utc, parse_utc
-from bot.core.schedule import Cadence, Schedule
+from bot.domain.clock import iso_utc, parse_utc
+from bot.domain.schedule import Cadence, Schedule
+from bot.domain.scope import Platform, Scope
 from storage.database import Database, Row, Writer
 
 DeliveryState = Literal["sending", "sent", "skipped", "failed"]
@@ -34,6 +35,13 @@ class Subscription:
     last_delivered_at: str | None
     covered_until: datetime | None
     last_error: str | None = None
+    platform: Platform = "discord"
+
+    @property
+    def scope(self) -> Scope | None:
+        """The server or chat it belongs to (`guild_id` is that scope's id); None for the
+        command line's preview of the global catalogue (guild_id 0)."""
+        return Scope(self.platform, self.guild_id) if self.guild_id else None
 
     @property
     def active(self) -> bool:
@@ -69,7 +77,7 @@ class Delivery:
 class NewSubscription:
     """What /subscribe stores."""
 
-    guild_id: int
+    scope: Scope
     channel_id: int
     topics: tuple[str, ...]
     schedule: Schedule
@@ -104,6 +112,7 @@ def to_subscription(row: Row) -> Subscription:
         last_delivered_at=row["last_delivered_at"],
         covered_until=_dt(row["covered_until"]),
         last_error=row["last_error"],
+        platform=cast(Platform, row["platform"]),
     )
 
 
@@ -146,10 +155,11 @@ async def subscription_for_channel(db: Database | Writer, channel_id: int) -> Su
     return None if row is None else to_subscription(row)
 
 
-async def guild_subscriptions(db: Database, guild_id: int) -> list[Subscription]:
-    """A server's subscriptions, oldest first."""
+async def scope_subscriptions(db: Database, scope: Scope) -> list[Subscription]:
+    """A server's (or chat's) subscriptions, oldest first."""
     rows = await db.fetchall(
-        "SELECT * FROM subscriptions WHERE guild_id = ? ORDER BY id", (guild_id,)
+        "SELECT * FROM subscriptions WHERE platform = ? AND guild_id = ? ORDER BY id",
+        (scope.platform, scope.id),
     )
     return [to_subscription(r) for r in rows]
 
@@ -174,7 +184,8 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
     """Create the channel's subscription, or replace its settings (and resume it)."""
     s = new.schedule
     values = (
-        new.guild_id,
+        new.scope.platform,
+        new.scope.id,
         new.channel_id,
         json.dumps(list(new.topics)),
         s.cadence,
@@ -187,9 +198,9 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
         iso_utc(new.next_run),
     )
     await w.execute(
-        "INSERT INTO subscriptions (guild_id, channel_id, topics, cadence, weekday, at_time, "
-        "timezone, post_empty, created_by, created_at, next_run_utc) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
+        "INSERT INTO subscriptions (platform, guild_id, channel_id, topics, cadence, weekday, "
+        "at_time, timezone, post_empty, created_by, created_at, next_run_utc) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
         "topics = excluded.topics, cadence = excluded.cadence, weekday = excluded.weekday, "
         "at_time = excluded.at_time, timezone = excluded.timezone, "
         "post_empty = excluded.post_empty, next_run_utc = excluded.next_run_utc, "

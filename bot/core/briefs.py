@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.clock import Clock, system_clock, today
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Assessment, Development, Source
 from bot.core.topics import Topic, get_topic
+from bot.domain.clock import Clock, system_clock, today
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, Assessment, Development, Source
+from bot.domain.scope import Scope
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -121,13 +122,13 @@ def _rank(devs: list[Development]) -> list[Development]:
 async def compose_brief(
     db: Database,
     topic_name: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     period: str | None = None,
     domain: str | None = None,
     clock: Clock = system_clock,
 ) -> Brief:
-    """Build the brief of a topic for a server (global + its own developments)."""
+    """Build the brief of a topic for a scope (global + its own developments)."""
     topic = get_topic(topic_name)
     period_key = parse_period(period)
     domain_key = parse_domain(domain)
@@ -136,13 +137,13 @@ async def compose_brief(
     devs = await queries.select_topic(
         db,
         topic.slug,
-        guild_id,
+        scope,
         since=since,
         domain=domain_key,
         limit=CANDIDATES,
         with_sources=False,
     )
-    assessment = await assessment_queries.current_assessment(db, topic.slug, guild_id)
+    assessment = await assessment_queries.current_assessment(db, topic.slug, scope)
     past = [d for d in devs if not d.is_upcoming(on)]
     upcoming = sorted((d for d in devs if d.is_upcoming(on)), key=lambda d: d.occurred)
     sections = [
@@ -157,7 +158,7 @@ async def compose_brief(
     total = len(devs)
     if total == CANDIDATES:  # more may match than were read: count them all
         total = await queries.count_topic(
-            db, topic.slug, guild_id, since=since, until=None, domain=domain_key, cap=COUNT_CAP
+            db, topic.slug, scope, since=since, until=None, domain=domain_key, cap=COUNT_CAP
         )
     brief = Brief(topic, period_key, domain_key, on, None, assessment, total=total)
     items = [[numbering.item(next(shown)) for _ in section] for section in sections]

@@ -230,6 +230,9 @@ class _Claim:
 
 def pause_reason(error: DeliveryError) -> str:
     """The sentence /subscriptions shows for a paused subscription."""
+    advice = getattr(error, "advice", None)  # a platform's own words (e.g. Telegram's)
+    if isinstance(advice, str):
+        return advice
     if isinstance(error, ChannelGone):
         return f"The channel no longer exists or the bot cannot reach it ({error})."
     return (

@@ -13,13 +13,13 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.clock import iso_utc
-from bot.core.errors import NotFound
-from bot.core.models import Assessment, Development
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
+from bot.domain.clock import iso_utc
+from bot.domain.errors import NotFound
+from bot.domain.models import Assessment, Development
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -88,7 +88,7 @@ async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Dige
     start, end = iso_utc(plan.window_start), iso_utc(plan.window_end)
     topics = [get_topic(slug) for slug in sub.topics]
     slugs = [t.slug for t in topics]
-    changed = await queries.changed_between(db, slugs, sub.guild_id, start, end)
+    changed = await queries.changed_between(db, slugs, sub.scope, start, end)
     sections = {t.slug: DigestSection(t) for t in topics}
     shown = 0
     omitted = 0
@@ -105,10 +105,10 @@ async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Dige
         for items in (section.new, section.updated, section.retracted):
             items.sort(key=lambda d: (d.occurred.start, d.id), reverse=True)
     latest: dict[str, Assessment] = {}
-    for a in await assessment_queries.changed_assessments(db, slugs, sub.guild_id, start, end):
+    for a in await assessment_queries.changed_assessments(db, slugs, sub.scope, start, end):
         current = latest.get(a.topic)
         # The server's own assessment wins over the global one, then the newest.
-        if current is None or (current.guild_id is None and a.guild_id is not None):
+        if current is None or (current.scope is None and a.scope is not None):
             latest[a.topic] = a
     return Digest(
         subscription=sub,
@@ -159,11 +159,6 @@ class DigestBuilder:
         if digest.is_empty and not sub.post_empty:
             return []
         return render_parts(self.renderer, digest)
-
-
-def describe_window(start: datetime, end: datetime) -> str:
-    """'2025-03-03 09:00 – 2025-03-10 09:00 UTC' for logs and the terminal."""
-    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
 
 
 async def preview_text(

@@ -20,22 +20,37 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Literal
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
+from bot.domain.schedule import CADENCES, DEFAULT_TIME, WEEKDAYS, Cadence, Schedule
 
-Cadence = Literal["weekly", "daily"]
-CADENCES: tuple[Cadence, ...] = ("weekly", "daily")
-WEEKDAYS: tuple[str, ...] = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
-DEFAULT_TIME = time(9, 0)
+__all__ = [
+    "CADENCES",
+    "DEFAULT_TIME",
+    "WEEKDAYS",
+    "Cadence",
+    "DuePlan",
+    "Occurrence",
+    "Schedule",
+    "available_zones",
+    "first_run",
+    "latest_occurrence",
+    "listed_zones",
+    "next_occurrence",
+    "occurrence_for_period",
+    "occurrence_from",
+    "occurrence_on",
+    "parse_cadence",
+    "parse_time",
+    "parse_timezone",
+    "parse_weekday",
+    "period_label",
+    "plan_due",
+    "plan_now",
+    "previous_occurrence",
+]
+
+
 _TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})$")
 _SEARCH_DAYS = 16  # enough to find the next weekly occurrence even across a skipped day
 
@@ -44,6 +59,12 @@ _SEARCH_DAYS = 16  # enough to find the next weekly occurrence even across a ski
 def available_zones() -> frozenset[str]:
     """Every IANA zone name this installation knows."""
     return frozenset(zoneinfo.available_timezones())
+
+
+@cache
+def listed_zones() -> tuple[str, ...]:
+    """The zones offered as people type: Region/City names and UTC, sorted."""
+    return tuple(sorted(z for z in available_zones() if "/" in z or z == "UTC"))
 
 
 def parse_timezone(value: str | None, default: str = "UTC") -> str:
@@ -103,41 +124,6 @@ def parse_cadence(value: str | None) -> Cadence:
     if text == "daily":
         return "daily"
     raise InvalidInput("cadence", "must be weekly or daily")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When a subscription is delivered: cadence, weekday (weekly only), local time, zone."""
-
-    cadence: Cadence = "weekly"
-    weekday: int = 0
-    at: time = DEFAULT_TIME
-    timezone: str = "UTC"
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        """The zone as a tzinfo."""
-        return zoneinfo.ZoneInfo(self.timezone)
-
-    def describe(self) -> str:
-        """'every Monday at 09:00 (Europe/Berlin)'."""
-        day = "every day" if self.cadence == "daily" else f"every {WEEKDAYS[self.weekday].title()}"
-        return f"{day} at {self.at:%H:%M} ({self.timezone})"
-
-    def runs_on(self, day: date) -> bool:
-        """Whether a local date has an occurrence."""
-        return self.cadence == "daily" or day.weekday() == self.weekday
-
-    def period_key(self, day: date) -> str:
-        """The period a local date belongs to: '2025-03-09' or '2025-W10'."""
-        if self.cadence == "daily":
-            return day.isoformat()
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-
-    def local(self, moment: datetime) -> datetime:
-        """An instant in the subscription's zone."""
-        return moment.astimezone(self.zone)
 
 
 @dataclass(frozen=True, order=True)

@@ -14,12 +14,10 @@ import logging
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot import __version__
-from bot.core.clock import Clock, iso_utc, system_clock
-from bot.core.errors import Conflict, InvalidInput
-from bot.core.models import Assessment
+from bot.core import import_schema
 from bot.core.topics import get_topic
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
@@ -28,6 +26,10 @@ from bot.core.validation import (
     require_text,
     validate_development,
 )
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.models import Assessment, Audit, Status
+from bot.domain.scope import Scope, scope_key, scope_of
 from storage import assessments as assessment_queries
 from storage import bulk
 from storage.bulk import DevelopmentRecord
@@ -45,17 +47,22 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _scope_text(guild_id: int | None) -> str:
-    return "global" if guild_id is None else str(guild_id)
+def _scope_text(scope: Scope | None) -> str:
+    return scope_key(scope)
 
 
-def _parse_scope(value: Any, where: str) -> int | None:
+def _parse_scope(value: Any, where: str) -> Scope | None:
     text = str(value or "global").strip()
     if text == "global":
         return None
-    if not text.isdigit() or len(text) > 20 or int(text) >= 2**63:
-        raise InvalidInput(f"{where} scope", "must be 'global' or a Discord server id")
-    return int(text)
+    try:
+        if len(text) > 30:
+            raise ValueError(text)
+        return Scope.parse(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{where} scope", "must be 'global', a Discord server id or telegram:<chat id>"
+        ) from None
 
 
 # --- export ------------------------------------------------------------------------------
@@ -91,7 +98,7 @@ async def export_data(db: Database, clock: Clock = system_clock) -> dict[str, An
         "assessments": [
             {
                 "topic": a.topic,
-                "scope": _scope_text(a.guild_id),
+                "scope": _scope_text(a.scope),
                 "bottom_line": a.bottom_line,
                 "trend": a.trend,
                 "watch_next": list(a.watch_next),
@@ -113,7 +120,7 @@ def _dev_export(
     date_text = {"day": occurred, "month": occurred[:7], "year": occurred[:4]}[d["date_precision"]]
     return {
         "id": d["id"],
-        "scope": _scope_text(d["guild_id"]),
+        "scope": _scope_text(scope_of(d["platform"], d["guild_id"])),
         "kind": d["kind"],
         "title": d["title"],
         "summary": d["summary"],
@@ -175,31 +182,45 @@ def from_csv(text: str) -> dict[str, Any]:
     """Parse CSV (as written by `to_csv`, or hand-made with fewer columns) to a document."""
     reader = csv.DictReader(io.StringIO(text))
     doc: dict[str, Any] = {"developments": [], "assessments": [], "datasets": []}
-    for line, row in enumerate(reader, start=2):
-        record = (row.get("record") or "development").strip()
-        clean = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
-        where = f"line {line}"
-        if record == "development":
-            for key in ("sources", "revisions"):
-                if clean.get(key, "").startswith("["):
-                    clean[key] = _json_cell(clean[key], f"{where} {key}")
-            clean["_where"] = where
-            doc["developments"].append(clean)
-        elif record == "assessment":
-            clean["author"] = clean.pop("created_by", "import")
-            if clean.get("watch_next", "").startswith("["):
-                clean["watch_next"] = _json_cell(clean["watch_next"], f"{where} watch_next")
-            clean["_where"] = where
-            doc["assessments"].append(clean)
-        elif record == "dataset":
-            if not clean.get("seed_key") or not clean.get("created_at"):
-                raise InvalidInput(where, "a dataset row needs seed_key and created_at")
-            doc["datasets"].append({"dataset": clean["seed_key"], "loaded_at": clean["created_at"]})
-        else:
-            raise InvalidInput(
-                where, f"record must be development, assessment or dataset, not {record!r}"
-            )
+    line = 1
+    try:
+        for line, row in enumerate(reader, start=2):
+            _csv_row(doc, row, f"line {line}")
+    except csv.Error as exc:
+        # The csv module's own limit refuses a cell over 128 KB before it is held in memory.
+        rule = "has a cell over 128 KB" if "field limit" in str(exc) else f"is not CSV ({exc})"
+        raise InvalidInput(f"line {line + 1}", rule) from None
     return doc
+
+
+def _csv_row(doc: dict[str, Any], row: dict[str | Any, Any], where: str) -> None:
+    if None in row:
+        raise InvalidInput(where, "has more cells than the header has columns")
+    record = (row.get("record") or "development").strip()
+    clean = {k: v for k, v in row.items() if v not in (None, "")}
+    if record == "development":
+        for key in ("sources", "revisions"):
+            if clean.get(key, "").startswith("["):
+                clean[key] = _json_cell(clean[key], f"{where} {key}")
+        # CSV cells are text: a whole number is the one id form accepted.
+        if clean.get("id", "").isascii() and clean.get("id", "").isdigit():
+            clean["id"] = int(clean["id"])
+        clean["_where"] = where
+        doc["developments"].append(clean)
+    elif record == "assessment":
+        clean["author"] = clean.pop("created_by", "import")
+        if clean.get("watch_next", "").startswith("["):
+            clean["watch_next"] = _json_cell(clean["watch_next"], f"{where} watch_next")
+        clean["_where"] = where
+        doc["assessments"].append(clean)
+    elif record == "dataset":
+        if not clean.get("seed_key") or not clean.get("created_at"):
+            raise InvalidInput(where, "a dataset row needs seed_key and created_at")
+        doc["datasets"].append({"dataset": clean["seed_key"], "loaded_at": clean["created_at"]})
+    else:
+        raise InvalidInput(
+            where, f"record must be development, assessment or dataset, not {record!r}"
+        )
 
 
 def _json_cell(text: str, where: str) -> Any:
@@ -207,24 +228,39 @@ def _json_cell(text: str, where: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(where, f"is not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InvalidInput(where, "is nested too deeply") from None
 
 
 def read_file(path: Path) -> dict[str, Any]:
-    """A JSON or CSV export file (by extension) as a document."""
+    """A JSON or CSV export file (by extension) as a document whose shape is checked."""
     if not path.is_file():
         raise InvalidInput("file", f"{path} does not exist")
-    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() not in (".json", ".csv"):
+        raise InvalidInput("file", "must end in .json or .csv")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "file", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     if path.suffix.lower() == ".csv":
         return from_csv(text)
-    if path.suffix.lower() != ".json":
-        raise InvalidInput("file", "must end in .json or .csv")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput("file", f"is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InvalidInput("file", "is nested too deeply to be an export") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("developments", []), list):
         raise InvalidInput("file", "is not a briefbot export (no 'developments' list)")
-    if doc.get("format", FORMAT) != FORMAT or int(doc.get("version", 1)) > FORMAT_VERSION:
+    return check_document(doc)
+
+
+def check_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document's own fields checked: format, version, lists of objects."""
+    checked = import_schema.check(import_schema.DocumentIn, doc, "")
+    if checked.get("format", FORMAT) != FORMAT or checked.get("version", 1) > FORMAT_VERSION:
         raise InvalidInput("file", f"is not a {FORMAT} version {FORMAT_VERSION} document")
     return doc
 
@@ -238,59 +274,63 @@ def write_file(path: Path, data: dict[str, Any]) -> None:
         if path.suffix.lower() == ".csv"
         else json.dumps(data, ensure_ascii=False, indent=1)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        # A full disk leaves the earlier file, never half a new one; the error names `path`.
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, exc.filename or str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # --- import ------------------------------------------------------------------------------
 
 
-def _record(item: dict[str, Any], index: int, at: str) -> DevelopmentRecord:
-    where = str(item.get("_where") or f"development {index}")
+def _where(item: Any, kind: str, index: int) -> str:
+    where = item.get("_where") if isinstance(item, dict) else None
+    return str(where or f"{kind} {index}")
+
+
+def _record(raw: Any, index: int, at: str) -> DevelopmentRecord:
+    where = _where(raw, "development", index)
+    item = import_schema.check(import_schema.DevelopmentIn, raw, where)
     try:
         draft = validate_development(item)
-        dev_id = item.get("id")
-        status = str(item.get("status") or "published")
+        status = item.get("status") or "published"
         if status not in ("published", "retracted"):
             raise InvalidInput("status", "must be published or retracted")
-        revisions = item.get("revisions") or []
-        if not isinstance(revisions, list):
-            raise InvalidInput("revisions", "must be a list")
-        if dev_id not in (None, "") and not 0 < int(dev_id) < 2**63:
-            raise InvalidInput("id", "must be a positive whole number")
-        for rev in revisions:
-            if not {"number", "action", "actor", "at", "changes", "snapshot"} <= set(rev):
-                raise InvalidInput(
-                    "revisions", "each needs number, action, actor, at, changes, snapshot"
-                )
         return DevelopmentRecord(
             draft=draft,
-            id=int(dev_id) if dev_id not in (None, "") else None,
-            guild_id=_parse_scope(item.get("scope"), where),
-            status=status,
-            retraction_reason=item.get("retraction_reason"),
-            created_by=str(item.get("created_by") or "import"),
-            created_at=str(item.get("created_at") or at),
-            updated_by=str(item.get("updated_by") or item.get("created_by") or "import"),
-            updated_at=str(item.get("updated_at") or at),
-            seed_key=item.get("seed_key") or None,
-            revisions=list(revisions),
+            audit=Audit(
+                scope=_parse_scope(item.get("scope"), where),
+                status=cast(Status, status),
+                retraction_reason=item.get("retraction_reason"),
+                created_by=item.get("created_by") or "import",
+                created_at=item.get("created_at") or at,
+                updated_by=item.get("updated_by") or item.get("created_by") or "import",
+                updated_at=item.get("updated_at") or at,
+                seed_key=item.get("seed_key"),
+            ),
+            id=item.get("id"),
+            revisions=list(item.get("revisions") or []),
         )
     except InvalidInput as exc:
         raise InvalidInput(f"{where} {exc.field}", exc.rule) from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(where, f"is malformed ({exc})") from None
 
 
-def _assessment(item: dict[str, Any], index: int, at: str) -> tuple[Assessment, str | None]:
-    where = str(item.get("_where") or f"assessment {index}")
+def _assessment(raw: Any, index: int, at: str) -> tuple[Assessment, str | None]:
+    where = _where(raw, "assessment", index)
+    item = import_schema.check(import_schema.AssessmentIn, raw, where)
     try:
         return (
             Assessment(
                 topic=get_topic(str(item.get("topic", ""))).slug,
-                guild_id=_parse_scope(item.get("scope"), where),
+                scope=_parse_scope(item.get("scope"), where),
                 bottom_line=require_text("bottom line", item.get("bottom_line"), BOTTOM_LINE_MAX),
                 trend=parse_trend(item.get("trend")),
                 watch_next=parse_watch_next(item.get("watch_next")),
@@ -310,6 +350,7 @@ async def import_data(
 ) -> dict[str, int]:
     """Validate every record, then insert all of them in one transaction (or nothing)."""
     at = iso_utc(clock())
+    check_document(doc)
     records = [_record(item, i, at) for i, item in enumerate(doc.get("developments", []), 1)]
     assessments = [_assessment(item, i, at) for i, item in enumerate(doc.get("assessments", []), 1)]
     datasets = _datasets(doc.get("datasets", []))
@@ -323,7 +364,9 @@ async def import_data(
             f"{' …' if len(taken) > 5 else ''}. Import into an empty database, or remove the "
             "ids from the file to add the records as new developments."
         )
-    keys = [r.seed_key for r in records if r.seed_key] + [k for _, k in assessments if k]
+    keys = [r.audit.seed_key for r in records if r.audit.seed_key] + [
+        k for _, k in assessments if k
+    ]
     clash = await bulk.existing_seed_keys(db, keys)
     if clash:
         raise Conflict(f"starter-dataset records already present: {', '.join(clash[:3])}")
@@ -349,23 +392,22 @@ def _datasets(items: Any) -> list[tuple[str, str]]:
     if not isinstance(items, list):
         raise InvalidInput("datasets", "must be a list")
     found = []
-    for index, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or not item.get("dataset") or not item.get("loaded_at"):
-            raise InvalidInput(f"dataset {index}", "needs 'dataset' and 'loaded_at'")
-        found.append((str(item["dataset"]), str(item["loaded_at"])))
+    for index, raw in enumerate(items, start=1):
+        item = import_schema.check(import_schema.DatasetIn, raw, f"dataset {index}")
+        found.append((item["dataset"], item["loaded_at"]))
     return found
 
 
 def _import_revision(r: DevelopmentRecord, at: str) -> dict[str, Any]:
     snapshot = r.draft.to_dict() | {
-        "status": r.status,
-        "retraction_reason": r.retraction_reason,
-        "scope": _scope_text(r.guild_id),
+        "status": r.audit.status,
+        "retraction_reason": r.audit.retraction_reason,
+        "scope": _scope_text(r.audit.scope),
     }
     return {
         "number": 1,
         "action": "import",
-        "actor": r.created_by,
+        "actor": r.audit.created_by,
         "at": at,
         "changes": {},
         "snapshot": snapshot,

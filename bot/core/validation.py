@@ -12,8 +12,8 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bot.core.countries import normalise_country
-from bot.core.errors import InvalidInput
-from bot.core.models import (
+from bot.domain.errors import InvalidInput
+from bot.domain.models import (
     DOMAINS,
     KINDS,
     TRENDS,
@@ -94,14 +94,6 @@ def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
     except ValueError:
         raise InvalidInput(field, f"{text!r} is not a real date ({_DATE_FORMS})") from None
     return FuzzyDate(date(year, 1, 1), "year")
-
-
-def parse_day(value: Any, field: str) -> date:
-    """A full `YYYY-MM-DD` date."""
-    parsed = parse_fuzzy_date(value, field)
-    if parsed.precision != "day":
-        raise InvalidInput(field, "must be a full date YYYY-MM-DD")
-    return parsed.start
 
 
 def _split_list(value: Any) -> list[str]:
@@ -295,3 +287,19 @@ def parse_development_id(value: Any) -> int:
     if not text.isdigit() or len(text) > 12 or int(text) == 0:
         raise InvalidInput("id", f"{clean_text(value)[:20]!r} is not a development id (e.g. 12)")
     return int(text)
+
+
+def check_moderator_role(role_id: int, guild_id: int, *, managed: bool = False) -> int:
+    """A role that may be the moderator role: never @everyone (whose id is the server's),
+    which would make every member a moderator, nor a role an integration manages."""
+    if role_id == guild_id:
+        raise InvalidInput(
+            "moderator role",
+            "cannot be @everyone: that would make every member a moderator; "
+            "pick a role only moderators have",
+        )
+    if managed:
+        raise InvalidInput(
+            "moderator role", "cannot be a bot's or integration's own role; pick a server role"
+        )
+    return role_id

@@ -9,14 +9,14 @@ from typing import Any
 
 import discord
 
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Assessment, Development
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
     format_sources_text,
 )
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, Assessment, Development
 from bot.exts._common import NO_PINGS, defer, handle_error, reply, services
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
@@ -77,7 +77,7 @@ class Form(discord.ui.Modal):
         try:
             await self.on_values(interaction, self.values())
         except InvalidInput as exc:
-            text = services(interaction).discord.render(
+            text = services(interaction).renderers.discord.render(
                 "error.j2", kind="invalid", field=exc.field, message=exc.rule
             )
             view = RetryView(self.refilled(), interaction.user.id)

@@ -13,7 +13,6 @@ from bot.core.dataset import read_starter
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics
 from bot.exts._common import defer, embed_pages, send_pages, services
-from storage.catalogue import catalogue_counts
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -26,9 +25,9 @@ class About(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         svc = services(interaction)
-        counts = await catalogue_counts(svc.db)
+        counts = await svc.catalogue.counts()
         pages = embed_pages(
-            svc.discord,
+            svc.renderers.discord,
             "about.j2",
             version=Safe(__version__),  # our own text: escaping showed it as \0.1.0
             topics=all_topics(),

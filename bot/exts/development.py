@@ -10,24 +10,24 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.actors import check_can_write, default_scope
-from bot.core.errors import InvalidInput
-from bot.core.models import KINDS, Development
 from bot.core.validation import (
     REASON_MAX,
     WHY_MAX,
     parse_development_id,
     validate_development,
 )
+from bot.domain.errors import InvalidInput
+from bot.domain.models import KINDS, Development
 from bot.exts._common import (
     actor_for,
     defer,
     embed_pages,
     reply,
+    scope_of,
     send_pages,
     services,
 )
 from bot.exts._forms import Form, development_fields, open_form, split_details
-from storage import catalogue as queries
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -50,7 +50,7 @@ async def id_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     """Developments this server can see: by id prefix, else by words in the title."""
     lookup = asyncio.ensure_future(
-        queries.autocomplete_ids(services(interaction).db, current, interaction.guild_id)
+        services(interaction).catalogue.autocomplete_ids(current, scope_of(interaction))
     )
     done, _ = await asyncio.wait({lookup}, timeout=AUTOCOMPLETE_BUDGET)
     if not done:
@@ -71,7 +71,7 @@ class Developments(commands.GroupCog, group_name="development"):
 
     def card(self, interaction: discord.Interaction, dev: Development) -> list[discord.Embed]:
         """A development as embeds."""
-        return embed_pages(services(interaction).discord, "development.j2", d=dev)
+        return embed_pages(services(interaction).renderers.discord, "development.j2", d=dev)
 
     @app_commands.command(name="show", description="One development in full, with its sources")
     @app_commands.describe(id="The development's id, e.g. 12")
@@ -79,7 +79,7 @@ class Developments(commands.GroupCog, group_name="development"):
     async def show(self, interaction: discord.Interaction, id: str) -> None:
         dev_id = parse_development_id(id)
         await defer(interaction)
-        dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
+        dev = await services(interaction).catalogue.show(dev_id, scope_of(interaction))
         await send_pages(interaction, self.card(interaction, dev))
 
     @app_commands.command(name="add", description="Add a development (moderators, editors)")
@@ -141,8 +141,8 @@ class Developments(commands.GroupCog, group_name="development"):
 
         async def load() -> Form:
             actor = await actor_for(interaction)
-            dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
-            check_can_write(actor, dev.guild_id, f"development #{dev_id}")
+            dev = await services(interaction).catalogue.show(dev_id, actor.scope)
+            check_can_write(actor, dev.scope, f"development #{dev_id}")
             if dev.retracted:  # say so before the form, not after it was filled in
                 raise InvalidInput(
                     "id", f"#{dev_id} is retracted; retracted developments are frozen"
@@ -198,7 +198,7 @@ class Developments(commands.GroupCog, group_name="development"):
         await defer(interaction, ephemeral=True)
         svc = services(interaction)
         dev, revisions = await svc.catalogue.history(await actor_for(interaction), dev_id)
-        pages = embed_pages(svc.discord, "history.j2", d=dev, revisions=revisions)
+        pages = embed_pages(svc.renderers.discord, "history.j2", d=dev, revisions=revisions)
         await send_pages(interaction, pages, ephemeral=True)
 
 

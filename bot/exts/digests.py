@@ -17,22 +17,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.clock import iso_utc
 from bot.core.delivery import (
     ChannelForbidden,
     ChannelGone,
-    DeliveryEngine,
     Outcome,
     RejectedError,
     RetryableError,
 )
-from bot.core.digest_scheduler import DigestScheduler
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
-from bot.core.errors import InvalidInput
 from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
-from bot.core.subscriptions import SubscriptionService
+from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic, rank_topics
+from bot.domain.clock import iso_utc
+from bot.domain.errors import InvalidInput
+from bot.domain.scope import Scope
 from bot.exts._common import (
     NO_PINGS,
     defer,
@@ -42,12 +41,6 @@ from bot.exts._common import (
     send_pages,
     services,
     timezone_autocomplete,
-)
-from storage.subscriptions import (
-    Subscription,
-    guild_subscriptions,
-    pause_subscription,
-    subscription_for_channel,
 )
 
 if TYPE_CHECKING:
@@ -161,11 +154,13 @@ class Digests(commands.Cog):
     async def cog_load(self) -> None:
         svc = self.bot.services
         self.subscriptions = SubscriptionService(svc.db, svc.clock, svc.settings.default_timezone)
-        self.engine = DeliveryEngine(
-            svc.db, DiscordPoster(self.bot), DigestBuilder(svc.db, svc.discord), svc.clock
+        # The process's one engine and scheduler, shared with the other front ends.
+        svc.digests.register(
+            "discord", DiscordPoster(self.bot), DigestBuilder(svc.db, svc.renderers.discord)
         )
-        self.scheduler = DigestScheduler(self.engine, svc.db, svc.clock)
-        await self.scheduler.start()
+        self.engine = svc.digests.engine
+        self.scheduler = svc.digests.scheduler
+        await svc.digests.start("discord")
         task = asyncio.create_task(self._catch_up())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -183,33 +178,29 @@ class Digests(commands.Cog):
             )
 
     async def cog_unload(self) -> None:
-        self.scheduler.shutdown()
+        self.bot.services.digests.stop("discord")
         for task in list(self._tasks):
             task.cancel()
 
     # --- Discord telling us a channel is gone: pause before any request fails ---------------
 
-    async def _pause(self, subs: list[Subscription], reason: str) -> None:
-        svc = self.bot.services
-        at = iso_utc(svc.clock())
-        async with svc.db.transaction() as w:
-            for sub in subs:
-                await pause_subscription(w, sub.id, reason, at)
+    async def _refresh_paused(self, subs: list[Subscription], reason: str) -> None:
         for sub in subs:
             await self.scheduler.refresh(sub.id)
             log.warning("digest subscription paused subscription=%s: %s", sub.id, reason)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        sub = await subscription_for_channel(self.bot.services.db, channel.id)
-        if sub is not None and sub.active:
-            await self._pause([sub], "The channel was deleted.")
+        reason = "The channel was deleted."
+        sub = await self.subscriptions.pause_channel(channel.id, reason)
+        if sub is not None:
+            await self._refresh_paused([sub], reason)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        subs = [s for s in await guild_subscriptions(self.bot.services.db, guild.id) if s.active]
-        if subs:
-            await self._pause(subs, "The bot was removed from this server.")
+        reason = "The bot was removed from this server."
+        subs = await self.subscriptions.pause_scope(Scope.discord(guild.id), reason)
+        await self._refresh_paused(subs, reason)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -230,7 +221,7 @@ class Digests(commands.Cog):
         await defer(interaction, ephemeral=True)
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
-        return target, await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
+        return target, await self.subscriptions.for_channel(actor, actor.scope, target.id)
 
     # --- commands --------------------------------------------------------------------------
 
@@ -272,10 +263,10 @@ class Digests(commands.Cog):
                     f"the bot cannot post in #{target.name}: give it View Channel and Send "
                     "Messages there first",
                 )
-        before = await subscription_for_channel(services(interaction).db, target.id)
+        before = await self.subscriptions.of_channel(target.id)
         result = await self.subscriptions.subscribe(
             actor,
-            interaction.guild_id,
+            actor.scope,
             target.id,
             topics=topics,
             cadence=cadence,
@@ -286,7 +277,7 @@ class Digests(commands.Cog):
         )
         await self.scheduler.refresh(result.subscription.id)
         sub = result.subscription
-        text = services(interaction).discord.render(
+        text = services(interaction).renderers.discord.render(
             "subscribed.j2",
             channel=Safe(f"<#{target.id}>"),
             replaced=result.replaced,
@@ -308,7 +299,7 @@ class Digests(commands.Cog):
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
-        sub = await self.subscriptions.unsubscribe(actor, interaction.guild_id, target.id)
+        sub = await self.subscriptions.unsubscribe(actor, actor.scope, target.id)
         await self.scheduler.refresh(sub.id)
         await reply(
             interaction,
@@ -323,7 +314,7 @@ class Digests(commands.Cog):
     async def list_subscriptions(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
-        subs = await self.subscriptions.list(actor, interaction.guild_id)
+        subs = await self.subscriptions.list(actor, actor.scope)
         rows = []
         for sub in subs:
             rows.append(
@@ -341,7 +332,7 @@ class Digests(commands.Cog):
                     "last_error": sub.last_error,
                 }
             )
-        pages = embed_pages(services(interaction).discord, "subscriptions.j2", rows=rows)
+        pages = embed_pages(services(interaction).renderers.discord, "subscriptions.j2", rows=rows)
         await send_pages(interaction, pages, ephemeral=True)
 
     @digest.command(name="preview", description="The digest a channel would get now, only to you")
@@ -358,7 +349,7 @@ class Digests(commands.Cog):
             now=svc.clock(),
         )
         digest = await compose_digest(svc.db, sub, plan)
-        for part in render_parts(svc.discord, digest):
+        for part in render_parts(svc.renderers.discord, digest):
             await reply(interaction, part, ephemeral=True)
 
     @digest.command(

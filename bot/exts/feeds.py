@@ -20,11 +20,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.errors import PermissionDenied
-from bot.core.feeds.models import Candidate
-from bot.core.models import Source
 from bot.core.rendering import Renderer
 from bot.core.validation import validate_development
+from bot.domain.errors import PermissionDenied
+from bot.domain.feeds import Candidate
+from bot.domain.models import Source
+from bot.domain.scope import Scope
 from bot.exts._common import (
     NO_PINGS,
     actor_for,
@@ -32,6 +33,7 @@ from bot.exts._common import (
     embed_pages,
     handle_error,
     reply,
+    scope_of,
     send_pages,
     services,
 )
@@ -71,7 +73,7 @@ def card_embeds(
 
 
 def _renderer(client: discord.Client) -> Renderer:
-    return cast("BriefBot", client).services.discord
+    return cast("BriefBot", client).services.renderers.discord
 
 
 def card_view(candidate_id: int) -> discord.ui.View:
@@ -146,7 +148,7 @@ async def _approve(interaction: discord.Interaction, candidate_id: int) -> None:
     feeds = services(interaction).feeds
     actor = await actor_for(interaction)
     dev = await feeds.approve(actor, candidate_id)
-    c = await feeds.candidate(candidate_id, interaction.guild_id)
+    c = await feeds.candidate(candidate_id, scope_of(interaction))
     await _close_card(interaction.client, c, f"Approved by {actor.name} as #{dev.id}")
     await reply(
         interaction,
@@ -169,7 +171,7 @@ async def _reject(interaction: discord.Interaction, candidate_id: int) -> None:
 async def _edit_form(interaction: discord.Interaction, candidate_id: int) -> Form:
     """The development add form, prefilled with the candidate (i12 owns the form)."""
     feeds = services(interaction).feeds
-    c = await feeds.candidate(candidate_id, interaction.guild_id)
+    c = await feeds.candidate(candidate_id, scope_of(interaction))
     preview = feeds.preview(c)
     extra = {"kind": preview.kind, "importance": preview.importance}
 
@@ -178,7 +180,7 @@ async def _edit_form(interaction: discord.Interaction, candidate_id: int) -> For
         await defer(inter, ephemeral=True)
         actor = await actor_for(inter)
         dev = await feeds.approve(actor, candidate_id, draft)
-        decided = await feeds.candidate(candidate_id, inter.guild_id)
+        decided = await feeds.candidate(candidate_id, scope_of(inter))
         await _close_card(
             inter.client, decided, f"Edited and approved by {actor.name} as #{dev.id}"
         )
@@ -250,16 +252,16 @@ class Feeds(commands.Cog):
         """Post a card for every pending candidate without one, and show new sources on the
         cards of `merged` candidates; returns how many cards were posted."""
         feeds = self.bot.services.feeds
-        for c in await feeds.cards_to_refresh(merged or []):
+        for c in await feeds.cards_to_refresh("discord", merged or []):
             await self._edit_card(c)
         posted = 0
-        for channel_id, c in await feeds.cards_to_post():
+        for channel_id, c in await feeds.cards_to_post("discord"):
             channel = self.bot.get_channel(channel_id)
             if not isinstance(channel, discord.TextChannel | discord.Thread):
                 log.warning("review channel %s is not reachable", channel_id)
                 continue
             message = await channel.send(
-                embeds=card_embeds(self.bot.services.discord, c)[:1],
+                embeds=card_embeds(self.bot.services.renderers.discord, c)[:1],
                 view=card_view(c.id),
                 allowed_mentions=NO_PINGS,
             )
@@ -273,7 +275,8 @@ class Feeds(commands.Cog):
             return
         try:
             await channel.get_partial_message(c.card_message_id or 0).edit(
-                embeds=card_embeds(self.bot.services.discord, c)[:1], allowed_mentions=NO_PINGS
+                embeds=card_embeds(self.bot.services.renderers.discord, c)[:1],
+                allowed_mentions=NO_PINGS,
             )
         except discord.HTTPException:
             log.warning("could not update review card candidate=%s", c.id)
@@ -305,7 +308,7 @@ class Feeds(commands.Cog):
         )
         r = added.report
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(r.skipped.items()))
-        where = await services(interaction).feeds.review_channel(added.feed.guild_id)
+        where = await services(interaction).feeds.review_channel(added.feed.scope)
         hint = "" if where else " Set where cards go with /feed review-channel."
         await reply(
             interaction,
@@ -324,7 +327,9 @@ class Feeds(commands.Cog):
         queue = await self._queue(interaction, scope)
         found = await services(interaction).feeds.list_feeds(queue)
         heading = "Feeds of the global queue" if queue is None else "Feeds of this server"
-        pages = embed_pages(services(interaction).discord, "feeds.j2", feeds=found, heading=heading)
+        pages = embed_pages(
+            services(interaction).renderers.discord, "feeds.j2", feeds=found, heading=heading
+        )
         await send_pages(interaction, pages, ephemeral=True)
 
     @feed.command(name="remove", description="Stop reading a feed (queued candidates stay)")
@@ -358,25 +363,27 @@ class Feeds(commands.Cog):
     ) -> None:
         await defer(interaction, ephemeral=True)
         actor = await actor_for(interaction)
-        queue = await services(interaction).feeds.set_review_channel(actor, channel.id, scope)
+        queue = await services(interaction).feeds.set_review_channel(
+            actor, "discord", channel.id, scope
+        )
         which = "the global queue" if queue is None else "this server's queue"
         await reply(interaction, f"Cards of {which} go to {channel.mention}.", ephemeral=True)
         await self.post_cards()
 
     # --- /queue --------------------------------------------------------------------------
 
-    async def _queue(self, interaction: discord.Interaction, scope: str | None) -> int | None:
+    async def _queue(self, interaction: discord.Interaction, scope: str | None) -> Scope | None:
         actor = await actor_for(interaction)
         if scope == "global" or (scope is None and not actor.is_moderator and actor.is_editor):
             if not actor.is_editor:
                 raise PermissionDenied("Only editors of the bot can see the global queue.")
             return None
-        if not actor.is_moderator or interaction.guild_id is None:
+        if not actor.is_moderator or actor.scope is None:
             raise PermissionDenied(
                 "Only this server's moderators (Manage Server, or the moderator role set with "
                 "/settings) and editors can see the review queue."
             )
-        return interaction.guild_id
+        return actor.scope
 
     @app_commands.command(name="queue", description="Candidates waiting for review")
     @app_commands.choices(scope=SCOPES)
@@ -388,7 +395,7 @@ class Feeds(commands.Cog):
         total = await feeds.pending_count(queue)
         heading = "Global review queue" if queue is None else "This server's review queue"
         pages = embed_pages(
-            services(interaction).discord,
+            services(interaction).renderers.discord,
             "queue.j2",
             candidates=waiting,
             total=total,

@@ -11,13 +11,13 @@ from discord.ext import commands
 from bot.core import lookup
 from bot.core.topics import get_topic
 from bot.core.validation import parse_fuzzy_date
-from bot.exts._common import defer, embed_pages, send_pages, services, topic_autocomplete
+from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
 
 
-class Timeline(commands.Cog):
+class Timelines(commands.Cog):
     """The timeline command."""
 
     @app_commands.command(name="timeline", description="A topic's developments in date order")
@@ -41,10 +41,10 @@ class Timeline(commands.Cog):
                 parse_fuzzy_date(value, name)
         await defer(interaction)
         svc = services(interaction)
-        result = await lookup.timeline(svc.db, topic, interaction.guild_id, start=start, end=end)
-        await send_pages(interaction, embed_pages(svc.discord, "timeline.j2", timeline=result))
+        result = await lookup.timeline(svc.db, topic, scope_of(interaction), start=start, end=end)
+        await send_rendered(interaction, "timeline.j2", timeline=result)
 
 
 async def setup(bot: BriefBot) -> None:
     """Load the extension."""
-    await bot.add_cog(Timeline())
+    await bot.add_cog(Timelines())

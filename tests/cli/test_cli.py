@@ -25,6 +25,9 @@ def _script() -> str:
 BRIEFBOT = _script()
 ENV_NAMES = (
     "DISCORD_TOKEN",
+    "TELEGRAM_TOKEN",
+    "TELEGRAM_API_URL",
+    "TELEGRAM_EDITOR_IDS",
     "DATABASE_PATH",
     "EDITOR_IDS",
     "DEFAULT_TIMEZONE",
@@ -158,6 +161,8 @@ def test_bad_arguments_leave_the_database_unchanged(cli: Cli) -> None:
 def test_run_without_token_names_it(cli: Cli) -> None:
     one_line_error(cli("run"), "DISCORD_TOKEN")
     one_line_error(cli("run", env=cli.env(DISCORD_TOKEN="  ")), "DISCORD_TOKEN")
+    line = one_line_error(cli("run", env=cli.env(TELEGRAM_TOKEN=" ")), "TELEGRAM_TOKEN")
+    assert "DISCORD_TOKEN, TELEGRAM_TOKEN or both" in line
     assert not cli.db.exists()
 
 
@@ -169,6 +174,8 @@ def test_run_without_token_names_it(cli: Cli) -> None:
         ("LOG_LEVEL", "LOUD"),
         ("DEV_GUILD_ID", "12"),
         ("TEMPLATES_DIR", "no-such-folder"),
+        ("TELEGRAM_API_URL", "localhost:8081/bot"),
+        ("TELEGRAM_EDITOR_IDS", "12,abc"),
     ],
 )
 @pytest.mark.parametrize("command", [["brief", "japan-korea"], ["run"]])
@@ -288,9 +295,9 @@ def test_restore_refuses_a_non_database(cli: Cli) -> None:
     junk = cli.root / "junk.sqlite3"
     junk.write_bytes(b"not a database at all" * 100)
     result = cli("db", "restore", str(junk))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"briefbot: {junk} cannot be opened as a SQLite database: file is not a database"
+        f"briefbot: {junk} is not a briefbot backup: it is not a SQLite database"
     ]
     assert cli.counts() == before
 

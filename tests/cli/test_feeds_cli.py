@@ -100,3 +100,21 @@ async def test_private_addresses_need_the_setting(tmp_path: Path, server: FeedSe
     code, out, _ = await run(cli, "feed", "list")
     assert out.strip() == "no feeds yet (briefbot feed add URL)"
     assert server.hits == {"page": 1}
+
+
+async def test_a_feed_server_failing_is_exit_1_not_2(tmp_path: Path, server: FeedServer) -> None:
+    cli = Cli(tmp_path)
+    server.statuses["broken"] = 500
+    code, out, err = await run(cli, "feed", "add", server.url("broken"))
+    assert (code, out) == (1, "") and len(err.strip().splitlines()) == 1, err
+    assert "answered HTTP 500" in err
+    code, _, err = await run(cli, "feed", "add", server.url("yonhap"))
+    assert code == 0, err
+    server.statuses["yonhap"] = 503
+    code, out, err = await run(cli, "feed", "poll", "1")
+    assert code == 1 and out == "" and err.strip().startswith("briefbot: feed 1 failed: ")
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("UPDATE feeds SET next_poll_at = '2000-01-01T00:00:00Z'")
+    conn.close()
+    code, out, _ = await run(cli, "feed", "poll")
+    assert code == 1 and out.startswith("feed 1 failed: ") and "HTTP 503" in out

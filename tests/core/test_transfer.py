@@ -12,7 +12,7 @@ import pytest
 from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
-from bot.core.errors import Conflict, InvalidInput
+from bot.domain.errors import Conflict, InvalidInput
 from storage.database import Database
 from tests.helpers import (
     EDITOR,

@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.errors import InvalidInput
-from bot.core.models import FuzzyDate, Source
 from bot.core.validation import (
     SUMMARY_MAX,
     TITLE_MAX,
@@ -25,6 +23,8 @@ from bot.core.validation import (
     parse_watch_next,
     validate_development,
 )
+from bot.domain.errors import InvalidInput
+from bot.domain.models import FuzzyDate, Source
 from tests.helpers import draft, raw_development
 
 

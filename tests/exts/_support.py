@@ -27,7 +27,7 @@ TABLES = (
     "sources",
     "revisions",
     "assessments",
-    "guild_settings",
+    "scope_settings",
 )
 
 
@@ -162,11 +162,12 @@ async def bulk_add(env: Any, n: int, *, guild_id: int | None = None, **fields: A
 
     from bot.core.actors import OPERATOR, Actor
     from bot.core.validation import validate_development
+    from bot.domain.scope import Scope
 
     actor = (
         OPERATOR
         if guild_id is None
-        else Actor(user_id="1", name="seed", guild_id=guild_id, is_moderator=True)
+        else Actor(user_id="1", name="seed", scope=Scope.discord(guild_id), is_moderator=True)
     )
     ids = []
     for i in range(n):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.core.errors import PermissionDenied
+from bot.domain.errors import PermissionDenied
 from tests.exts._support import (
     BOTTOM_LINE,
     TREND,

@@ -3,7 +3,7 @@ development added through the form showing up at once."""
 
 from __future__ import annotations
 
-from bot.core.errors import UnknownTopic
+from bot.domain.errors import UnknownTopic
 from tests.exts._support import add_development, refusals, refused
 from tests.exts.conftest import text_of
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import simcord
 
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from tests.exts._support import (
     DATE,
     DETAILS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
 from tests.exts._support import add_development, refusals, refused
 from tests.exts.conftest import text_of
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import simcord
 
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
 from tests.exts._support import assert_within_limits, bulk_add, refusals, refused
 from tests.exts.conftest import text_of
 

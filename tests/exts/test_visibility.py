@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.errors import NotFound
+from bot.domain.errors import NotFound
 from tests.exts._support import (
     BOTTOM_LINE,
     TREND,

@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.feeds.dedupe import Entry, Signature, StoryIndex
 from bot.core.feeds.text import normalise_known_link, normalise_link, plain_text, shorten
+from bot.domain.scope import Scope
 
 DAY = date(2023, 4, 30)
 
@@ -51,14 +52,16 @@ def test_different_stories_stay_apart(a: str, b: str) -> None:
     assert not Signature.of(a).same_story(Signature.of(b))
 
 
-def _entry(ref: int, title: str, day: date | None, scope: int | None = None) -> Entry:
+def _entry(ref: int, title: str, day: date | None, scope: Scope | None = None) -> Entry:
     return Entry("development", ref, scope, day, Signature.of(title))
 
 
 def test_the_index_matches_within_the_date_window_and_visible_scopes() -> None:
     index = StoryIndex()
     index.add(_entry(1, "S. Korea, U.S., Japan agree to hold missile defense drills", DAY))
-    index.add(_entry(2, "Japan restores South Korea to export whitelist", DAY, scope=7))
+    index.add(
+        _entry(2, "Japan restores South Korea to export whitelist", DAY, scope=Scope.discord(7))
+    )
     probe = "South Korea, US and Japan to hold regular missile defence drills"
     anywhere = lambda e: True  # noqa: E731
     assert (found := index.match(probe, date(2023, 5, 8), anywhere)) and found.ref == 1
@@ -66,6 +69,9 @@ def test_the_index_matches_within_the_date_window_and_visible_scopes() -> None:
     whitelist = "Japan restores S. Korea to its export whitelist"
     assert index.match(whitelist, DAY, lambda e: e.scope is None) is None
     assert index.match(whitelist, DAY, anywhere) is not None
+    # Telegram chat 7 is not Discord server 7.
+    assert index.match(whitelist, DAY, lambda e: e.scope == Scope.telegram(7)) is None
+    assert index.match(whitelist, DAY, lambda e: e.scope == Scope.discord(7)) is not None
     index.discard("development", 1)
     assert index.match(probe, DAY, anywhere) is None and len(index) == 1
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import InvalidInput
 from bot.core.feeds.fetch import (
     FeedUnreachable,
     Fetcher,
     FetchPolicy,
     HostGate,
+    PrivateAddress,
     _GuardedResolver,
     check_feed_url,
 )
+from bot.domain.errors import InvalidInput
 from tests.feeds.server import FeedServer
 
 
@@ -62,7 +63,7 @@ async def test_gone_is_reported(server, fetcher):
 async def test_local_addresses_are_refused_by_default(server: FeedServer, host: str):
     strict = Fetcher(FetchPolicy(host_interval_s=0, timeout_s=1.0))
     try:
-        with pytest.raises(FeedUnreachable, match="private or local address"):
+        with pytest.raises(PrivateAddress, match="private or local address"):
             await strict.fetch(f"http://{host}:{server.port}/yonhap")
     finally:
         await strict.close()
@@ -74,7 +75,7 @@ async def test_names_resolving_to_local_addresses_are_refused_at_connect_time():
     # changes after the feed was added) cannot lead to the host's own network.
     resolver = _GuardedResolver()
     try:
-        with pytest.raises(FeedUnreachable, match="private or local address"):
+        with pytest.raises(PrivateAddress, match="private or local address"):
             await resolver.resolve("localhost", 80)
     finally:
         await resolver.close()

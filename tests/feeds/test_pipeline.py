@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.core import lookup
-from bot.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.core.feeds.fetch import FeedUnreachable, Fetcher, FetchPolicy
+from bot.core.feeds.fetch import FeedUnreachable, Fetcher, FetchPolicy, PrivateAddress
 from bot.core.feeds.service import FeedService
+from bot.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from storage.database import Database
 from tests.helpers import EDITOR, MEMBER_A, MOD_A, FixedClock, draft
 
@@ -180,13 +180,13 @@ async def test_only_the_queue_owners_can_decide(feeds, server, catalogue, clock)
     with pytest.raises(PermissionDenied):
         await feeds.reject(MEMBER_A, c.id)
     server_feed = await feeds.add_feed(MOD_A, server.url("mofa"))
-    own = (await feeds.queue(MOD_A.guild_id))[0]
-    assert server_feed.feed.guild_id == MOD_A.guild_id
+    own = (await feeds.queue(MOD_A.scope))[0]
+    assert server_feed.feed.scope == MOD_A.scope
     with pytest.raises(NotFound):
         await feeds.approve(EDITOR, own.id)  # another server's queue looks absent
     with pytest.raises(PermissionDenied):
         await feeds.add_feed(MEMBER_A, server.url("state"))
-    assert (await feeds.approve(MOD_A, own.id)).guild_id == MOD_A.guild_id
+    assert (await feeds.approve(MOD_A, own.id)).scope == MOD_A.scope
 
 
 async def test_bad_addresses_store_nothing(feeds, server, db):
@@ -208,7 +208,7 @@ async def test_private_addresses_are_refused_unless_allowed(db, catalogue, clock
     strict = Fetcher(FetchPolicy(host_interval_s=0))
     try:
         service = FeedService(db, catalogue, strict, clock)
-        with pytest.raises(FeedUnreachable, match="FEEDS_ALLOW_PRIVATE"):
+        with pytest.raises(PrivateAddress, match="FEEDS_ALLOW_PRIVATE"):
             await service.add_feed(EDITOR, server.url("yonhap"))
     finally:
         await strict.close()

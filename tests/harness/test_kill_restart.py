@@ -17,7 +17,7 @@ from bot.core.subscriptions import SubscriptionService
 from storage import subscriptions as store
 from storage.database import Database
 from tests.harness.fake_discord import FakeDiscord
-from tests.helpers import EDITOR, GUILD_A, MOD_A, FixedClock, draft
+from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSY = list(range(5000, 5008))  # several developments: digests of 2–3 messages
@@ -34,7 +34,7 @@ async def seed(path: Path) -> None:
         for channel in BUSY:
             await subs.subscribe(
                 MOD_A,
-                GUILD_A,
+                SCOPE_A,
                 channel,
                 topics="japan-korea",
                 cadence="daily",
@@ -43,7 +43,7 @@ async def seed(path: Path) -> None:
             )
         for channel in QUIET:
             await subs.subscribe(
-                MOD_A, GUILD_A, channel, topics="russia", cadence="daily", at=at, post_empty=True
+                MOD_A, SCOPE_A, channel, topics="russia", cadence="daily", at=at, post_empty=True
             )
         catalogue = Catalogue(db, FixedClock(now - timedelta(hours=36)))
         for i in range(30):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.models import Domain
+from bot.domain.models import Domain
 
 TRACKED = ("US", "JP", "KR", "KP", "CN", "RU")
 CORE = frozenset({"US", "JP", "KR"})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.core.feeds.classify import countries_in
+from bot.domain.scope import Scope
 
 THRESHOLD = 0.55
 MIN_SHARED = 3
@@ -112,7 +113,7 @@ class Entry:
 
     kind: str  # "candidate", "development" or "rejected"
     ref: int
-    scope: int | None
+    scope: Scope | None
     day: date | None
     signature: Signature
     links: tuple[int, ...] = ()  # hashes of the canonical links (ints cost less than str)

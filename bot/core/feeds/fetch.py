@@ -19,7 +19,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from bot import __version__
-from bot.core.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,13 @@ USER_AGENT = f"TrilateralBrief/{__version__} (+feed reader; polls every 15 min a
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-class FeedUnreachable(DomainError):
+class FeedUnreachable(Unreachable):
     """The feed could not be fetched; the message says why (timeout, status, size…)."""
+
+
+class PrivateAddress(DomainError):
+    """The feed is on a private or local address and the configuration does not allow it:
+    a refusal, not a network failure."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ def _is_public(address: str) -> bool:
 
 
 def _refuse_private(host: str, address: str) -> None:
-    raise FeedUnreachable(
+    raise PrivateAddress(
         f"{host} is a private or local address ({address}); feeds must be on the public "
         "internet (the operator can allow this with FEEDS_ALLOW_PRIVATE)"
     )
@@ -217,6 +222,8 @@ class Fetcher:
                 f"{url} did not answer within {self.policy.timeout_s:g} s"
             ) from None
         except aiohttp.ClientError as exc:
+            if isinstance(exc.__cause__, PrivateAddress):  # refused by our own resolver
+                raise exc.__cause__ from None
             raise FeedUnreachable(f"cannot fetch {url}: {_describe(exc)}") from None
         finally:
             gate.release()
@@ -252,7 +259,4 @@ class Fetcher:
 
 
 def _describe(exc: Any) -> str:
-    cause = exc.__cause__ if isinstance(exc.__cause__, FeedUnreachable) else None
-    if cause is not None:
-        return str(cause)
     return str(exc) or type(exc).__name__

@@ -12,9 +12,9 @@ from typing import Any
 
 import feedparser
 
-from bot.core.errors import InvalidInput
 from bot.core.feeds.text import normalise_link, plain_text, shorten
 from bot.core.validation import SUMMARY_MAX, TITLE_MAX
+from bot.domain.errors import InvalidInput
 
 _HTML_PAGE = re.compile(rb"<html[\s>]|<!doctype html", re.IGNORECASE)
 _ALTERNATE = re.compile(

@@ -14,23 +14,24 @@ from datetime import date, datetime, timedelta
 
 from bot.core.actors import Actor, check_can_write, check_visible, default_scope
 from bot.core.catalogue import Catalogue
-from bot.core.clock import Clock, iso_utc, parse_utc, system_clock
-from bot.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from bot.core.feeds.classify import classify
 from bot.core.feeds.dedupe import WINDOW_DAYS, Entry, Signature, StoryIndex, link_key
 from bot.core.feeds.fetch import Fetcher, FetchResult, check_feed_url
-from bot.core.feeds.models import (
+from bot.core.feeds.parse import FeedItem, ParsedFeed, parse_feed
+from bot.core.feeds.text import normalise_known_link
+from bot.core.topics import get_topic, topics_for
+from bot.core.validation import SOURCES_MAX
+from bot.domain.clock import Clock, iso_utc, parse_utc, system_clock
+from bot.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from bot.domain.feeds import (
     DEFAULT_INTERVAL_S,
     Candidate,
     CandidateSource,
     Feed,
     PollReport,
 )
-from bot.core.feeds.parse import FeedItem, ParsedFeed, parse_feed
-from bot.core.feeds.text import normalise_known_link
-from bot.core.models import Development, DevelopmentDraft, FuzzyDate, Source
-from bot.core.topics import get_topic, topics_for
-from bot.core.validation import SOURCES_MAX
+from bot.domain.models import Development, DevelopmentDraft, FuzzyDate, Source
+from bot.domain.scope import Platform, Scope, scope_key, scope_of
 from storage import feeds as queries
 from storage.database import Database, Row, Writer
 
@@ -107,7 +108,7 @@ class FeedService:
 
     # --- feeds ---------------------------------------------------------------------------
 
-    def _queue_of(self, actor: Actor, scope: str | None) -> int | None:
+    def _queue_of(self, actor: Actor, scope: str | None) -> Scope | None:
         return default_scope(actor, scope)
 
     async def add_feed(
@@ -125,8 +126,8 @@ class FeedService:
         topic_slugs = parse_topic_list(topics)
         words = parse_keywords(keywords)
         interval_s = parse_interval(every_minutes)
-        guild_id = self._queue_of(actor, scope)
-        if await queries.find_feed(self.db, guild_id, url):
+        queue = self._queue_of(actor, scope)
+        if await queries.find_feed(self.db, queue, url):
             raise Conflict(f"This queue already reads {url}.")
         fetched = await self.fetcher.fetch(url)
         if fetched.body is None:
@@ -135,7 +136,7 @@ class FeedService:
         now = self.clock()
         draft = Feed(
             id=0,
-            guild_id=guild_id,
+            scope=queue,
             url=url,
             title=parsed.title or url,
             topics=topic_slugs,
@@ -154,19 +155,21 @@ class FeedService:
         except BaseException:
             self._unindex(added)
             raise
-        log.info("feed added id=%s url=%s queue=%s actor=%s", feed_id, url, guild_id, actor.label)
+        log.info(
+            "feed added id=%s url=%s queue=%s actor=%s", feed_id, url, scope_key(queue), actor.label
+        )
         return AddResult(feed, report)
 
-    async def list_feeds(self, guild_id: int | None) -> list[Feed]:
-        """The feeds of a queue (a server's, or the global one for None)."""
-        return await queries.list_feeds(self.db, guild_id)
+    async def list_feeds(self, queue: Scope | None) -> list[Feed]:
+        """The feeds of a queue (a server's or chat's, or the global one for None)."""
+        return await queries.list_feeds(self.db, queue)
 
     async def _writable_feed(self, actor: Actor, feed_id: int) -> Feed:
         feed = await queries.get_feed(self.db, feed_id)
         if feed is None:
             raise NotFound(f"There is no feed #{feed_id}.")
-        check_visible(feed.guild_id, actor.guild_id, f"feed #{feed_id}")
-        check_can_write(actor, feed.guild_id, f"feed #{feed_id}")
+        check_visible(feed.scope, actor.scope, f"feed #{feed_id}")
+        check_can_write(actor, feed.scope, f"feed #{feed_id}")
         return feed
 
     async def remove_feed(self, actor: Actor, feed_id: int) -> Feed:
@@ -262,7 +265,15 @@ class FeedService:
                 next_poll_at=iso_utc(now + delay),
                 pause_reason=pause,
             )
-        log.warning("feed failed id=%s failures=%s error=%s", feed.id, failures, error)
+        # A failure is retried with backoff (info); pausing the feed is what needs a look.
+        log.log(
+            logging.WARNING if pause else logging.INFO,
+            "feed failed id=%s failures=%s paused=%s error=%s",
+            feed.id,
+            failures,
+            bool(pause),
+            error,
+        )
         return PollReport(feed.id, feed.url, "paused" if pause else "failed", error=error)
 
     async def _ingest(
@@ -336,9 +347,9 @@ class FeedService:
             feed_id=feed.id,
         )
         sig = Signature.of(item.title, found.countries)
-        known = await queries.pending_by_link(w, feed.guild_id, item.link)
+        known = await queries.pending_by_link(w, feed.scope, item.link)
         if known is None:
-            match = self._known(item.link, sig, day, feed.guild_id)
+            match = self._known(item.link, sig, day, feed.scope)
             if match is not None and match.kind != "candidate":
                 report.skipped[
                     "already rejected" if match.kind == "rejected" else "already in the catalogue"
@@ -356,7 +367,7 @@ class FeedService:
             return None
         candidate = Candidate(
             id=0,
-            guild_id=feed.guild_id,
+            scope=feed.scope,
             title=item.title,
             summary=item.summary,
             occurred_on=day.isoformat(),
@@ -371,15 +382,15 @@ class FeedService:
         )
         cid = await queries.insert_candidate(w, candidate)
         report.new.append(cid)
-        return Entry("candidate", cid, feed.guild_id, day, sig, _keys([item.link]))
+        return Entry("candidate", cid, feed.scope, day, sig, _keys([item.link]))
 
     # --- the deduplicating index ---------------------------------------------------------
 
-    def _known(self, link: str, sig: Signature, day: date, guild_id: int | None) -> Entry | None:
+    def _known(self, link: str, sig: Signature, day: date, queue: Scope | None) -> Entry | None:
         def visible(e: Entry) -> bool:
             if e.kind == "development":
-                return e.scope is None or e.scope == guild_id
-            return e.scope == guild_id
+                return e.scope is None or e.scope == queue
+            return e.scope == queue
 
         for entry in self._links.get(link_key(link), ()):
             if visible(entry):
@@ -424,7 +435,7 @@ class FeedService:
                     Entry(
                         "candidate",
                         row["id"],
-                        row["guild_id"],
+                        scope_of(row["platform"], row["scope_id"]),
                         _day(row["occurred_on"]),
                         Signature.of(row["title"], row["countries"].split()),
                         links,
@@ -435,7 +446,7 @@ class FeedService:
                     Entry(
                         "rejected",
                         row["id"],
-                        row["guild_id"],
+                        scope_of(row["platform"], row["scope_id"]),
                         _day(row["rejected_at"]),
                         Signature.of(row["title"]),
                         _keys(json.loads(row["links"])),
@@ -462,7 +473,7 @@ class FeedService:
                 Entry(
                     "development",
                     row["id"],
-                    row["guild_id"],
+                    scope_of(row["platform"], row["scope_id"]),
                     _day(row["occurred_on"]),
                     Signature.of(row["title"], row["countries"].split()),
                     links,
@@ -471,25 +482,25 @@ class FeedService:
 
     # --- the queue -----------------------------------------------------------------------
 
-    async def queue(self, guild_id: int | None, limit: int = 100) -> list[Candidate]:
+    async def queue(self, queue: Scope | None, limit: int = 100) -> list[Candidate]:
         """What waits in a queue, oldest first."""
-        return await queries.list_candidates(self.db, guild_id, limit=limit)
+        return await queries.list_candidates(self.db, queue, limit=limit)
 
-    async def pending_count(self, guild_id: int | None) -> int:
+    async def pending_count(self, queue: Scope | None) -> int:
         """How many candidates wait in a queue."""
-        return await queries.count_pending(self.db, guild_id)
+        return await queries.count_pending(self.db, queue)
 
-    async def candidate(self, candidate_id: int, viewer_guild: int | None) -> Candidate:
+    async def candidate(self, candidate_id: int, viewer: Scope | None) -> Candidate:
         """One candidate visible from here."""
         found = await queries.get_candidate(self.db, candidate_id)
         if found is None:
             raise NotFound(f"There is no candidate #{candidate_id}.")
-        check_visible(found.guild_id, viewer_guild, f"candidate #{candidate_id}")
+        check_visible(found.scope, viewer, f"candidate #{candidate_id}")
         return found
 
     async def _reviewable(self, actor: Actor, candidate_id: int) -> Candidate:
-        found = await self.candidate(candidate_id, actor.guild_id)
-        check_can_write(actor, found.guild_id, "review queue")
+        found = await self.candidate(candidate_id, actor.scope)
+        check_can_write(actor, found.scope, "review queue")
         if found.status != "pending":
             raise Conflict(f"Candidate #{candidate_id} is already {found.status}.")
         return found
@@ -520,7 +531,7 @@ class FeedService:
 
     def preview(self, c: Candidate) -> Development:
         """The candidate shaped as a development (for cards and the prefilled form)."""
-        return Development(**self.draft_of(c).__dict__, id=0, guild_id=c.guild_id)
+        return Development(**self.draft_of(c).__dict__, id=0, scope=c.scope)
 
     async def approve(
         self, actor: Actor, candidate_id: int, draft: DevelopmentDraft | None = None
@@ -530,7 +541,7 @@ class FeedService:
         async with self.db.transaction() as w:
             if not await queries.move_status(w, candidate_id, "pending", "approving"):
                 raise Conflict(f"Candidate #{candidate_id} was just decided by someone else.")
-        scope = "global" if found.guild_id is None else "server"
+        scope = "global" if found.scope is None else "server"
         try:
             dev = await self.catalogue.add(actor, draft or self.draft_of(found), scope)
         except BaseException:
@@ -558,15 +569,13 @@ class FeedService:
             if not await queries.move_status(w, candidate_id, "pending", "rejected"):
                 raise Conflict(f"Candidate #{candidate_id} was just decided by someone else.")
             await queries.decide(w, candidate_id, "rejected", actor.label, at)
-            rid = await queries.insert_rejected(
-                w, found.guild_id, found.title, links, actor.label, at
-            )
+            rid = await queries.insert_rejected(w, found.scope, found.title, links, actor.label, at)
         self._forget("candidate", candidate_id)
         self._remember(
             Entry(
                 "rejected",
                 rid,
-                found.guild_id,
+                found.scope,
                 _day(found.occurred_on),
                 Signature.of(found.title),
                 _keys(links),
@@ -578,37 +587,49 @@ class FeedService:
     # --- review cards --------------------------------------------------------------------
 
     async def set_review_channel(
-        self, actor: Actor, channel_id: int, scope: str | None = None
-    ) -> int | None:
-        """Post this queue's cards in `channel_id`; returns the queue (guild id or None)."""
-        guild_id = self._queue_of(actor, scope)
+        self, actor: Actor, platform: Platform, channel_id: int, scope: str | None = None
+    ) -> Scope | None:
+        """Post this queue's cards in `channel_id` (of `platform`); returns the queue."""
+        queue = self._queue_of(actor, scope)
         async with self.db.transaction() as w:
             await queries.set_review_channel(
-                w, guild_id, channel_id, actor.label, iso_utc(self.clock())
+                w, queue, platform, channel_id, actor.label, iso_utc(self.clock())
             )
-        return guild_id
+        return queue
 
-    async def review_channel(self, guild_id: int | None) -> int | None:
-        """Where a queue's cards go, if anywhere yet."""
-        return await queries.review_channel(self.db, guild_id)
+    async def review_channel(self, queue: Scope | None) -> tuple[Platform, int] | None:
+        """(platform, channel) a queue's cards go to, if anywhere yet. A Telegram chat's
+        queue is reviewed in the chat itself unless told otherwise."""
+        found = await queries.review_channel(self.db, queue)
+        if found is not None:
+            return ("telegram" if found[0] == "telegram" else "discord"), found[1]
+        if queue is not None and queue.platform == "telegram":
+            return "telegram", queue.id
+        return None
 
-    async def cards_to_post(self) -> list[tuple[int, Candidate]]:
-        """(channel id, candidate) for every pending candidate whose card is not posted."""
+    async def cards_to_post(self, platform: Platform) -> list[tuple[int, Candidate]]:
+        """(channel id, candidate) for every pending candidate whose card is not posted yet
+        and goes to a channel of `platform`."""
         due = []
-        for guild_id in await queries.queues_without_cards(self.db):
-            channel = await queries.review_channel(self.db, guild_id)
-            if channel is None:
+        for queue in await queries.queues_without_cards(self.db):
+            where = await self.review_channel(queue)
+            if where is None or where[0] != platform:
                 continue
-            for c in await queries.list_candidates(self.db, guild_id, without_card=True):
-                due.append((channel, c))
+            for c in await queries.list_candidates(self.db, queue, without_card=True):
+                due.append((where[1], c))
         return due
 
-    async def cards_to_refresh(self, candidate_ids: list[int]) -> list[Candidate]:
-        """Pending candidates among these whose posted card is out of date."""
+    async def cards_to_refresh(
+        self, platform: Platform, candidate_ids: list[int]
+    ) -> list[Candidate]:
+        """Pending candidates among these whose card, posted on `platform`, is out of date."""
         found = []
         for cid in dict.fromkeys(candidate_ids):
             c = await queries.get_candidate(self.db, cid)
-            if c is not None and c.status == "pending" and c.card_message_id is not None:
+            if c is None or c.status != "pending" or c.card_message_id is None:
+                continue
+            where = await self.review_channel(c.scope)
+            if where is not None and where[0] == platform:
                 found.append(c)
         return found
 

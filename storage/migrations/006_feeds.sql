@@ -1,9 +1,11 @@
--- 007: news feeds, the review queue of candidate developments, and rejected stories.
+-- News feeds, the review queue of candidate developments, and rejected stories.
+-- Every one belongs to a queue: a scope (platform, scope_id: a Discord server or a Telegram
+-- chat) or the global one (both NULL, kept by editors).
 
--- A feed belongs to one queue: a server's (guild_id) or the global one (NULL, editors).
 CREATE TABLE feeds (
     id             INTEGER PRIMARY KEY,
-    guild_id       INTEGER,
+    platform       TEXT CHECK (platform IN ('discord', 'telegram')),
+    scope_id       INTEGER CHECK ((platform IS NULL) = (scope_id IS NULL)),
     url            TEXT NOT NULL,
     title          TEXT NOT NULL DEFAULT '',
     topics         TEXT NOT NULL DEFAULT '',   -- topic slugs, space-separated; '' = any
@@ -21,7 +23,7 @@ CREATE TABLE feeds (
     added_by       TEXT NOT NULL,
     added_at       TEXT NOT NULL
 );
-CREATE UNIQUE INDEX feeds_scope_url ON feeds (COALESCE(guild_id, 0), url);
+CREATE UNIQUE INDEX feeds_scope_url ON feeds (COALESCE(platform, ''), COALESCE(scope_id, 0), url);
 CREATE INDEX feeds_due ON feeds (status, next_poll_at);
 
 -- Every item a feed has delivered (GUID, else link): seen once, never processed again.
@@ -33,7 +35,8 @@ CREATE TABLE feed_items (
 
 CREATE TABLE candidates (
     id              INTEGER PRIMARY KEY,
-    guild_id        INTEGER,                  -- the queue: NULL = global
+    platform        TEXT CHECK (platform IN ('discord', 'telegram')),
+    scope_id        INTEGER CHECK ((platform IS NULL) = (scope_id IS NULL)),
     title           TEXT NOT NULL,
     summary         TEXT NOT NULL,
     occurred_on     TEXT NOT NULL,
@@ -51,7 +54,7 @@ CREATE TABLE candidates (
     decided_by      TEXT,
     decided_at      TEXT
 );
-CREATE INDEX candidates_queue ON candidates (guild_id, status, id);
+CREATE INDEX candidates_queue ON candidates (platform, scope_id, status, id);
 
 CREATE TABLE candidate_sources (
     id           INTEGER PRIMARY KEY,
@@ -69,16 +72,19 @@ CREATE INDEX candidate_sources_link ON candidate_sources (link);
 -- A rejected story never returns to that queue: its links and its title.
 CREATE TABLE rejected_stories (
     id          INTEGER PRIMARY KEY,
-    guild_id    INTEGER,
+    platform    TEXT CHECK (platform IN ('discord', 'telegram')),
+    scope_id    INTEGER CHECK ((platform IS NULL) = (scope_id IS NULL)),
     title       TEXT NOT NULL,
     links       TEXT NOT NULL DEFAULT '[]',   -- JSON list
     rejected_by TEXT NOT NULL,
     rejected_at TEXT NOT NULL
 );
 
--- Where each queue's review cards are posted (guild_id 0 = the global queue).
+-- Where each queue's review cards are posted. queue_key is the scope's key ('global',
+-- a Discord server id, or 'telegram:<chat id>'); platform says whose channel channel_id is.
 CREATE TABLE feed_review_channels (
-    queue_key  INTEGER PRIMARY KEY,
+    queue_key  TEXT PRIMARY KEY,
+    platform   TEXT NOT NULL CHECK (platform IN ('discord', 'telegram')),
     channel_id INTEGER NOT NULL,
     set_by     TEXT NOT NULL,
     set_at     TEXT NOT NULL

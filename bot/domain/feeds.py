@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.core.models import Domain, Precision
+from bot.domain.models import Domain, Precision
+from bot.domain.scope import Scope
 
 FeedStatus = Literal["active", "paused"]
 CandidateStatus = Literal["pending", "approving", "approved", "rejected"]
@@ -15,10 +16,11 @@ DEFAULT_INTERVAL_S = 900
 
 @dataclass(frozen=True)
 class Feed:
-    """A feed one queue (a server's, or the global one when `guild_id` is None) reads."""
+    """A feed one queue reads: a Discord server's, a Telegram chat's, or the global one
+    (`scope` None, kept by editors)."""
 
     id: int
-    guild_id: int | None
+    scope: Scope | None
     url: str
     title: str
     topics: tuple[str, ...] = ()
@@ -53,7 +55,7 @@ class Candidate:
     """A story waiting for review: a development, ready-made, and its sources."""
 
     id: int
-    guild_id: int | None
+    scope: Scope | None  # the queue it waits in; None for the global one
     title: str
     summary: str
     occurred_on: str
@@ -83,6 +85,11 @@ class PollReport:
     merged_into: list[int] = field(default_factory=list)  # candidates given a new source
     skipped: Counter[str] = field(default_factory=Counter)
     error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """The feed could not be read this time (failed, or paused for failing a day)."""
+        return self.outcome in ("failed", "paused")
 
     @property
     def merged(self) -> int:

@@ -1,3 +1,0 @@
--- 003: placeholder so this branch's 007 applies without a gap; the lead replaces it with
--- the real reserved_i9 migration at merge.
-SELECT 1;

@@ -1,3 +1,0 @@
--- 005: placeholder so this branch's 007 applies without a gap; the lead replaces it with
--- the real reserved_i8core migration at merge.
-SELECT 1;

@@ -1,3 +1,0 @@
--- 006: placeholder so this branch's 007 applies without a gap; the lead replaces it with
--- the real reserved_i12 migration at merge.
-SELECT 1;
