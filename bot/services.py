@@ -61,6 +61,11 @@ class Services:
         policy = FetchPolicy(allow_private=self.settings.feeds_allow_private)
         return FeedService(self.db, self.catalogue, Fetcher(policy), self.clock)
 
+    def scope_moved(self) -> None:
+        """A scope's rows moved to a new id: caches naming scopes start again."""
+        if "feeds" in self.__dict__:
+            self.feeds.reset_index()
+
     async def close(self) -> None:
         """Close the feeds' HTTP session (if opened) and the database."""
         if "feeds" in self.__dict__:

@@ -60,3 +60,8 @@ async def test_an_upgraded_group_takes_its_feeds_and_queue(
     assert [f.scope for f in await feeds.list_feeds(SUPERGROUP)] == [SUPERGROUP]
     assert len(await feeds.queue(SUPERGROUP)) == len(waiting)
     assert await feeds.review_channel(SUPERGROUP) == ("telegram", SUPERGROUP.id)
+    # The story index names scopes: once reset, the moved queue still deduplicates.
+    feeds.reset_index()
+    supergroup_admin = Actor(user_id="424242", name="tg-admin", scope=SUPERGROUP, is_moderator=True)
+    again = await feeds.add_feed(supergroup_admin, server.url("yonhap"))
+    assert again.report.merged == 1  # the drills story, queued from Kyodo before the move

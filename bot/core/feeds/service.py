@@ -420,6 +420,13 @@ class FeedService:
         for entry in entries:
             self._forget(entry.kind, entry.ref)
 
+    def reset_index(self) -> None:
+        """Forget the deduplicating index; it reloads from the database on next use (after
+        a scope moved to a new id, its entries would name the old one)."""
+        self.index = StoryIndex()
+        self._links = {}
+        self._dev_mark = None
+
     async def load_index(self) -> int:
         """Load (or bring up to date) the deduplicating index; returns its size."""
         await self._ensure_index()
