@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure
+from bench.chart import chart_figures
 from bench.digests import digest_figures
 from bench.feeds import feed_figures
 from bench.feeds import lines as feed_lines
@@ -43,7 +44,7 @@ class Config:
     probe_searches: int = 300
     simcord_reps: int = 200
     subscriptions: int = 2_000
-    feeds: int = 500  # bench/feeds.py (issue 11)
+    feeds: int = 500  # bench/feeds.py
     feed_items: int = 50
     workdir: Path = BENCH_DIR / "work"
     out: Path = BENCH_DIR / "results.json"
@@ -96,7 +97,8 @@ TARGETS = (
     ),
     Target("digest delivery: 429s received", "digest_delivery.http_429s", 0, ""),
     Target("digest delivery: duplicate messages", "digest_delivery.duplicates", 0, ""),
-    # Feeds (issue 11): the classifier on tests/data/headlines.tsv.
+    Target("timeline chart of 1,000 developments (median)", "chart_1000.median_ms", 300, "ms"),
+    # Feeds: the classifier on tests/data/headlines.tsv.
     Target("feed classifier country precision", "classifier.country_precision", 0.95, "", True),
     Target("feed classifier country recall", "classifier.country_recall", 0.9, "", True),
     Target("feed classifier domain accuracy", "classifier.domain_accuracy", 0.8, "", True),
@@ -185,6 +187,8 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
     say("  digests built and delivered")
     figures |= feed_figures(config.database, config.feeds, config.feed_items, config.seed)
     say("  feeds polled and deduplicated")
+    figures |= chart_figures()
+    say("  timeline chart drawn")
     for name, why in PENDING.items():
         figures[name] = {"status": NOT_MEASURED, "why": why}
     targets = []

@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("topic")
     t.add_argument("--from", dest="start", help="YYYY, YYYY-MM or YYYY-MM-DD")
     t.add_argument("--to", dest="end", help="YYYY, YYYY-MM or YYYY-MM-DD")
+    t.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw a chart to FILE.png")
     scoped(t)
     s = sub.add_parser("search", help="full-text search, best match first")
     s.add_argument("query", nargs="+")
@@ -211,6 +212,10 @@ def _validate(args: argparse.Namespace) -> None:
         for value, name in ((args.start, "from"), (args.end, "to")):
             if value:
                 parse_fuzzy_date(value, name)
+        if args.chart is not None and args.chart.suffix.lower() != ".png":
+            raise InvalidInput("chart", "must be a file name ending in .png")
+        if args.chart is not None and not args.chart.resolve().parent.is_dir():
+            raise InvalidInput("chart", f"folder {args.chart.parent} does not exist")
     if args.command == "search":
         if args.topic:
             get_topic(args.topic)
@@ -248,7 +253,14 @@ async def _read(args: argparse.Namespace, s: Services) -> str:
         return r.render("brief.j2", brief=brief)
     if args.command == "timeline":
         tl = await lookup.timeline(s.db, args.topic, scope, start=args.start, end=args.end)
-        return r.render("timeline.j2", timeline=tl)
+        text = r.render("timeline.j2", timeline=tl)
+        if args.chart is not None:
+            from bot.core.chart import draw_timeline  # matplotlib only when a chart is asked
+
+            png = await draw_timeline(tl)
+            await asyncio.to_thread(args.chart.write_bytes, png)
+            text += f"\nChart written to {args.chart}\n"
+        return text
     if args.command == "search":
         results = await lookup.search(s.db, " ".join(args.query), scope, topic_name=args.topic)
         return r.render("search.j2", results=results)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from bot.domain.models import Assessment, Trend
+from bot.domain.models import Assessment, Source, Trend
 from bot.domain.scope import Scope, scope_columns, scope_of
 from storage.database import Database, Row, Writer
 from storage.filters import changed_in_window, visible_params, visible_sql
@@ -21,6 +21,7 @@ def _to_assessment(row: Row) -> Assessment:
         watch_next=tuple(json.loads(row["watch_next"])),
         author=row["author"],
         created_at=row["created_at"],
+        sources=tuple(Source(**s) for s in json.loads(row["sources"])),
     )
 
 
@@ -28,7 +29,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
     """Record a new assessment (it becomes the current one for its topic and scope)."""
     return await w.execute(
         "INSERT INTO assessments (topic, platform, guild_id, bottom_line, trend, watch_next, "
-        "author, created_at, seed_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "author, created_at, seed_key, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             a.topic,
             *scope_columns(a.scope),
@@ -38,6 +39,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
             a.author,
             a.created_at,
             seed_key,
+            json.dumps([s.to_dict() for s in a.sources]),
         ),
     )
 

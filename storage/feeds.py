@@ -1,5 +1,5 @@
 """Queries for feeds, seen items, candidates, their sources, rejected stories and review
-channels (migration 006_feeds). Only bot/core/feeds uses these."""
+channels (migration 007_feeds). Only bot/core/feeds uses these."""
 
 from __future__ import annotations
 

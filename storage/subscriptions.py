@@ -9,6 +9,7 @@ from datetime import datetime, time
 from typing import Literal, cast
 
 from bot.domain.clock import iso_utc, parse_utc
+from bot.domain.digest_filter import NO_FILTER, DigestFilter
 from bot.domain.schedule import Cadence, Schedule
 from bot.domain.scope import Platform, Scope
 from storage.database import Database, Row, Writer
@@ -35,6 +36,7 @@ class Subscription:
     last_delivered_at: str | None
     covered_until: datetime | None
     last_error: str | None = None
+    digest_filter: DigestFilter = NO_FILTER
     platform: Platform = "discord"
 
     @property
@@ -85,6 +87,7 @@ class NewSubscription:
     actor: str
     at: str
     next_run: datetime
+    digest_filter: DigestFilter = NO_FILTER
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -112,6 +115,11 @@ def to_subscription(row: Row) -> Subscription:
         last_delivered_at=row["last_delivered_at"],
         covered_until=_dt(row["covered_until"]),
         last_error=row["last_error"],
+        digest_filter=DigestFilter(
+            include=tuple(json.loads(row["include_words"])),
+            exclude=tuple(json.loads(row["exclude_words"])),
+            domains=tuple(json.loads(row["domains"])),
+        ),
         platform=cast(Platform, row["platform"]),
     )
 
@@ -196,11 +204,17 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
         new.actor,
         new.at,
         iso_utc(new.next_run),
+        json.dumps(list(new.digest_filter.include), ensure_ascii=False),
+        json.dumps(list(new.digest_filter.exclude), ensure_ascii=False),
+        json.dumps(list(new.digest_filter.domains)),
     )
     await w.execute(
         "INSERT INTO subscriptions (platform, guild_id, channel_id, topics, cadence, weekday, "
-        "at_time, timezone, post_empty, created_by, created_at, next_run_utc) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
+        "at_time, timezone, post_empty, created_by, created_at, next_run_utc, include_words, "
+        "exclude_words, domains) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
+        "include_words = excluded.include_words, exclude_words = excluded.exclude_words, "
+        "domains = excluded.domains, "
         "topics = excluded.topics, cadence = excluded.cadence, weekday = excluded.weekday, "
         "at_time = excluded.at_time, timezone = excluded.timezone, "
         "post_empty = excluded.post_empty, next_run_utc = excluded.next_run_utc, "

@@ -269,6 +269,18 @@ ALIASES = {
     "UK": "GB",
 }
 
+# Names shown beside the codes offered in the development form's country menu.
+NAMES = {
+    "US": "United States",
+    "JP": "Japan",
+    "KR": "South Korea",
+    "KP": "North Korea",
+    "CN": "China",
+    "RU": "Russia",
+    "TW": "Taiwan",
+    "UA": "Ukraine",
+}
+
 
 def normalise_country(text: str) -> str | None:
     """The ISO code for `text` (a code or a known alias), or None if it is not one."""

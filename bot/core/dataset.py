@@ -12,7 +12,12 @@ from importlib import resources
 from typing import Any
 
 from bot.core.actors import OPERATOR
-from bot.core.validation import parse_trend, parse_watch_next, validate_development
+from bot.core.validation import (
+    parse_source,
+    parse_trend,
+    parse_watch_next,
+    validate_development,
+)
 from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.models import Assessment
 from storage import assessments as assessment_queries
@@ -77,6 +82,9 @@ async def load_starter(db: Database, clock: Clock = system_clock) -> int:
                 watch_next=parse_watch_next(item["watch_next"]),
                 author=DATASET_AUTHOR,
                 created_at=at,
+                sources=tuple(
+                    parse_source(sources[k], i) for i, k in enumerate(item["sources"], 1)
+                ),
             )
             await assessment_queries.insert_assessment(w, assessment, seed_key=item["key"])
     log.info("starter dataset loaded dataset=%s developments=%s by=%s", name, added, OPERATOR.name)

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.core.digest_filters import filter_digest
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
@@ -110,7 +111,7 @@ async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Dige
         # The server's own assessment wins over the global one, then the newest.
         if current is None or (current.scope is None and a.scope is not None):
             latest[a.topic] = a
-    return Digest(
+    digest = Digest(
         subscription=sub,
         period=plan.period,
         period_label=period_label(sub.schedule, plan.period),
@@ -121,6 +122,8 @@ async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Dige
         assessments=[(t, latest[t.slug]) for t in topics if t.slug in latest],
         omitted=omitted,
     )
+    # Per subscription, after the read its topics share.
+    return filter_digest(digest, sub.digest_filter)
 
 
 def marker(digest_period: str, part: int, total: int) -> str:

@@ -83,7 +83,7 @@ class _Strict(BaseModel):
 
 
 class SourceIn(_Strict):
-    """One source of a development."""
+    """One source of a development or an assessment."""
 
     title: Text | None = None
     publisher: Text | None = None
@@ -139,6 +139,7 @@ class AssessmentIn(_Strict):
     author: NonEmpty | None = None
     created_at: Timestamp | None = None
     seed_key: NonEmpty | None = None
+    sources: list[SourceIn] | Text | None = None
 
 
 class DatasetIn(_Strict):

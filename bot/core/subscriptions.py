@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.actors import Actor, require_moderator
+from bot.core.digest_filters import parse_filter
 from bot.core.schedule import (
     Occurrence,
     Schedule,
@@ -84,10 +85,15 @@ class SubscriptionService:
         at: str | None = None,
         timezone: str | None = None,
         post_empty: bool = False,
+        include: str | None = None,
+        exclude: str | None = None,
+        domains: str | None = None,
     ) -> SubscribeResult:
-        """Create or replace the channel's subscription."""
+        """Create or replace the channel's subscription (with its digest filter: words to
+        include and exclude, and domains; empty keeps everything)."""
         home = check_moderator(actor, scope)
         slugs = parse_topics(topics)
+        digest_filter = parse_filter(include, exclude, domains)
         zone_default = await self.settings.timezone(home)
         schedule = Schedule(
             cadence=parse_cadence(cadence),
@@ -115,6 +121,7 @@ class SubscriptionService:
                     actor=actor.label,
                     at=iso_utc(now),
                     next_run=occ.at,
+                    digest_filter=digest_filter,
                 ),
             )
             sub = await store.get_subscription(w, sub_id)

@@ -21,6 +21,7 @@ from bot.core import import_schema
 from bot.core.topics import get_topic
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
+    parse_sources,
     parse_trend,
     parse_watch_next,
     require_text,
@@ -105,6 +106,7 @@ async def export_data(db: Database, clock: Clock = system_clock) -> dict[str, An
                 "author": a.author,
                 "created_at": a.created_at,
                 "seed_key": key,
+                "sources": [s.to_dict() for s in a.sources],
             }
             for a, key in await assessment_queries.all_assessments(db)
         ],
@@ -169,6 +171,7 @@ def to_csv(data: dict[str, Any]) -> str:
                 "created_by": a["author"],
                 "created_at": a["created_at"],
                 "seed_key": a["seed_key"],
+                "sources": json.dumps(a.get("sources", []), ensure_ascii=False),
             }
         )
     for ds in data["datasets"]:
@@ -209,8 +212,9 @@ def _csv_row(doc: dict[str, Any], row: dict[str | Any, Any], where: str) -> None
         doc["developments"].append(clean)
     elif record == "assessment":
         clean["author"] = clean.pop("created_by", "import")
-        if clean.get("watch_next", "").startswith("["):
-            clean["watch_next"] = _json_cell(clean["watch_next"], f"{where} watch_next")
+        for key in ("watch_next", "sources"):
+            if clean.get(key, "").startswith("["):
+                clean[key] = _json_cell(clean[key], f"{where} {key}")
         clean["_where"] = where
         doc["assessments"].append(clean)
     elif record == "dataset":
@@ -336,6 +340,8 @@ def _assessment(raw: Any, index: int, at: str) -> tuple[Assessment, str | None]:
                 watch_next=parse_watch_next(item.get("watch_next")),
                 author=str(item.get("author") or "import"),
                 created_at=str(item.get("created_at") or at),
+                # Optional for an assessment (a development needs one).
+                sources=parse_sources(item["sources"]) if item.get("sources") else (),
             ),
             item.get("seed_key") or None,
         )

@@ -172,6 +172,7 @@ class Assessment:
     created_at: str
     scope: Scope | None = None
     id: int = 0
+    sources: tuple[Source, ...] = ()
 
     @property
     def guild_id(self) -> int | None:

@@ -31,6 +31,7 @@ from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic, rank_topics
 from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS
 from bot.domain.scope import Scope
 from bot.exts._common import (
     NO_PINGS,
@@ -124,6 +125,22 @@ async def topics_autocomplete(
         value = f"{prefix}, {topic.slug}" if prefix else topic.slug
         choices.append(app_commands.Choice(name=value[:100], value=value[:100]))
     return choices[:25]
+
+
+async def domains_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Completes the last of several comma-separated domains (or `all`)."""
+    head, _, last = current.rpartition(",")
+    chosen = [p.strip() for p in head.split(",") if p.strip()]
+    prefix = ", ".join(chosen)
+    values = [] if chosen else ["all"]
+    values += [
+        f"{prefix}, {d}" if prefix else d
+        for d in DOMAINS
+        if d not in chosen and d.startswith(last.strip().lower())
+    ]
+    return [app_commands.Choice(name=v, value=v) for v in values[:25]]
 
 
 async def weekday_autocomplete(
@@ -234,10 +251,16 @@ class Digests(commands.Cog):
         time="Local time, 24-hour HH:MM (default 09:00)",
         timezone="IANA time zone, e.g. Asia/Seoul (default: the server's, else UTC)",
         post_empty="Post a short note when nothing is new (default: skip)",
+        include="Keep only developments mentioning one of these words, e.g. chips, semiconductors",
+        exclude="Leave out developments mentioning any of these words, e.g. tourism",
+        domains="Only these domains, comma-separated, e.g. security, economy (default: all)",
     )
     @app_commands.choices(cadence=CADENCES)
     @app_commands.autocomplete(
-        topics=topics_autocomplete, weekday=weekday_autocomplete, timezone=timezone_autocomplete
+        topics=topics_autocomplete,
+        weekday=weekday_autocomplete,
+        timezone=timezone_autocomplete,
+        domains=domains_autocomplete,
     )
     @app_commands.guild_only()
     async def subscribe(
@@ -250,6 +273,9 @@ class Digests(commands.Cog):
         time: str | None = None,
         timezone: str | None = None,
         post_empty: bool = False,
+        include: app_commands.Range[str, 1, 400] | None = None,
+        exclude: app_commands.Range[str, 1, 400] | None = None,
+        domains: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
@@ -274,6 +300,9 @@ class Digests(commands.Cog):
             at=time,
             timezone=timezone,
             post_empty=post_empty,
+            include=include,
+            exclude=exclude,
+            domains=domains,
         )
         await self.scheduler.refresh(result.subscription.id)
         sub = result.subscription
@@ -323,6 +352,7 @@ class Digests(commands.Cog):
                     "schedule": sub.schedule.describe(),
                     "topics": list(sub.topics),
                     "post_empty": sub.post_empty,
+                    "filter": sub.digest_filter,
                     "paused": not sub.active,
                     "paused_reason": sub.paused_reason or "",
                     "next_local": _local_label(sub, sub.next_run) if sub.next_run else "—",

@@ -20,11 +20,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.actors import check_can_write
 from bot.core.rendering import Renderer
-from bot.core.validation import validate_development
-from bot.domain.errors import PermissionDenied
+from bot.domain.errors import Conflict, PermissionDenied
 from bot.domain.feeds import Candidate
-from bot.domain.models import Source
+from bot.domain.models import DevelopmentDraft, Source
 from bot.domain.scope import Scope
 from bot.exts._common import (
     NO_PINGS,
@@ -37,7 +37,8 @@ from bot.exts._common import (
     send_pages,
     services,
 )
-from bot.exts._forms import Form, development_fields, open_form, split_details
+from bot.exts._forms import Form, open_form
+from bot.exts.development import Wizard
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -51,6 +52,10 @@ SCOPES = [
     app_commands.Choice(name="this server's queue", value="server"),
     app_commands.Choice(name="global queue (editors)", value="global"),
 ]
+_REVIEWERS = (
+    "Only moderators and editors can review candidates; members can read what is approved "
+    "with /brief and /search."
+)
 _BUTTONS = {
     "approve": ("Approve", discord.ButtonStyle.success),
     "edit": ("Edit", discord.ButtonStyle.primary),
@@ -112,10 +117,7 @@ class ReviewButton(
         try:
             actor = await actor_for(interaction)
             if not (actor.is_moderator or actor.is_editor):
-                raise PermissionDenied(
-                    "Only moderators and editors can review candidates; members can read "
-                    "what is approved with /brief and /search."
-                )
+                raise PermissionDenied(_REVIEWERS)
             if self.action == "edit":
                 await open_form(interaction, _edit_form(interaction, self.candidate_id))
             elif self.action == "approve":
@@ -169,14 +171,12 @@ async def _reject(interaction: discord.Interaction, candidate_id: int) -> None:
 
 
 async def _edit_form(interaction: discord.Interaction, candidate_id: int) -> Form:
-    """The development add form, prefilled with the candidate (i12 owns the form)."""
+    """The development form, both steps prefilled with the candidate; saving approves it
+    as edited. Rights and the candidate's state are checked again at each step."""
     feeds = services(interaction).feeds
-    c = await feeds.candidate(candidate_id, scope_of(interaction))
-    preview = feeds.preview(c)
-    extra = {"kind": preview.kind, "importance": preview.importance}
+    c = await _pending_for_reviewer(interaction, candidate_id)
 
-    async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
-        draft = validate_development({**values, **split_details(values["details"]), **extra})
+    async def save(inter: discord.Interaction, draft: DevelopmentDraft) -> None:
         await defer(inter, ephemeral=True)
         actor = await actor_for(inter)
         dev = await feeds.approve(actor, candidate_id, draft)
@@ -190,7 +190,22 @@ async def _edit_form(interaction: discord.Interaction, candidate_id: int) -> For
             ephemeral=True,
         )
 
-    return Form(f"Review candidate #{candidate_id}", development_fields(preview), submitted)
+    async def check(inter: discord.Interaction) -> None:
+        await _pending_for_reviewer(inter, candidate_id)
+
+    return Wizard(f"Review candidate #{candidate_id}", feeds.preview(c), save, check).first_form()
+
+
+async def _pending_for_reviewer(interaction: discord.Interaction, candidate_id: int) -> Candidate:
+    """The candidate, if it still waits and the person may review its queue."""
+    actor = await actor_for(interaction)
+    if not (actor.is_moderator or actor.is_editor):
+        raise PermissionDenied(_REVIEWERS)
+    c = await services(interaction).feeds.candidate(candidate_id, actor.scope)
+    check_can_write(actor, c.scope, "review queue")
+    if c.status != "pending":
+        raise Conflict(f"Candidate #{candidate_id} is already {c.status}.")
+    return c
 
 
 class Feeds(commands.Cog):

@@ -34,7 +34,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("history", "id", "Who changed a development, and what (editors)"),
     (
         "subscribe",
-        "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone]",
+        "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone] "
+        "[include=word,word] [exclude=word] [domains=economy,security]",
         "Digests here or in your channel (administrators)",
     ),
     ("unsubscribe", "[@channel]", "Stop the digests (administrators)"),

@@ -83,14 +83,25 @@ async def _channel_target(update: Update, context: Context, name: str) -> Target
     return Target(channel.id, channel.title or name, actor)
 
 
+FILTER_KEYS = ("include", "exclude", "domains")
+
+
 def parse_subscribe(args: list[str]) -> dict[str, str | None]:
-    """Options in any order: daily|weekly, a weekday, HH:MM, a zone (Area/City or UTC);
+    """Options in any order: daily|weekly, a weekday, HH:MM, a zone (Area/City or UTC), and
+    the digest filter as `include=word,word`, `exclude=word,word`, `domains=economy,security`;
     every other word is a topic."""
     found: dict[str, str | None] = {"cadence": None, "weekday": None, "at": None, "timezone": None}
     topics = []
     for word in args:
         low = word.lower()
-        if low in ("daily", "weekly"):
+        key, equals, value = word.partition("=")
+        if equals:
+            if key.lower() not in FILTER_KEYS:
+                raise InvalidInput(
+                    "subscribe", f"{key[:20]!r} is not an option; use include=, exclude=, domains="
+                )
+            found[key.lower()] = value
+        elif low in ("daily", "weekly"):
             found["cadence"] = low
         elif any(low == d or (len(low) >= 3 and d.startswith(low)) for d in WEEKDAYS):
             found["weekday"] = low
@@ -110,7 +121,8 @@ def _local(sub: Subscription, moment: datetime) -> str:
 
 
 async def subscribe(update: Update, context: Context) -> None:
-    """/subscribe [@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone]."""
+    """/subscribe [@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone]
+    [include=…] [exclude=…] [domains=…]."""
     args = list(context.args or [])
     target = await target_of(update, context, args)
     options = parse_subscribe(args)
@@ -125,6 +137,9 @@ async def subscribe(update: Update, context: Context) -> None:
         weekday=options["weekday"],
         at=options["at"],
         timezone=options["timezone"],
+        include=options.get("include"),
+        exclude=options.get("exclude"),
+        domains=options.get("domains"),
     )
     await front(context).services.digests.scheduler.refresh(result.subscription.id)
     sub = result.subscription
@@ -166,6 +181,7 @@ async def subscriptions(update: Update, context: Context) -> None:
         {
             "schedule": s.schedule.describe(),
             "topics": list(s.topics),
+            "filter": s.digest_filter,
             "paused": not s.active,
             "paused_reason": s.paused_reason or "",
             "next_local": _local(s, s.next_run) if s.next_run else "—",

@@ -109,6 +109,27 @@ def test_brief_japan_korea_on_a_fresh_database(cli: Cli) -> None:
     assert cli.db.is_file()
 
 
+def test_a_fresh_install_opens_japan_korea_with_the_articles_bottom_line(cli: Cli) -> None:
+    out = cli.ok("brief", "japan-korea")
+    head = out.split("KEY DEVELOPMENTS")[0]
+    assert head.splitlines()[0] == "Japan–South Korea — ↑ improving"
+    assert "more positive than ever" in head
+    assert "No assessment" not in out
+    assert "Based on: “The Deepening Relations in the North Pacific" in head
+    assert "Yonhap News Agency" in head
+
+
+def test_every_starter_assessment_cites_sources_of_the_dataset() -> None:
+    from bot.core.dataset import read_starter
+
+    data = read_starter()
+    topics = {a["topic"] for a in data["assessments"]}
+    assert {"trilateral", "japan-korea"} <= topics
+    for item in data["assessments"]:
+        assert "article" in item["sources"]
+        assert set(item["sources"]) <= set(data["sources"])
+
+
 def test_brief_options(cli: Cli) -> None:
     economy = cli.ok("brief", "korea-japan", "--domain", "economy", "--period", "all")
     assert "$80 billion" in economy and "tourism ministers" not in economy
@@ -326,7 +347,7 @@ def test_export_import_round_trip(cli: Cli, tmp_path: Path, suffix: str) -> None
     other = Cli(tmp_path)
     other.db = tmp_path / "data" / "other.sqlite3"
     out = other.ok("import", f"first{suffix}")
-    assert "imported 13 developments and 1 assessments" in out
+    assert "imported 13 developments and 3 assessments" in out
     assert _export(other, f"second{suffix}") == first
     assert other.counts() == cli.counts()
     # Importing the same file again is a conflict and changes nothing.
@@ -345,3 +366,20 @@ def test_import_of_an_invalid_file_changes_nothing(cli: Cli) -> None:
     (cli.root / "bad.json").write_text(json.dumps(doc), encoding="utf-8")
     one_line_error(cli("import", "bad.json"), "development 2 date")
     assert cli.counts() == before
+
+
+def test_timeline_chart_is_written_as_a_png(cli: Cli) -> None:
+    from tests.core.test_chart import png_size
+
+    out = cli.ok("timeline", "japan-korea", "--chart", "jk.png")
+    assert "Chart written to jk.png" in out and "10 developments" in out
+    assert png_size((cli.root / "jk.png").read_bytes()) == (1000, 460)
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [("jk.jpg", "must be a file name ending in .png"), ("no/such/jk.png", "does not exist")],
+)
+def test_a_bad_chart_path_is_one_line_and_writes_nothing(cli: Cli, path: str, words: str) -> None:
+    one_line_error(cli("timeline", "japan-korea", "--chart", path), "chart", words)
+    assert not (cli.root / path).exists()

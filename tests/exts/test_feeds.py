@@ -13,7 +13,20 @@ import pytest
 from bot.client import BriefBot
 from bot.config import Settings
 from bot.core.feeds.fetch import FetchPolicy, HostGate
-from tests.exts._support import assert_no_pings, modal_values, refusals, refused
+from tests.exts._support import (
+    COUNTRIES,
+    DATE,
+    DOMAIN,
+    KIND,
+    SOURCES,
+    TITLE,
+    assert_no_pings,
+    modal_values,
+    prefilled,
+    refusals,
+    refused,
+    second_step,
+)
 from tests.exts.conftest import NOW, World, modal_id, text_of
 from tests.feeds.server import FeedServer, rss
 from tests.helpers import FixedClock
@@ -130,20 +143,40 @@ async def test_reject_closes_the_card_and_the_story_never_returns(world, review,
 
 async def test_edit_opens_the_add_form_prefilled_and_approves_the_edit(world, review, db_path):
     shown = await world.mod.click(_card(review, DRILLS), label="Edit")
-    assert shown.modal is not None
-    prefilled = modal_values(shown)
-    assert prefilled["Title"] == DRILLS
-    assert prefilled["Date (YYYY-MM-DD, YYYY-MM or YYYY)"] == "2026-10-30"
-    assert "en.yna.co.kr" in prefilled["Sources, one per line"]
-    assert prefilled["Countries | domain | tags"] == "JP KR US | security"
-    values = {modal_id(shown, label): value for label, value in prefilled.items()}
-    values[modal_id(shown, "Title")] = "Seoul, Washington and Tokyo make missile drills regular"
-    done = await world.mod.submit_modal(shown, values)
+    assert shown.modal is not None and shown.modal["title"].endswith("(1 of 2)")
+    step_one = modal_values(shown)
+    assert step_one[TITLE] == DRILLS and step_one[DATE] == "2026-10-30"
+    assert "en.yna.co.kr" in step_one[SOURCES] and "english.kyodonews.net" in step_one[SOURCES]
+    values = prefilled(shown)
+    values[modal_id(shown, TITLE)] = "Seoul, Washington and Tokyo make missile drills regular"
+    first = await world.mod.submit_modal(shown, values)
+    assert _status(db_path, DRILLS) == "pending"  # nothing saved between the steps
+    second = await second_step(world.mod, first)
+    step_two = modal_values(second)
+    assert step_two[COUNTRIES] == ["JP", "KR", "US"] and step_two[DOMAIN] == ["security"]
+    assert step_two[KIND] == ["event"]
+    chosen = prefilled(second)
+    chosen[modal_id(second, DOMAIN)] = ["diplomacy"]
+    done = await world.mod.submit_modal(second, chosen)
     assert "Approved as edited: development **#" in done.response.content
     dev_id = done.response.content.split("**#")[1].split("**")[0]
     dev = await world.member.slash(world.general, "development show", id=dev_id)
-    assert "make missile drills regular" in text_of(dev)
+    assert "make missile drills regular" in text_of(dev) and "diplomacy" in text_of(dev)
     assert _status(db_path, DRILLS) == "approved"
+    assert "Edited and approved by" in (_card(review, DRILLS).embeds[0].description or "")
+
+
+async def test_edit_can_save_keeping_the_suggested_choices(world, review, db_path):
+    shown = await world.mod.click(_card(review, DRILLS), label="Edit")
+    # A second Edit form, opened before the first is saved, cannot approve it twice.
+    other = await world.mod.click(_card(review, DRILLS), label="Edit")
+    first = await world.mod.submit_modal(shown, prefilled(shown))
+    done = await world.mod.click(first.response, label="Save, keeping those")
+    assert "Approved as edited" in done.response.content
+    assert _status(db_path, DRILLS) == "approved"
+    late = await world.mod.submit_modal(other, prefilled(other))
+    assert "already approved" in refused(late)
+    assert [type(e).__name__ for e in refusals(world.env)] == ["Conflict"]
 
 
 async def test_feed_commands_refuse_bad_input_and_members(world, server) -> None:

@@ -141,3 +141,12 @@ async def test_a_refusal_in_a_group_falls_back_to_a_reply_when_the_user_never_st
     tg.fake.message(GROUP, OTHER_TG, "/timeline")
     (reply,) = await tg.fake.wait_sent(GROUP)
     assert reply.plain.startswith("usage: /timeline topic")
+
+
+async def test_the_brief_says_what_the_bottom_line_is_based_on(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea")
+    sent = (await tg.fake.wait_sent(MEMBER_TG))[0]
+    head = sent.plain.split("Key developments")[0]
+    assert "<i>Based on:</i> <i>The Deepening Relations" in sent.text  # a citation, no link
+    assert "Based on: The Deepening Relations in the North Pacific" in head
+    assert "Yonhap News Agency" in head

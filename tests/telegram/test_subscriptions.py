@@ -92,3 +92,50 @@ async def test_settings_timezone_for_administrators(tg: Running) -> None:
     await fake.wait_for(lambda: fake.texts(MEMBER_TG)[-1] == "Time zone: Asia/Seoul.")
     fake.message(GROUP, MEMBER_TG, "/settings timezone Asia/Seoul")
     await fake.wait_for(lambda: "administrators" in fake.texts(MEMBER_TG)[-1])
+
+
+async def test_subscribe_takes_the_digest_filter_and_the_digest_keeps_only_what_passes(
+    tg: Running,
+) -> None:
+    fake = tg.fake
+    clock = tg.services.clock
+    fake.message(
+        MEMBER_TG,
+        MEMBER_TG,
+        "/subscribe japan-korea daily 10:00 UTC include=chips,semiconductor exclude=tourism "
+        "domains=economy,security",
+    )
+    (answer,) = await fake.wait_sent(MEMBER_TG)
+    assert "Filter: mentions chips or semiconductor · not tourism · security, economy only" in (
+        answer.plain
+    )
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscriptions")
+    listed = (await fake.wait_sent(MEMBER_TG, 2))[1].plain
+    assert "Filter: mentions chips or semiconductor" in listed
+    clock.advance(hours=2)  # type: ignore[attr-defined]
+    for title, domain in (
+        ("Seoul and Tokyo agree on semiconductor supply chains", "economy"),
+        ("Tourism ministers open a visa-free corridor", "society"),
+        ("Japan and Korea hold chip export talks over tourism season", "economy"),
+    ):
+        await tg.services.catalogue.add(EDITOR, draft(title=title, domain=domain))
+    clock.advance(days=1)  # type: ignore[attr-defined]
+    outcomes = await tg.services.digests.scheduler.sweep()
+    assert [o.kind for o in outcomes] == ["sent"]
+    digest = fake.texts(MEMBER_TG)[-1]
+    assert "Filter: mentions chips or semiconductor" in digest
+    assert "semiconductor supply chains" in digest
+    assert "Tourism ministers" not in digest  # not economy or security, and says tourism
+    assert "chip export talks" not in digest  # mentions chips, but also tourism
+
+
+async def test_a_bad_filter_is_refused_and_nothing_is_stored(tg: Running) -> None:
+    fake = tg.fake
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea domains=sports")
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea colour=red")
+    texts = sorted(s.plain for s in await fake.wait_sent(MEMBER_TG, 2))
+    assert texts[0].startswith("domains: 'sports' is not a domain"), texts
+    assert texts[1].startswith("subscribe: 'colour' is not an option"), texts
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscriptions")
+    listed = (await fake.wait_sent(MEMBER_TG, 3))[2].plain
+    assert "No digests here yet" in listed
