@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.core.feeds.fetch import FetchPolicy, HostGate
 from bot.domain.scope import Scope
 from bot.services import open_services
-from bot.telegram.app import TelegramBot
+from bot.telegram.app import FEEDS_SWEEP_ID, TelegramBot
 from bot.telegram.common import TelegramConfig
 from tests.feeds.conftest import FEEDS_NOW
 from tests.feeds.server import FeedServer, rss
@@ -201,6 +201,8 @@ async def test_the_sweep_posts_cards_of_new_items(tgf: Running, server: FeedServ
         ),
         "application/rss+xml",
     )
+    jobs = tgf.services.digests.scheduler.scheduler
+    assert jobs.get_job(FEEDS_SWEEP_ID) is not None  # every minute on the shared scheduler
     assert await tgf.bot.sweep_feeds() == 0  # not due yet
     tgf.services.clock.advance(minutes=15)  # type: ignore[attr-defined]
     assert await tgf.bot.sweep_feeds() == 1
