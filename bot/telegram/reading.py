@@ -46,6 +46,12 @@ COMMANDS: list[tuple[str, str, str]] = [
         "See the next digest, or send it now (administrators)",
     ),
     ("settings", "timezone Zone", "This chat's time zone for digests (administrators)"),
+    (
+        "feed",
+        "add URL|list|remove ID|pause ID [resume]",
+        "News feeds read into this chat's review queue (administrators, editors)",
+    ),
+    ("queue", "[global]", "Candidate developments waiting for review (administrators, editors)"),
     ("help", "", "What this bot does and how to use it"),
 ]
 BRIEF_USAGE = "/brief topic [period] [domain] — e.g. /brief japan-korea 30d"
