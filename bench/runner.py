@@ -19,6 +19,8 @@ from typing import Any
 from bench import measure
 from bench.chart import chart_figures
 from bench.digests import digest_figures
+from bench.feeds import feed_figures
+from bench.feeds import lines as feed_lines
 from bench.generate import Catalogue, generate
 from bench.simcord_e2e import simcord_brief
 from bot import __version__
@@ -42,6 +44,8 @@ class Config:
     probe_searches: int = 300
     simcord_reps: int = 200
     subscriptions: int = 2_000
+    feeds: int = 500  # bench/feeds.py
+    feed_items: int = 50
     workdir: Path = BENCH_DIR / "work"
     out: Path = BENCH_DIR / "results.json"
 
@@ -60,6 +64,7 @@ QUICK = Config(
     probe_searches=50,
     simcord_reps=20,
     subscriptions=200,
+    feeds=50,
 )
 
 
@@ -94,6 +99,10 @@ TARGETS = (
     Target("digest delivery: 429s received", "digest_delivery.http_429s", 0, ""),
     Target("digest delivery: duplicate messages", "digest_delivery.duplicates", 0, ""),
     Target("timeline chart of 1,000 developments (median)", "chart_1000.median_ms", 300, "ms"),
+    # Feeds: the classifier on tests/data/headlines.tsv.
+    Target("feed classifier country precision", "classifier.country_precision", 0.95, "", True),
+    Target("feed classifier country recall", "classifier.country_recall", 0.9, "", True),
+    Target("feed classifier domain accuracy", "classifier.domain_accuracy", 0.8, "", True),
 )
 
 PENDING: dict[str, str] = {}  # figures named by the issue but not measured yet
@@ -177,6 +186,8 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
         cat.anchor,
     )
     say("  digests built and delivered")
+    figures |= feed_figures(config.database, config.feeds, config.feed_items, config.seed)
+    say("  feeds polled and deduplicated")
     figures |= chart_figures()
     say("  timeline chart drawn")
     for name, why in PENDING.items():
@@ -252,6 +263,7 @@ def report(results: dict[str, Any]) -> str:
         f"(after opening: {f['peak_rss']['rss_after_open_mb']} MB; "
         f"{f['peak_rss']['briefs']} briefs, {f['peak_rss']['searches']} searches)",
         _digest_lines(f),
+        *feed_lines(f),
     ]
     for name in PENDING:
         lines.append(f"{name:<19} {NOT_MEASURED}: {f[name]['why']}")

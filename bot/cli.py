@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging, load_settings
@@ -24,12 +24,14 @@ from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
 from bot.core.maintenance import BadDatabaseFile, DatabaseError
 from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, Unreachable
+from bot.domain.feeds import Candidate, Feed
 from bot.domain.models import DOMAINS
 from bot.domain.scope import Scope
 from bot.services import Services, open_services
 
 log = logging.getLogger("bot.cli")
+_T = TypeVar("_T")
 EXIT_USAGE = 2
 
 
@@ -97,7 +99,105 @@ def build_parser() -> argparse.ArgumentParser:
     dgsub = dg.add_subparsers(dest="action", required=True, parser_class=_Parser)
     pv = dgsub.add_parser("preview", help="the digest a channel would get now")
     pv.add_argument("--channel", type=snowflake, help="a subscribed Discord channel id")
+    _feed_parsers(sub)
     return p
+
+
+# --- feeds and the review queue -----------------------------------------------------------
+# The operator acts as an editor on the global queue; everything goes through FeedService.
+
+
+def _feed_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
+    f = sub.add_parser("feed", help="news feeds read into the global review queue")
+    fsub = f.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    fa = fsub.add_parser("add", help="add a feed (fetches it once and says what it found)")
+    fa.add_argument("url")
+    fa.add_argument("--topics", help="only stories in these topics (comma-separated)")
+    fa.add_argument("--keywords", help="only stories with one of these words (comma-separated)")
+    fa.add_argument("--every", type=int, metavar="MINUTES", help="minutes between polls (15)")
+    fsub.add_parser("list", help="the feeds, their state and why a paused one stopped")
+    fsub.add_parser("remove", help="stop reading a feed").add_argument("id")
+    fp = fsub.add_parser("poll", help="poll the feeds that are due (or one feed now)")
+    fp.add_argument("id", nargs="?")
+    q = sub.add_parser("queue", help="the global review queue of candidate developments")
+    qsub = q.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    qsub.add_parser("list", help="what waits for review")
+    qsub.add_parser("approve", help="publish a candidate as a development").add_argument("id")
+    qsub.add_parser("reject", help="reject a candidate for good").add_argument("id")
+
+
+def _parse_feed_ids(args: argparse.Namespace) -> None:
+    """Check feed and queue arguments before the database is opened."""
+    if args.command == "feed" and args.action == "add":
+        # Imported here: aiohttp is not needed by (nor loaded for) the other commands.
+        from bot.core.feeds.fetch import check_feed_url
+        from bot.core.feeds.service import parse_interval, parse_keywords, parse_topic_list
+
+        check_feed_url(args.url)
+        parse_topic_list(args.topics)
+        parse_keywords(args.keywords)
+        parse_interval(args.every)
+    value = getattr(args, "id", None)
+    if value is not None:
+        text = str(value).lstrip("#")
+        if not text.isdigit() or int(text) == 0 or len(text) > 12:
+            raise InvalidInput("id", f"{str(value)[:20]!r} is not an id (e.g. 3)")
+        args.id = int(text)
+
+
+def _feed_line(feed: Feed) -> str:
+    state = "active" if feed.status == "active" else f"paused ({feed.pause_reason})"
+    error = (
+        f"; last error: {feed.last_error}" if feed.last_error and feed.status == "active" else ""
+    )
+    return f"#{feed.id} {feed.title} <{feed.url}> — {state}{error}"
+
+
+def _candidate_line(c: Candidate) -> str:
+    sources = ", ".join(dict.fromkeys(s.publisher or s.link for s in c.sources))
+    return (
+        f"#{c.id} {c.occurred_on} [{' '.join(c.countries)} | {c.domain} | relevance "
+        f"{c.relevance:.2f}] {c.title} — {len(c.sources)} source(s): {sources}"
+    )
+
+
+async def _feeds_command(args: argparse.Namespace, s: Services) -> str:
+    feeds = s.feeds
+    if args.command == "feed" and args.action == "add":
+        added = await feeds.add_feed(
+            OPERATOR, args.url, topics=args.topics, keywords=args.keywords, every_minutes=args.every
+        )
+        return f"added feed #{added.feed.id} {added.feed.title!r}: {added.report.line()}"
+    if args.command == "feed" and args.action == "list":
+        found = await feeds.list_feeds(None)
+        return "\n".join(_feed_line(f) for f in found) or "no feeds yet (briefbot feed add URL)"
+    if args.command == "feed" and args.action == "remove":
+        gone = await feeds.remove_feed(OPERATOR, args.id)
+        return f"removed feed #{gone.id} {gone.title!r}; its queued candidates stay"
+    if args.command == "feed":
+        if args.id is not None:
+            report = await feeds.poll_feed(OPERATOR, args.id)
+            if report.failed:
+                raise Unreachable(report.line())
+            return report.line()
+        reports = await feeds.poll_due()
+        return "\n".join(r.line() for r in reports) or "no feed is due"
+    if args.action == "list":
+        waiting = await feeds.queue(None)
+        return "\n".join(_candidate_line(c) for c in waiting) or "the queue is empty"
+    if args.action == "approve":
+        dev = await feeds.approve(OPERATOR, args.id)
+        return f"approved candidate #{args.id} as development #{dev.id}: {dev.title}"
+    rejected = await feeds.reject(OPERATOR, args.id)
+    return f"rejected candidate #{rejected.id}; this story will not be queued again"
+
+
+async def _poll_due(s: Services) -> tuple[int, str]:
+    """Poll the due feeds: a line each; exit 1 when one of them failed (the network's or
+    the publisher's failure, not the operator's input)."""
+    reports = await s.feeds.poll_due()
+    text = "\n".join(r.line() for r in reports) or "no feed is due"
+    return (1 if any(r.failed for r in reports) else 0), text
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -127,11 +227,13 @@ def _validate(args: argparse.Namespace) -> None:
             raise InvalidInput("file", "must end in .json or .csv")
         if args.command == "import" and not args.file.is_file():
             raise InvalidInput("file", f"{args.file} does not exist")
+    if args.command in ("feed", "queue"):
+        _parse_feed_ids(args)
     if args.command == "db" and args.action == "restore" and not args.path.is_file():
         raise InvalidInput("path", f"{args.path} does not exist")
 
 
-async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[str]]) -> str:
+async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[_T]]) -> _T:
     services = await open_services(settings)
     try:
         return await work(services)
@@ -227,6 +329,10 @@ async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, str]:
     if args.command == "digest":
         return 0, await _with_services(settings, lambda s: _digest_preview(args, s))
+    if args.command == "feed" and args.action == "poll" and args.id is None:
+        return await _with_services(settings, lambda s: _poll_due(s))
+    if args.command in ("feed", "queue"):
+        return 0, await _with_services(settings, lambda s: _feeds_command(args, s))
     if args.command in ("brief", "timeline", "search", "development"):
         return 0, await _with_services(settings, lambda s: _read(args, s))
     if args.command == "db":
@@ -262,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"briefbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DatabaseError as exc:  # before DomainError: a busy database is not bad input
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    except Unreachable as exc:  # before DomainError: a feed's server failed, not the input
         print(f"briefbot: {exc}", file=sys.stderr)
         return 1
     except (ConfigError, DomainError) as exc:

@@ -40,6 +40,9 @@ class Settings:
     telegram_token: str | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     telegram_editor_ids: frozenset[int] = field(default_factory=frozenset)
+    # May feeds live on private or loopback addresses (FEEDS_ALLOW_PRIVATE)? Off: a moderator
+    # must not be able to make the bot probe the host's own network.
+    feeds_allow_private: bool = False
 
     def require_token(self) -> str:
         """Return the Discord token or explain exactly what is missing."""
@@ -121,8 +124,21 @@ def load_settings(
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
         templates_dir=Path(templates) if templates else None,
         log_level=level,
+        feeds_allow_private=_flag("FEEDS_ALLOW_PRIVATE", get("FEEDS_ALLOW_PRIVATE")),
         **_telegram_values(get),
     )
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(name: str, text: str | None) -> bool:
+    """A yes/no variable; unset is no."""
+    value = (text or "false").lower()
+    if value not in _TRUE + _FALSE:
+        raise ConfigError(f"{name}: {text!r} is not true or false")
+    return value in _TRUE
 
 
 def _telegram_values(get: Callable[[str], str | None]) -> dict[str, Any]:

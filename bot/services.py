@@ -3,8 +3,8 @@ catalogue service and renderers. Used by the CLI and the Discord bot alike."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from storage.database import Database
 
 if TYPE_CHECKING:
     from bot.core.digest_hub import DigestHub
+    from bot.core.feeds.service import FeedService
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Services:
             terminal=Renderer("terminal", self.settings.templates_dir),
         )
 
-    @functools.cached_property
+    @cached_property
     def digests(self) -> DigestHub:
         """One engine and scheduler for every front end (made when first used: the
         scheduler library is not loaded by a CLI command that needs no digests)."""
@@ -57,8 +58,24 @@ class Services:
 
         return DigestHub(self.db, self.clock)
 
+    @cached_property
+    def feeds(self) -> FeedService:
+        """Feeds and the review queue (built on first use: the CLI rarely needs aiohttp)."""
+        from bot.core.feeds.fetch import Fetcher, FetchPolicy
+        from bot.core.feeds.service import FeedService
+
+        policy = FetchPolicy(allow_private=self.settings.feeds_allow_private)
+        return FeedService(self.db, self.catalogue, Fetcher(policy), self.clock)
+
+    def scope_moved(self) -> None:
+        """A scope's rows moved to a new id: caches naming scopes start again."""
+        if "feeds" in self.__dict__:
+            self.feeds.reset_index()
+
     async def close(self) -> None:
-        """Close the database."""
+        """Close the feeds' HTTP session (if opened) and the database."""
+        if "feeds" in self.__dict__:
+            await self.feeds.fetcher.close()
         await self.db.close()
 
 

@@ -41,4 +41,25 @@ async def move_scope(w: Writer, old: Scope, new: Scope) -> dict[str, int]:
     await w.execute(
         "DELETE FROM scope_settings WHERE platform = ? AND scope_id = ?", (old.platform, old.id)
     )
+    moved.update(await _move_feeds(w, old, new))
+    return moved
+
+
+async def _move_feeds(w: Writer, old: Scope, new: Scope) -> dict[str, int]:
+    """The scope's feeds, review queue and rejected stories; a feed the new scope already
+    reads stays the new scope's (the old copy goes, with its seen items)."""
+    moved = {}
+    for table in ("feeds", "candidates", "rejected_stories"):
+        moved[table] = await w.execute_rowcount(
+            f"UPDATE OR IGNORE {table} SET scope_id = ? WHERE platform = ? AND scope_id = ?",
+            (new.id, old.platform, old.id),
+        )
+    await w.execute("DELETE FROM feeds WHERE platform = ? AND scope_id = ?", (old.platform, old.id))
+    # The chat itself was where its cards went.
+    await w.execute(
+        "UPDATE OR IGNORE feed_review_channels SET queue_key = ?, channel_id = CASE "
+        "WHEN platform = ? AND channel_id = ? THEN ? ELSE channel_id END WHERE queue_key = ?",
+        (new.key(), old.platform, old.id, new.id, old.key()),
+    )
+    await w.execute("DELETE FROM feed_review_channels WHERE queue_key = ?", (old.key(),))
     return moved

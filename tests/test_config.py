@@ -18,6 +18,7 @@ def test_defaults_need_nothing() -> None:
     assert settings.dev_guild_id is None
     assert settings.templates_dir is None
     assert settings.log_level == "INFO"
+    assert settings.feeds_allow_private is False
 
 
 def test_values_are_parsed(tmp_path: Path) -> None:
@@ -30,6 +31,7 @@ def test_values_are_parsed(tmp_path: Path) -> None:
             "DEV_GUILD_ID": "323456789012345678",
             "TEMPLATES_DIR": str(tmp_path),
             "LOG_LEVEL": "debug",
+            "FEEDS_ALLOW_PRIVATE": "Yes",
         },
         dotenv=None,
     )
@@ -40,6 +42,7 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     assert settings.dev_guild_id == 323456789012345678
     assert settings.templates_dir == tmp_path
     assert settings.log_level == "DEBUG"
+    assert settings.feeds_allow_private is True
 
 
 def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
@@ -70,6 +73,7 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
         ("LOG_LEVEL", "LOUD"),
         ("DEV_GUILD_ID", "guild"),
         ("TEMPLATES_DIR", "/nonexistent/templates"),
+        ("FEEDS_ALLOW_PRIVATE", "maybe"),
     ],
 )
 def test_invalid_value_names_the_variable(name: str, value: str) -> None:

@@ -18,6 +18,7 @@ from bot import i18n
 from bot.core.digest_filters import filter_digest
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
+from bot.core.scope_settings import language_of
 from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc
@@ -26,7 +27,6 @@ from bot.domain.models import Assessment, Development
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
-from storage.settings import get_scope_settings
 from storage.subscriptions import Subscription, subscription_for_channel
 
 CONTENT_MAX = 2000
@@ -259,9 +259,7 @@ class DigestBuilder:
 async def scope_language(db: Database, sub: Subscription) -> str | None:
     """The language a subscription's server or chat set (`/settings language`): a digest
     is a post to everyone there, so it speaks the place's language, not a person's."""
-    if sub.scope is None:
-        return None
-    return (await get_scope_settings(db, sub.scope)).language
+    return await language_of(db, sub.scope)
 
 
 async def preview_text(

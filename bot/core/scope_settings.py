@@ -21,6 +21,7 @@ __all__ = [
     "SettingsChange",
     "check_language",
     "check_timezone",
+    "language_of",
 ]
 
 
@@ -49,6 +50,14 @@ def check_language(code: str) -> str:
             ),
         )
     return language
+
+
+async def language_of(db: Database, scope: Scope | None) -> str | None:
+    """The language a server or chat set with `/settings language` (None: English, also
+    for the global catalogue): what its digests and other posts are written in."""
+    if scope is None:
+        return None
+    return (await get_scope_settings(db, scope)).language
 
 
 @dataclass(frozen=True)

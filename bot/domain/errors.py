@@ -40,3 +40,8 @@ class Conflict(DomainError):
 
 class TryAgain(DomainError):
     """A passing condition (another process is writing); nothing changed, try again."""
+
+
+class Unreachable(DomainError):
+    """Another system (a feed's web server) failed or could not be reached: not the
+    user's input; nothing changed."""

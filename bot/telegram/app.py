@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC
 from typing import Any
 
+from apscheduler.triggers.interval import IntervalTrigger
 from telegram import Bot, BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
@@ -17,7 +19,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot import i18n
 from bot.core.rendering import Renderer
 from bot.services import Services
-from bot.telegram import chats, curating, inline, reading, subscriptions
+from bot.telegram import chats, curating, feeds, inline, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error, speak_to
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster, chat_mover
 
@@ -28,6 +30,8 @@ OVERALL_RATE = 30
 GROUP_RATE = 20
 RATE_RETRIES = 2
 POLL_TIMEOUT = 30
+FEEDS_SWEEP_ID = "feeds-sweep-telegram"
+FEEDS_SWEEP_SECONDS = 60.0
 
 
 def build_application(
@@ -59,6 +63,7 @@ def build_application(
         *curating.handlers(),
         *reading.handlers(),
         *subscriptions.handlers(),
+        *feeds.handlers(),
         *inline.handlers(),
         *chats.handlers(),
     ]
@@ -118,6 +123,16 @@ class TelegramBot:
         poster = TelegramPoster(self.app.bot, chat_mover(self.services))
         hub.register("telegram", poster, TelegramDigestBuilder(self.services, renderer))
         await hub.start("telegram")
+        # Feeds ride on the same scheduler: polled, then new review cards posted here.
+        hub.scheduler.scheduler.add_job(
+            self.sweep_feeds,
+            IntervalTrigger(seconds=FEEDS_SWEEP_SECONDS, timezone=UTC),
+            id=FEEDS_SWEEP_ID,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
         task = asyncio.create_task(self._catch_up())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -128,10 +143,25 @@ class TelegramBot:
         except Exception:
             log.exception("digest catch-up failed; the sweep will retry")
 
+    async def sweep_feeds(self) -> int:
+        """Poll the due feeds, then post the new review cards of Telegram-reviewed queues;
+        returns how many cards were posted. A failure waits for the next sweep."""
+        try:
+            reports = await self.services.feeds.poll_due()
+            merged = [i for r in reports for i in r.merged_into]
+            renderer = self.app.bot_data["front"].renderer
+            return await feeds.post_cards(self.app.bot, self.services.feeds, renderer, merged)
+        except Exception:
+            log.exception("telegram feed sweep failed; the next one retries")
+            return 0
+
     async def stop(self) -> None:
         """Stop fetching updates, finish handlers and disconnect."""
         for task in list(self._tasks):
             task.cancel()
+        jobs = self.services.digests.scheduler.scheduler
+        if jobs.get_job(FEEDS_SWEEP_ID) is not None:
+            jobs.remove_job(FEEDS_SWEEP_ID)
         self.services.digests.stop("telegram")
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()

@@ -25,6 +25,7 @@ async def migrated(update: Update, context: Context) -> None:
     await move_scope(
         svc.db, Scope.telegram(message.chat.id), Scope.telegram(message.migrate_to_chat_id)
     )
+    svc.scope_moved()
     sub = await SubscriptionService(svc.db, svc.clock).of_channel(message.migrate_to_chat_id)
     if sub is not None:
         await svc.digests.scheduler.refresh(sub.id)

@@ -119,7 +119,9 @@ def chat_mover(services: Services) -> Mover:
     """Moves a chat's scope when Telegram says the group became a supergroup."""
 
     async def move(old: int, new: int) -> object:
-        return await move_scope(services.db, Scope.telegram(old), Scope.telegram(new))
+        moved = await move_scope(services.db, Scope.telegram(old), Scope.telegram(new))
+        services.scope_moved()
+        return moved
 
     return move
 

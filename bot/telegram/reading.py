@@ -56,6 +56,16 @@ COMMANDS: list[tuple[str, str, str]] = [
         "timezone Zone | language en|ja|ko",
         N_("This chat's time zone and language for digests (administrators)"),
     ),
+    (
+        "feed",
+        "add URL|list|remove ID|pause ID [resume]",
+        N_("News feeds read into this chat's review queue (administrators, editors)"),
+    ),
+    (
+        "queue",
+        "[global]",
+        N_("Candidate developments waiting for review (administrators, editors)"),
+    ),
     ("help", "", N_("What this bot does and how to use it")),
 ]
 BRIEF_USAGE = "/brief topic [period] [domain] — e.g. /brief japan-korea 30d"

@@ -81,6 +81,9 @@ def test_bench_exits_by_itself_with_every_figure(tmp_path: Path) -> None:
     assert delivery["duplicates"] == 0
     assert delivery["ledger_mismatches"] == 0
     assert figures["digest_build"]["digests"] == 200
+    assert figures["feed_poll"]["new_candidates"] > 0 and figures["feed_poll"]["failed_feeds"] == 0
+    assert figures["feed_poll"]["unchanged_round_304s"] == figures["feed_poll"]["feeds"]
+    assert _positive(figures["feed_dedupe"]["dense_lookup_ms"])
     # Every target is reported, with the verdict its limit gives, and the exit code agrees.
     by_figure = {t["figure"]: t for t in results["targets"]}
     assert set(by_figure) == {t.figure for t in TARGETS}
