@@ -164,3 +164,14 @@ async def test_search_finds_japanese_and_korean_text(
     embed = r.response.embeds[0]
     assert f"`#{dev_id}`" in embed.description
     assert embed.title == ("検索 — " if language == "ja" else "검색 — ") + query
+
+
+async def test_help_lists_commands_in_the_users_language(
+    world: World, locales: dict[int, str]
+) -> None:
+    locales[world.mod.id] = "ja"
+    r = await world.mod.slash(world.general, "help")
+    text = text_of(r)
+    assert "ここでできること" in text
+    assert "**全員**" in text and "**このサーバーのモデレーター**" in text
+    assert "`/brief topic:japan-korea` — 要点、主な動向、出典" in text
