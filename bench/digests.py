@@ -182,7 +182,7 @@ async def build_all(path: Path, due_at: datetime) -> dict[str, Any]:
 
 async def deliver_all(path: Path, due_at: datetime) -> dict[str, Any]:
     """Start the fake Discord here and a delivery process (`python -m bench.deliver`)."""
-    from tests.harness.fake_discord import FakeDiscord
+    from harness.fake_discord import FakeDiscord
 
     server = FakeDiscord(global_limit=DISCORD_LIMIT)
     api = await server.start()

@@ -128,9 +128,23 @@ def marker(digest_period: str, part: int, total: int) -> str:
     return f"-# Trilateral Brief digest · {digest_period} · part {part}/{total}"
 
 
-def nonce_for(subscription_id: int, period: str, part: int) -> str:
-    """Deterministic Discord nonce per (subscription, period, part), at most 25 characters."""
-    text = f"dg{subscription_id}.{period}.{part}"
+def with_reference(part: str, reference: str) -> str:
+    """A rendered part whose marker line also names its delivery (unique per ledger row), so
+    a message of an earlier delivery of the same period is never taken for this one."""
+    return f"{part} · ref {reference}"
+
+
+def nonce_for(reference: str, part: int) -> str:
+    """Deterministic Discord nonce per (delivery, part), at most 25 characters."""
+    return _short(f"dr{reference}.{part}")
+
+
+def legacy_nonce(subscription_id: int, period: str, part: int) -> str:
+    """The nonce of a delivery claimed before 004 (it has no reference)."""
+    return _short(f"dg{subscription_id}.{period}.{part}")
+
+
+def _short(text: str) -> str:
     if len(text) <= NONCE_MAX:
         return text
     return "dg" + hashlib.sha256(text.encode()).hexdigest()[: NONCE_MAX - 2]

@@ -1,8 +1,9 @@
 """/subscribe, /unsubscribe, /subscriptions and /digest: scheduled digests per channel.
 
-The Discord side of `bot.core.delivery`: `DiscordPoster` posts with a nonce (discord.py then
-sends enforce_nonce) and no pings, and turns Discord's errors into the engine's typed
-outcomes. The scheduler starts in `cog_load` and catches up once the bot is ready.
+The cog: commands, and Discord's events that pause a subscription (channel or thread deleted,
+bot removed). The transport adapter the delivery engine posts through is
+`bot.exts._digest_poster`. The scheduler starts in `cog_load` and catches up once the bot is
+ready.
 """
 
 from __future__ import annotations
@@ -12,20 +13,12 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.clock import iso_utc
-from bot.core.delivery import (
-    ChannelForbidden,
-    ChannelGone,
-    DeliveryEngine,
-    Outcome,
-    RejectedError,
-    RetryableError,
-)
+from bot.core.delivery import DeliveryEngine, Outcome
 from bot.core.digest_scheduler import DigestScheduler
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
 from bot.core.errors import InvalidInput
@@ -34,7 +27,6 @@ from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.subscriptions import SubscriptionService
 from bot.core.topics import get_topic, rank_topics
 from bot.exts._common import (
-    NO_PINGS,
     defer,
     embed_pages,
     reply,
@@ -43,6 +35,7 @@ from bot.exts._common import (
     services,
     timezone_autocomplete,
 )
+from bot.exts._digest_poster import DiscordPoster
 from storage.subscriptions import (
     Subscription,
     guild_subscriptions,
@@ -60,52 +53,6 @@ CADENCES = [
     app_commands.Choice(name="daily", value="daily"),
 ]
 POSTABLE = (discord.TextChannel, discord.Thread, discord.VoiceChannel)
-
-
-class DiscordPoster:
-    """Posts digest parts through discord.py's REST client."""
-
-    def __init__(self, client: discord.Client) -> None:
-        self.client = client
-
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
-        """Post with `nonce` (discord.py adds enforce_nonce) and no pings."""
-        channel = self.client.get_partial_messageable(channel_id)
-        try:
-            message = await channel.send(content, nonce=nonce, allowed_mentions=NO_PINGS)
-        except discord.NotFound as exc:
-            raise ChannelGone(f"{exc.status} {exc.text or 'Not Found'} (code {exc.code})") from exc
-        except discord.Forbidden as exc:
-            raise ChannelForbidden(
-                f"{exc.status} {exc.text or 'Forbidden'} (code {exc.code})"
-            ) from exc
-        except discord.RateLimited as exc:
-            raise RetryableError("429 rate limited", retry_after=exc.retry_after) from exc
-        except discord.HTTPException as exc:
-            if exc.status == 429 or exc.status >= 500:
-                raise RetryableError(f"{exc.status} {exc.text or 'server error'}") from exc
-            raise RejectedError(f"{exc.status} {exc.text} (code {exc.code})") from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise RetryableError(f"network error: {exc!r}") from exc
-        return message.id
-
-    async def find(self, channel_id: int, marker: str) -> int | None:
-        """A recent message of the bot's whose last line is `marker`."""
-        me = self.client.user
-        if me is None:
-            return None
-        channel = self.client.get_partial_messageable(channel_id)
-        try:
-            async for message in channel.history(limit=50):
-                if message.author.id == me.id and message.content.rsplit("\n", 1)[-1] == marker:
-                    return message.id
-        except discord.NotFound as exc:
-            raise ChannelGone(str(exc)) from exc
-        except discord.Forbidden as exc:
-            raise ChannelForbidden(str(exc)) from exc
-        except discord.HTTPException as exc:
-            raise RetryableError(str(exc)) from exc
-        return None
 
 
 def _ts(moment: datetime, style: str) -> Safe:
@@ -388,6 +335,7 @@ def _send_now_text(channel_id: int, outcome: Outcome) -> str:
         f"({outcome.detail})",
         "failed": f"The digest could not be delivered: {outcome.detail}",
         "missing": f"{where} has no subscription any more.",
+        "superseded": f"Another bot process took over the digest of {where}; it finishes it.",
         "not-due": "Nothing to send.",
     }
     return texts[outcome.kind]

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.catalogue import Catalogue
-from bot.core.delivery import DeliveryEngine, Outcome, PacingConfig, RetryPolicy, TokenBucket
+from bot.core.delivery import DeliveryEngine, Outcome
 from bot.core.digests import DigestBuilder, nonce_for
+from bot.core.pacing import PacingConfig, RetryPolicy, TokenBucket
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
 from storage import subscriptions as store
@@ -94,8 +95,8 @@ async def test_weekly_digest_is_posted_once_at_its_time(world: World) -> None:
     assert await world.at(utc(2023, 5, 8, 18)) == []
     (text,) = bodies(world.poster, CH1)
     assert "Seoul and Tokyo restart shuttle diplomacy" in text
-    assert text.endswith("-# Trilateral Brief digest · 2023-W19 · part 1/1")
     (row,) = await world.ledger(sub.id)
+    assert text.endswith(f"-# Trilateral Brief digest · 2023-W19 · part 1/1 · ref {row.reference}")
     assert (row.period, row.state, row.attempts) == ("2023-W19", "sent", 1)
     after = await store.get_subscription(world.db, sub.id)
     assert after is not None
@@ -305,8 +306,9 @@ async def crashed(world: World) -> None:
 async def restart(world: World) -> list[Outcome]:
     """A new process: a new engine taking over interrupted deliveries."""
     world.poster.hook = None
+    world.engine.close()  # the old process is gone: the kernel dropped its liveness lock
     world.engine = world.new_engine()
-    return await world.engine.run_due(takeover=True)
+    return await world.engine.run_due()
 
 
 async def many_developments(world: World, count: int) -> None:
@@ -332,7 +334,8 @@ async def test_crash_around_the_post_neither_loses_nor_repeats(
     assert len(bodies(world.poster, CH1)) == 1
     (row,) = await world.ledger(sub.id)
     assert (row.state, row.attempts, row.parts_sent) == ("sent", 2, 1)
-    assert world.poster.messages(CH1)[0].nonce == nonce_for(sub.id, "2023-W19", 1)
+    assert row.reference is not None
+    assert world.poster.messages(CH1)[0].nonce == nonce_for(row.reference, 1)
     assert await restart(world) == []
 
 
@@ -354,20 +357,36 @@ async def test_crash_between_parts_of_a_split_digest_resumes_at_the_next_part(
     assert [m.id for m in world.poster.messages(CH1)] == list(row.message_ids)
 
 
-async def test_an_unexpired_lease_of_another_process_is_respected_until_it_expires(
+async def test_a_live_process_keeps_its_lease_even_when_the_clock_jumps(
     world: World,
 ) -> None:
+    """Issue 10 item 2: a clock step (or a paused VM) made a live lease look expired."""
     sub = await world.subscribe(post_empty=True)
+    world.poster.hook = crash_on("before", 1)
+    world.clock.now = utc(2023, 5, 8, 9)
+    await crashed(world)  # the first engine stalls; its process is still alive
+    world.poster.hook = None
+    other = world.new_engine()
+    assert [o.kind for o in await other.run_due()] == ["busy"]
+    world.clock.now += timedelta(minutes=11)  # past the stored expiry: a wall-clock step
+    assert [o.kind for o in await other.run_due()] == ["busy"]
+    world.clock.now += timedelta(minutes=10)  # a full lease of grace more: a hung holder
+    assert [o.kind for o in await other.run_due()] == ["sent"]
+    assert len(bodies(world.poster, CH1)) == 1
+    (row,) = await world.ledger(sub.id)
+    assert (row.attempts, row.lease_token, row.failures) == (2, 2, 0)
+
+
+async def test_a_dead_process_lease_is_taken_over_at_once(world: World) -> None:
+    await world.subscribe(post_empty=True)
     world.poster.hook = crash_on("before", 1)
     world.clock.now = utc(2023, 5, 8, 9)
     await crashed(world)
     world.poster.hook = None
+    world.engine.close()  # the kernel drops the dead process's lock
     other = world.new_engine()
-    assert [o.kind for o in await other.run_due()] == ["busy"]
-    world.clock.now += timedelta(minutes=11)
-    assert [o.kind for o in await other.run_due()] == ["sent"]
+    assert [(o.kind, o.resumed) for o in await other.run_due()] == [("sent", True)]
     assert len(bodies(world.poster, CH1)) == 1
-    assert (await world.ledger(sub.id))[0].attempts == 2
 
 
 async def test_restart_after_the_next_period_finishes_the_old_one_then_the_new(
@@ -414,6 +433,7 @@ async def test_a_channel_the_bot_cannot_post_in_pauses_and_is_not_retried(
 
 
 async def test_server_errors_and_429_are_retried_with_backoff(world: World) -> None:
+    world.engine = world.new_engine(retry=RetryPolicy(tries=4))
     await world.subscribe(CH1, post_empty=True)
     world.poster.fail(CH1, server_error(), server_error(), rate_limited(3.5))
     outcomes = await world.at(utc(2023, 5, 8, 9))

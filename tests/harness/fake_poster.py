@@ -5,8 +5,9 @@ enforce_nonce return the existing message, channels can be deleted or locked, an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.core.delivery import ChannelForbidden, ChannelGone, DeliveryError, RetryableError
 
@@ -93,7 +94,15 @@ class FakePoster:
             self.hook("after", channel_id, self.total)
         return self._next_id
 
-    async def find(self, channel_id: int, marker: str) -> int | None:
+    async def find(
+        self,
+        channel_id: int,
+        marker: str,
+        *,
+        after: datetime,
+        pace: Callable[[], Awaitable[None]],
+    ) -> int | None:
+        await pace()
         self.calls.append(("find", channel_id))
         if not self.history_works:
             raise ChannelForbidden("403 Forbidden (error code: 50001): Missing Access")
