@@ -56,6 +56,9 @@ from storage.subscriptions import Delivery, Fence, Subscription
 
 log = logging.getLogger(__name__)
 
+#: seconds of waiting for a pacing turn after which the fence is checked again
+STALL_RECHECK = 5.0
+
 Composer = Callable[[Subscription, DuePlan], Awaitable[list[str]]]
 OutcomeKind = Literal[
     "sent",  # every part posted and recorded
@@ -128,6 +131,10 @@ class Outcome:
     message_ids: tuple[int, ...] = ()
     detail: str = ""
     resumed: bool = False
+
+
+class _FenceLost(Exception):
+    """Our lease was taken over or the delivery abandoned: stop before posting."""
 
 
 @dataclass
@@ -447,10 +454,10 @@ class DeliveryEngine:
             if claim.resumed and index == row.parts_sent:
                 message_id = await self._find_posted(row, content)
             if message_id is None:
-                if not await self._holds(claim):
-                    return self._superseded(sub, row, ids)
                 try:
-                    message_id = await self._send(row, index, content)
+                    message_id = await self._send(claim, index, content)
+                except _FenceLost:
+                    return self._superseded(sub, row, ids)
                 except (ChannelGone, ChannelForbidden) as exc:
                     return await self._pause(sub, claim, exc)
                 except RetryableError as exc:
@@ -492,10 +499,19 @@ class DeliveryEngine:
             return legacy_nonce(row.subscription_id, row.period, index + 1)
         return nonce_for(row.reference, index + 1)
 
-    async def _send(self, row: Delivery, index: int, content: str) -> int:
+    async def _send(self, claim: _Claim, index: int, content: str) -> int:
+        row = claim.delivery
         nonce = self._nonce(row, index)
         for attempt in range(self.retry.tries):
+            if not await self._holds(claim):
+                raise _FenceLost
+            waited = self.timer.monotonic()
             await self.pacer.acquire(row.channel_id)
+            # A holder that stalled while waiting its turn checks again, right before the
+            # request (a normal pacing wait does not, so nothing comes between the bucket
+            # and the request).
+            if self.timer.monotonic() - waited > STALL_RECHECK and not await self._holds(claim):
+                raise _FenceLost
             try:
                 return await self.poster.send(row.channel_id, content, nonce=nonce)
             except RetryableError as exc:

@@ -46,10 +46,11 @@ class World:
 
     def new_engine(self, **kwargs) -> DeliveryEngine:
         """A fresh engine: what a restarted process would build."""
+        compose = kwargs.pop("compose", None) or DigestBuilder(self.db, Renderer("discord"))
         return DeliveryEngine(
             self.db,
             self.poster,
-            DigestBuilder(self.db, Renderer("discord")),
+            compose,
             self.clock,
             timer=self.timer,
             **kwargs,

@@ -25,6 +25,7 @@ class Posted:
     id: int
     content: str
     nonce: str
+    at: float = 0.0
 
 
 @dataclass
@@ -57,6 +58,9 @@ class FakePoster:
     history_works: bool = True
     timer: FakeTimer | None = None
     send_times: list[float] = field(default_factory=list)
+    find_times: list[float] = field(default_factory=list)
+    #: Discord forgets nonces after a few minutes (needs `timer`); None: never
+    nonce_window: float | None = None
     _next_id: int = 1000
 
     def fail(self, channel_id: int, *errors: DeliveryError) -> None:
@@ -85,11 +89,13 @@ class FakePoster:
         if self.hook:
             self.hook("before", channel_id, self.total)
         channel = self.channels.setdefault(channel_id, [])
+        now = self.timer.now if self.timer is not None else 0.0
         for message in channel:
-            if message.nonce == nonce:  # enforce_nonce: the existing message comes back
+            fresh = self.nonce_window is None or now - message.at < self.nonce_window
+            if message.nonce == nonce and fresh:  # enforce_nonce: the existing message
                 return message.id
         self._next_id += 1
-        channel.append(Posted(self._next_id, content, nonce))
+        channel.append(Posted(self._next_id, content, nonce, now))
         if self.hook:
             self.hook("after", channel_id, self.total)
         return self._next_id
@@ -104,6 +110,8 @@ class FakePoster:
     ) -> int | None:
         await pace()
         self.calls.append(("find", channel_id))
+        if self.timer is not None:
+            self.find_times.append(self.timer.now)
         if not self.history_works:
             raise ChannelForbidden("403 Forbidden (error code: 50001): Missing Access")
         for message in reversed(self.messages(channel_id)[-50:]):
