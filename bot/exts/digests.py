@@ -55,6 +55,22 @@ CADENCES = [
 POSTABLE = (discord.TextChannel, discord.Thread, discord.VoiceChannel)
 
 
+def missing_permissions(
+    target: discord.abc.GuildChannel | discord.Thread, me: discord.Member
+) -> list[str]:
+    """The permissions delivery needs in `target` that the bot lacks, by their Discord names.
+    Read Message History is needed to find a part already posted when a delivery resumes."""
+    perms = target.permissions_for(me)
+    post = (
+        ("send_messages_in_threads", "Send Messages in Threads")
+        if isinstance(target, discord.Thread)
+        else ("send_messages", "Send Messages")
+    )
+    needed = [("view_channel", "View Channel"), post]
+    needed.append(("read_message_history", "Read Message History"))
+    return [name for flag, name in needed if not getattr(perms, flag)]
+
+
 def _ts(moment: datetime, style: str) -> Safe:
     return Safe(f"<t:{int(moment.timestamp())}:{style}>")
 
@@ -153,6 +169,14 @@ class Digests(commands.Cog):
             await self._pause([sub], "The channel was deleted.")
 
     @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        # The raw event: a thread that is not in the cache (archived, or never seen since
+        # the start) is deleted too.
+        sub = await subscription_for_channel(self.bot.services.db, payload.thread_id)
+        if sub is not None and sub.active:
+            await self._pause([sub], "The thread was deleted.")
+
+    @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         subs = [s for s in await guild_subscriptions(self.bot.services.db, guild.id) if s.active]
         if subs:
@@ -212,12 +236,12 @@ class Digests(commands.Cog):
         target = self._channel(interaction, channel)
         guild = interaction.guild
         if guild is not None:
-            perms = target.permissions_for(guild.me)
-            if not (perms.view_channel and perms.send_messages):
+            missing = missing_permissions(target, guild.me)
+            if missing:
                 raise InvalidInput(
                     "channel",
-                    f"the bot cannot post in #{target.name}: give it View Channel and Send "
-                    "Messages there first",
+                    f"the bot cannot deliver digests in #{target.name}: give it "
+                    f"{' and '.join(missing)} there first",
                 )
         before = await subscription_for_channel(services(interaction).db, target.id)
         result = await self.subscriptions.subscribe(

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import discord
 import pytest
+from simcord.builders import ChannelHandle
 
 from bot.client import BriefBot
 from bot.config import Settings
@@ -371,3 +372,33 @@ async def test_leaving_a_server_pauses_its_subscriptions(world: World, clock: Fi
     clock.now = MONDAY
     (outcome,) = await cog(world).scheduler.sweep()
     assert outcome.kind == "sent" and posts(world.general) == []
+
+
+# --- issue 10: permissions, threads and forums ---------------------------------------------
+
+
+async def test_subscribe_refuses_a_channel_without_read_message_history(world: World) -> None:
+    news = world.alpha.create_text_channel("news")
+    channel = world.env.bot.get_channel(news.id)
+    await channel.set_permissions(world.alpha.me, read_message_history=False)
+    await world.env.settle()
+    r = await world.mod.slash(world.general, "subscribe", channel=news)
+    text = refused(r)
+    assert "Read Message History" in text and "Send Messages" not in text
+    assert await store.subscription_for_channel(world.env.bot.services.db, news.id) is None
+    refusals(world.env)
+
+
+async def test_a_deleted_thread_pauses_its_subscription(world: World, clock: FixedClock) -> None:
+    backend = world.env.backend
+    raw = backend.create_thread(world.general.id, "digests", world.mod.id)
+    await world.env.settle()
+    thread = ChannelHandle(world.env, world.alpha, raw)
+    r = await world.mod.slash(thread, "subscribe", post_empty=True)
+    assert "Subscribed" in refused(r)
+    sub = await subscription(world, thread)
+    backend.delete_channel(thread.id)  # Discord sends THREAD_DELETE
+    await world.env.settle()
+    after = await subscription(world, thread)
+    assert after.status == "paused" and after.paused_reason == "The thread was deleted."
+    assert sub.id not in cog(world).scheduler.jobs()
