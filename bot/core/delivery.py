@@ -104,8 +104,11 @@ class RejectedError(DeliveryError):
 class Poster(Protocol):
     """The Discord-facing side of delivery."""
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
-        """Post `content` (no pings) with `nonce` + enforce_nonce; return the message id."""
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        """Post `content` (no pings) with `nonce` + enforce_nonce; return the message id.
+        `first_id` is the id the delivery's part 1 got (a forum post continues in it)."""
         ...
 
     async def find(
@@ -115,6 +118,7 @@ class Poster(Protocol):
         *,
         after: datetime,
         pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
     ) -> int | None:
         """The id of a message *by the bot*, posted after `after`, whose last line is
         `marker`; `pace()` is awaited before every request."""
@@ -452,10 +456,10 @@ class DeliveryEngine:
             content = row.parts[index]
             message_id: int | None = None
             if claim.resumed and index == row.parts_sent:
-                message_id = await self._find_posted(row, content)
+                message_id = await self._find_posted(row, content, ids[0] if ids else None)
             if message_id is None:
                 try:
-                    message_id = await self._send(claim, index, content)
+                    message_id = await self._send(claim, index, content, ids[0] if ids else None)
                 except _FenceLost:
                     return self._superseded(sub, row, ids)
                 except (ChannelGone, ChannelForbidden) as exc:
@@ -479,7 +483,7 @@ class DeliveryEngine:
         )
         return Outcome(sub.id, "superseded", row.period, tuple(ids))
 
-    async def _find_posted(self, row: Delivery, content: str) -> int | None:
+    async def _find_posted(self, row: Delivery, content: str, first_id: int | None) -> int | None:
         last_line = content.rsplit("\n", 1)[-1]
         after = datetime.fromisoformat(row.created_at.replace("Z", "+00:00"))
 
@@ -487,7 +491,9 @@ class DeliveryEngine:
             await self.pacer.acquire(row.channel_id)
 
         try:
-            return await self.poster.find(row.channel_id, last_line, after=after, pace=pace)
+            return await self.poster.find(
+                row.channel_id, last_line, after=after, pace=pace, first_id=first_id
+            )
         except DeliveryError as exc:
             log.info(
                 "history check failed channel=%s: %s (relying on the nonce)", row.channel_id, exc
@@ -499,7 +505,7 @@ class DeliveryEngine:
             return legacy_nonce(row.subscription_id, row.period, index + 1)
         return nonce_for(row.reference, index + 1)
 
-    async def _send(self, claim: _Claim, index: int, content: str) -> int:
+    async def _send(self, claim: _Claim, index: int, content: str, first_id: int | None) -> int:
         row = claim.delivery
         nonce = self._nonce(row, index)
         for attempt in range(self.retry.tries):
@@ -513,7 +519,9 @@ class DeliveryEngine:
             if self.timer.monotonic() - waited > STALL_RECHECK and not await self._holds(claim):
                 raise _FenceLost
             try:
-                return await self.poster.send(row.channel_id, content, nonce=nonce)
+                return await self.poster.send(
+                    row.channel_id, content, nonce=nonce, first_id=first_id
+                )
             except RetryableError as exc:
                 if attempt + 1 >= self.retry.tries:
                     raise

@@ -52,7 +52,7 @@ CADENCES = [
     app_commands.Choice(name="weekly (default)", value="weekly"),
     app_commands.Choice(name="daily", value="daily"),
 ]
-POSTABLE = (discord.TextChannel, discord.Thread, discord.VoiceChannel)
+POSTABLE = (discord.TextChannel, discord.Thread, discord.VoiceChannel, discord.ForumChannel)
 
 
 def missing_permissions(
@@ -61,12 +61,11 @@ def missing_permissions(
     """The permissions delivery needs in `target` that the bot lacks, by their Discord names.
     Read Message History is needed to find a part already posted when a delivery resumes."""
     perms = target.permissions_for(me)
-    post = (
-        ("send_messages_in_threads", "Send Messages in Threads")
-        if isinstance(target, discord.Thread)
-        else ("send_messages", "Send Messages")
-    )
-    needed = [("view_channel", "View Channel"), post]
+    needed = [("view_channel", "View Channel")]
+    if not isinstance(target, discord.Thread):
+        needed.append(("send_messages", "Send Messages"))  # in a forum: create posts
+    if isinstance(target, discord.Thread | discord.ForumChannel):
+        needed.append(("send_messages_in_threads", "Send Messages in Threads"))
     needed.append(("read_message_history", "Read Message History"))
     return [name for flag, name in needed if not getattr(perms, flag)]
 
@@ -207,7 +206,7 @@ class Digests(commands.Cog):
 
     @app_commands.command(name="subscribe", description="Post digests in a channel (moderators)")
     @app_commands.describe(
-        channel="Where to post (default: this channel)",
+        channel="Where to post: a text channel, or a forum (a new post per digest)",
         topics="Comma-separated topics (default: trilateral and the three pairs)",
         cadence="weekly (default) or daily",
         weekday="Day of a weekly digest (default Monday)",
@@ -223,7 +222,7 @@ class Digests(commands.Cog):
     async def subscribe(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel | None = None,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
         topics: str | None = None,
         cadence: str | None = None,
         weekday: str | None = None,
@@ -274,7 +273,9 @@ class Digests(commands.Cog):
     @app_commands.describe(channel="Which channel (default: this channel)")
     @app_commands.guild_only()
     async def unsubscribe(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
     ) -> None:
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
@@ -318,7 +319,9 @@ class Digests(commands.Cog):
     @digest.command(name="preview", description="The digest a channel would get now, only to you")
     @app_commands.describe(channel="Which channel (default: this channel)")
     async def preview(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
     ) -> None:
         _, sub = await self._subscription_of(interaction, channel)
         svc = services(interaction)
@@ -337,7 +340,9 @@ class Digests(commands.Cog):
     )
     @app_commands.describe(channel="Which channel (default: this channel)")
     async def send_now(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
     ) -> None:
         target, sub = await self._subscription_of(interaction, channel)
         outcome = await self.engine.send_now(sub.id)

@@ -55,12 +55,14 @@ class StallingPoster(FakePoster):
         self.stalled = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
         self.sends += 1
         if self.sends == self.stall_at:
             self.stalled.set()
             await self.release.wait()
-        return await super().send(channel_id, content, nonce=nonce)
+        return await super().send(channel_id, content, nonce=nonce, first_id=first_id)
 
 
 async def test_a_stalled_holder_is_fenced_out_and_never_posts_again(world: World) -> None:
@@ -283,7 +285,9 @@ class ForbiddenWhileResubscribed(FakePoster):
         super().__init__(**kwargs)
         self.world = world
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
         await self.world.subscribe(channel_id, post_empty=True, at="10:00")
         raise ChannelForbidden("403 Forbidden (error code: 50013): Missing Permissions")
 
@@ -317,10 +321,12 @@ class RejectsPart(FakePoster):
         super().__init__(**kwargs)
         self.part = part
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
         if f"part {self.part}/" in content:
             raise RejectedError("400 Bad Request (code 50035)")
-        return await super().send(channel_id, content, nonce=nonce)
+        return await super().send(channel_id, content, nonce=nonce, first_id=first_id)
 
 
 async def test_a_digest_given_up_half_posted_is_not_posted_again_next_period(

@@ -402,3 +402,31 @@ async def test_a_deleted_thread_pauses_its_subscription(world: World, clock: Fix
     after = await subscription(world, thread)
     assert after.status == "paused" and after.paused_reason == "The thread was deleted."
     assert sub.id not in cog(world).scheduler.jobs()
+
+
+async def test_a_forum_subscription_gets_a_new_post_per_digest(
+    world: World, clock: FixedClock
+) -> None:
+    forum = world.alpha.create_forum_channel("briefings")
+    await world.env.settle()
+    r = await world.mod.slash(world.general, "subscribe", channel=forum, post_empty=True)
+    assert "Subscribed" in refused(r)
+    sub = await subscription(world, forum)
+    clock.now = NOW + timedelta(days=1)
+    for i in range(25):  # enough for a digest of several parts
+        await add_development(
+            world, f"Tokyo and Seoul agree step {i:02d} " + "of a plan " * 12, clock
+        )
+    for week in range(2):
+        clock.now = MONDAY + timedelta(weeks=week)
+        await cog(world).scheduler.fire(sub.id)
+    await world.env.settle()
+    posts_made = sorted(forum.threads, key=lambda t: t.id)
+    assert len(posts_made) == 2
+    rows = await store.deliveries(world.env.bot.services.db, sub.id)
+    assert [r.state for r in rows] == ["sent", "sent"]
+    first = [m.content for m in posts_made[0].history() if m.content]
+    assert first == list(rows[0].parts) and len(first) >= 2
+    assert rows[0].period in (posts_made[0].name or "")
+    assert [m.content for m in posts_made[1].history() if m.content] == list(rows[1].parts)
+    assert_no_pings(world.env)

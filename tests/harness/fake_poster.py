@@ -74,7 +74,9 @@ class FakePoster:
     def total(self) -> int:
         return sum(len(m) for m in self.channels.values())
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
         self.calls.append(("send", channel_id))
         if self.timer is not None:
             self.send_times.append(self.timer.now)
@@ -107,6 +109,7 @@ class FakePoster:
         *,
         after: datetime,
         pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
     ) -> int | None:
         await pace()
         self.calls.append(("find", channel_id))
