@@ -496,3 +496,11 @@ async def test_fan_out_paces_globally_and_per_channel(world: World) -> None:
     times = world.poster.send_times
     assert len(times) == world.poster.total >= 60
     assert max_in_window(times, 1.0) <= 12
+    # Discord allows 5 messages per 5 s in one channel; the pacer keeps each channel under.
+    per_channel: dict[int, list[float]] = {}
+    for channel, at in world.poster.send_log:
+        per_channel.setdefault(channel, []).append(at)
+    busiest = max(per_channel.values(), key=len)
+    assert len(busiest) >= 2
+    assert max(max_in_window(t, 5.0) for t in per_channel.values()) <= 5
+    assert max(max_in_window(t, 1.0) for t in per_channel.values()) == 1

@@ -59,6 +59,8 @@ class FakePoster:
     timer: FakeTimer | None = None
     send_times: list[float] = field(default_factory=list)
     find_times: list[float] = field(default_factory=list)
+    #: (channel, time) of every post attempt
+    send_log: list[tuple[int, float]] = field(default_factory=list)
     #: Discord forgets nonces after a few minutes (needs `timer`); None: never
     nonce_window: float | None = None
     _next_id: int = 1000
@@ -80,6 +82,7 @@ class FakePoster:
         self.calls.append(("send", channel_id))
         if self.timer is not None:
             self.send_times.append(self.timer.now)
+            self.send_log.append((channel_id, self.timer.now))
         if channel_id in self.gone:
             raise ChannelGone("404 Not Found (error code: 10003): Unknown Channel")
         if channel_id in self.forbidden:
