@@ -504,3 +504,19 @@ async def test_fan_out_paces_globally_and_per_channel(world: World) -> None:
     assert len(busiest) >= 2
     assert max(max_in_window(t, 5.0) for t in per_channel.values()) <= 5
     assert max(max_in_window(t, 1.0) for t in per_channel.values()) == 1
+
+
+async def test_fan_out_paces_each_channel_when_the_global_limit_is_far(world: World) -> None:
+    world.engine = world.new_engine(pacing=PacingConfig(global_rate=1000, global_burst=50))
+    for channel in (CH1, CH2):
+        await world.subscribe(channel, post_empty=True)
+    await many_developments(world, 40)  # several parts per channel
+    outcomes = await world.at(utc(2023, 5, 8, 9))
+    assert {o.kind for o in outcomes} == {"sent"}
+    per_channel: dict[int, list[float]] = {}
+    for channel, at in world.poster.send_log:
+        per_channel.setdefault(channel, []).append(at)
+    assert min(len(t) for t in per_channel.values()) >= 3
+    # Discord allows 5 messages per 5 s in one channel.
+    assert max(max_in_window(t, 5.0) for t in per_channel.values()) <= 5
+    assert max(max_in_window(t, 1.0) for t in per_channel.values()) == 1
