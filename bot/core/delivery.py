@@ -50,9 +50,9 @@ from bot.core.schedule import (
     plan_due,
     plan_now,
 )
+from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
 from storage import subscriptions as store
 from storage.database import Database, Writer
-from storage.subscriptions import Delivery, Fence, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +324,7 @@ class DeliveryEngine:
             if await self.probe(w, plan.window_start, plan.window_end) != seen:
                 log.info("digest window changed while composing subscription=%s", sub.id)
                 return None  # a writer committed into the window meanwhile: compose again
-            state: store.DeliveryState = "sending" if parts else "skipped"
+            state: DeliveryState = "sending" if parts else "skipped"
             row = await store.insert_delivery(
                 w,
                 sub_id=sub.id,

@@ -20,10 +20,11 @@ from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
+from bot.domain.subscriptions import Subscription
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
-from storage.subscriptions import Subscription, subscription_for_channel
+from storage.subscriptions import subscription_for_channel
 
 CONTENT_MAX = 2000
 MARKER_ROOM = 80

@@ -20,22 +20,16 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Literal
 
 from bot.core.errors import InvalidInput
 
-Cadence = Literal["weekly", "daily"]
-CADENCES: tuple[Cadence, ...] = ("weekly", "daily")
-WEEKDAYS: tuple[str, ...] = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
-DEFAULT_TIME = time(9, 0)
+# The value types live in bot.domain (below both services and storage); re-exported here.
+from bot.domain.schedule import CADENCES as CADENCES
+from bot.domain.schedule import DEFAULT_TIME as DEFAULT_TIME
+from bot.domain.schedule import WEEKDAYS as WEEKDAYS
+from bot.domain.schedule import Cadence as Cadence
+from bot.domain.schedule import Schedule as Schedule
+
 _TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})$")
 _SEARCH_DAYS = 16  # enough to find the next weekly occurrence even across a skipped day
 
@@ -103,41 +97,6 @@ def parse_cadence(value: str | None) -> Cadence:
     if text == "daily":
         return "daily"
     raise InvalidInput("cadence", "must be weekly or daily")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When a subscription is delivered: cadence, weekday (weekly only), local time, zone."""
-
-    cadence: Cadence = "weekly"
-    weekday: int = 0
-    at: time = DEFAULT_TIME
-    timezone: str = "UTC"
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        """The zone as a tzinfo."""
-        return zoneinfo.ZoneInfo(self.timezone)
-
-    def describe(self) -> str:
-        """'every Monday at 09:00 (Europe/Berlin)'."""
-        day = "every day" if self.cadence == "daily" else f"every {WEEKDAYS[self.weekday].title()}"
-        return f"{day} at {self.at:%H:%M} ({self.timezone})"
-
-    def runs_on(self, day: date) -> bool:
-        """Whether a local date has an occurrence."""
-        return self.cadence == "daily" or day.weekday() == self.weekday
-
-    def period_key(self, day: date) -> str:
-        """The period a local date belongs to: '2025-03-09' or '2025-W10'."""
-        if self.cadence == "daily":
-            return day.isoformat()
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-
-    def local(self, moment: datetime) -> datetime:
-        """An instant in the subscription's zone."""
-        return moment.astimezone(self.zone)
 
 
 @dataclass(frozen=True, order=True)

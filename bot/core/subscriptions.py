@@ -24,10 +24,11 @@ from bot.core.schedule import (
     parse_weekday,
 )
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, get_topic
+from bot.domain.subscriptions import Subscription
 from storage import subscriptions as store
 from storage.database import Database
 from storage.settings import get_guild_settings
-from storage.subscriptions import NewSubscription, Subscription
+from storage.subscriptions import NewSubscription
 
 MAX_TOPICS = 11
 

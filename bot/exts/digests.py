@@ -26,6 +26,7 @@ from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.subscriptions import SubscriptionService
 from bot.core.topics import get_topic, rank_topics
+from bot.domain.subscriptions import Subscription
 from bot.exts._common import (
     defer,
     embed_pages,
@@ -37,7 +38,6 @@ from bot.exts._common import (
 )
 from bot.exts._digest_poster import DiscordPoster
 from storage.subscriptions import (
-    Subscription,
     guild_subscriptions,
     pause_subscription,
     subscription_for_channel,

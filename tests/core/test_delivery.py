@@ -13,6 +13,7 @@ from bot.core.digests import DigestBuilder, nonce_for
 from bot.core.pacing import PacingConfig, RetryPolicy, TokenBucket
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.subscriptions import Delivery
 from storage import subscriptions as store
 from storage.database import Database
 from tests.harness.fake_poster import (
@@ -68,7 +69,7 @@ class World:
         self.clock.now = moment
         return await self.engine.run_due()
 
-    async def ledger(self, sub_id: int) -> list[store.Delivery]:
+    async def ledger(self, sub_id: int) -> list[Delivery]:
         return await store.deliveries(self.db, sub_id)
 
 

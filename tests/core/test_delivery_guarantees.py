@@ -18,9 +18,9 @@ from bot.core.digests import DigestBuilder
 from bot.core.pacing import PacingConfig, RetryPolicy
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan
+from bot.domain.subscriptions import Fence, Subscription
 from storage import subscriptions as store
 from storage.database import Database
-from storage.subscriptions import Subscription
 from tests.core.test_delivery import (
     CH1,
     CH2,
@@ -106,7 +106,7 @@ async def test_a_stale_holder_cannot_record_or_finish(world: World) -> None:
     world.clock.now = utc(2023, 5, 8, 9)
     await crashed(world)
     (row,) = await world.ledger(sub.id)
-    old = store.Fence(world.engine.owner, row.lease_token)
+    old = Fence(world.engine.owner, row.lease_token)
     await restart(world)
     async with world.db.transaction() as w:
         assert not await store.record_part(w, row.id, old, [1], world.clock())

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.core.actors import OPERATOR
 from bot.core.pacing import Pacer, PacingConfig, RealTimer, RetryPolicy
 from bot.core.validation import validate_development
+from bot.domain.subscriptions import Subscription
 from bot.exts.digests import Digests
 from storage import subscriptions as store
 from tests.exts._support import assert_no_pings, refusals, refused
@@ -74,7 +75,7 @@ async def add_development(world: World, title: str, clock: FixedClock) -> None:
     await world.env.bot.services.catalogue.add(OPERATOR, validate_development(raw))
 
 
-async def subscription(world: World, channel: Any) -> store.Subscription:
+async def subscription(world: World, channel: Any) -> Subscription:
     sub = await store.subscription_for_channel(world.env.bot.services.db, channel.id)
     assert sub is not None
     return sub

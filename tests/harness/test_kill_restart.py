@@ -14,10 +14,10 @@ from pathlib import Path
 
 from bot.core.catalogue import Catalogue
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.subscriptions import Subscription
 from harness.fake_discord import FakeDiscord
 from storage import subscriptions as store
 from storage.database import Database
-from storage.subscriptions import Subscription
 from tests.helpers import EDITOR, GUILD_A, MOD_A, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]

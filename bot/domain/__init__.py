@@ -1,0 +1,1 @@
+"""Domain types and rules shared by the services and storage; imports neither."""
