@@ -405,3 +405,30 @@ async def deliveries(db: Database, sub_id: int) -> list[Delivery]:
         "SELECT * FROM digest_deliveries WHERE subscription_id = ? ORDER BY id", (sub_id,)
     )
     return [to_delivery(r) for r in rows]
+
+
+# --- who leads delivery ------------------------------------------------------------------
+
+
+async def delivery_leader(db: Database | Writer) -> tuple[str, datetime, int] | None:
+    """(owner, lease_until, token) of the process leading delivery, if any."""
+    row = await db.fetchone("SELECT owner, lease_until, token FROM delivery_leader WHERE id = 1")
+    return None if row is None else (row["owner"], parse_utc(row["lease_until"]), row["token"])
+
+
+async def take_leadership(w: Writer, owner: str, until: datetime, *, seen_token: int) -> bool:
+    """Lead (or keep leading) delivery until `until`; False when someone else changed the
+    leader since `seen_token` was read (0: nobody led)."""
+    if seen_token == 0:
+        changed = await w.execute_rowcount(
+            "INSERT INTO delivery_leader (id, owner, lease_until, token) VALUES (1, ?, ?, 1) "
+            "ON CONFLICT (id) DO NOTHING",
+            (owner, iso_utc(until)),
+        )
+        return changed > 0
+    changed = await w.execute_rowcount(
+        "UPDATE delivery_leader SET owner = ?, lease_until = ?, "
+        "token = token + (owner != ?) WHERE id = 1 AND token = ?",
+        (owner, iso_utc(until), owner, seen_token),
+    )
+    return changed > 0

@@ -71,6 +71,7 @@ OutcomeKind = Literal[
     "failed",  # given up on this period
     "missing",  # the subscription no longer exists
     "superseded",  # our lease was taken over or the delivery abandoned: we stopped posting
+    "standby",  # another live process leads delivery (it delivers this one)
 ]
 
 
@@ -206,6 +207,9 @@ class DeliveryEngine:
         if self.liveness is None:
             self.liveness = Liveness.beside(self.db.path)
         self.liveness.register(self.owner)
+        self._leading = False
+        self._lead_renew_at = 0.0
+        self._lead_lock = asyncio.Lock()
 
     def close(self) -> None:
         """Drop this engine's liveness lock (what the process exiting does)."""
@@ -242,6 +246,9 @@ class DeliveryEngine:
     async def fan_out(self, sub_ids: list[int]) -> list[Outcome]:
         """Deliver to many subscriptions at once, at most `concurrency` in flight across
         every caller; one failure never stops the others."""
+
+        if sub_ids and not await self._lead():
+            return [Outcome(i, "standby") for i in sub_ids]
 
         async def one(sub_id: int) -> Outcome:
             async with self.gate:
@@ -367,21 +374,45 @@ class DeliveryEngine:
         # us think our lease is fresher or staler than it is.
         return self.timer.monotonic() + self.lease.total_seconds() / 2
 
-    def _takeable(self, row: Delivery, now: datetime) -> bool:
-        """Whether another owner's open delivery may be taken over now."""
-        owner = row.lease_owner
+    def _takeable(self, owner: str | None, lease_until: datetime | None, now: datetime) -> bool:
+        """Whether what `owner` holds (a delivery, or the lead) may be taken over now."""
         if owner is None or owner == self.owner:
             return True
         assert self.liveness is not None
         alive = self.liveness.alive(owner)
         if alive is False:
             return True  # the kernel says its process is gone
-        if row.lease_until is None:
+        if lease_until is None:
             return True
         # Alive (or unknown): only a lease long past its stored expiry (a hung holder). The
         # fencing token stops that holder before its next post if it wakes up.
         grace = self.lease if alive else timedelta(0)
-        return row.lease_until + grace <= now
+        return lease_until + grace <= now
+
+    async def _lead(self) -> bool:
+        """Whether this process leads delivery (taking the lead when it is free): Discord's
+        rate limits are per bot, so one process at a time fans out and paces."""
+        async with self._lead_lock:  # jobs firing together ask at once
+            return await self._lead_once()
+
+    async def _lead_once(self) -> bool:
+        if self._leading and self.timer.monotonic() < self._lead_renew_at:
+            return True
+        now = self.clock()
+        leader = await store.delivery_leader(self.db)
+        token = 0
+        if leader is not None:
+            owner, until, token = leader
+            if not self._takeable(owner, until, now):
+                self._leading = False
+                return False
+        async with self.db.transaction() as w:
+            took = await store.take_leadership(w, self.owner, now + self.lease, seen_token=token)
+        self._leading = took
+        self._lead_renew_at = self._renew_deadline()
+        if took and (leader is None or leader[0] != self.owner):
+            log.info("digest delivery led by this process (owner=%s)", self.owner)
+        return took
 
     async def _reclaim(self, sub: Subscription, row: Delivery) -> _Claim | Outcome | None:
         now = self.clock()
@@ -389,7 +420,7 @@ class DeliveryEngine:
             current = await store.get_delivery(w, sub.id, row.period)
             if current is None or current.state != "sending":
                 return None
-            if not self._takeable(current, now):
+            if not self._takeable(current.lease_owner, current.lease_until, now):
                 return None
             if current.failures >= self.retry.max_attempts:
                 error = f"gave up after {current.failures} failed attempts: {current.error or '?'}"

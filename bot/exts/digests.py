@@ -365,6 +365,7 @@ def _send_now_text(channel_id: int, outcome: Outcome) -> str:
         "failed": f"The digest could not be delivered: {outcome.detail}",
         "missing": f"{where} has no subscription any more.",
         "superseded": f"Another bot process took over the digest of {where}; it finishes it.",
+        "standby": f"Another bot process delivers the digests; it will post in {where}.",
         "not-due": "Nothing to send.",
     }
     return texts[outcome.kind]

@@ -14,3 +14,14 @@ ALTER TABLE digest_deliveries ADD COLUMN reference TEXT;
 -- Failed tries against Discord, apart from takeovers: a crash loop must not use up the retry
 -- budget of a period. `attempts` keeps counting claims and takeovers.
 ALTER TABLE digest_deliveries ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+
+-- One process at a time leads digest delivery: Discord's 50 requests per second are per bot,
+-- not per process, so two processes pacing themselves separately would double the rate. The
+-- leader is chosen by the same rules as a delivery's holder (a dead owner, or a lease long
+-- expired, gives the lead to another process), with its own fencing token.
+CREATE TABLE delivery_leader (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    owner       TEXT NOT NULL,
+    lease_until TEXT NOT NULL,
+    token       INTEGER NOT NULL
+);

@@ -52,7 +52,11 @@ def test_every_figure_is_a_positive_number(tmp_path: Path) -> None:
         assert _positive(figures[name]["rows_per_s"]), name
     assert _positive(figures["brief_ratio"]["median"])
     assert _positive(figures["peak_rss"]["peak_rss_mb"])
-    counts = {"digest_delivery.http_429s", "digest_delivery.duplicates"}
+    counts = {
+        f"{figure}.{count}"
+        for figure in ("digest_delivery", "digest_delivery_two_processes")
+        for count in ("http_429s", "duplicates")
+    }
     for target in TARGETS:
         value = lookup_figure(figures, target.figure)
         if target.figure in counts:
@@ -61,6 +65,9 @@ def test_every_figure_is_a_positive_number(tmp_path: Path) -> None:
             assert _positive(value), target.name
     assert figures["digest_build"]["digests"] == 20
     assert figures["digest_delivery"]["ledger_mismatches"] == 0
+    two = figures["digest_delivery_two_processes"]
+    assert two["ledger_mismatches"] == 0 and two["duplicates"] == 0
+    assert two["messages_posted"] == figures["digest_delivery"]["messages_posted"]
     for name in PENDING:
         assert figures[name]["status"] == "not measured yet"
     assert all(t["pass"] in (True, False) for t in results["targets"])

@@ -29,7 +29,8 @@ async def test_two_processes_on_one_database_post_each_part_once(tmp_path: Path)
             outcomes.update(json.loads(out.decode().strip().splitlines()[-1])["outcomes"])
         channels = BUSY + QUIET
         assert outcomes["sent"] == len(channels), outcomes
-        assert set(outcomes) <= {"sent", "busy", "already", "superseded"}, outcomes
+        # One process leads delivery (Discord's limits are per bot); the other stands by.
+        assert set(outcomes) <= {"sent", "busy", "already", "standby"}, outcomes
         db = await Database.open(path)
         try:
             for channel in channels:
