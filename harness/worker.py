@@ -25,7 +25,7 @@ import discord
 import discord.http
 
 from bot.core.clock import system_clock
-from bot.core.delivery import DeliveryEngine, Outcome
+from bot.core.delivery import DeliveryEngine
 from bot.core.digest_scheduler import DigestScheduler
 from bot.core.digests import DigestBuilder
 from bot.core.pacing import PacingConfig
@@ -73,7 +73,7 @@ async def _client(api: str) -> discord.Client:
 
 async def _by_jobs(
     engine: DeliveryEngine, db: Database, due: datetime, lead: float
-) -> list[Outcome]:
+) -> Counter[str]:
     clock = ShiftedClock(due - timedelta(seconds=lead))
     engine.clock = clock
     scheduler = DigestScheduler(engine, db, clock, sweep_seconds=0)
@@ -84,8 +84,7 @@ async def _by_jobs(
             await asyncio.sleep(0.05)
     finally:
         scheduler.shutdown()
-    # Jobs that met a delivery held by the other process leave it to that process.
-    return list(scheduler.outcomes)
+    return scheduler.counts
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -107,12 +106,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     try:
         if args.jobs:
-            outcomes = await _by_jobs(engine, db, args.due, args.lead)
+            counts = await _by_jobs(engine, db, args.due, args.lead)
+            messages = None
         else:
             if args.now is not None:
                 now = args.now
                 engine.clock = lambda: now
             outcomes = await engine.run_due()
+            counts = Counter(o.kind for o in outcomes)
+            messages = sum(len(o.message_ids) for o in outcomes if o.kind == "sent")
     finally:
         stop.set()
         await monitor
@@ -120,9 +122,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await db.close()
         await client.http.close()
     return {
-        "outcomes": dict(Counter(o.kind for o in outcomes)),
-        "messages": sum(len(o.message_ids) for o in outcomes if o.kind == "sent"),
+        "outcomes": dict(counts),
+        "messages": messages,
         "seconds": round(time.monotonic() - started, 3),
+        "leads_taken": engine.leads_taken,
         "loop_lag_p99_ms": round(_p99(lag) * 1000, 2),
         "loop_lag_max_ms": round(max(lag, default=0.0) * 1000, 2),
         "pacing": {"global_rate": args.rate, "burst": args.burst, "concurrency": args.concurrency},

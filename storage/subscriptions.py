@@ -432,3 +432,9 @@ async def take_leadership(w: Writer, owner: str, until: datetime, *, seen_token:
         (owner, iso_utc(until), owner, seen_token),
     )
     return changed > 0
+
+
+async def leads_delivery(db: Database | Writer, owner: str) -> bool:
+    """Whether `owner` is the process leading delivery now."""
+    row = await db.fetchone("SELECT 1 FROM delivery_leader WHERE id = 1 AND owner = ?", (owner,))
+    return row is not None

@@ -210,6 +210,7 @@ class DeliveryEngine:
         self._leading = False
         self._lead_renew_at = 0.0
         self._lead_lock = asyncio.Lock()
+        self.leads_taken = 0  # times this engine took the lead (for logs and the bench)
 
     def close(self) -> None:
         """Drop this engine's liveness lock (what the process exiting does)."""
@@ -247,7 +248,7 @@ class DeliveryEngine:
         """Deliver to many subscriptions at once, at most `concurrency` in flight across
         every caller; one failure never stops the others."""
 
-        if sub_ids and not await self._lead():
+        if not await self._lead():  # every sweep renews the lead, even with nothing due
             return [Outcome(i, "standby") for i in sub_ids]
 
         async def one(sub_id: int) -> Outcome:
@@ -325,6 +326,9 @@ class DeliveryEngine:
         parts = [with_reference(p, reference) for p in parts]
         following = next_occurrence(sub.schedule, plan.occurrence.at)
         async with self.db.transaction() as w:
+            if trigger != "now" and not await store.leads_delivery(w, self.owner):
+                self._leading = False
+                return Outcome(sub.id, "standby", plan.period)  # the lead moved meanwhile
             current = await store.get_subscription(w, sub.id)
             if current != sub:
                 return None  # changed since we planned: plan again
@@ -397,7 +401,10 @@ class DeliveryEngine:
 
     async def _lead_once(self) -> bool:
         if self._leading and self.timer.monotonic() < self._lead_renew_at:
-            return True
+            # Still ours? (a cheap read: another process may have found us hung)
+            self._leading = await store.leads_delivery(self.db, self.owner)
+            if self._leading:
+                return True
         now = self.clock()
         leader = await store.delivery_leader(self.db)
         token = 0
@@ -411,6 +418,7 @@ class DeliveryEngine:
         self._leading = took
         self._lead_renew_at = self._renew_deadline()
         if took and (leader is None or leader[0] != self.owner):
+            self.leads_taken += 1
             log.info("digest delivery led by this process (owner=%s)", self.owner)
         return took
 

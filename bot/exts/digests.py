@@ -146,6 +146,7 @@ class Digests(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.scheduler.shutdown()
+        self.engine.close()  # give up the liveness lock: another process may take over
         for task in list(self._tasks):
             task.cancel()
 

@@ -371,3 +371,42 @@ async def test_locks_pacers_and_outcomes_stay_bounded(world: World) -> None:
     world.engine.pacer._prune_at = 0  # prune on the next new channel
     await scheduler.sweep()
     assert len(world.engine.pacer.channels) < 400
+
+
+# --- two processes: one leads delivery ----------------------------------------------------
+
+
+async def test_one_process_leads_delivery_and_the_lead_passes_when_it_dies(
+    world: World,
+) -> None:
+    """Discord's 50 req/s are per bot: two processes pacing separately would double it."""
+    await world.subscribe(CH1, post_empty=True)
+    await world.subscribe(CH2, post_empty=True)
+    other = world.new_engine()
+    world.clock.now = utc(2023, 5, 8, 9)
+    assert {o.kind for o in await world.engine.run_due()} == {"sent"}
+    world.clock.now = utc(2023, 5, 15, 8, 59)
+    world.timer.now += 7 * 86400  # a week on every clock; the leader's sweeps renew its lead
+    assert await world.engine.run_due() == []
+    world.clock.now = utc(2023, 5, 15, 9)
+    assert {o.kind for o in await other.run_due()} == {"standby"}
+    world.engine.close()  # the leading process dies
+    assert {o.kind for o in await other.run_due()} == {"sent"}
+    assert other.leads_taken == 1
+    assert len(bodies(world.poster, CH1)) == len(bodies(world.poster, CH2)) == 2
+
+
+async def test_a_process_that_lost_the_lead_claims_nothing_more(world: World) -> None:
+    await world.subscribe(CH2, post_empty=True, cadence="daily", at="09:05")
+    world.clock.now = utc(2023, 5, 2, 9, 5)
+    assert [o.kind for o in await world.engine.run_due()] == ["sent"]
+    # Another process took the lead (it found this one hung); this one has not noticed yet.
+    other = world.new_engine()
+    async with world.db.transaction() as w:
+        await w.execute(
+            "UPDATE delivery_leader SET owner = ?, token = token + 1, lease_until = ?",
+            (other.owner, "2023-05-04T00:00:00Z"),
+        )
+    world.clock.now = utc(2023, 5, 3, 9, 5)
+    assert [o.kind for o in await world.engine.run_due()] == ["standby"]
+    assert len(bodies(world.poster, CH2)) == 1
