@@ -225,8 +225,13 @@ async def deliver_all(path: Path, due_at: datetime, processes: int = 1) -> dict[
     span = times[-1] - times[0] if len(times) > 1 else 0.0
     rate = (len(times) - 1) / span if span > 0 else 0.0
     ledger = await _ledger_check(path, server.messages)
+    edges = {
+        "first_5s": sum(1 for t in times if t - times[0] < 5) if times else 0,
+        "last_5s": sum(1 for t in times if times[-1] - t < 5) if times else 0,
+    }
     return {
         "processes": processes,
+        "requests_at_the_edges": edges,
         "requests": len(times),
         "messages_posted": len(posted),
         "seconds": round(span, 3),

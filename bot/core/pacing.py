@@ -83,7 +83,7 @@ class PacingConfig:
     (n - 1) / channel_rate seconds, so 16 concurrent multi-part digests reached only about
     half the global rate."""
 
-    global_rate: float = 46.0
+    global_rate: float = 48.0
     global_burst: float = 1.0
     channel_rate: float = 0.9
     channel_burst: float = 1.0
