@@ -4,7 +4,8 @@ Developments published, changed or retracted in the window are grouped by the fi
 subscription's topics they belong to (so none appears twice), new before updated, with
 retractions noted; assessments set in the window follow. The Discord rendering is split
 into messages under 2,000 characters, each ending in a marker line that names the period
-and the part, which is how a restarted delivery recognises a part already posted.
+and the part; the delivery engine adds its delivery's unique reference to the marker when it
+claims the period, which is how a restarted delivery recognises a part already posted.
 """
 
 from __future__ import annotations
