@@ -14,10 +14,11 @@ every subscription owes the same period.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
-import shutil
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -273,7 +274,7 @@ def digest_figures(
     due_at = datetime.fromisoformat(info["due_at"])
     build = asyncio.run(build_all(path, due_at))
     twin = path.with_name(path.stem + "-two-processes.sqlite3")
-    shutil.copyfile(path, twin)  # closed and checkpointed: the file is the whole database
+    _copy_database(path, twin)
     one = asyncio.run(deliver_all(path, due_at, processes=1))
     two = asyncio.run(deliver_all(twin, due_at, processes=2))
     twin.unlink()
@@ -285,12 +286,23 @@ def digest_figures(
     }
 
 
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API: a file copy would miss what is still
+    in the WAL while another connection of this process keeps it open."""
+    target.unlink(missing_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
 def delivery_only(path: Path, due_at: datetime) -> dict[str, Any]:
     """Deliver an already set-up period again from a pristine copy (for repeated runs)."""
     out: dict[str, Any] = {}
     for processes in (1, 2):
         run = path.with_name(f"{path.stem}-run{processes}.sqlite3")
-        shutil.copyfile(path, run)
+        _copy_database(path, run)
         try:
             out[f"processes_{processes}"] = asyncio.run(deliver_all(run, due_at, processes))
         finally:
