@@ -67,7 +67,9 @@ class TokenBucket:
         """Take one token, waiting until one is available."""
         while True:
             self._refill()
-            if self.tokens >= 1 - 1e-9:  # float error must not turn into endless tiny sleeps
+            # Float error must not turn into endless tiny sleeps: on a monotonic clock far
+            # from zero (days of uptime) the error of one refill is ~1e-9 of a token.
+            if self.tokens >= 1 - 1e-6:
                 self.tokens = max(0.0, self.tokens - 1)
                 return
             await self.timer.sleep((1 - self.tokens) / self.rate)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -523,3 +525,15 @@ async def test_fan_out_paces_each_channel_when_the_global_limit_is_far(world: Wo
     # Discord allows 5 messages per 5 s in one channel.
     assert max(max_in_window(t, 5.0) for t in per_channel.values()) <= 5
     assert max(max_in_window(t, 1.0) for t in per_channel.values()) == 1
+
+
+async def test_token_bucket_never_spins_on_a_clock_far_from_zero() -> None:
+    timer = FakeTimer(now=7 * 86400.0 + 0.123456789)  # a week of uptime
+    bucket = TokenBucket(rate=46, burst=1.5, timer=timer)
+
+    async def take() -> None:
+        for _ in range(200):
+            await bucket.acquire()
+
+    await asyncio.wait_for(take(), 10)
+    assert len(timer.slept) < 400  # one sleep per wait, not endless tiny ones
