@@ -32,12 +32,13 @@ from bench.measure import Timing
 from bot.core.actors import Actor
 from bot.core.catalogue import Catalogue
 from bot.core.digests import DigestBuilder
-from bot.core.errors import NotFound
 from bot.core.rendering import Renderer
 from bot.core.schedule import plan_due
 from bot.core.subscriptions import SubscriptionService
 from bot.core.topics import all_topics
 from bot.core.validation import validate_development
+from bot.domain.errors import NotFound
+from bot.domain.scope import Scope
 from storage import subscriptions as store
 from storage.database import Database
 
@@ -82,12 +83,12 @@ async def setup(
             moderator = Actor(
                 user_id=str(800000000000000000 + i),
                 name="bench moderator",
-                guild_id=guild,
+                scope=Scope.discord(guild),
                 is_moderator=True,
             )
             await service.subscribe(
                 moderator,
-                guild,
+                moderator.scope,
                 700000000000000000 + i,
                 topics=",".join(rng.sample(topics, rng.randint(1, 3))),
                 cadence="weekly",
@@ -112,7 +113,12 @@ async def setup(
             draft = validate_development(fields)
             if guild_ids and rng.random() < 0.1:
                 guild = rng.choice(guild_ids)
-                mod = Actor(user_id="1", name="bench moderator", guild_id=guild, is_moderator=True)
+                mod = Actor(
+                    user_id="1",
+                    name="bench moderator",
+                    scope=Scope.discord(guild),
+                    is_moderator=True,
+                )
                 await catalogue.add(mod, draft, scope="server")
             else:
                 await catalogue.add(EDITOR, draft, scope="global")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from bot.core.models import DOMAINS, KINDS
 from bot.core.topics import all_topics
+from bot.domain.models import DOMAINS, KINDS
 
 ANCHOR = date(2026, 11, 25)  # "today" of the generated catalogue (briefs are composed on it)
 YEARS = 20

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.core import lookup
 from bot.core.briefs import PERIODS, compose_brief
 from bot.core.topics import all_topics
+from bot.domain.scope import Scope
 from bot.services import open_services
 
 
@@ -53,7 +54,10 @@ async def serve(args: argparse.Namespace) -> dict[str, object]:
     opened = rss_mb()
     rng = random.Random(7)
     topics = [t.slug for t in all_topics()]
-    guilds: list[int | None] = [None, *(int(g) for g in args.guilds.split(",") if g)]
+    guilds: list[Scope | None] = [
+        None,
+        *(Scope.discord(int(g)) for g in args.guilds.split(",") if g),
+    ]
     words = [w for w in args.words.split(",") if w] or ["korea"]
     try:
         for _ in range(args.briefs):
@@ -65,10 +69,10 @@ async def serve(args: argparse.Namespace) -> dict[str, object]:
                 clock=clock,
             )
             for block in BRIEF_BLOCKS:
-                services.discord.render_block("brief.j2", block, brief=brief)
+                services.renderers.discord.render_block("brief.j2", block, brief=brief)
         for _ in range(args.searches):
             results = await lookup.search(services.db, rng.choice(words), rng.choice(guilds))
-            services.discord.render("search.j2", results=results)
+            services.renderers.discord.render("search.j2", results=results)
     finally:
         await services.close()
     return {

@@ -12,25 +12,34 @@ import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging, load_settings
-from bot.core import lookup, transfer
+from bot.core import lookup, maintenance
+from bot.core.actors import OPERATOR
 from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
-from bot.core.digests import preview_text
-from bot.core.errors import DomainError, InvalidInput
-from bot.core.models import DOMAINS
+from bot.core.maintenance import BadDatabaseFile, DatabaseError
 from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
+from bot.domain.errors import DomainError, InvalidInput, Unreachable
+from bot.domain.feeds import Candidate, Feed
+from bot.domain.models import DOMAINS
+from bot.domain.scope import Scope
 from bot.services import Services, open_services
-from storage import catalogue as queries
-from storage.database import Database, DatabaseError
-from storage.search_query import query_terms
 
 log = logging.getLogger("bot.cli")
+_T = TypeVar("_T")
 EXIT_USAGE = 2
+
+
+def snowflake(text: str) -> int:
+    """A Discord id argument: digits that fit SQLite's 64-bit integer."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a Discord id (digits, < 2^63)")
+    return int(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,11 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="briefbot", description="Trilateral Brief: US–Japan–South Korea developments.")
     p.add_argument("--version", action="version", version=f"briefbot {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    sub.add_parser(
+        "run",
+        help="run the bot on Discord and/or Telegram (needs DISCORD_TOKEN, TELEGRAM_TOKEN or both)",
+    )
 
     def scoped(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
-            "--guild", type=int, help="also show this Discord server's own developments"
+            "--guild", type=snowflake, help="also show this Discord server's own developments"
         )
 
     b = sub.add_parser("brief", help="a briefing on a topic")
@@ -59,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("topic")
     t.add_argument("--from", dest="start", help="YYYY, YYYY-MM or YYYY-MM-DD")
     t.add_argument("--to", dest="end", help="YYYY, YYYY-MM or YYYY-MM-DD")
+    t.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw a chart to FILE.png")
     scoped(t)
     s = sub.add_parser("search", help="full-text search, best match first")
     s.add_argument("query", nargs="+")
@@ -85,8 +98,106 @@ def build_parser() -> argparse.ArgumentParser:
     dg = sub.add_parser("digest", help="digests")
     dgsub = dg.add_subparsers(dest="action", required=True, parser_class=_Parser)
     pv = dgsub.add_parser("preview", help="the digest a channel would get now")
-    pv.add_argument("--channel", type=int, help="a subscribed Discord channel id")
+    pv.add_argument("--channel", type=snowflake, help="a subscribed Discord channel id")
+    _feed_parsers(sub)
     return p
+
+
+# --- feeds and the review queue -----------------------------------------------------------
+# The operator acts as an editor on the global queue; everything goes through FeedService.
+
+
+def _feed_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
+    f = sub.add_parser("feed", help="news feeds read into the global review queue")
+    fsub = f.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    fa = fsub.add_parser("add", help="add a feed (fetches it once and says what it found)")
+    fa.add_argument("url")
+    fa.add_argument("--topics", help="only stories in these topics (comma-separated)")
+    fa.add_argument("--keywords", help="only stories with one of these words (comma-separated)")
+    fa.add_argument("--every", type=int, metavar="MINUTES", help="minutes between polls (15)")
+    fsub.add_parser("list", help="the feeds, their state and why a paused one stopped")
+    fsub.add_parser("remove", help="stop reading a feed").add_argument("id")
+    fp = fsub.add_parser("poll", help="poll the feeds that are due (or one feed now)")
+    fp.add_argument("id", nargs="?")
+    q = sub.add_parser("queue", help="the global review queue of candidate developments")
+    qsub = q.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    qsub.add_parser("list", help="what waits for review")
+    qsub.add_parser("approve", help="publish a candidate as a development").add_argument("id")
+    qsub.add_parser("reject", help="reject a candidate for good").add_argument("id")
+
+
+def _parse_feed_ids(args: argparse.Namespace) -> None:
+    """Check feed and queue arguments before the database is opened."""
+    if args.command == "feed" and args.action == "add":
+        # Imported here: aiohttp is not needed by (nor loaded for) the other commands.
+        from bot.core.feeds.fetch import check_feed_url
+        from bot.core.feeds.service import parse_interval, parse_keywords, parse_topic_list
+
+        check_feed_url(args.url)
+        parse_topic_list(args.topics)
+        parse_keywords(args.keywords)
+        parse_interval(args.every)
+    value = getattr(args, "id", None)
+    if value is not None:
+        text = str(value).lstrip("#")
+        if not text.isdigit() or int(text) == 0 or len(text) > 12:
+            raise InvalidInput("id", f"{str(value)[:20]!r} is not an id (e.g. 3)")
+        args.id = int(text)
+
+
+def _feed_line(feed: Feed) -> str:
+    state = "active" if feed.status == "active" else f"paused ({feed.pause_reason})"
+    error = (
+        f"; last error: {feed.last_error}" if feed.last_error and feed.status == "active" else ""
+    )
+    return f"#{feed.id} {feed.title} <{feed.url}> — {state}{error}"
+
+
+def _candidate_line(c: Candidate) -> str:
+    sources = ", ".join(dict.fromkeys(s.publisher or s.link for s in c.sources))
+    return (
+        f"#{c.id} {c.occurred_on} [{' '.join(c.countries)} | {c.domain} | relevance "
+        f"{c.relevance:.2f}] {c.title} — {len(c.sources)} source(s): {sources}"
+    )
+
+
+async def _feeds_command(args: argparse.Namespace, s: Services) -> str:
+    feeds = s.feeds
+    if args.command == "feed" and args.action == "add":
+        added = await feeds.add_feed(
+            OPERATOR, args.url, topics=args.topics, keywords=args.keywords, every_minutes=args.every
+        )
+        return f"added feed #{added.feed.id} {added.feed.title!r}: {added.report.line()}"
+    if args.command == "feed" and args.action == "list":
+        found = await feeds.list_feeds(None)
+        return "\n".join(_feed_line(f) for f in found) or "no feeds yet (briefbot feed add URL)"
+    if args.command == "feed" and args.action == "remove":
+        gone = await feeds.remove_feed(OPERATOR, args.id)
+        return f"removed feed #{gone.id} {gone.title!r}; its queued candidates stay"
+    if args.command == "feed":
+        if args.id is not None:
+            report = await feeds.poll_feed(OPERATOR, args.id)
+            if report.failed:
+                raise Unreachable(report.line())
+            return report.line()
+        reports = await feeds.poll_due()
+        return "\n".join(r.line() for r in reports) or "no feed is due"
+    if args.action == "list":
+        waiting = await feeds.queue(None)
+        return "\n".join(_candidate_line(c) for c in waiting) or "the queue is empty"
+    if args.action == "approve":
+        dev = await feeds.approve(OPERATOR, args.id)
+        return f"approved candidate #{args.id} as development #{dev.id}: {dev.title}"
+    rejected = await feeds.reject(OPERATOR, args.id)
+    return f"rejected candidate #{rejected.id}; this story will not be queued again"
+
+
+async def _poll_due(s: Services) -> tuple[int, str]:
+    """Poll the due feeds: a line each; exit 1 when one of them failed (the network's or
+    the publisher's failure, not the operator's input)."""
+    reports = await s.feeds.poll_due()
+    text = "\n".join(r.line() for r in reports) or "no feed is due"
+    return (1 if any(r.failed for r in reports) else 0), text
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -100,10 +211,14 @@ def _validate(args: argparse.Namespace) -> None:
         for value, name in ((args.start, "from"), (args.end, "to")):
             if value:
                 parse_fuzzy_date(value, name)
+        if args.chart is not None and args.chart.suffix.lower() != ".png":
+            raise InvalidInput("chart", "must be a file name ending in .png")
+        if args.chart is not None and not args.chart.resolve().parent.is_dir():
+            raise InvalidInput("chart", f"folder {args.chart.parent} does not exist")
     if args.command == "search":
         if args.topic:
             get_topic(args.topic)
-        if not query_terms(" ".join(args.query)):
+        if not lookup.has_search_terms(" ".join(args.query)):
             raise InvalidInput("query", "type at least one word or number")
     if args.command == "development":
         args.id = parse_development_id(args.id)
@@ -112,11 +227,13 @@ def _validate(args: argparse.Namespace) -> None:
             raise InvalidInput("file", "must end in .json or .csv")
         if args.command == "import" and not args.file.is_file():
             raise InvalidInput("file", f"{args.file} does not exist")
+    if args.command in ("feed", "queue"):
+        _parse_feed_ids(args)
     if args.command == "db" and args.action == "restore" and not args.path.is_file():
         raise InvalidInput("path", f"{args.path} does not exist")
 
 
-async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[str]]) -> str:
+async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[_T]]) -> _T:
     services = await open_services(settings)
     try:
         return await work(services)
@@ -125,74 +242,59 @@ async def _with_services(settings: Settings, work: Callable[[Services], Awaitabl
 
 
 async def _read(args: argparse.Namespace, s: Services) -> str:
-    r = s.terminal
+    r = s.renderers.terminal
     guild = getattr(args, "guild", None)
+    scope = None if guild is None else Scope.discord(guild)
     if args.command == "brief":
         brief = await compose_brief(
-            s.db, args.topic, guild, period=args.period, domain=args.domain, clock=s.clock
+            s.db, args.topic, scope, period=args.period, domain=args.domain, clock=s.clock
         )
         return r.render("brief.j2", brief=brief)
     if args.command == "timeline":
-        tl = await lookup.timeline(s.db, args.topic, guild, start=args.start, end=args.end)
-        return r.render("timeline.j2", timeline=tl)
+        tl = await lookup.timeline(s.db, args.topic, scope, start=args.start, end=args.end)
+        text = r.render("timeline.j2", timeline=tl)
+        if args.chart is not None:
+            from bot.core.chart import draw_timeline  # matplotlib only when a chart is asked
+
+            png = await draw_timeline(tl)
+            await asyncio.to_thread(args.chart.write_bytes, png)
+            text += f"\nChart written to {args.chart}\n"
+        return text
     if args.command == "search":
-        results = await lookup.search(s.db, " ".join(args.query), guild, topic_name=args.topic)
+        results = await lookup.search(s.db, " ".join(args.query), scope, topic_name=args.topic)
         return r.render("search.j2", results=results)
-    dev = await s.catalogue.show(args.id, guild)
     if args.action == "history":
-        return r.render("history.j2", d=dev, revisions=await queries.list_revisions(s.db, dev.id))
-    return r.render("development.j2", d=dev)
+        operator = replace(OPERATOR, scope=scope)  # the operator reads any history
+        dev, revisions = await s.catalogue.history(operator, args.id)
+        return r.render("history.j2", d=dev, revisions=revisions)
+    return r.render("development.j2", d=await s.catalogue.show(args.id, scope))
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> str:
     path = Path(settings.database_path)
     if args.action == "restore":
         return await restore(args.path, path)
-    db = await Database.open(path)
-    try:
-        if args.action == "migrate":
-            return f"database {path} is at schema version {await db.schema_version()}"
-        await db.backup_to(args.path)
-        return f"backed up {path} to {args.path}"
-    finally:
-        await db.close()
+    if args.action == "migrate":
+        return f"database {path} is at schema version {await maintenance.migrate(path)}"
+    await maintenance.backup(path, args.path)
+    return f"backed up {path} to {args.path}"
 
 
 async def restore(backup: Path, target: Path) -> str:
-    """Check a backup, then copy it over the live database (stop the bot first)."""
-    staging = target.with_name(target.name + ".restoring")
-    source = await Database.open(backup, migrate=False)
-    try:
-        health = await source.integrity_check()
-        if health != "ok":
-            raise DatabaseError(f"{backup} fails its integrity check: {health}")
-        if await source.schema_version() == 0:
-            raise DatabaseError(f"{backup} is not a briefbot database")
-        await source.backup_to(staging)
-    finally:
-        await source.close()
-    # The old database's WAL and shared-memory files belong to it, not to the backup: left
-    # in place (after a crash) they would be replayed onto the restored copy.
-    for leftover in (f"{target}-wal", f"{target}-shm"):
-        Path(leftover).unlink(missing_ok=True)
-    staging.replace(target)
-    restored = await Database.open(target)
-    version = await restored.schema_version()
-    await restored.close()
-    return f"restored {target} from {backup} (schema version {version})"
+    """Check a backup, migrate a copy, then swap it in for the live database (stop the bot
+    first); the previous database is kept beside it."""
+    done = await maintenance.restore(backup, target)
+    kept = f"; the previous database is kept as {done.previous}" if done.previous else ""
+    return f"restored {target} from {backup} (schema version {done.version}){kept}"
 
 
 async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
-    db = await Database.open(Path(settings.database_path))
-    try:
-        if args.command == "export":
-            data = await transfer.export_data(db)
-            transfer.write_file(args.file, data)
-            return f"exported {len(data['developments'])} developments and {len(data['assessments'])} assessments to {args.file}"
-        counts = await transfer.import_data(db, transfer.read_file(args.file))
-        return f"imported {counts['developments']} developments and {counts['assessments']} assessments from {args.file}"
-    finally:
-        await db.close()
+    path = Path(settings.database_path)
+    if args.command == "export":
+        devs, assessments = await maintenance.export_file(path, args.file)
+        return f"exported {devs} developments and {assessments} assessments to {args.file}"
+    devs, assessments = await maintenance.import_file(path, args.file)
+    return f"imported {devs} developments and {assessments} assessments from {args.file}"
 
 
 async def check(settings: Settings) -> tuple[bool, str]:
@@ -201,25 +303,23 @@ async def check(settings: Settings) -> tuple[bool, str]:
         f"config: ok (database {settings.database_path}, time zone {settings.default_timezone}, "
         f"{len(settings.editor_ids)} editor(s))",
         "token: set" if settings.discord_token else "token: not set (only `briefbot run` needs it)",
+        "telegram token: set" if settings.telegram_token else "telegram token: not set",
     ]
-    db = await Database.open(Path(settings.database_path))
-    try:
-        health = await db.integrity_check()
-        counts = await queries.catalogue_counts(db)
-        lines.append(f"database: schema version {await db.schema_version()}, integrity {health}")
-        lines.append(
-            "catalogue: {global_published} global and {server_published} server developments "
-            "published, {retracted} retracted, {sources} sources".format(**counts)
-        )
-    finally:
-        await db.close()
-    return health == "ok", "\n".join(lines)
+    health = await maintenance.check_health(Path(settings.database_path))
+    lines.append(f"database: schema version {health.schema_version}, integrity {health.integrity}")
+    lines.append(
+        "catalogue: {global_published} global and {server_published} server developments "
+        "published, {retracted} retracted, {sources} sources".format(**health.counts)
+    )
+    return health.ok, "\n".join(lines)
 
 
 async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
+    from bot.core.digests import preview_text  # only here: a brief's cold start does not load it
+
     return await preview_text(
         s.db,
-        s.terminal,
+        s.renderers.terminal,
         s.clock(),
         channel_id=args.channel,
         default_timezone=s.settings.default_timezone,
@@ -229,6 +329,10 @@ async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, str]:
     if args.command == "digest":
         return 0, await _with_services(settings, lambda s: _digest_preview(args, s))
+    if args.command == "feed" and args.action == "poll" and args.id is None:
+        return await _with_services(settings, lambda s: _poll_due(s))
+    if args.command in ("feed", "queue"):
+        return 0, await _with_services(settings, lambda s: _feeds_command(args, s))
     if args.command in ("brief", "timeline", "search", "development"):
         return 0, await _with_services(settings, lambda s: _read(args, s))
     if args.command == "db":
@@ -241,6 +345,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, 
     raise AssertionError(args.command)
 
 
+def _os_error(exc: OSError) -> str:
+    """One line naming the path and the operating system's reason."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefbot` console script."""
     args = build_parser().parse_args(argv)
@@ -248,17 +358,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level if args.command == "run" else "WARNING")
         if args.command == "run":
-            from bot.client import run_bot
+            from bot.runner import run_front_ends
 
-            run_bot(settings)
+            asyncio.run(run_front_ends(settings))
             return 0
         _validate(args)
         code, text = asyncio.run(_dispatch(args, settings))
+    except BadDatabaseFile as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseError as exc:  # before DomainError: a busy database is not bad input
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    except Unreachable as exc:  # before DomainError: a feed's server failed, not the input
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
     except (ConfigError, DomainError) as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except DatabaseError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"briefbot: {_os_error(exc)}", file=sys.stderr)
         return 1
     except Exception:
         error_id = uuid.uuid4().hex[:8]

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import exts
 from bot.config import Settings
-from bot.core.clock import Clock, system_clock
+from bot.domain.clock import Clock, system_clock
 from bot.exts._common import BriefTree
 from bot.services import Services, open_services
 
@@ -26,17 +26,31 @@ def extension_names() -> list[str]:
     )
 
 
+def _no_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
+    """No message is ever a command: the bot answers slash commands only."""
+    return []
+
+
 class BriefBot(commands.Bot):
-    """Trilateral Brief: app commands only, no privileged intents, never pings."""
+    """Trilateral Brief: app commands only, the guilds intent only, never pings.
+
+    `commands.Bot` (not `discord.Client`) only for its extension and cog loading: without
+    the message intents no guild message reaches the bot, and none is parsed as a command.
+    """
 
     services: Services
 
     def __init__(
-        self, settings: Settings, *, clock: Clock = system_clock, sync: bool = True
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        sync: bool = True,
+        services: Services | None = None,
     ) -> None:
         super().__init__(
-            command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),
+            command_prefix=_no_prefix,
+            intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             tree_cls=BriefTree,
@@ -44,10 +58,19 @@ class BriefBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.sync_on_start = sync
+        # Services opened by the process (`briefbot run` with other front ends) are shared
+        # and closed by it; otherwise the bot opens and closes its own.
+        self._shared_services = services
+        if services is not None:
+            self.services = services
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Ignore messages (DMs could still arrive): there are no prefix commands."""
 
     async def setup_hook(self) -> None:
         """Open the database, load extensions and sync the command tree."""
-        self.services = await open_services(self.settings, clock=self.clock)
+        if self._shared_services is None:
+            self.services = await open_services(self.settings, clock=self.clock)
         for name in extension_names():
             await self.load_extension(name)
         if self.sync_on_start:
@@ -67,11 +90,5 @@ class BriefBot(commands.Bot):
     async def close(self) -> None:
         """Stop the bot and close the database."""
         await super().close()
-        if hasattr(self, "services"):
+        if hasattr(self, "services") and self._shared_services is None:
             await self.services.close()
-
-
-def run_bot(settings: Settings) -> None:
-    """Run the bot until interrupted."""
-    token = settings.require_token()
-    BriefBot(settings).run(token, log_handler=None)

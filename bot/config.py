@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
+
 DEFAULT_DATABASE_PATH = Path("data") / "briefbot.sqlite3"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -32,6 +36,13 @@ class Settings:
     dev_guild_id: int | None = None
     templates_dir: Path | None = None
     log_level: str = "INFO"
+    # The Telegram front end: see `_telegram_values`.
+    telegram_token: str | None = None
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    telegram_editor_ids: frozenset[int] = field(default_factory=frozenset)
+    # May feeds live on private or loopback addresses (FEEDS_ALLOW_PRIVATE)? Off: a moderator
+    # must not be able to make the bot probe the host's own network.
+    feeds_allow_private: bool = False
 
     def require_token(self) -> str:
         """Return the Discord token or explain exactly what is missing."""
@@ -44,27 +55,39 @@ class Settings:
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse a `.env` file: KEY=VALUE lines, `#` comments, optional quotes."""
-    values: dict[str, str] = {}
+    """Parse a `.env` file with python-dotenv (quotes, `export`, inline `# comments`).
+
+    python-dotenv, not pydantic-settings: it only reads the file, so every variable keeps
+    its own validator and its one-line error below; pydantic-settings would turn them into
+    multi-line validation reports and parse lists as JSON.
+    """
     if not path.is_file():
-        return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key] = value
-    return values
+        return {}
+    try:
+        values = dotenv_values(path, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _snowflake(name: str, text: str) -> int:
-    if not text.isdigit() or not 15 <= len(text) <= 21:
+    # isascii: str.isdigit accepts '²' and other digits int() refuses.
+    if not (text.isascii() and text.isdigit()) or not 15 <= len(text) <= 21 or int(text) >= 2**63:
         raise ConfigError(f"{name}: {text!r} is not a Discord id (a number of 15 to 21 digits)")
     return int(text)
+
+
+def _telegram_user(name: str, text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 15 or int(text) == 0:
+        raise ConfigError(f"{name}: {text!r} is not a Telegram user id (a number)")
+    return int(text)
+
+
+def id_list(name: str, text: str | None, parse: Callable[[str, str], int]) -> frozenset[int]:
+    """A comma-separated list of ids, each checked by `parse(name, part)`."""
+    return frozenset(parse(name, part.strip()) for part in (text or "").split(",") if part.strip())
 
 
 def load_settings(
@@ -78,11 +101,7 @@ def load_settings(
         value = env.get(name, "").strip()
         return value or None
 
-    editors = frozenset(
-        _snowflake("EDITOR_IDS", part.strip())
-        for part in (get("EDITOR_IDS") or "").split(",")
-        if part.strip()
-    )
+    editors = id_list("EDITOR_IDS", get("EDITOR_IDS"), _snowflake)
     tz = get("DEFAULT_TIMEZONE") or "UTC"
     try:
         ZoneInfo(tz)
@@ -105,7 +124,38 @@ def load_settings(
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
         templates_dir=Path(templates) if templates else None,
         log_level=level,
+        feeds_allow_private=_flag("FEEDS_ALLOW_PRIVATE", get("FEEDS_ALLOW_PRIVATE")),
+        **_telegram_values(get),
     )
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(name: str, text: str | None) -> bool:
+    """A yes/no variable; unset is no."""
+    value = (text or "false").lower()
+    if value not in _TRUE + _FALSE:
+        raise ConfigError(f"{name}: {text!r} is not true or false")
+    return value in _TRUE
+
+
+def _telegram_values(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """TELEGRAM_TOKEN, TELEGRAM_API_URL (python-telegram-bot's `base_url`: everything before
+    the token) and TELEGRAM_EDITOR_IDS (Telegram user ids who curate the global catalogue)."""
+    url = get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"TELEGRAM_API_URL: {url!r} is not an http(s) URL "
+            "(the base URL up to the token, e.g. http://localhost:8081/bot)"
+        )
+    editors = id_list("TELEGRAM_EDITOR_IDS", get("TELEGRAM_EDITOR_IDS"), _telegram_user)
+    return {
+        "telegram_token": get("TELEGRAM_TOKEN"),
+        "telegram_api_url": url,
+        "telegram_editor_ids": editors,
+    }
 
 
 def configure_logging(level: str) -> None:

@@ -4,14 +4,29 @@ catalogue service and renderers. Used by the CLI and the Discord bot alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
-from bot.core.clock import Clock, system_clock
 from bot.core.dataset import load_starter
 from bot.core.rendering import Renderer
+from bot.core.scope_settings import ScopeSettingsService
+from bot.domain.clock import Clock, system_clock
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.core.digest_hub import DigestHub
+    from bot.core.feeds.service import FeedService
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """The templates rendered for each output: Discord markdown and the plain terminal."""
+
+    discord: Renderer
+    terminal: Renderer
 
 
 @dataclass
@@ -22,16 +37,45 @@ class Services:
     db: Database
     clock: Clock = system_clock
     catalogue: Catalogue = field(init=False)
-    terminal: Renderer = field(init=False)
-    discord: Renderer = field(init=False)
+    scope_settings: ScopeSettingsService = field(init=False)
+    renderers: Renderers = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
-        self.terminal = Renderer("terminal", self.settings.templates_dir)
-        self.discord = Renderer("discord", self.settings.templates_dir)
+        self.scope_settings = ScopeSettingsService(
+            self.db, self.clock, self.settings.default_timezone
+        )
+        self.renderers = Renderers(
+            discord=Renderer("discord", self.settings.templates_dir),
+            terminal=Renderer("terminal", self.settings.templates_dir),
+        )
+
+    @cached_property
+    def digests(self) -> DigestHub:
+        """One engine and scheduler for every front end (made when first used: the
+        scheduler library is not loaded by a CLI command that needs no digests)."""
+        from bot.core.digest_hub import DigestHub
+
+        return DigestHub(self.db, self.clock)
+
+    @cached_property
+    def feeds(self) -> FeedService:
+        """Feeds and the review queue (built on first use: the CLI rarely needs aiohttp)."""
+        from bot.core.feeds.fetch import Fetcher, FetchPolicy
+        from bot.core.feeds.service import FeedService
+
+        policy = FetchPolicy(allow_private=self.settings.feeds_allow_private)
+        return FeedService(self.db, self.catalogue, Fetcher(policy), self.clock)
+
+    def scope_moved(self) -> None:
+        """A scope's rows moved to a new id: caches naming scopes start again."""
+        if "feeds" in self.__dict__:
+            self.feeds.reset_index()
 
     async def close(self) -> None:
-        """Close the database."""
+        """Close the feeds' HTTP session (if opened) and the database."""
+        if "feeds" in self.__dict__:
+            await self.feeds.fetcher.close()
         await self.db.close()
 
 

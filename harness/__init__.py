@@ -1,2 +1,3 @@
-"""Test and benchmark harness shared by tests/ and bench/: a loopback fake of Discord and a
-delivery worker process. Not installed (only in the source tree, like tests/ and bench/)."""
+"""Test and benchmark harness shared by tests/ and bench/: loopback fakes of Discord and
+Telegram and delivery worker processes. Not installed (only in the source tree, like tests/
+and bench/)."""

@@ -5,56 +5,64 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from bot.core.models import Assessment, Trend
+from bot.domain.models import Assessment, Source, Trend
+from bot.domain.scope import Scope, scope_columns, scope_of
 from storage.database import Database, Row, Writer
+from storage.filters import changed_in_window, visible_params, visible_sql
 
 
 def _to_assessment(row: Row) -> Assessment:
     return Assessment(
         id=row["id"],
         topic=row["topic"],
-        guild_id=row["guild_id"],
+        scope=scope_of(row["platform"], row["guild_id"]),
         bottom_line=row["bottom_line"],
         trend=cast(Trend, row["trend"]),
         watch_next=tuple(json.loads(row["watch_next"])),
         author=row["author"],
         created_at=row["created_at"],
+        sources=tuple(Source(**s) for s in json.loads(row["sources"])),
     )
 
 
 async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = None) -> int:
     """Record a new assessment (it becomes the current one for its topic and scope)."""
     return await w.execute(
-        "INSERT INTO assessments (topic, guild_id, bottom_line, trend, watch_next, author, "
-        "created_at, seed_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO assessments (topic, platform, guild_id, bottom_line, trend, watch_next, "
+        "author, created_at, seed_key, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             a.topic,
-            a.guild_id,
+            *scope_columns(a.scope),
             a.bottom_line,
             a.trend,
             json.dumps(list(a.watch_next)),
             a.author,
             a.created_at,
             seed_key,
+            json.dumps([s.to_dict() for s in a.sources]),
         ),
     )
 
 
-async def current_assessment(db: Database, topic: str, guild_id: int | None) -> Assessment | None:
-    """The server's own current assessment of a topic, else the global one."""
+_VISIBLE = visible_sql()  # bound with `visible_params(scope)`
+
+
+async def current_assessment(db: Database, topic: str, scope: Scope | None) -> Assessment | None:
+    """The scope's own current assessment of a topic, else the global one."""
     row = await db.fetchone(
-        "SELECT * FROM assessments WHERE topic = ? AND (guild_id = ? OR guild_id IS NULL) "
+        f"SELECT * FROM assessments WHERE topic = ? AND {_VISIBLE} "
         "ORDER BY guild_id IS NULL, id DESC LIMIT 1",
-        (topic, guild_id),
+        (topic, *visible_params(scope)),
     )
     return None if row is None else _to_assessment(row)
 
 
-async def assessment_history(db: Database, topic: str, guild_id: int | None) -> list[Assessment]:
+async def assessment_history(db: Database, topic: str, scope: Scope | None) -> list[Assessment]:
     """Every assessment of a topic in one scope, newest first."""
     rows = await db.fetchall(
-        "SELECT * FROM assessments WHERE topic = ? AND guild_id IS ? ORDER BY id DESC",
-        (topic, guild_id),
+        "SELECT * FROM assessments WHERE topic = ? AND platform IS ? AND guild_id IS ? "
+        "ORDER BY id DESC",
+        (topic, *scope_columns(scope)),
     )
     return [_to_assessment(r) for r in rows]
 
@@ -65,14 +73,8 @@ async def all_assessments(db: Database) -> list[tuple[Assessment, str | None]]:
     return [(_to_assessment(r), r["seed_key"]) for r in rows]
 
 
-async def changed_assessments(
-    db: Database, topics: list[str], guild_id: int | None, start: str, end: str
-) -> list[Assessment]:
-    """Assessments of `topics` set in [start, end), visible to a server, newest first."""
-    marks = ",".join("?" * len(topics))
-    rows = await db.fetchall(
-        f"SELECT * FROM assessments WHERE topic IN ({marks}) AND created_at >= ? "
-        "AND created_at < ? AND (guild_id IS NULL OR guild_id = ?) ORDER BY id DESC",
-        [*topics, start, end, guild_id],
-    )
+async def assessments_set_between(db: Database, start: str, end: str) -> list[Assessment]:
+    """Assessments of every topic and scope set in [start, end), newest first."""
+    window, params = changed_in_window("created_at", start, end)
+    rows = await db.fetchall(f"SELECT * FROM assessments WHERE {window} ORDER BY id DESC", params)
     return [_to_assessment(r) for r in rows]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any, cast
 
-from bot.core.models import (
+from bot.domain.models import (
     Development,
     DevelopmentDraft,
     Domain,
@@ -20,18 +20,30 @@ from bot.core.models import (
     Source,
     Status,
 )
-from bot.core.topics import topics_for
+from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
+from bot.domain.topics import topics_for
+from storage.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
 from storage.database import Database, Row, Writer
+from storage.filters import (
+    changed_in_window,
+    imported_in_window,
+    not_pending_sql,
+    visible_params,
+    visible_sql,
+)
 from storage.search_query import match_expression, query_terms
 
-VISIBLE = "(d.guild_id IS NULL OR d.guild_id = ?)"
+NOT_PENDING = not_pending_sql("d")
+# Visible to a scope (global or its own) and not part of an import still being written;
+# bound with `visible_params(scope)`.
+VISIBLE = f"({NOT_PENDING} AND {visible_sql('d')})"
 # Above this many matching rows a search lists the newest first rather than ranking by bm25.
 BROAD_MATCHES = 1000
 HIT_START, HIT_END = "\ue000", "\ue001"
 
 _DEV_COLUMNS = (
     "id, kind, title, summary, occurred_on, date_precision, countries, domain, tags, importance, "
-    "why_it_matters, guild_id, status, retraction_reason, created_by, created_at, updated_by, "
+    "why_it_matters, guild_id, platform, status, retraction_reason, created_by, created_at, updated_by, "
     "updated_at, seed_key"
 )
 _SELECT = f"SELECT {', '.join('d.' + c.strip() for c in _DEV_COLUMNS.split(','))}"
@@ -71,7 +83,7 @@ def _to_development(row: Row, sources: Sequence[Source], revisions: int = 0) -> 
         importance=row["importance"],
         why_it_matters=row["why_it_matters"],
         sources=tuple(sources),
-        guild_id=row["guild_id"],
+        scope=scope_of(row["platform"], row["guild_id"]),
         status=cast(Status, row["status"]),
         retraction_reason=row["retraction_reason"],
         created_by=row["created_by"],
@@ -153,32 +165,30 @@ async def _write_children(w: Writer, dev_id: int, draft: DevelopmentDraft) -> No
 
 async def fts_put(w: Writer, dev_id: int, draft: DevelopmentDraft) -> None:
     """Index (or re-index) one development for search."""
+    columns = (draft.title, draft.summary, " ".join(draft.tags), _fts_sources_text(draft.sources))
     await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
     await w.execute(
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
-        (
-            dev_id,
-            draft.title,
-            draft.summary,
-            " ".join(draft.tags),
-            _fts_sources_text(draft.sources),
-        ),
+        (dev_id, *columns),
     )
+    await cjk_put(w, dev_id, columns)
 
 
 async def insert_development(
     w: Writer,
     draft: DevelopmentDraft,
     *,
-    guild_id: int | None,
+    scope: Scope | None,
     actor: str,
     at: str,
     dev_id: int | None = None,
     seed_key: str | None = None,
 ) -> int:
     """Insert a published development with its sources, topics and search entry."""
+    platform, scope_id = scope_columns(scope)
     cols = draft_columns(draft) | {
-        "guild_id": guild_id,
+        "guild_id": scope_id,
+        "platform": platform,
         "created_by": actor,
         "created_at": at,
         "updated_by": actor,
@@ -218,6 +228,7 @@ async def retract_development(w: Writer, dev_id: int, reason: str, *, actor: str
         (reason, actor, at, dev_id),
     )
     await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
+    await cjk_drop(w, dev_id)
 
 
 async def insert_revision(
@@ -251,7 +262,7 @@ def snapshot_of(dev: Development) -> dict[str, Any]:
     return dev.to_dict() | {
         "status": dev.status,
         "retraction_reason": dev.retraction_reason,
-        "scope": "global" if dev.guild_id is None else str(dev.guild_id),
+        "scope": scope_key(dev.scope),
     }
 
 
@@ -260,7 +271,9 @@ def snapshot_of(dev: Development) -> dict[str, Any]:
 
 async def get_development(db: Database, dev_id: int) -> Development | None:
     """One development by id, whatever its scope or status, with its revision count."""
-    row = await db.fetchone(f"{_SELECT} FROM developments d WHERE d.id = ?", (dev_id,))
+    row = await db.fetchone(
+        f"{_SELECT} FROM developments d WHERE d.id = ? AND {NOT_PENDING}", (dev_id,)
+    )
     if row is None:
         return None
     (dev,) = await _with_sources(db, [row])
@@ -268,29 +281,22 @@ async def get_development(db: Database, dev_id: int) -> Development | None:
     return Development(**{**dev.__dict__, "revision_count": int(count or 0)})
 
 
-async def select_topic(
-    db: Database,
+def _topic_query(
     topic: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
-    since: date | None = None,
-    until: date | None = None,
-    domain: str | None = None,
-    limit: int = 200,
-    offset: int = 0,
-    newest_first: bool = True,
-    with_sources: bool = True,
-) -> list[Development]:
-    """Published developments of a topic visible to a server, by date.
-
-    With `with_sources=False` their sources are left empty (read the ones shown with
-    `load_sources`): a brief picks ~20 of its 200 candidates.
-    """
+    since: date | None,
+    until: date | None,
+    domain: str | None,
+    limit: int,
+    offset: int,
+    newest_first: bool,
+) -> tuple[str, list[Any]]:
     sql = [
         f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE}",
     ]
-    params: list[Any] = [topic, guild_id]
+    params: list[Any] = [topic, *visible_params(scope)]
     if since is not None:
         sql.append("AND t.occurred_on >= ?")
         params.append(since.isoformat())
@@ -303,10 +309,73 @@ async def select_topic(
     order = "DESC" if newest_first else "ASC"
     sql.append(f"ORDER BY t.occurred_on {order}, d.id {order} LIMIT ? OFFSET ?")
     params += [limit, offset]
-    rows = await db.fetchall(" ".join(sql), params)
+    return " ".join(sql), params
+
+
+async def select_topic(
+    db: Database,
+    topic: str,
+    scope: Scope | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    domain: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    newest_first: bool = True,
+    with_sources: bool = True,
+) -> list[Development]:
+    """Published developments of a topic visible to a scope, by date.
+
+    With `with_sources=False` their sources are left empty (read the ones shown with
+    `load_sources`): a brief picks ~20 of its 200 candidates.
+    """
+    rows = await select_topic_rows(
+        db,
+        topic,
+        scope,
+        since=since,
+        until=until,
+        domain=domain,
+        limit=limit,
+        offset=offset,
+        newest_first=newest_first,
+    )
     if not with_sources:
         return [_to_development(r, ()) for r in rows]
     return await _with_sources(db, rows)
+
+
+async def select_topic_rows(
+    db: Database,
+    topic: str,
+    scope: Scope | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    domain: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[Row]:
+    """`select_topic`'s rows, not yet made `Development`s: a brief picks ~20 of 200 by
+    kind, date and importance, and building all 200 objects cost more than its SQL."""
+    sql, params = _topic_query(
+        topic,
+        scope,
+        since=since,
+        until=until,
+        domain=domain,
+        limit=limit,
+        offset=offset,
+        newest_first=newest_first,
+    )
+    return await db.fetchall(sql, params)
+
+
+def development_from_row(row: Row) -> Development:
+    """A development (without sources) from a row of `select_topic_rows`."""
+    return _to_development(row, ())
 
 
 async def load_sources(db: Database, devs: Sequence[Development]) -> list[Development]:
@@ -320,7 +389,7 @@ async def load_sources(db: Database, devs: Sequence[Development]) -> list[Develo
 async def count_topic(
     db: Database,
     topic: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     since: date | None,
     until: date | None,
@@ -337,7 +406,7 @@ async def count_topic(
     )
     start = (since or date.min).isoformat()
     end = (until or date.max).isoformat()
-    params = (topic, guild_id, start, end, domain, domain, -1 if cap is None else cap)
+    params = (topic, *visible_params(scope), start, end, domain, domain, -1 if cap is None else cap)
     return int(await db.scalar(sql, params) or 0)
 
 
@@ -363,7 +432,7 @@ async def _broad_expression(db: Database, terms: list[str], *, any_term: bool) -
 
 
 async def search(
-    db: Database, text: str, guild_id: int | None, *, topic: str | None = None, limit: int = 10
+    db: Database, text: str, scope: Scope | None, *, topic: str | None = None, limit: int = 10
 ) -> list[tuple[Development, str]]:
     """Best matches first, each with a snippet whose hits are wrapped in HIT_START/HIT_END.
 
@@ -375,6 +444,8 @@ async def search(
     terms = query_terms(text)
     if not terms:
         return []
+    if has_cjk(*terms):
+        return await _search_cjk(db, terms, scope, topic=topic, limit=limit)
     for any_term in (False, True):
         if any_term and len(terms) == 1:
             break
@@ -385,7 +456,7 @@ async def search(
             f"WHERE developments_fts MATCH ? AND d.status = 'published' AND {VISIBLE}",
         ]
         expression = broad or match_expression(terms, any_term=any_term)
-        params: list[Any] = [expression, guild_id]
+        params: list[Any] = [expression, *visible_params(scope)]
         if topic is not None:
             sql.append(
                 "AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)"
@@ -400,6 +471,30 @@ async def search(
         if rows:
             devs = await _with_sources(db, rows)
             return [(dev, row["snip"]) for dev, row in zip(devs, rows, strict=True)]
+    return []
+
+
+async def _search_cjk(
+    db: Database, terms: list[str], scope: Scope | None, *, topic: str | None, limit: int
+) -> list[tuple[Development, str]]:
+    """Search by substring in the CJK index: every term, then any term."""
+    for any_term in (False, True):
+        if any_term and len(terms) == 1:
+            break
+        found = await search_cjk(
+            db,
+            terms,
+            select=_SELECT,
+            visible=VISIBLE,
+            visible_args=visible_params(scope),
+            topic=topic,
+            limit=limit,
+            hits=(HIT_START, HIT_END),
+            any_term=any_term,
+        )
+        if found:
+            devs = await _with_sources(db, [row for row, _ in found])
+            return [(dev, snip) for dev, (_, snip) in zip(devs, found, strict=True)]
     return []
 
 
@@ -422,26 +517,45 @@ async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
     ]
 
 
-async def changed_between(
-    db: Database, topics: Sequence[str], guild_id: int | None, start: str, end: str
-) -> list[Development]:
-    """Developments of any of `topics` created, edited or retracted in [start, end)."""
-    marks = ",".join("?" * len(topics))
-    # A digest window holds a few hundred rows of the catalogue: walk them by updated_at and
-    # check each one's topics. Left to itself SQLite 3.40 scans every global row through the
-    # scope index and builds the full id list of the topics (~60 ms at 100,000 rows).
+async def window_fingerprint(db: Database | Writer, start: str, end: str) -> tuple[object, ...]:
+    """What a digest window [start, end) holds, cheaply: changes when a development or an
+    assessment enters, leaves or changes in it, or an import is made visible in it."""
+    dev = await db.fetchone(
+        "SELECT count(*), total(id), max(updated_at) FROM developments "
+        "INDEXED BY developments_updated WHERE updated_at >= ? AND updated_at < ?",
+        (start, end),
+    )
+    assessed = await db.fetchone(
+        "SELECT count(*), total(id), max(created_at) FROM assessments "
+        "WHERE created_at >= ? AND created_at < ?",
+        (start, end),
+    )
+    shown = await db.fetchone(
+        "SELECT count(*), total(id) FROM imports WHERE visible_at >= ? AND visible_at < ?",
+        (start, end),
+    )
+    return (*(dev or ()), *(assessed or ()), *(shown or ()))
+
+
+async def changed_in_period(db: Database, start: str, end: str) -> list[Development]:
+    """Developments of every topic and scope created, edited or retracted in [start, end),
+    or imported by an import made visible then, without their sources: one read shared by
+    all the digests of a period."""
+    # Walk the window by updated_at (a few hundred rows of the catalogue); the imports made
+    # visible in it are a second, separate part so each side keeps its index.
+    window, params = changed_in_window("updated_at", start, end, table="d")
+    imported, imported_params = imported_in_window(start, end, table="d")
     rows = await db.fetchall(
         f"{_SELECT} FROM developments d INDEXED BY developments_updated "
-        f"WHERE d.updated_at >= ? AND d.updated_at < ? AND {VISIBLE} AND EXISTS ("
-        "SELECT 1 FROM development_topics t WHERE t.development_id = d.id "
-        f"AND t.topic IN ({marks})) ORDER BY d.occurred_on DESC, d.id DESC",
-        [start, end, guild_id, *topics],
+        f"WHERE {window} AND {NOT_PENDING} "
+        f"UNION {_SELECT} FROM developments d WHERE {imported} ORDER BY 1",
+        [*params, *imported_params],
     )
-    return await _with_sources(db, rows)
+    return [_to_development(r, ()) for r in rows]
 
 
 async def autocomplete_ids(
-    db: Database, text: str, guild_id: int | None, *, limit: int = 25
+    db: Database, text: str, scope: Scope | None, *, limit: int = 25
 ) -> list[tuple[int, str]]:
     """(id, title) pairs for an id box: id prefix matches, then title matches, newest first."""
     digits = text.strip().lstrip("#")
@@ -449,15 +563,15 @@ async def autocomplete_ids(
         rows = await db.fetchall(
             f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
             "AND CAST(d.id AS TEXT) LIKE ? ORDER BY length(d.id), d.id DESC LIMIT ?",
-            (guild_id, digits + "%", limit),
+            (*visible_params(scope), digits + "%", limit),
         )
     elif query_terms(text):
-        return [(d.id, d.title) for d, _ in await search(db, text, guild_id, limit=limit)]
+        return [(d.id, d.title) for d, _ in await search(db, text, scope, limit=limit)]
     else:
         rows = await db.fetchall(
             f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
             "ORDER BY d.updated_at DESC, d.id DESC LIMIT ?",
-            (guild_id, limit),
+            (*visible_params(scope), limit),
         )
     return [(r["id"], r["title"]) for r in rows]
 
@@ -468,17 +582,12 @@ async def catalogue_counts(db: Database) -> dict[str, int]:
         "SELECT COUNT(*) AS total, "
         "SUM(status = 'published' AND guild_id IS NULL) AS global_published, "
         "SUM(status = 'published' AND guild_id IS NOT NULL) AS server_published, "
-        "SUM(status = 'retracted') AS retracted FROM developments"
+        f"SUM(status = 'retracted') AS retracted FROM developments d WHERE {NOT_PENDING}"
     )
     sources = await db.scalar("SELECT COUNT(*) FROM sources")
     assert row is not None
     counts = {k: int(row[k] or 0) for k in row.keys()}  # noqa: SIM118 (a Row iterates values)
     return counts | {"sources": int(sources or 0)}
-
-
-def source_dict(source: Source) -> dict[str, Any]:
-    """A source as plain data."""
-    return asdict(source)
 
 
 async def revision_count(w: Writer, dev_id: int) -> int:

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
+import tempfile
 import weakref
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import aiosqlite
+
+from bot.domain.errors import TryAgain
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,46 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 class DatabaseError(Exception):
     """The database cannot be used as asked; the message says why and what to do."""
+
+
+class BadDatabaseFile(DatabaseError):
+    """The file given is not usable as asked (a folder, not SQLite, not ours): bad input."""
+
+
+class DatabaseBusy(DatabaseError, TryAgain):
+    """Another process holds the write lock longer than the busy timeout (front ends show
+    it as a `TryAgain` refusal: nothing changed)."""
+
+    def __init__(self) -> None:
+        super().__init__("the database is busy (another briefbot is writing); try again")
+
+
+class DatabaseReadOnly(DatabaseError):
+    """A write was asked of a database opened read-only."""
+
+
+class TransactionMisuse(RuntimeError):
+    """A programming error: the database was used in a way that would deadlock."""
+
+
+# SQLite primary result codes (the low byte of an extended code).
+_SQLITE_BUSY, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 5, 8, 10, 13, 14
+
+
+@contextmanager
+def sqlite_errors(path: Path | str) -> Iterator[None]:
+    """Turn SQLite's busy, read-only, disk-full and I/O failures into typed one-liners."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code == _SQLITE_BUSY:
+            raise DatabaseBusy() from exc
+        if code == _SQLITE_READONLY:
+            raise DatabaseReadOnly(f"{path} is read-only: this command needs to write") from exc
+        if code in (_SQLITE_FULL, _SQLITE_IOERR, _SQLITE_CANTOPEN):
+            raise DatabaseError(f"{path}: {exc} (nothing was changed)") from exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -61,40 +106,75 @@ class Database:
     # closing (a bot detached in tests) can be found and closed.
     opened: ClassVar[weakref.WeakSet[Database]] = weakref.WeakSet()
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, *, readonly: bool = False) -> None:
         self._conn = conn
         self.path = path
+        self.readonly = readonly
         self._lock = asyncio.Lock()
+        # The task inside `transaction()`: its own reads must go through the Writer.
+        self._writer_task: asyncio.Task[Any] | None = None
         self.closed = False
         Database.opened.add(self)
 
+    def _not_in_own_transaction(self) -> None:
+        """Refuse a call that would wait forever for the lock its own task holds."""
+        task = asyncio.current_task()
+        if task is not None and task is self._writer_task:
+            raise TransactionMisuse(
+                "the database was used inside its own transaction: "
+                "use the transaction's writer (w.fetchall, w.execute) instead"
+            )
+
     @classmethod
-    async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
-        """Open (creating if needed) and, by default, migrate the database at `path`."""
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        migrate: bool = True,
+        readonly: bool = False,
+        busy_timeout_ms: int = 5000,
+    ) -> Database:
+        """Open (creating if needed) and, by default, migrate the database at `path`.
+
+        With `readonly`, or when the file cannot be written, the file is opened with
+        `mode=ro`: reads work, nothing is ever written, and a needed migration is refused.
+        """
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        memory = str(path) == ":memory:"
+        if not memory:
+            _prepare_path(path)
+            file_ok, folder_ok = _writable(path)
+            readonly = readonly or not (file_ok and folder_ok)
+            target = readonly_uri(path, immutable=not folder_ok) if readonly else str(path)
+        else:
+            target = str(path)
+        try:
+            conn = await aiosqlite.connect(target, isolation_level=None, uri=readonly)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{path} cannot be opened: {exc}") from None
         conn.row_factory = sqlite3.Row
-        db = cls(conn, path)
+        db = cls(conn, path, readonly=readonly)
         try:
             for pragma in (
                 "PRAGMA journal_mode=WAL",
                 "PRAGMA synchronous=NORMAL",
-                "PRAGMA busy_timeout=5000",
+                f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
                 "PRAGMA foreign_keys=ON",
             ):
                 # Close each cursor at once: an open PRAGMA statement blocks COMMIT later.
-                async with conn.execute(pragma) as cur:
-                    await cur.fetchall()
-            if migrate:
+                with sqlite_errors(path):
+                    async with conn.execute(pragma) as cur:
+                        await cur.fetchall()
+            if migrate and not readonly:
                 await db.migrate()
-            else:
-                await db.check_version()
+            elif await db.check_version() < len(load_migrations()) and migrate:
+                raise DatabaseReadOnly(
+                    f"{path} is read-only and needs migrating: make it writable once"
+                )
         except sqlite3.DatabaseError as exc:
             # Not a database (or a damaged one): close it, or its thread keeps the process alive.
             await conn.close()
-            raise DatabaseError(f"{path} cannot be opened as a SQLite database: {exc}") from exc
+            raise BadDatabaseFile(f"{path} cannot be opened as a SQLite database: {exc}") from None
         except BaseException:
             await conn.close()
             raise
@@ -113,13 +193,17 @@ class Database:
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a read query and return every row."""
-        async with self._lock, self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        self._not_in_own_transaction()
+        with sqlite_errors(self.path):
+            async with self._lock, self._conn.execute(sql, params) as cur:
+                return list(await cur.fetchall())
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """Run a read query and return its first row, if any."""
-        async with self._lock, self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        self._not_in_own_transaction()
+        with sqlite_errors(self.path):
+            async with self._lock, self._conn.execute(sql, params) as cur:
+                return await cur.fetchone()
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
@@ -130,15 +214,38 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writer]:
-        """A write transaction (`BEGIN IMMEDIATE`): committed on exit, rolled back on error."""
+        """A write transaction (`BEGIN IMMEDIATE`): committed on exit, rolled back on error.
+
+        `BEGIN` is inside the `try`: a cancellation while it waits for the lock still
+        queues the `ROLLBACK` behind it (aiosqlite runs statements in order), so the one
+        connection is never left inside a transaction.
+        """
+        self._not_in_own_transaction()
+        if self.readonly:
+            raise DatabaseReadOnly(f"{self.path} is read-only: this command needs to write")
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            self._writer_task = asyncio.current_task()
             try:
-                yield Writer(self._conn)
+                with sqlite_errors(self.path):
+                    await self._conn.execute("BEGIN IMMEDIATE")
+                    yield Writer(self._conn)
+                    await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await self._conn.execute("COMMIT")
+            finally:
+                self._writer_task = None
+
+    async def _rollback(self) -> None:
+        """Roll back if a transaction is open; never hide the error that caused it.
+
+        SQLite may already have rolled back by itself (a full disk, an interrupt), when
+        `ROLLBACK` answers "no transaction is active": that answer is not the news.
+        """
+        try:
+            await asyncio.shield(self._conn.execute("ROLLBACK"))
+        except sqlite3.Error as exc:
+            log.debug("rollback after an error: %s", exc)
 
     # --- schema --------------------------------------------------------------------------
 
@@ -176,10 +283,13 @@ class Database:
             )
             async with self._lock:
                 try:
-                    await self._conn.executescript(script)
+                    with sqlite_errors(self.path):
+                        await self._conn.executescript(script)
+                except DatabaseError:
+                    await self._rollback()
+                    raise
                 except sqlite3.Error as exc:
-                    if self._conn.in_transaction:
-                        await self._conn.execute("ROLLBACK")
+                    await self._rollback()
                     raise DatabaseError(
                         f"migration {migration.version:03d}_{migration.name} failed: {exc}"
                     ) from exc
@@ -193,17 +303,66 @@ class Database:
         return "; ".join(str(r[0]) for r in rows)
 
     async def backup_to(self, target: Path) -> None:
-        """Write a consistent online copy of the database to `target`."""
-        target.parent.mkdir(parents=True, exist_ok=True)
+        """Write a consistent online copy of the database to `target` (atomically: a
+        failure leaves any earlier file at `target` as it was and no partial file)."""
         tmp = target.with_name(target.name + ".partial")
-        tmp.unlink(missing_ok=True)
-        async with self._lock:
-            dest = sqlite3.connect(tmp)
-            try:
-                await self._conn.backup(dest)
-            finally:
-                dest.close()
-        tmp.replace(target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            async with self._lock:
+                with sqlite_errors(target):
+                    dest = sqlite3.connect(tmp)
+                try:
+                    with sqlite_errors(target):
+                        await self._conn.backup(dest)
+                finally:
+                    dest.close()
+            tmp.replace(target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+def _writable(path: Path) -> tuple[bool, bool]:
+    """Whether this process can write the file, and its folder (for the WAL files).
+
+    Tried, not `os.access`: access() answers for the real user, and root's answer ignores
+    a dropped capability or a read-only mount.
+    """
+    if not path.exists():
+        return True, True
+    try:
+        os.close(os.open(path, os.O_RDWR))
+        file_ok = True
+    except OSError:
+        file_ok = False
+    try:
+        tempfile.NamedTemporaryFile(dir=path.parent, prefix=".briefbot-probe-").close()
+        folder_ok = True
+    except OSError:
+        folder_ok = False
+    return file_ok, folder_ok
+
+
+def readonly_uri(path: Path, *, immutable: bool = False) -> str:
+    """A `mode=ro` URI for `path`; `immutable` when not even the WAL index can be made
+    (a read-only folder): SQLite then reads the file as it is, without locks."""
+    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+    return f"file:{quote(str(path.absolute()))}?{flags}"
+
+
+def _prepare_path(path: Path) -> None:
+    """Create the database's folder; refuse a folder or an impossible path in one line."""
+    if path.is_dir():
+        raise BadDatabaseFile(f"{path} is a folder, not a database file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise BadDatabaseFile(
+            f"{path}: a part of its folder {path.parent} is a file, not a folder"
+        ) from None
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot create its folder ({exc.strerror})") from None
 
 
 class Writer:

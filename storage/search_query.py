@@ -8,6 +8,7 @@ chunks with no word character are dropped.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 12
@@ -16,8 +17,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def query_terms(text: str) -> list[str]:
-    """The usable terms of a user's query, in order, without duplicates."""
-    cleaned = _CONTROL.sub(" ", text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
+    """The usable terms of a user's query, in order, without duplicates.
+
+    NFKC folds full-width Latin and digits (`ｋｏｒｅａ`, typed with a Japanese input
+    method) and half-width katakana to the forms stored text uses.
+    """
+    folded = unicodedata.normalize("NFKC", text[: MAX_QUERY_CHARS * 4])
+    cleaned = _CONTROL.sub(" ", folded)[:MAX_QUERY_CHARS]
     terms: list[str] = []
     for chunk in cleaned.split():
         if _WORD.search(chunk) and chunk.lower() not in (t.lower() for t in terms):

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import cast
 
-from bot.core.clock import iso_utc, parse_utc
+from bot.domain.clock import iso_utc, parse_utc
+from bot.domain.digest_filter import NO_FILTER, DigestFilter
 from bot.domain.schedule import Cadence, Schedule
+from bot.domain.scope import Platform, Scope
 from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
 from storage.database import Database, Row, Writer
 
@@ -18,7 +20,7 @@ from storage.database import Database, Row, Writer
 class NewSubscription:
     """What /subscribe stores."""
 
-    guild_id: int
+    scope: Scope
     channel_id: int
     topics: tuple[str, ...]
     schedule: Schedule
@@ -26,6 +28,7 @@ class NewSubscription:
     actor: str
     at: str
     next_run: datetime
+    digest_filter: DigestFilter = NO_FILTER
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -53,6 +56,12 @@ def to_subscription(row: Row) -> Subscription:
         last_delivered_at=row["last_delivered_at"],
         covered_until=_dt(row["covered_until"]),
         last_error=row["last_error"],
+        digest_filter=DigestFilter(
+            include=tuple(json.loads(row["include_words"])),
+            exclude=tuple(json.loads(row["exclude_words"])),
+            domains=tuple(json.loads(row["domains"])),
+        ),
+        platform=cast(Platform, row["platform"]),
     )
 
 
@@ -98,10 +107,11 @@ async def subscription_for_channel(db: Database | Writer, channel_id: int) -> Su
     return None if row is None else to_subscription(row)
 
 
-async def guild_subscriptions(db: Database, guild_id: int) -> list[Subscription]:
-    """A server's subscriptions, oldest first."""
+async def scope_subscriptions(db: Database, scope: Scope) -> list[Subscription]:
+    """A server's (or chat's) subscriptions, oldest first."""
     rows = await db.fetchall(
-        "SELECT * FROM subscriptions WHERE guild_id = ? ORDER BY id", (guild_id,)
+        "SELECT * FROM subscriptions WHERE platform = ? AND guild_id = ? ORDER BY id",
+        (scope.platform, scope.id),
     )
     return [to_subscription(r) for r in rows]
 
@@ -126,7 +136,8 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
     """Create the channel's subscription, or replace its settings (and resume it)."""
     s = new.schedule
     values = (
-        new.guild_id,
+        new.scope.platform,
+        new.scope.id,
         new.channel_id,
         json.dumps(list(new.topics)),
         s.cadence,
@@ -137,6 +148,9 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
         new.actor,
         new.at,
         iso_utc(new.next_run),
+        json.dumps(list(new.digest_filter.include), ensure_ascii=False),
+        json.dumps(list(new.digest_filter.exclude), ensure_ascii=False),
+        json.dumps(list(new.digest_filter.domains)),
     )
     # Paused before 004 with a delivery left open: its parts are stale, never post them.
     await w.execute(
@@ -146,9 +160,12 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
         (new.at, ABANDONED_ON_PAUSE, new.channel_id),
     )
     await w.execute(
-        "INSERT INTO subscriptions (guild_id, channel_id, topics, cadence, weekday, at_time, "
-        "timezone, post_empty, created_by, created_at, next_run_utc) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
+        "INSERT INTO subscriptions (platform, guild_id, channel_id, topics, cadence, weekday, "
+        "at_time, timezone, post_empty, created_by, created_at, next_run_utc, include_words, "
+        "exclude_words, domains) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET "
+        "include_words = excluded.include_words, exclude_words = excluded.exclude_words, "
+        "domains = excluded.domains, "
         "topics = excluded.topics, cadence = excluded.cadence, weekday = excluded.weekday, "
         "at_time = excluded.at_time, timezone = excluded.timezone, "
         "post_empty = excluded.post_empty, next_run_utc = excluded.next_run_utc, "

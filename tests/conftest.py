@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +55,36 @@ async def _close_leftover_databases() -> AsyncIterator[None]:
     yield
     for leftover in list(Database.opened):
         await leftover.close()
+
+
+# --- no deprecated APIs in our own code ------------------------------------------------------
+# pyproject's filterwarnings turns our DeprecationWarnings into errors, but discord.py's
+# `deprecated` decorator forces an "always" filter first, so its warnings (e.g. for
+# TextInput(label=)) only get recorded. Any recorded one attributed to our code fails the run.
+_ROOT = Path(__file__).resolve().parent.parent
+_OWN_CODE = tuple(f"{_ROOT / d}/" for d in ("bot", "storage", "templates", "tests", "bench"))
+_own_deprecations: list[str] = []
+
+
+def pytest_warning_recorded(
+    warning_message: warnings.WarningMessage, when: str, nodeid: str, location: object
+) -> None:
+    if issubclass(warning_message.category, DeprecationWarning) and str(
+        warning_message.filename
+    ).startswith(_OWN_CODE):
+        _own_deprecations.append(
+            f"{nodeid or when}: {warning_message.filename}:{warning_message.lineno}: "
+            f"{warning_message.message}"
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _own_deprecations and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _own_deprecations:
+        terminalreporter.section("DeprecationWarnings from the project's own code (fail)")
+        for line in dict.fromkeys(_own_deprecations):
+            terminalreporter.write_line(line)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core.actors import Actor
-from bot.core.models import DevelopmentDraft
 from bot.core.validation import validate_development
+from bot.domain.models import DevelopmentDraft
+from bot.domain.scope import Scope
 from storage.database import Database
 
 #: "Now" for every test: a fortnight after the last dated starter development.
@@ -16,12 +17,14 @@ NOW = datetime(2023, 5, 1, 9, 30, tzinfo=UTC)
 
 GUILD_A = 111111111111111111
 GUILD_B = 222222222222222222
+SCOPE_A = Scope.discord(GUILD_A)
+SCOPE_B = Scope.discord(GUILD_B)
 
 EDITOR = Actor(user_id="900000000000000001", name="editor", is_editor=True)
-MOD_A = Actor(user_id="900000000000000002", name="mod-a", guild_id=GUILD_A, is_moderator=True)
-MOD_B = Actor(user_id="900000000000000003", name="mod-b", guild_id=GUILD_B, is_moderator=True)
-MEMBER_A = Actor(user_id="900000000000000004", name="member-a", guild_id=GUILD_A)
-EDITOR_IN_A = Actor(user_id="900000000000000001", name="editor", guild_id=GUILD_A, is_editor=True)
+MOD_A = Actor(user_id="900000000000000002", name="mod-a", scope=SCOPE_A, is_moderator=True)
+MOD_B = Actor(user_id="900000000000000003", name="mod-b", scope=SCOPE_B, is_moderator=True)
+MEMBER_A = Actor(user_id="900000000000000004", name="member-a", scope=SCOPE_A)
+EDITOR_IN_A = Actor(user_id="900000000000000001", name="editor", scope=SCOPE_A, is_editor=True)
 
 TABLES = (
     "developments",

@@ -18,6 +18,7 @@ def test_defaults_need_nothing() -> None:
     assert settings.dev_guild_id is None
     assert settings.templates_dir is None
     assert settings.log_level == "INFO"
+    assert settings.feeds_allow_private is False
 
 
 def test_values_are_parsed(tmp_path: Path) -> None:
@@ -30,6 +31,7 @@ def test_values_are_parsed(tmp_path: Path) -> None:
             "DEV_GUILD_ID": "323456789012345678",
             "TEMPLATES_DIR": str(tmp_path),
             "LOG_LEVEL": "debug",
+            "FEEDS_ALLOW_PRIVATE": "Yes",
         },
         dotenv=None,
     )
@@ -40,6 +42,7 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     assert settings.dev_guild_id == 323456789012345678
     assert settings.templates_dir == tmp_path
     assert settings.log_level == "DEBUG"
+    assert settings.feeds_allow_private is True
 
 
 def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
@@ -70,6 +73,7 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
         ("LOG_LEVEL", "LOUD"),
         ("DEV_GUILD_ID", "guild"),
         ("TEMPLATES_DIR", "/nonexistent/templates"),
+        ("FEEDS_ALLOW_PRIVATE", "maybe"),
     ],
 )
 def test_invalid_value_names_the_variable(name: str, value: str) -> None:
@@ -84,3 +88,34 @@ def test_require_token_names_discord_token() -> None:
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
         load_settings({}, dotenv=None).require_token()
     assert load_settings({"DISCORD_TOKEN": "t"}, dotenv=None).require_token() == "t"
+
+
+def test_dotenv_inline_comments_and_quotes(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "DEFAULT_TIMEZONE=Asia/Seoul # where the desk sits\n"
+        "LOG_LEVEL='debug'  # quoted, then a comment\n"
+        'DISCORD_TOKEN="a#b"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings({}, dotenv=env_file)
+    assert settings.default_timezone == "Asia/Seoul"
+    assert settings.log_level == "DEBUG"
+    assert settings.discord_token == "a#b"
+
+
+def test_dotenv_not_utf8_is_one_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"LOG_LEVEL=caf\xe9\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings({}, dotenv=env_file)
+    assert str(err.value) == f"{env_file}: is not UTF-8 text; save it as UTF-8"
+
+
+@pytest.mark.parametrize(
+    "value", ["²²²²²²²²²²²²²²²²²²", "٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣٣", "99999999999999999999"]
+)
+def test_editor_ids_only_take_ascii_digits_that_fit(value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings({"EDITOR_IDS": value}, dotenv=None)
+    assert str(err.value).startswith("EDITOR_IDS:")

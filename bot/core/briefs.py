@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.clock import Clock, system_clock, today
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Assessment, Development, Source
 from bot.core.topics import Topic, get_topic
+from bot.domain.clock import Clock, system_clock, today
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, Assessment, Development, Source
+from bot.domain.scope import Scope
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database
+from storage.database import Database, Row
 
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
 PERIOD_LABELS = {
@@ -113,51 +114,51 @@ class _SourceNumbering:
         return BriefItem(dev, tuple(numbers))
 
 
-def _rank(devs: list[Development]) -> list[Development]:
-    """Most important first, then most recent."""
-    return sorted(devs, key=lambda d: (-d.importance, -d.occurred.start.toordinal(), -d.id))
+def _rank(rows: list[Row]) -> list[Row]:
+    """Most important first, then most recent (then the highest id)."""
+    return sorted(rows, key=lambda r: (r["importance"], r["occurred_on"], r["id"]), reverse=True)
 
 
 async def compose_brief(
     db: Database,
     topic_name: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     period: str | None = None,
     domain: str | None = None,
     clock: Clock = system_clock,
 ) -> Brief:
-    """Build the brief of a topic for a server (global + its own developments)."""
+    """Build the brief of a topic for a scope (global + its own developments)."""
     topic = get_topic(topic_name)
     period_key = parse_period(period)
     domain_key = parse_domain(domain)
     on = today(clock)
     since = period_start(period_key, on)
-    devs = await queries.select_topic(
-        db,
-        topic.slug,
-        guild_id,
-        since=since,
-        domain=domain_key,
-        limit=CANDIDATES,
-        with_sources=False,
+    rows = await queries.select_topic_rows(
+        db, topic.slug, scope, since=since, domain=domain_key, limit=CANDIDATES
     )
-    assessment = await assessment_queries.current_assessment(db, topic.slug, guild_id)
-    past = [d for d in devs if not d.is_upcoming(on)]
-    upcoming = sorted((d for d in devs if d.is_upcoming(on)), key=lambda d: d.occurred)
-    sections = [
-        _rank([d for d in past if d.kind == "event"])[:KEY_LIMIT],
-        [d for d in past if d.kind == "indicator"][:INDICATOR_LIMIT],
-        _rank([d for d in past if d.kind == "analysis"])[:CONTEXT_LIMIT],
+    assessment = await assessment_queries.current_assessment(db, topic.slug, scope)
+    # Choose from the rows (newest first) and build objects only for the ~20 shown.
+    today_iso = on.isoformat()
+    past = [r for r in rows if r["occurred_on"] <= today_iso]
+    upcoming = sorted(
+        (r for r in rows if r["occurred_on"] > today_iso),
+        key=lambda r: (r["occurred_on"], r["date_precision"]),
+    )
+    chosen = [
+        _rank([r for r in past if r["kind"] == "event"])[:KEY_LIMIT],
+        [r for r in past if r["kind"] == "indicator"][:INDICATOR_LIMIT],
+        _rank([r for r in past if r["kind"] == "analysis"])[:CONTEXT_LIMIT],
         upcoming[:UPCOMING_LIMIT],
     ]
+    sections = [[queries.development_from_row(r) for r in section] for section in chosen]
     # Sources only of the developments shown (about 20 of up to CANDIDATES).
     shown = iter(await queries.load_sources(db, [d for section in sections for d in section]))
     numbering = _SourceNumbering()
-    total = len(devs)
+    total = len(rows)
     if total == CANDIDATES:  # more may match than were read: count them all
         total = await queries.count_topic(
-            db, topic.slug, guild_id, since=since, until=None, domain=domain_key, cap=COUNT_CAP
+            db, topic.slug, scope, since=since, until=None, domain=domain_key, cap=COUNT_CAP
         )
     brief = Brief(topic, period_key, domain_key, on, None, assessment, total=total)
     items = [[numbering.item(next(shown)) for _ in section] for section in sections]
@@ -165,5 +166,6 @@ async def compose_brief(
     brief.why = [i for i in brief.key if i.development.why_it_matters][:WHY_LIMIT]
     brief.sources = numbering.sources
     # "As of" the latest development recorded, not the time rows were written.
-    brief.as_of = max((d.occurred.start for d in past), default=None)
+    latest = max((r["occurred_on"] for r in past), default=None)
+    brief.as_of = None if latest is None else date.fromisoformat(latest)
     return brief

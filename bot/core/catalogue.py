@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.actors import Actor, check_can_write, check_visible, default_scope
-from bot.core.clock import Clock, iso_utc, system_clock
-from bot.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.core.models import Assessment, Development, DevelopmentDraft, Revision, Trend
 from bot.core.topics import get_topic
 from bot.core.validation import REASON_MAX, require_text
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.domain.models import Assessment, Development, DevelopmentDraft, Revision, Trend
+from bot.domain.scope import Scope, scope_key
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database, Writer
@@ -43,38 +44,38 @@ class Catalogue:
         self.db = db
         self.clock = clock
 
-    async def show(self, dev_id: int, viewer_guild: int | None) -> Development:
-        """One development visible from `viewer_guild` (retracted ones too)."""
+    async def show(self, dev_id: int, viewer: Scope | None) -> Development:
+        """One development visible from `viewer` (retracted ones too)."""
         dev = await queries.get_development(self.db, dev_id)
         if dev is None:
             raise NotFound(f"There is no development #{dev_id}.")
-        check_visible(dev.guild_id, viewer_guild, f"development #{dev_id}")
+        check_visible(dev.scope, viewer, f"development #{dev_id}")
         return dev
 
     async def add(
         self, actor: Actor, draft: DevelopmentDraft, scope: str | None = None
     ) -> Development:
         """Publish a new development in the actor's default (or requested) scope."""
-        guild_id = default_scope(actor, scope)
+        owner = default_scope(actor, scope)
         at = iso_utc(self.clock())
         async with self.db.transaction() as w:
             dev_id = await queries.insert_development(
-                w, draft, guild_id=guild_id, actor=actor.label, at=at
+                w, draft, scope=owner, actor=actor.label, at=at
             )
             snapshot = draft.to_dict() | {
                 "status": "published",
                 "retraction_reason": None,
-                "scope": "global" if guild_id is None else str(guild_id),
+                "scope": scope_key(owner),
             }
             await queries.insert_revision(
                 w, dev_id, action="create", actor=actor.label, at=at, changes={}, snapshot=snapshot
             )
-        log.info("development added id=%s scope=%s actor=%s", dev_id, guild_id, actor.label)
-        return await self.show(dev_id, guild_id)
+        log.info("development added id=%s scope=%s actor=%s", dev_id, scope_key(owner), actor.label)
+        return await self.show(dev_id, owner)
 
     async def _writable(self, actor: Actor, dev_id: int) -> Development:
-        dev = await self.show(dev_id, actor.guild_id)
-        check_can_write(actor, dev.guild_id, f"development #{dev_id}")
+        dev = await self.show(dev_id, actor.scope)
+        check_can_write(actor, dev.scope, f"development #{dev_id}")
         return dev
 
     @staticmethod
@@ -109,7 +110,7 @@ class Catalogue:
                 snapshot=snapshot,
             )
         log.info("development edited id=%s fields=%s actor=%s", dev_id, list(changes), actor.label)
-        return EditResult(await self.show(dev_id, actor.guild_id), changes)
+        return EditResult(await self.show(dev_id, actor.scope), changes)
 
     async def retract(self, actor: Actor, dev_id: int, reason: str) -> Development:
         """Hide a development from briefs, search and digests, keeping it in history."""
@@ -135,11 +136,11 @@ class Catalogue:
                 snapshot=snapshot,
             )
         log.info("development retracted id=%s actor=%s", dev_id, actor.label)
-        return await self.show(dev_id, actor.guild_id)
+        return await self.show(dev_id, actor.scope)
 
     async def history(self, actor: Actor, dev_id: int) -> tuple[Development, list[Revision]]:
         """A development and every revision of it (moderators and editors only)."""
-        dev = await self.show(dev_id, actor.guild_id)
+        dev = await self.show(dev_id, actor.scope)
         if not (actor.is_moderator or actor.is_editor):
             raise PermissionDenied("Only moderators and editors can read revision history.")
         return dev, await queries.list_revisions(self.db, dev_id)
@@ -155,10 +156,10 @@ class Catalogue:
     ) -> Assessment:
         """Record a new current assessment of a topic in the actor's scope."""
         slug = get_topic(topic).slug
-        guild_id = default_scope(actor, scope)
+        owner = default_scope(actor, scope)
         assessment = Assessment(
             topic=slug,
-            guild_id=guild_id,
+            scope=owner,
             bottom_line=bottom_line,
             trend=trend,
             watch_next=watch_next,
@@ -167,11 +168,20 @@ class Catalogue:
         )
         async with self.db.transaction() as w:
             new_id = await assessment_queries.insert_assessment(w, assessment)
-        log.info("assessment set topic=%s scope=%s actor=%s", slug, guild_id, actor.label)
+        log.info("assessment set topic=%s scope=%s actor=%s", slug, scope_key(owner), actor.label)
         return Assessment(**{**assessment.__dict__, "id": new_id})
 
-    async def current_assessment(self, topic: str, viewer_guild: int | None) -> Assessment | None:
-        """The assessment a server sees for a topic: its own, else the global one."""
-        return await assessment_queries.current_assessment(
-            self.db, get_topic(topic).slug, viewer_guild
-        )
+    async def current_assessment(self, topic: str, viewer: Scope | None) -> Assessment | None:
+        """The assessment a scope sees for a topic: its own, else the global one."""
+        return await assessment_queries.current_assessment(self.db, get_topic(topic).slug, viewer)
+
+    async def counts(self) -> dict[str, int]:
+        """Totals for /about and `check`: published global and server developments,
+        retracted ones, sources."""
+        return await queries.catalogue_counts(self.db)
+
+    async def autocomplete_ids(
+        self, text: str, viewer: Scope | None, *, limit: int = 25
+    ) -> list[tuple[int, str]]:
+        """(id, title) pairs for an id box, of developments `viewer` can see."""
+        return await queries.autocomplete_ids(self.db, text, viewer, limit=limit)

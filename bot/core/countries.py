@@ -269,6 +269,7 @@ ALIASES = {
     "UK": "GB",
 }
 
+# Names shown beside the codes offered in the development form's country menu.
 NAMES = {
     "US": "United States",
     "JP": "Japan",

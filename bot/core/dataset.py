@@ -12,9 +12,14 @@ from importlib import resources
 from typing import Any
 
 from bot.core.actors import OPERATOR
-from bot.core.clock import Clock, iso_utc, system_clock
-from bot.core.models import Assessment
-from bot.core.validation import parse_trend, parse_watch_next, validate_development
+from bot.core.validation import (
+    parse_source,
+    parse_trend,
+    parse_watch_next,
+    validate_development,
+)
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.models import Assessment
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -34,6 +39,10 @@ async def load_starter(db: Database, clock: Clock = system_clock) -> int:
     """Load the starter dataset unless it was loaded before; returns developments added."""
     data = read_starter()
     name = data["dataset"]
+    # A read first: on every later start there is nothing to load, and taking the write
+    # lock for nothing would make reads wait for (or fail behind) another process's write.
+    if await db.scalar("SELECT 1 FROM dataset_loads WHERE dataset = ?", (name,)):
+        return 0
     at = iso_utc(clock())
     added = 0
     async with db.transaction() as w:
@@ -48,7 +57,7 @@ async def load_starter(db: Database, clock: Clock = system_clock) -> int:
         for item in data["developments"]:
             draft = validate_development(item | {"sources": [sources[k] for k in item["sources"]]})
             dev_id = await queries.insert_development(
-                w, draft, guild_id=None, actor=DATASET_AUTHOR, at=at, seed_key=item["key"]
+                w, draft, scope=None, actor=DATASET_AUTHOR, at=at, seed_key=item["key"]
             )
             snapshot = draft.to_dict() | {
                 "status": "published",
@@ -73,6 +82,9 @@ async def load_starter(db: Database, clock: Clock = system_clock) -> int:
                 watch_next=parse_watch_next(item["watch_next"]),
                 author=DATASET_AUTHOR,
                 created_at=at,
+                sources=tuple(
+                    parse_source(sources[k], i) for i, k in enumerate(item["sources"], 1)
+                ),
             )
             await assessment_queries.insert_assessment(w, assessment, seed_key=item["key"])
     log.info("starter dataset loaded dataset=%s developments=%s by=%s", name, added, OPERATOR.name)

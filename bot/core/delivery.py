@@ -51,6 +51,7 @@ from bot.core.schedule import (
     plan_now,
 )
 from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
+from storage import catalogue as catalogue_store
 from storage import subscriptions as store
 from storage.database import Database, Writer
 
@@ -152,6 +153,9 @@ class _Claim:
 
 def pause_reason(error: DeliveryError) -> str:
     """The sentence /subscriptions shows for a paused subscription."""
+    advice = getattr(error, "advice", None)  # a platform's own words (e.g. Telegram's)
+    if isinstance(advice, str):
+        return advice
     if isinstance(error, ChannelGone):
         return f"The channel no longer exists or the bot cannot reach it ({error})."
     return (
@@ -166,21 +170,10 @@ WindowProbe = Callable[[Database | Writer, datetime, datetime], Awaitable[tuple[
 async def window_fingerprint(
     db: Database | Writer, start: datetime, end: datetime
 ) -> tuple[object, ...]:
-    """What a digest window holds, cheaply: changes when a row enters, leaves or changes in
-    it. Read before composing and again inside the claim's write transaction (no writer in
-    flight then): a difference means a writer committed while we composed."""
-    a, b = iso_utc(start), iso_utc(end)
-    dev = await db.fetchone(
-        "SELECT count(*), total(id), max(updated_at) FROM developments "
-        "INDEXED BY developments_updated WHERE updated_at >= ? AND updated_at < ?",
-        (a, b),
-    )
-    assessed = await db.fetchone(
-        "SELECT count(*), total(id), max(created_at) FROM assessments "
-        "WHERE created_at >= ? AND created_at < ?",
-        (a, b),
-    )
-    return (*(dev or ()), *(assessed or ()))
+    """What a digest window holds, cheaply (`storage.catalogue.window_fingerprint`). Read
+    before composing and again inside the claim's write transaction (no writer in flight
+    then): a difference means a writer committed while we composed."""
+    return await catalogue_store.window_fingerprint(db, iso_utc(start), iso_utc(end))
 
 
 @dataclass
@@ -211,6 +204,11 @@ class DeliveryEngine:
         self._lead_renew_at = 0.0
         self._lead_lock = asyncio.Lock()
         self.leads_taken = 0  # times this engine took the lead (for logs and the bench)
+
+    def open(self) -> None:
+        """Hold this engine's liveness lock again (after `close`; idempotent)."""
+        assert self.liveness is not None
+        self.liveness.register(self.owner)
 
     def close(self) -> None:
         """Drop this engine's liveness lock (what the process exiting does)."""
@@ -292,7 +290,10 @@ class DeliveryEngine:
                 return Outcome(sub_id, "already", plan.period)
             seen = await self.probe(self.db, plan.window_start, plan.window_end)
             # A moderator who asks for a digest now gets one, even if nothing is new.
-            parts = await self.compose(replace(sub, post_empty=True) if now_mode else sub, plan)
+            try:
+                parts = await self.compose(replace(sub, post_empty=True) if now_mode else sub, plan)
+            except RetryableError as exc:  # e.g. the platform's front end is not running
+                return Outcome(sub_id, "retry-later", plan.period, detail=str(exc))
             result = await self._claim(
                 sub, plan, parts, seen, trigger="now" if now_mode else "schedule"
             )

@@ -11,16 +11,18 @@ claims the period, which is how a restarted delivery recognises a part already p
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.clock import iso_utc
-from bot.core.errors import NotFound
-from bot.core.models import Assessment, Development
+from bot.core.digest_filters import filter_digest
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
+from bot.domain.clock import iso_utc
+from bot.domain.errors import NotFound
+from bot.domain.models import Assessment, Development
 from bot.domain.subscriptions import Subscription
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
@@ -85,16 +87,42 @@ def _classify(dev: Development, start: str) -> str:
     return "new" if dev.created_at >= start and not dev.seed_key else "updated"
 
 
-async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Digest:
-    """Collect a subscription's digest for a plan's window (from storage, no rendering)."""
-    start, end = iso_utc(plan.window_start), iso_utc(plan.window_end)
+@dataclass(frozen=True)
+class WindowChanges:
+    """What changed in one window on every topic and in every scope: the one read that all
+    the digests of a period share (each subscription then takes its part of it)."""
+
+    start: str
+    end: str
+    # In digest order: most important first, then oldest, then by id.
+    developments: tuple[Development, ...]
+    assessments: tuple[Assessment, ...]  # newest first
+
+
+async def read_window(db: Database, start: str, end: str) -> WindowChanges:
+    """The shared read of a window [start, end) (ISO UTC strings)."""
+    devs = await queries.changed_in_period(db, start, end)
+    devs.sort(key=lambda d: (-d.importance, d.occurred.start, d.id))
+    assessments = await assessment_queries.assessments_set_between(db, start, end)
+    return WindowChanges(start, end, tuple(devs), tuple(assessments))
+
+
+def window_of(plan: DuePlan) -> tuple[str, str]:
+    """A plan's window as the ISO UTC strings the rows are stamped with."""
+    return iso_utc(plan.window_start), iso_utc(plan.window_end)
+
+
+def digest_from_window(changes: WindowChanges, sub: Subscription, plan: DuePlan) -> Digest:
+    """A subscription's digest: its topics and scope's part of a window's changes (pure)."""
+    start = changes.start
     topics = [get_topic(slug) for slug in sub.topics]
     slugs = [t.slug for t in topics]
-    changed = await queries.changed_between(db, slugs, sub.guild_id, start, end)
     sections = {t.slug: DigestSection(t) for t in topics}
     shown = 0
     omitted = 0
-    for dev in sorted(changed, key=lambda d: (-d.importance, d.occurred.start, d.id)):
+    for dev in changes.developments:
+        if dev.scope is not None and dev.scope != sub.scope:
+            continue  # another scope's own development
         home = next((slug for slug in slugs if slug in dev.topics), None)
         if home is None or (dev.seed_key and dev.created_at == dev.updated_at):
             continue  # other topics only, or the bundled starter data as first loaded
@@ -107,21 +135,51 @@ async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Dige
         for items in (section.new, section.updated, section.retracted):
             items.sort(key=lambda d: (d.occurred.start, d.id), reverse=True)
     latest: dict[str, Assessment] = {}
-    for a in await assessment_queries.changed_assessments(db, slugs, sub.guild_id, start, end):
+    for a in changes.assessments:
+        if a.topic not in sections or (a.scope is not None and a.scope != sub.scope):
+            continue
         current = latest.get(a.topic)
         # The server's own assessment wins over the global one, then the newest.
-        if current is None or (current.guild_id is None and a.guild_id is not None):
+        if current is None or (current.scope is None and a.scope is not None):
             latest[a.topic] = a
-    return Digest(
+    digest = Digest(
         subscription=sub,
         period=plan.period,
         period_label=period_label(sub.schedule, plan.period),
         window_start=start,
-        window_end=end,
+        window_end=changes.end,
         folded=plan.folded,
         sections=[s for s in sections.values() if s.count],
         assessments=[(t, latest[t.slug]) for t in topics if t.slug in latest],
         omitted=omitted,
+    )
+    # Per subscription, after the read its topics share.
+    return filter_digest(digest, sub.digest_filter)
+
+
+async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Digest:
+    """Collect a subscription's digest for a plan's window (from storage, no rendering)."""
+    return digest_from_window(await read_window(db, *window_of(plan)), sub, plan)
+
+
+def content_key(digest: Digest) -> tuple[object, ...]:
+    """What a digest's rendering depends on: equal keys render to the same text (within one
+    window read, where a development id stands for its content)."""
+    return (
+        digest.period,
+        digest.period_label,
+        digest.cadence_label,
+        digest.window_start,
+        digest.window_end,
+        digest.folded,
+        digest.subscription.topics,
+        digest.subscription.digest_filter,  # the digest names its filter
+        tuple(
+            (s.topic.slug, *(tuple(d.id for d in ds) for ds in (s.new, s.updated, s.retracted)))
+            for s in digest.sections
+        ),
+        tuple((t.slug, a.id) for t, a in digest.assessments),
+        digest.omitted,
     )
 
 
@@ -132,7 +190,10 @@ def marker(digest_period: str, part: int, total: int) -> str:
 
 def with_reference(part: str, reference: str) -> str:
     """A rendered part whose marker line also names its delivery (unique per ledger row), so
-    a message of an earlier delivery of the same period is never taken for this one."""
+    a message of an earlier delivery of the same period is never taken for this one. A marker
+    in Telegram's italics keeps the reference inside them."""
+    if part.endswith("</i>"):
+        return f"{part.removesuffix('</i>')} · ref {reference}</i>"
     return f"{part} · ref {reference}"
 
 
@@ -163,23 +224,55 @@ def render_parts(renderer: Renderer, digest: Digest, limit: int = CONTENT_MAX) -
     ]
 
 
+@dataclass
+class _WindowEntry:
+    changes: WindowChanges
+    read_at: float
+    seen: tuple[object, ...]  # the window's fingerprint when it was read
+    renders: dict[tuple[object, ...], list[str]] = field(default_factory=dict)
+
+
 class DigestBuilder:
-    """The delivery engine's composer: a plan in, the messages to post out ([] = skip)."""
+    """The delivery engine's composer: a plan in, the messages to post out ([] = skip).
+
+    All the subscriptions due at one instant share a window: it is read once and each
+    distinct digest (topics, scope's own rows, assessments) rendered once, then reused for
+    WINDOW_TTL_S, so a fan-out of thousands of digests costs one read and a few renders.
+    """
+
+    WINDOW_TTL_S = 60.0  # rows edited after the read show up in a build after this long
+    # ... or at once when the window's fingerprint changed (the engine's re-check after a
+    # writer committed during composing must get a fresh read, not this cache).
+    WINDOWS_KEPT = 4
 
     def __init__(self, db: Database, renderer: Renderer) -> None:
         self.db = db
         self.renderer = renderer
+        self._windows: dict[tuple[str, str], _WindowEntry] = {}
+
+    async def _window(self, plan: DuePlan) -> _WindowEntry:
+        key = window_of(plan)
+        now = time.monotonic()
+        entry = self._windows.get(key)
+        seen = await queries.window_fingerprint(self.db, *key)
+        if entry is None or now - entry.read_at > self.WINDOW_TTL_S or entry.seen != seen:
+            entry = _WindowEntry(await read_window(self.db, *key), now, seen)
+            self._windows.pop(key, None)
+            self._windows[key] = entry
+            while len(self._windows) > self.WINDOWS_KEPT:
+                del self._windows[next(iter(self._windows))]
+        return entry
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        digest = await compose_digest(self.db, sub, plan)
+        entry = await self._window(plan)
+        digest = digest_from_window(entry.changes, sub, plan)
         if digest.is_empty and not sub.post_empty:
             return []
-        return render_parts(self.renderer, digest)
-
-
-def describe_window(start: datetime, end: datetime) -> str:
-    """'2025-03-03 09:00 – 2025-03-10 09:00 UTC' for logs and the terminal."""
-    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+        key = content_key(digest)
+        parts = entry.renders.get(key)
+        if parts is None:
+            parts = entry.renders[key] = render_parts(self.renderer, digest)
+        return list(parts)
 
 
 async def preview_text(

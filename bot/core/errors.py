@@ -1,38 +1,4 @@
-"""Typed domain errors. Front ends turn them into user messages in one place each."""
+"""The domain errors now live in `bot.domain.errors`; this name stays for code written
+against it (new code imports `bot.domain.errors`)."""
 
-from __future__ import annotations
-
-
-class DomainError(Exception):
-    """Base: something the user asked for cannot be done; `str()` says what to fix."""
-
-
-class InvalidInput(DomainError):
-    """A value breaks a rule. `field` names the input, `rule` says what is allowed."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
-
-
-class UnknownTopic(DomainError):
-    """No topic has that name; `suggestions` lists the closest ones."""
-
-    def __init__(self, name: str, suggestions: list[str]) -> None:
-        hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"There is no topic called '{name}'.{hint}")
-        self.name = name
-        self.suggestions = suggestions
-
-
-class NotFound(DomainError):
-    """The thing does not exist, or is not visible from here."""
-
-
-class PermissionDenied(DomainError):
-    """The actor may not do this here."""
-
-
-class Conflict(DomainError):
-    """The change collides with existing data (e.g. an import id already in use)."""
+from bot.domain.errors import *  # noqa: F403 (a re-export of the whole module)

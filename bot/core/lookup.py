@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.errors import InvalidInput
-from bot.core.models import Development
 from bot.core.topics import Topic, get_topic
 from bot.core.validation import parse_fuzzy_date
+from bot.domain.errors import InvalidInput
+from bot.domain.models import Development
+from bot.domain.scope import Scope
 from storage import catalogue as queries
 from storage.database import Database
 from storage.search_query import MAX_QUERY_CHARS, query_terms
@@ -60,7 +61,7 @@ def _bound(value: str | None, field: str, *, end: bool) -> date | None:
 async def timeline(
     db: Database,
     topic_name: str,
-    guild_id: int | None,
+    scope: Scope | None,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -73,24 +74,29 @@ async def timeline(
     if since and until and since > until:
         raise InvalidInput("from", "must not be after 'to'")
     devs = await queries.select_topic(
-        db, topic.slug, guild_id, since=since, until=until, limit=limit, newest_first=False
+        db, topic.slug, scope, since=since, until=until, limit=limit, newest_first=False
     )
     total = len(devs)
     if total == limit:
-        total = await queries.count_topic(db, topic.slug, guild_id, since=since, until=until)
+        total = await queries.count_topic(db, topic.slug, scope, since=since, until=until)
     return Timeline(topic, since, until, devs, total)
 
 
+def has_search_terms(text: str) -> bool:
+    """Whether a query has at least one word or number to look for."""
+    return bool(query_terms(text))
+
+
 async def search(
-    db: Database, text: str, guild_id: int | None, *, topic_name: str | None = None
+    db: Database, text: str, scope: Scope | None, *, topic_name: str | None = None
 ) -> SearchResults:
     """Full-text search over titles, summaries, tags and sources."""
     topic = get_topic(topic_name) if topic_name else None
-    if not query_terms(text):
+    if not has_search_terms(text):
         raise InvalidInput(
             "query", f"type at least one word or number (up to {MAX_QUERY_CHARS} characters)"
         )
     found = await queries.search(
-        db, text, guild_id, topic=topic.slug if topic else None, limit=SEARCH_LIMIT
+        db, text, scope, topic=topic.slug if topic else None, limit=SEARCH_LIMIT
     )
     return SearchResults(text.strip(), topic, [SearchHit(d, s) for d, s in found])

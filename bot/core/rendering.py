@@ -1,14 +1,18 @@
-"""Jinja rendering for every user-facing answer, in two flavours.
+"""Jinja rendering for every user-facing answer, in three flavours.
 
 `discord` produces Discord markdown: every `{{ value }}` is escaped (markdown and mentions)
 unless a filter marked it `Safe`; a macro's output is already escaped and is not escaped again. `terminal` produces plain text with control characters
-stripped. An operator's TEMPLATES_DIR overrides bundled templates file by file.
+stripped. `telegram` produces Telegram HTML (parse mode HTML): every value is HTML-escaped
+and mentions are defused the same way. An operator's TEMPLATES_DIR overrides bundled templates file by file.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import re
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,19 +20,28 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup
 
-from bot.core.clock import parse_utc
-from bot.core.models import Development, FuzzyDate, Source
+from bot.domain.clock import parse_utc
+from bot.domain.models import Development, FuzzyDate, Source
 from storage.catalogue import HIT_END, HIT_START
 from templates import TEMPLATES_DIR
 
-Flavor = Literal["discord", "terminal"]
+Flavor = Literal["discord", "terminal", "telegram"]
 
 _MD_CHARS = re.compile(r"([\\*_~|`\[\]<>])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>\-+]|\d+\.)", re.MULTILINE)
 _MENTION = re.compile(r"@(?=\S)")
+# Discord turns `scheme://…` and invite hosts (discord.gg/…) in plain text into live links.
+_SCHEME = re.compile(r"\b([a-z][a-z0-9+.-]{0,30}):(?=//)", re.IGNORECASE)
+_INVITE_HOST = re.compile(r"\b(discord(?:app)?)\.(?=(?:gg|com|io|me|li|new)\b)", re.IGNORECASE)
+ZWSP = "\u200b"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 TRENDS = {
     "discord": {
+        "improving": "📈 improving",
+        "unchanged": "➡️ unchanged",
+        "deteriorating": "📉 deteriorating",
+    },
+    "telegram": {
         "improving": "📈 improving",
         "unchanged": "➡️ unchanged",
         "deteriorating": "📉 deteriorating",
@@ -51,9 +64,16 @@ def _escape_line_start(match: re.Match[str]) -> str:
     return match[1] + (mark[:-1] + "\\." if mark.endswith(".") else "\\" + mark)
 
 
+def defuse_links(text: str) -> str:
+    """Bare links and invites stay readable but are no longer links (`https:\u200b//…`)."""
+    text = _SCHEME.sub(lambda m: m[1] + ":" + ZWSP, text)
+    return _INVITE_HOST.sub(lambda m: m[1] + ZWSP + ".", text)
+
+
 def md_escape(text: str) -> str:
-    """Escape Discord markdown and defuse mentions (@everyone, <@id>, <@&id>, <#id>)."""
-    text = _CONTROL.sub("", text)
+    """Escape Discord markdown, defuse mentions (@everyone, <@id>, <@&id>, <#id>) and bare
+    links (`http://…`, `discord.gg/…`): stored text never becomes a live link or ping."""
+    text = defuse_links(_CONTROL.sub("", text))
     text = _MD_CHARS.sub(r"\\\1", text)
     text = _MD_LINE_START.sub(_escape_line_start, text)
     return _MENTION.sub("@\u200b", text)
@@ -62,6 +82,16 @@ def md_escape(text: str) -> str:
 def plain(text: str) -> str:
     """Terminal text: no control characters (no ANSI escapes from stored data)."""
     return _CONTROL.sub("", text)
+
+
+def html_escape(text: str) -> str:
+    """Telegram HTML: `<`, `>`, `&` and quotes escaped, control characters dropped and
+    mentions defused (a zero-width space after `@`, as for Discord)."""
+    text = html.escape(_CONTROL.sub("", text), quote=True)
+    return _MENTION.sub("@\u200b", text)
+
+
+ESCAPES = {"discord": md_escape, "terminal": plain, "telegram": html_escape}
 
 
 def truncate(text: str, limit: int) -> str:
@@ -79,7 +109,9 @@ class Renderer:
 
     def __init__(self, flavor: Flavor, override_dir: Path | None = None) -> None:
         self.flavor = flavor
-        escape = md_escape if flavor == "discord" else plain
+        # Cached: the same titles, publishers and labels recur across answers, and escaping
+        # (four regex passes) was a fifth of rendering a brief.
+        escape = _cached(ESCAPES[flavor])
         search_path = [TEMPLATES_DIR / flavor]
         if override_dir is not None:
             search_path.insert(0, override_dir / flavor)
@@ -162,15 +194,15 @@ class Renderer:
         return f"{value.day} {value:%b %Y}"
 
     def f_when(self, stamp: str) -> Safe:
-        """A stored UTC timestamp: a Discord timestamp, or 'YYYY-MM-DD HH:MM UTC'."""
+        """A stored UTC timestamp: a Discord timestamp, or 'YYYY-MM-DD HH:MM UTC' elsewhere."""
         moment = parse_utc(stamp)
         if self.flavor == "discord":
             return Safe(f"<t:{int(moment.timestamp())}:f>")
         return Safe(moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
     def f_source(self, source: Source, limit: int = 120) -> Safe:
-        """A source as a masked link (Discord) or a citation line (terminal)."""
-        escape = md_escape if self.flavor == "discord" else plain
+        """A source as a masked link (Discord, Telegram) or a citation line (terminal)."""
+        escape = ESCAPES[self.flavor]
         title = escape(truncate(source.title, limit))
         accessed = None if source.published_on else source.accessed_on
         extra = ", ".join(
@@ -181,15 +213,28 @@ class Renderer:
         if self.flavor == "discord":
             text = f"[{title}](<{_url_safe(source.url)}>)" if source.url else f"*{title}*"
             return Safe(f"{text} — {extra}" if extra else text)
+        if self.flavor == "telegram":
+            url = source.url or ""
+            # Only web links become links: any other scheme is shown as plain text.
+            link = url.lower().startswith(("https://", "http://"))
+            text = f'<a href="{html.escape(url)}">{title}</a>' if link else f"<i>{title}</i>"
+            return Safe(f"{text} — {extra}" if extra else text)
         text = f"“{title}”" + (f", {extra}" if extra else "")
         return Safe(f"{text} <{plain(source.url)}>" if source.url else text)
 
     def f_hits(self, snippet: str) -> Safe:
-        """A search snippet with hits in bold (Discord) or «guillemets» (terminal)."""
-        escape = md_escape if self.flavor == "discord" else plain
+        """A search snippet with hits in bold (Discord, Telegram) or «guillemets» (terminal)."""
+        escape = ESCAPES[self.flavor]
         text = escape(" ".join(snippet.split()))
-        start, end = ("**", "**") if self.flavor == "discord" else ("«", "»")
+        start, end = {"discord": ("**", "**"), "telegram": ("<b>", "</b>")}.get(
+            self.flavor, ("«", "»")
+        )
         return Safe(text.replace(HIT_START, start).replace(HIT_END, end))
+
+
+def _cached(escape: Callable[[str], str]) -> Callable[[str], str]:
+    """`escape` remembering its last few thousand answers (pure: same text, same result)."""
+    return functools.lru_cache(maxsize=2048)(escape)
 
 
 def _join(values: Any, separator: str = "") -> str:
@@ -200,8 +245,3 @@ def _join(values: Any, separator: str = "") -> str:
 def _url_safe(url: str) -> str:
     """A URL that cannot close the markdown link around it."""
     return url.replace(">", "%3E").replace("<", "%3C").replace(")", "%29").replace(" ", "%20")
-
-
-def now_label(moment: datetime) -> str:
-    """'2026-11-25 18:00 UTC' for footers."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -21,14 +21,35 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
+from bot.domain.schedule import CADENCES, DEFAULT_TIME, WEEKDAYS, Cadence, Schedule
 
-# The value types live in bot.domain (below both services and storage); re-exported here.
-from bot.domain.schedule import CADENCES as CADENCES
-from bot.domain.schedule import DEFAULT_TIME as DEFAULT_TIME
-from bot.domain.schedule import WEEKDAYS as WEEKDAYS
-from bot.domain.schedule import Cadence as Cadence
-from bot.domain.schedule import Schedule as Schedule
+__all__ = [
+    "CADENCES",
+    "DEFAULT_TIME",
+    "WEEKDAYS",
+    "Cadence",
+    "DuePlan",
+    "Occurrence",
+    "Schedule",
+    "available_zones",
+    "first_run",
+    "latest_occurrence",
+    "listed_zones",
+    "next_occurrence",
+    "occurrence_for_period",
+    "occurrence_from",
+    "occurrence_on",
+    "parse_cadence",
+    "parse_time",
+    "parse_timezone",
+    "parse_weekday",
+    "period_label",
+    "plan_due",
+    "plan_now",
+    "previous_occurrence",
+]
+
 
 _TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})$")
 _SEARCH_DAYS = 16  # enough to find the next weekly occurrence even across a skipped day
@@ -38,6 +59,12 @@ _SEARCH_DAYS = 16  # enough to find the next weekly occurrence even across a ski
 def available_zones() -> frozenset[str]:
     """Every IANA zone name this installation knows."""
     return frozenset(zoneinfo.available_timezones())
+
+
+@cache
+def listed_zones() -> tuple[str, ...]:
+    """The zones offered as people type: Region/City names and UTC, sorted."""
+    return tuple(sorted(z for z in available_zones() if "/" in z or z == "UTC"))
 
 
 def parse_timezone(value: str | None, default: str = "UTC") -> str:

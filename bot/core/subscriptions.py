@@ -6,13 +6,12 @@ is written. Re-subscribing a channel replaces its settings and resumes it when p
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
-from bot.core.actors import Actor
-from bot.core.clock import Clock, iso_utc, system_clock
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.actors import Actor, require_moderator
+from bot.core.digest_filters import parse_filter
 from bot.core.schedule import (
     Occurrence,
     Schedule,
@@ -23,12 +22,17 @@ from bot.core.schedule import (
     parse_timezone,
     parse_weekday,
 )
+from bot.core.scope_settings import ScopeSettingsService
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, get_topic
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.scope import Scope
 from bot.domain.subscriptions import Subscription
 from storage import subscriptions as store
 from storage.database import Database
-from storage.settings import get_guild_settings
 from storage.subscriptions import NewSubscription
+
+__all__ = ["MAX_TOPICS", "SubscribeResult", "Subscription", "SubscriptionService", "parse_topics"]
 
 MAX_TOPICS = 11
 
@@ -53,16 +57,11 @@ class SubscribeResult:
     replaced: bool
 
 
-def check_moderator(actor: Actor, guild_id: int | None) -> int:
-    """The guild id, if the actor moderates it."""
-    if guild_id is None or actor.guild_id != guild_id:
+def check_moderator(actor: Actor, scope: Scope | None) -> Scope:
+    """The scope, if the actor is asking inside it and moderates it."""
+    if scope is None or actor.scope != scope:
         raise InvalidInput("where", "use this command inside a server")
-    if not actor.is_moderator:
-        raise PermissionDenied(
-            "Only this server's moderators (Manage Server, or the moderator role set with "
-            "/settings) can manage digest subscriptions."
-        )
-    return guild_id
+    return require_moderator(actor, "manage digest subscriptions")
 
 
 class SubscriptionService:
@@ -73,12 +72,12 @@ class SubscriptionService:
     ) -> None:
         self.db = db
         self.clock = clock
-        self.default_timezone = default_timezone
+        self.settings = ScopeSettingsService(db, clock, default_timezone)
 
     async def subscribe(
         self,
         actor: Actor,
-        guild_id: int | None,
+        scope: Scope | None,
         channel_id: int,
         *,
         topics: str | None = None,
@@ -87,12 +86,16 @@ class SubscriptionService:
         at: str | None = None,
         timezone: str | None = None,
         post_empty: bool = False,
+        include: str | None = None,
+        exclude: str | None = None,
+        domains: str | None = None,
     ) -> SubscribeResult:
-        """Create or replace the channel's subscription."""
-        guild = check_moderator(actor, guild_id)
+        """Create or replace the channel's subscription (with its digest filter: words to
+        include and exclude, and domains; empty keeps everything)."""
+        home = check_moderator(actor, scope)
         slugs = parse_topics(topics)
-        settings = await get_guild_settings(self.db, guild)
-        zone_default = settings.timezone or self.default_timezone
+        digest_filter = parse_filter(include, exclude, domains)
+        zone_default = await self.settings.timezone(home)
         schedule = Schedule(
             cadence=parse_cadence(cadence),
             weekday=parse_weekday(weekday),
@@ -100,7 +103,7 @@ class SubscriptionService:
             timezone=parse_timezone(timezone, zone_default),
         )
         existing = await store.subscription_for_channel(self.db, channel_id)
-        if existing is not None and existing.guild_id != guild:
+        if existing is not None and existing.scope != home:
             raise NotFound("There is no such channel in this server.")
         now = self.clock()
         async with self.db.transaction() as w:
@@ -111,7 +114,7 @@ class SubscriptionService:
             sub_id = await store.upsert_subscription(
                 w,
                 NewSubscription(
-                    guild_id=guild,
+                    scope=home,
                     channel_id=channel_id,
                     topics=slugs,
                     schedule=schedule,
@@ -119,39 +122,56 @@ class SubscriptionService:
                     actor=actor.label,
                     at=iso_utc(now),
                     next_run=occ.at,
+                    digest_filter=digest_filter,
                 ),
             )
             sub = await store.get_subscription(w, sub_id)
         assert sub is not None
         return SubscribeResult(sub, occ, replaced=existing is not None)
 
-    async def unsubscribe(
-        self, actor: Actor, guild_id: int | None, channel_id: int
-    ) -> Subscription:
+    async def unsubscribe(self, actor: Actor, scope: Scope | None, channel_id: int) -> Subscription:
         """Remove the channel's subscription (and its ledger)."""
-        sub = await self.for_channel(actor, guild_id, channel_id)
+        sub = await self.for_channel(actor, scope, channel_id)
         async with self.db.transaction() as w:
             await store.delete_subscription(w, sub.id)
         return sub
 
-    async def list(self, actor: Actor, guild_id: int | None) -> list[Subscription]:
+    async def list(self, actor: Actor, scope: Scope | None) -> list[Subscription]:
         """The server's subscriptions."""
-        guild = check_moderator(actor, guild_id)
-        return await store.guild_subscriptions(self.db, guild)
+        home = check_moderator(actor, scope)
+        return await store.scope_subscriptions(self.db, home)
 
-    async def for_channel(
-        self, actor: Actor, guild_id: int | None, channel_id: int
-    ) -> Subscription:
+    async def for_channel(self, actor: Actor, scope: Scope | None, channel_id: int) -> Subscription:
         """The channel's subscription, for a moderator of its server."""
-        guild = check_moderator(actor, guild_id)
+        home = check_moderator(actor, scope)
         sub = await store.subscription_for_channel(self.db, channel_id)
-        if sub is None or sub.guild_id != guild:
+        if sub is None or sub.scope != home:
             raise NotFound("That channel has no digest subscription. Create one with /subscribe.")
         return sub
 
+    async def of_channel(self, channel_id: int) -> Subscription | None:
+        """The channel's subscription, if any (no rights checked: for the front end's own
+        bookkeeping, never shown to a user as is)."""
+        return await store.subscription_for_channel(self.db, channel_id)
 
-def next_delivery_local(sub: Subscription) -> datetime | None:
-    """The next delivery in the subscription's own zone."""
-    if sub.next_run is None:
-        return None
-    return sub.schedule.local(sub.next_run)
+    async def pause_channel(self, channel_id: int, reason: str) -> Subscription | None:
+        """Pause the channel's active subscription (the platform said the channel is gone)."""
+        sub = await self.of_channel(channel_id)
+        if sub is None or not sub.active:
+            return None
+        await self._pause([sub], reason)
+        return sub
+
+    async def pause_scope(self, scope: Scope, reason: str) -> builtins.list[Subscription]:
+        """Pause every active subscription of a scope (the bot left the server or chat)."""
+        subs = [s for s in await store.scope_subscriptions(self.db, scope) if s.active]
+        await self._pause(subs, reason)
+        return subs
+
+    async def _pause(self, subs: builtins.list[Subscription], reason: str) -> None:
+        if not subs:
+            return
+        at = iso_utc(self.clock())
+        async with self.db.transaction() as w:
+            for sub in subs:
+                await store.pause_subscription(w, sub.id, reason, at)

@@ -3,6 +3,8 @@ silently cutting anything."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 CONTINUED = "…"
 
 
@@ -54,3 +56,37 @@ def _split_line(line: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def split_items(text: str, limit: int, size: Callable[[str], int] = len) -> list[str]:
+    """Parts of at most `limit` characters, split only between items.
+
+    An item is a line plus the lines after it that start with a space (its continuation),
+    so markup that never spans lines (Telegram HTML as our templates write it) stays
+    balanced in every part. An item longer than `limit` on its own is split by `split_text`.
+    `size` measures a text (Telegram counts UTF-16 code units, not characters).
+    """
+    items: list[str] = []
+    for line in text.split("\n"):
+        if items and line.startswith(" ") and line.strip():
+            items[-1] += "\n" + line
+        else:
+            items.append(line)
+    parts: list[str] = []
+    current = ""
+    for item in items:
+        candidate = item if not current else f"{current}\n{item}"
+        if size(candidate) <= limit:
+            current = candidate
+            continue
+        if current.strip():
+            parts.append(current.strip("\n"))
+        if size(item) <= limit:
+            current = item
+        else:
+            pieces = split_text(item, limit)
+            parts.extend(pieces[:-1])
+            current = pieces[-1]
+    if current.strip():
+        parts.append(current.strip("\n"))
+    return parts or [""]

@@ -1,99 +1,33 @@
-"""The topic registry: named views over developments.
+"""Finding topics by what people type: slugs, aliases, suggestions, autocomplete ranking.
 
-A pair or trilateral topic matches developments that involve all of its countries; a
-country topic matches any development involving that country; a domain topic matches by
-domain. Membership is computed when a development is saved and stored with it.
+The topics themselves and the membership rule live in `bot.domain.topics`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from dataclasses import dataclass
 
-from bot.core.errors import UnknownTopic
-
-
-@dataclass(frozen=True)
-class Topic:
-    """A named view: all `countries` involved, or the `domain`."""
-
-    slug: str
-    title: str
-    description: str
-    countries: frozenset[str] = frozenset()
-    domain: str | None = None
-
-    def matches(self, countries: Iterable[str], domain: str) -> bool:
-        """Whether a development with these countries and domain belongs here."""
-        if self.domain is not None:
-            return domain == self.domain
-        return self.countries <= set(countries)
-
-
-TOPICS: tuple[Topic, ...] = (
-    Topic(
-        "trilateral",
-        "US–Japan–South Korea",
-        "The trilateral relationship: summits, drills, intelligence sharing, economic security.",
-        frozenset({"US", "JP", "KR"}),
-    ),
-    Topic(
-        "japan-korea",
-        "Japan–South Korea",
-        "Seoul–Tokyo ties: history disputes, trade, security cooperation, people-to-people links.",
-        frozenset({"JP", "KR"}),
-    ),
-    Topic(
-        "us-japan",
-        "US–Japan",
-        "The US–Japan alliance: defence, trade, technology and diplomacy.",
-        frozenset({"US", "JP"}),
-    ),
-    Topic(
-        "us-korea",
-        "US–South Korea",
-        "The US–ROK alliance: deterrence, trade, technology and diplomacy.",
-        frozenset({"US", "KR"}),
-    ),
-    Topic(
-        "north-korea",
-        "North Korea",
-        "Pyongyang's weapons programmes, provocations and diplomacy as they shape the region.",
-        frozenset({"KP"}),
-    ),
-    Topic(
-        "china",
-        "China",
-        "China's role: rivalry with the US, pressure on Seoul and Tokyo, ties to Pyongyang.",
-        frozenset({"CN"}),
-    ),
-    Topic(
-        "russia",
-        "Russia",
-        "Russia's role in the region, including its ties to North Korea.",
-        frozenset({"RU"}),
-    ),
-    Topic("security", "Security", "Defence, deterrence, drills, intelligence.", domain="security"),
-    Topic(
-        "economy", "Economy", "Trade, export controls, supply chains, investment.", domain="economy"
-    ),
-    Topic(
-        "diplomacy",
-        "Diplomacy",
-        "Summits, agreements, official visits and statements.",
-        domain="diplomacy",
-    ),
-    Topic(
-        "society",
-        "Society",
-        "Tourism, public opinion, history and people-to-people ties.",
-        domain="society",
-    ),
+from bot.domain.errors import UnknownTopic
+from bot.domain.topics import (
+    DEFAULT_SUBSCRIPTION_TOPICS,
+    PAIR_TOPICS,
+    TOPICS,
+    Topic,
+    all_topics,
+    topics_for,
 )
 
-PAIR_TOPICS: tuple[str, ...] = ("japan-korea", "us-japan", "us-korea")
-DEFAULT_SUBSCRIPTION_TOPICS: tuple[str, ...] = ("trilateral", *PAIR_TOPICS)
+__all__ = [
+    "DEFAULT_SUBSCRIPTION_TOPICS",
+    "PAIR_TOPICS",
+    "TOPICS",
+    "Topic",
+    "all_topics",
+    "get_topic",
+    "rank_topics",
+    "topics_for",
+]
+
 
 _BY_SLUG = {t.slug: t for t in TOPICS}
 _ALIASES = {
@@ -113,11 +47,6 @@ _ALIASES = {
 }
 
 
-def all_topics() -> tuple[Topic, ...]:
-    """Every topic, in display order."""
-    return TOPICS
-
-
 def get_topic(name: str) -> Topic:
     """The topic called `name` (slug or common alias), or `UnknownTopic` with suggestions."""
     key = "-".join(name.strip().lower().replace("_", "-").replace("–", "-").split())
@@ -129,12 +58,6 @@ def get_topic(name: str) -> Topic:
         suggestions = list(dict.fromkeys(_ALIASES.get(c, c) for c in close))
         raise UnknownTopic(name.strip()[:40], suggestions or list(DEFAULT_SUBSCRIPTION_TOPICS))
     return topic
-
-
-def topics_for(countries: Iterable[str], domain: str) -> tuple[str, ...]:
-    """The slugs of every topic a development with these attributes belongs to."""
-    codes = set(countries)
-    return tuple(t.slug for t in TOPICS if t.matches(codes, domain))
 
 
 def rank_topics(query: str, limit: int = 25) -> list[Topic]:

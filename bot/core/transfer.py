@@ -7,27 +7,33 @@ validates every record first and writes nothing unless all of them are valid.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
 import json
 import logging
 import sqlite3
 from collections import defaultdict
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot import __version__
-from bot.core.clock import Clock, iso_utc, system_clock
-from bot.core.errors import Conflict, InvalidInput
-from bot.core.models import Assessment
+from bot.core import import_schema, offload
 from bot.core.topics import get_topic
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
+    parse_sources,
     parse_trend,
     parse_watch_next,
     require_text,
     validate_development,
 )
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.models import Assessment, Audit, Status
+from bot.domain.scope import Scope, scope_key, scope_of
 from storage import assessments as assessment_queries
 from storage import bulk
 from storage.bulk import DevelopmentRecord
@@ -45,17 +51,22 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _scope_text(guild_id: int | None) -> str:
-    return "global" if guild_id is None else str(guild_id)
+def _scope_text(scope: Scope | None) -> str:
+    return scope_key(scope)
 
 
-def _parse_scope(value: Any, where: str) -> int | None:
+def _parse_scope(value: Any, where: str) -> Scope | None:
     text = str(value or "global").strip()
     if text == "global":
         return None
-    if not text.isdigit() or len(text) > 20 or int(text) >= 2**63:
-        raise InvalidInput(f"{where} scope", "must be 'global' or a Discord server id")
-    return int(text)
+    try:
+        if len(text) > 30:
+            raise ValueError(text)
+        return Scope.parse(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{where} scope", "must be 'global', a Discord server id or telegram:<chat id>"
+        ) from None
 
 
 # --- export ------------------------------------------------------------------------------
@@ -91,13 +102,14 @@ async def export_data(db: Database, clock: Clock = system_clock) -> dict[str, An
         "assessments": [
             {
                 "topic": a.topic,
-                "scope": _scope_text(a.guild_id),
+                "scope": _scope_text(a.scope),
                 "bottom_line": a.bottom_line,
                 "trend": a.trend,
                 "watch_next": list(a.watch_next),
                 "author": a.author,
                 "created_at": a.created_at,
                 "seed_key": key,
+                "sources": [s.to_dict() for s in a.sources],
             }
             for a, key in await assessment_queries.all_assessments(db)
         ],
@@ -113,7 +125,7 @@ def _dev_export(
     date_text = {"day": occurred, "month": occurred[:7], "year": occurred[:4]}[d["date_precision"]]
     return {
         "id": d["id"],
-        "scope": _scope_text(d["guild_id"]),
+        "scope": _scope_text(scope_of(d["platform"], d["guild_id"])),
         "kind": d["kind"],
         "title": d["title"],
         "summary": d["summary"],
@@ -162,6 +174,7 @@ def to_csv(data: dict[str, Any]) -> str:
                 "created_by": a["author"],
                 "created_at": a["created_at"],
                 "seed_key": a["seed_key"],
+                "sources": json.dumps(a.get("sources", []), ensure_ascii=False),
             }
         )
     for ds in data["datasets"]:
@@ -175,31 +188,46 @@ def from_csv(text: str) -> dict[str, Any]:
     """Parse CSV (as written by `to_csv`, or hand-made with fewer columns) to a document."""
     reader = csv.DictReader(io.StringIO(text))
     doc: dict[str, Any] = {"developments": [], "assessments": [], "datasets": []}
-    for line, row in enumerate(reader, start=2):
-        record = (row.get("record") or "development").strip()
-        clean = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
-        where = f"line {line}"
-        if record == "development":
-            for key in ("sources", "revisions"):
-                if clean.get(key, "").startswith("["):
-                    clean[key] = _json_cell(clean[key], f"{where} {key}")
-            clean["_where"] = where
-            doc["developments"].append(clean)
-        elif record == "assessment":
-            clean["author"] = clean.pop("created_by", "import")
-            if clean.get("watch_next", "").startswith("["):
-                clean["watch_next"] = _json_cell(clean["watch_next"], f"{where} watch_next")
-            clean["_where"] = where
-            doc["assessments"].append(clean)
-        elif record == "dataset":
-            if not clean.get("seed_key") or not clean.get("created_at"):
-                raise InvalidInput(where, "a dataset row needs seed_key and created_at")
-            doc["datasets"].append({"dataset": clean["seed_key"], "loaded_at": clean["created_at"]})
-        else:
-            raise InvalidInput(
-                where, f"record must be development, assessment or dataset, not {record!r}"
-            )
+    line = 1
+    try:
+        for line, row in enumerate(reader, start=2):
+            _csv_row(doc, row, f"line {line}")
+    except csv.Error as exc:
+        # The csv module's own limit refuses a cell over 128 KB before it is held in memory.
+        rule = "has a cell over 128 KB" if "field limit" in str(exc) else f"is not CSV ({exc})"
+        raise InvalidInput(f"line {line + 1}", rule) from None
     return doc
+
+
+def _csv_row(doc: dict[str, Any], row: dict[str | Any, Any], where: str) -> None:
+    if None in row:
+        raise InvalidInput(where, "has more cells than the header has columns")
+    record = (row.get("record") or "development").strip()
+    clean = {k: v for k, v in row.items() if v not in (None, "")}
+    if record == "development":
+        for key in ("sources", "revisions"):
+            if clean.get(key, "").startswith("["):
+                clean[key] = _json_cell(clean[key], f"{where} {key}")
+        # CSV cells are text: a whole number is the one id form accepted.
+        if clean.get("id", "").isascii() and clean.get("id", "").isdigit():
+            clean["id"] = int(clean["id"])
+        clean["_where"] = where
+        doc["developments"].append(clean)
+    elif record == "assessment":
+        clean["author"] = clean.pop("created_by", "import")
+        for key in ("watch_next", "sources"):
+            if clean.get(key, "").startswith("["):
+                clean[key] = _json_cell(clean[key], f"{where} {key}")
+        clean["_where"] = where
+        doc["assessments"].append(clean)
+    elif record == "dataset":
+        if not clean.get("seed_key") or not clean.get("created_at"):
+            raise InvalidInput(where, "a dataset row needs seed_key and created_at")
+        doc["datasets"].append({"dataset": clean["seed_key"], "loaded_at": clean["created_at"]})
+    else:
+        raise InvalidInput(
+            where, f"record must be development, assessment or dataset, not {record!r}"
+        )
 
 
 def _json_cell(text: str, where: str) -> Any:
@@ -207,24 +235,39 @@ def _json_cell(text: str, where: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(where, f"is not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InvalidInput(where, "is nested too deeply") from None
 
 
 def read_file(path: Path) -> dict[str, Any]:
-    """A JSON or CSV export file (by extension) as a document."""
+    """A JSON or CSV export file (by extension) as a document whose shape is checked."""
     if not path.is_file():
         raise InvalidInput("file", f"{path} does not exist")
-    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() not in (".json", ".csv"):
+        raise InvalidInput("file", "must end in .json or .csv")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "file", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     if path.suffix.lower() == ".csv":
         return from_csv(text)
-    if path.suffix.lower() != ".json":
-        raise InvalidInput("file", "must end in .json or .csv")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput("file", f"is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InvalidInput("file", "is nested too deeply to be an export") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("developments", []), list):
         raise InvalidInput("file", "is not a briefbot export (no 'developments' list)")
-    if doc.get("format", FORMAT) != FORMAT or int(doc.get("version", 1)) > FORMAT_VERSION:
+    return check_document(doc)
+
+
+def check_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document's own fields checked: format, version, lists of objects."""
+    checked = import_schema.check(import_schema.DocumentIn, doc, "")
+    if checked.get("format", FORMAT) != FORMAT or checked.get("version", 1) > FORMAT_VERSION:
         raise InvalidInput("file", f"is not a {FORMAT} version {FORMAT_VERSION} document")
     return doc
 
@@ -238,64 +281,70 @@ def write_file(path: Path, data: dict[str, Any]) -> None:
         if path.suffix.lower() == ".csv"
         else json.dumps(data, ensure_ascii=False, indent=1)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        # A full disk leaves the earlier file, never half a new one; the error names `path`.
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, exc.filename or str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # --- import ------------------------------------------------------------------------------
 
 
-def _record(item: dict[str, Any], index: int, at: str) -> DevelopmentRecord:
-    where = str(item.get("_where") or f"development {index}")
+def _where(item: Any, kind: str, index: int) -> str:
+    where = item.get("_where") if isinstance(item, dict) else None
+    return str(where or f"{kind} {index}")
+
+
+def _record(raw: Any, index: int, at: str) -> DevelopmentRecord:
+    where = _where(raw, "development", index)
+    item = import_schema.check(import_schema.DevelopmentIn, raw, where)
     try:
         draft = validate_development(item)
-        dev_id = item.get("id")
-        status = str(item.get("status") or "published")
+        status = item.get("status") or "published"
         if status not in ("published", "retracted"):
             raise InvalidInput("status", "must be published or retracted")
-        revisions = item.get("revisions") or []
-        if not isinstance(revisions, list):
-            raise InvalidInput("revisions", "must be a list")
-        if dev_id not in (None, "") and not 0 < int(dev_id) < 2**63:
-            raise InvalidInput("id", "must be a positive whole number")
-        for rev in revisions:
-            if not {"number", "action", "actor", "at", "changes", "snapshot"} <= set(rev):
-                raise InvalidInput(
-                    "revisions", "each needs number, action, actor, at, changes, snapshot"
-                )
         return DevelopmentRecord(
             draft=draft,
-            id=int(dev_id) if dev_id not in (None, "") else None,
-            guild_id=_parse_scope(item.get("scope"), where),
-            status=status,
-            retraction_reason=item.get("retraction_reason"),
-            created_by=str(item.get("created_by") or "import"),
-            created_at=str(item.get("created_at") or at),
-            updated_by=str(item.get("updated_by") or item.get("created_by") or "import"),
-            updated_at=str(item.get("updated_at") or at),
-            seed_key=item.get("seed_key") or None,
-            revisions=list(revisions),
+            audit=Audit(
+                scope=_parse_scope(item.get("scope"), where),
+                status=cast(Status, status),
+                retraction_reason=item.get("retraction_reason"),
+                created_by=item.get("created_by") or "import",
+                created_at=item.get("created_at") or at,
+                updated_by=item.get("updated_by") or item.get("created_by") or "import",
+                updated_at=item.get("updated_at") or at,
+                seed_key=item.get("seed_key"),
+            ),
+            id=item.get("id"),
+            revisions=list(item.get("revisions") or []),
         )
     except InvalidInput as exc:
         raise InvalidInput(f"{where} {exc.field}", exc.rule) from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(where, f"is malformed ({exc})") from None
 
 
-def _assessment(item: dict[str, Any], index: int, at: str) -> tuple[Assessment, str | None]:
-    where = str(item.get("_where") or f"assessment {index}")
+def _assessment(raw: Any, index: int, at: str) -> tuple[Assessment, str | None]:
+    where = _where(raw, "assessment", index)
+    item = import_schema.check(import_schema.AssessmentIn, raw, where)
     try:
         return (
             Assessment(
                 topic=get_topic(str(item.get("topic", ""))).slug,
-                guild_id=_parse_scope(item.get("scope"), where),
+                scope=_parse_scope(item.get("scope"), where),
                 bottom_line=require_text("bottom line", item.get("bottom_line"), BOTTOM_LINE_MAX),
                 trend=parse_trend(item.get("trend")),
                 watch_next=parse_watch_next(item.get("watch_next")),
                 author=str(item.get("author") or "import"),
                 created_at=str(item.get("created_at") or at),
+                # Optional for an assessment (a development needs one).
+                sources=parse_sources(item["sources"]) if item.get("sources") else (),
             ),
             item.get("seed_key") or None,
         )
@@ -306,16 +355,31 @@ def _assessment(item: dict[str, Any], index: int, at: str) -> tuple[Assessment, 
 
 
 async def import_data(
-    db: Database, doc: dict[str, Any], clock: Clock = system_clock
+    db: Database,
+    doc: dict[str, Any],
+    clock: Clock = system_clock,
+    *,
+    stats: bulk.WriteStats | None = None,
 ) -> dict[str, int]:
-    """Validate every record, then insert all of them in one transaction (or nothing)."""
+    """Validate every record and write all of them, or nothing.
+
+    The rows are written in short transactions, hidden until one final transaction shows
+    them all, so the running bot keeps writing meanwhile (see `storage.bulk`); a large
+    file is validated in a helper process, chunk by chunk, while the previous chunk is
+    written. Any invalid record or conflict leaves the database as it was. Digest windows
+    include the developments of an import made visible in the window. `stats`, when
+    given, receives how long the write lock was held.
+    """
     at = iso_utc(clock())
-    records = [_record(item, i, at) for i, item in enumerate(doc.get("developments", []), 1)]
-    assessments = [_assessment(item, i, at) for i, item in enumerate(doc.get("assessments", []), 1)]
+    check_document(doc)
+    items: list[dict[str, Any]] = list(doc.get("developments", []))
+    # Stamped when the import is made visible (they are not hidden while it is written).
+    assessments = [
+        _assessment(item, i, bulk.STAMP_AT_FLIP)
+        for i, item in enumerate(doc.get("assessments", []), 1)
+    ]
     datasets = _datasets(doc.get("datasets", []))
-    ids = [r.id for r in records if r.id is not None]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput("file", "the same development id appears twice")
+    ids, seed_keys = _given_ids_and_keys(items)
     taken = await bulk.existing_ids(db, ids)
     if taken:
         raise Conflict(
@@ -323,50 +387,131 @@ async def import_data(
             f"{' …' if len(taken) > 5 else ''}. Import into an empty database, or remove the "
             "ids from the file to add the records as new developments."
         )
-    keys = [r.seed_key for r in records if r.seed_key] + [k for _, k in assessments if k]
+    keys = seed_keys + [k for _, k in assessments if k]
     clash = await bulk.existing_seed_keys(db, keys)
     if clash:
         raise Conflict(f"starter-dataset records already present: {', '.join(clash[:3])}")
-    async with db.transaction() as w:
-        next_free = max([await bulk.next_id(w), *(i + 1 for i in ids)])
-        for r in records:
-            if r.id is None:
-                r.id, next_free = next_free, next_free + 1
-            if not r.revisions:
-                r.revisions = [_import_revision(r, at)]
+    staged = await bulk.StagedImport.begin(
+        db,
+        started_at=at,
+        new_records=sum(map(_without_id, items)),
+        highest_given_id=max(ids, default=0),
+        stats=stats,
+    )
+    try:
+        prepare = functools.partial(
+            prepare_rows,
+            items,
+            at=at,
+            import_id=staged.import_id,
+            first_new_id=staged.next_free,
+            new_before=_running_count(items),
+        )
+        async with contextlib.aclosing(_prepared_batches(prepare, len(items))) as batches:
+            async for rows in batches:
+                await staged.write_rows(rows)
+        await staged.finish(assessments, datasets, lambda: iso_utc(clock()))
+    except sqlite3.IntegrityError as exc:
+        await staged.discard()
+        raise InvalidInput(
+            "file", f"contains conflicting records ({exc}); nothing was imported"
+        ) from None
+    except BaseException:
+        await staged.discard()
+        raise
+    log.info("imported developments=%s assessments=%s", len(items), len(assessments))
+    return {"developments": len(items), "assessments": len(assessments)}
+
+
+# Files at least this large are prepared in a helper process (bulk.IMPORT_BATCH records a
+# transaction).
+OFFLOAD_MIN = 5000
+
+
+def prepare_rows(
+    items: list[dict[str, Any]],
+    start: int,
+    end: int,
+    *,
+    at: str,
+    import_id: int,
+    first_new_id: int,
+    new_before: list[int],
+) -> Any:
+    """Records `start`..`end` of a file validated, given ids and revisions, and turned into
+    table rows: ("ok", rows), or ("invalid", field, rule) for the first invalid record
+    (plain data, to cross from a helper process)."""
+    try:
+        records = [_record(items[i], i + 1, at) for i in range(start, end)]
+    except InvalidInput as exc:
+        return ("invalid", exc.field, exc.rule)
+    next_id = first_new_id + new_before[start]
+    for r in records:
+        if r.id is None:
+            r.id, next_id = next_id, next_id + 1
+    # A record without revisions gets an "import" one, made by SQLite from its rows.
+    return ("ok", bulk.record_rows(records, import_id, import_revision_at=at))
+
+
+def _without_id(item: Any) -> bool:
+    return not isinstance(item, dict) or item.get("id") in (None, "")
+
+
+def _running_count(items: list[dict[str, Any]]) -> list[int]:
+    """For each position, how many records before it have no id (they get ids in order)."""
+    counts = [0]
+    for item in items:
+        counts.append(counts[-1] + _without_id(item))
+    return counts
+
+
+async def _prepared_batches(
+    prepare: Callable[[int, int], Any], total: int
+) -> AsyncGenerator[dict[str, list[Any]], None]:
+    """The rows of each batch of the file, in order; raises at the first invalid record.
+    A large file is prepared in a helper process, the next batch while one is written."""
+    results: AsyncGenerator[Any, None]
+    if total < OFFLOAD_MIN or not offload.can_fork():
+        results = _inline(prepare, total)
+    else:
+        results = offload.chunks_in_child(prepare, total, bulk.IMPORT_BATCH)
+    async with contextlib.aclosing(results):
+        async for result in results:
+            if result[0] == "invalid":
+                raise InvalidInput(result[1], result[2])
+            yield result[1]
+
+
+async def _inline(prepare: Callable[[int, int], Any], total: int) -> AsyncGenerator[Any, None]:
+    for start in range(0, total, bulk.IMPORT_BATCH):
+        yield prepare(start, min(start + bulk.IMPORT_BATCH, total))
+
+
+def _given_ids_and_keys(items: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
+    """The development ids and seed keys a file gives (before validation, which rejects
+    malformed ones later): a duplicate id is refused at once."""
+    ids: list[int] = []
+    for item in items:
+        raw = item.get("id") if isinstance(item, dict) else None
+        if raw in (None, ""):
+            continue
         try:
-            await bulk.insert_records(w, records, assessments, datasets)
-        except sqlite3.IntegrityError as exc:
-            # The transaction rolls back: nothing of the file is kept.
-            raise InvalidInput(
-                "file", f"contains conflicting records ({exc}); nothing was imported"
-            ) from None
-    log.info("imported developments=%s assessments=%s", len(records), len(assessments))
-    return {"developments": len(records), "assessments": len(assessments)}
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            continue
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("file", "the same development id appears twice")
+    keys = [
+        str(item["seed_key"]) for item in items if isinstance(item, dict) and item.get("seed_key")
+    ]
+    return ids, keys
 
 
 def _datasets(items: Any) -> list[tuple[str, str]]:
     if not isinstance(items, list):
         raise InvalidInput("datasets", "must be a list")
     found = []
-    for index, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or not item.get("dataset") or not item.get("loaded_at"):
-            raise InvalidInput(f"dataset {index}", "needs 'dataset' and 'loaded_at'")
-        found.append((str(item["dataset"]), str(item["loaded_at"])))
+    for index, raw in enumerate(items, start=1):
+        item = import_schema.check(import_schema.DatasetIn, raw, f"dataset {index}")
+        found.append((item["dataset"], item["loaded_at"]))
     return found
-
-
-def _import_revision(r: DevelopmentRecord, at: str) -> dict[str, Any]:
-    snapshot = r.draft.to_dict() | {
-        "status": r.status,
-        "retraction_reason": r.retraction_reason,
-        "scope": _scope_text(r.guild_id),
-    }
-    return {
-        "number": 1,
-        "action": "import",
-        "actor": r.created_by,
-        "at": at,
-        "changes": {},
-        "snapshot": snapshot,
-    }

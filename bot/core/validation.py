@@ -12,8 +12,8 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bot.core.countries import normalise_country
-from bot.core.errors import InvalidInput
-from bot.core.models import (
+from bot.domain.errors import InvalidInput
+from bot.domain.models import (
     DOMAINS,
     KINDS,
     TRENDS,
@@ -94,14 +94,6 @@ def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
     except ValueError:
         raise InvalidInput(field, f"{text!r} is not a real date ({_DATE_FORMS})") from None
     return FuzzyDate(date(year, 1, 1), "year")
-
-
-def parse_day(value: Any, field: str) -> date:
-    """A full `YYYY-MM-DD` date."""
-    parsed = parse_fuzzy_date(value, field)
-    if parsed.precision != "day":
-        raise InvalidInput(field, "must be a full date YYYY-MM-DD")
-    return parsed.start
 
 
 def _split_list(value: Any) -> list[str]:
@@ -199,22 +191,37 @@ def parse_source(value: Mapping[str, Any] | Source, index: int = 1) -> Source:
 
 
 def parse_sources_text(text: str) -> tuple[Source, ...]:
-    """Sources typed one per line: `https://link | Publisher | Title | 2023-03-19`.
+    """Sources typed one per line, the way people write them.
 
-    Every part but one (the link or the title) is optional; a line without a link is a
-    citation. Parts are told apart by shape: https:// is the link, a date is the date, then
-    the first other part is the publisher when two are left, else the title.
+    A line is a link alone, a link with the publisher or title after it (with or without
+    `|`), a citation without a link, or the full `https://link | Publisher | Title |
+    2023-03-19`. See `parse_source_line`.
     """
-    sources = []
     lines = [line for line in clean_text(text).splitlines() if line.strip()]
-    for index, line in enumerate(lines, start=1):
-        parts = [p.strip() for p in line.split("|") if p.strip()]
-        fields: dict[str, Any] = {}
+    return check_sources(parse_source_line(line, i) for i, line in enumerate(lines, start=1))
+
+
+_DATE_PART = re.compile(r"\d{4}(-\d{1,2}){0,2}")
+# Words that separate a link from what follows it when no `|` is used.
+_SEPARATORS = " -–—:,;·"
+# At most this many words after a link are read as the publisher, more as the title.
+PUBLISHER_WORDS_MAX = 3
+
+
+def parse_source_line(line: str, index: int = 1) -> Source:
+    """One typed source line. With `|`, parts are told apart by shape: the link, a date,
+    then the publisher and the title (one part alone is the title). Without `|`, the one
+    link in the line is the link, a date at the end is the date, and the rest is the
+    publisher when it is short (≤ 3 words) and the title otherwise."""
+    fields: dict[str, Any] = {}
+    if "|" in line:
         rest = []
-        for part in parts:
+        for part in (p.strip() for p in line.split("|")):
+            if not part:
+                continue
             if _LINKISH.match(part):
                 fields["url"] = part
-            elif re.fullmatch(r"\d{4}(-\d{1,2}){0,2}", part):
+            elif _DATE_PART.fullmatch(part):
                 fields["published_on"] = part
             else:
                 rest.append(part)
@@ -222,8 +229,20 @@ def parse_sources_text(text: str) -> tuple[Source, ...]:
             fields["publisher"], fields["title"] = rest[0], " | ".join(rest[1:])
         elif rest:
             fields["title"] = rest[0]
-        sources.append(parse_source(fields, index))
-    return check_sources(sources)
+        return parse_source(fields, index)
+    words = line.split()
+    links = [w for w in words if _LINKISH.match(w)]
+    if len(links) != 1:  # a citation (or several links, which parse_source refuses)
+        return parse_source({"title": line} if not links else {"url": line}, index)
+    at = words.index(links[0])
+    before, after = words[:at], words[at + 1 :]
+    if after and _DATE_PART.fullmatch(after[-1]):
+        fields["published_on"] = after.pop()
+    named = " ".join(before + after).strip(_SEPARATORS)
+    fields["url"] = links[0]
+    if named:
+        fields["publisher" if len(named.split()) <= PUBLISHER_WORDS_MAX else "title"] = named
+    return parse_source(fields, index)
 
 
 def check_sources(sources: Iterable[Source]) -> tuple[Source, ...]:
@@ -245,16 +264,20 @@ def format_sources_text(sources: Iterable[Source]) -> str:
     return "\n".join(lines)
 
 
+def parse_sources(value: Any) -> tuple[Source, ...]:
+    """One to ten sources: a list of mappings, or the one-per-line text of
+    `parse_sources_text`."""
+    if isinstance(value, str):
+        return parse_sources_text(value)
+    return check_sources(parse_source(s, i) for i, s in enumerate(value or (), 1))
+
+
 def validate_development(raw: Mapping[str, Any]) -> DevelopmentDraft:
     """Validate every field of a development given as raw values.
 
     `sources` may be a list of mappings or the one-per-line text of `parse_sources_text`.
     """
-    raw_sources = raw.get("sources")
-    if isinstance(raw_sources, str):
-        sources = parse_sources_text(raw_sources)
-    else:
-        sources = check_sources(parse_source(s, i) for i, s in enumerate(raw_sources or (), 1))
+    sources = parse_sources(raw.get("sources"))
     return DevelopmentDraft(
         kind=cast(Kind, parse_choice("kind", raw.get("kind") or "event", KINDS)),
         title=require_text("title", raw.get("title"), TITLE_MAX, single_line=True),
@@ -267,6 +290,16 @@ def validate_development(raw: Mapping[str, Any]) -> DevelopmentDraft:
         why_it_matters=optional_text("why it matters", raw.get("why_it_matters"), WHY_MAX),
         sources=sources,
     )
+
+
+def check_development_text(raw: Mapping[str, Any]) -> None:
+    """The first step of the development form: title, date, summary, sources and why it
+    matters, checked before the second step asks for countries and domain."""
+    require_text("title", raw.get("title"), TITLE_MAX, single_line=True)
+    parse_fuzzy_date(raw.get("date"), "date")
+    require_text("summary", raw.get("summary"), SUMMARY_MAX)
+    parse_sources_text(str(raw.get("sources") or ""))
+    optional_text("why it matters", raw.get("why_it_matters"), WHY_MAX)
 
 
 def parse_trend(value: Any) -> Trend:
@@ -295,3 +328,19 @@ def parse_development_id(value: Any) -> int:
     if not text.isdigit() or len(text) > 12 or int(text) == 0:
         raise InvalidInput("id", f"{clean_text(value)[:20]!r} is not a development id (e.g. 12)")
     return int(text)
+
+
+def check_moderator_role(role_id: int, guild_id: int, *, managed: bool = False) -> int:
+    """A role that may be the moderator role: never @everyone (whose id is the server's),
+    which would make every member a moderator, nor a role an integration manages."""
+    if role_id == guild_id:
+        raise InvalidInput(
+            "moderator role",
+            "cannot be @everyone: that would make every member a moderator; "
+            "pick a role only moderators have",
+        )
+    if managed:
+        raise InvalidInput(
+            "moderator role", "cannot be a bot's or integration's own role; pick a server role"
+        )
+    return role_id

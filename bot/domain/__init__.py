@@ -1,1 +1,1 @@
-"""Domain types and rules shared by the services and storage; imports neither."""
+"""Domain types and rules shared by storage and the core services; imports neither."""

@@ -1,4 +1,7 @@
-"""A subscription's schedule as a value: cadence, weekday, local time and IANA zone."""
+"""A digest schedule as stored: cadence, weekday, local time and IANA zone.
+
+The rules that compute occurrences from it live in `bot.core.schedule`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ WEEKDAYS: tuple[str, ...] = (
     "saturday",
     "sunday",
 )
-
 DEFAULT_TIME = time(9, 0)
 
 

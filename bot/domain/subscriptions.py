@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot.domain.digest_filter import NO_FILTER, DigestFilter
 from bot.domain.schedule import Schedule
+from bot.domain.scope import Platform, Scope
 
 DeliveryState = Literal["sending", "sent", "skipped", "failed"]
 
@@ -31,6 +33,14 @@ class Subscription:
     last_delivered_at: str | None
     covered_until: datetime | None
     last_error: str | None = None
+    digest_filter: DigestFilter = NO_FILTER
+    platform: Platform = "discord"
+
+    @property
+    def scope(self) -> Scope | None:
+        """The server or chat it belongs to (`guild_id` is that scope's id); None for the
+        command line's preview of the global catalogue (guild_id 0)."""
+        return Scope(self.platform, self.guild_id) if self.guild_id else None
 
     @property
     def active(self) -> bool:

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
+from bot.core import actors
 from bot.core.actors import Actor
-from bot.core.errors import DomainError, InvalidInput, PermissionDenied
 from bot.core.rendering import Renderer, truncate
+from bot.core.schedule import listed_zones
 from bot.core.text import split_text
 from bot.core.topics import rank_topics
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.scope import Scope
 from bot.services import Services
-from storage.settings import get_guild_settings
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -28,11 +30,11 @@ log = logging.getLogger("bot.exts")
 
 NO_PINGS = discord.AllowedMentions.none()
 EMBED_TITLE_MAX = 256
-EMBED_DESCRIPTION_MAX = 4096
 EMBED_FOOTER_MAX = 2048
-EMBED_TOTAL_MAX = 6000
+EMBED_TOTAL_MAX = 6000  # title + description + footer of one embed
 CONTENT_MAX = 2000
-PAGE_DESCRIPTION_MAX = 3800  # leaves room under 4,096 and the 6,000 total for title and footer
+PAGE_DESCRIPTION_MAX = 3800  # under 4,096, with room for title and footer in most pages
+PAGE_SUFFIX_ROOM = len(" · page 9999/9999")
 PAGE_TIMEOUT = 300.0
 COLOUR = discord.Colour(0x2B6CB0)
 PRIVATE_ANSWER = "Answered privately."
@@ -43,22 +45,27 @@ def services(interaction: discord.Interaction) -> Services:
     return cast("BriefBot", interaction.client).services
 
 
+def scope_of(interaction: discord.Interaction) -> Scope | None:
+    """The server asked in; None in a direct message."""
+    return None if interaction.guild_id is None else Scope.discord(interaction.guild_id)
+
+
 async def actor_for(interaction: discord.Interaction) -> Actor:
     """The caller with their rights here: moderator (Manage Server or the configured role)
     and editor (listed in EDITOR_IDS)."""
     svc = services(interaction)
     user = interaction.user
+    scope = scope_of(interaction)
     is_moderator = False
-    if interaction.guild_id is not None and isinstance(user, discord.Member):
+    if scope is not None and isinstance(user, discord.Member):
         is_moderator = user.guild_permissions.manage_guild
         if not is_moderator:
-            settings = await get_guild_settings(svc.db, interaction.guild_id)
-            role_id = settings.moderator_role_id
+            role_id = await svc.scope_settings.moderator_role_id(scope)
             is_moderator = role_id is not None and any(r.id == role_id for r in user.roles)
     return Actor(
         user_id=str(user.id),
         name=user.name,
-        guild_id=interaction.guild_id,
+        scope=scope,
         is_moderator=is_moderator,
         is_editor=user.id in svc.settings.editor_ids,
     )
@@ -67,13 +74,7 @@ async def actor_for(interaction: discord.Interaction) -> Actor:
 async def require_moderator(interaction: discord.Interaction) -> Actor:
     """The caller, if they are a moderator of this server (the bot checks, not only Discord)."""
     actor = await actor_for(interaction)
-    if interaction.guild_id is None:
-        raise InvalidInput("where", "use this command inside a server")
-    if not actor.is_moderator:
-        raise PermissionDenied(
-            "Only this server's moderators (Manage Server, or the moderator role set with "
-            "/settings) can do this."
-        )
+    actors.require_moderator(actor)
     return actor
 
 
@@ -155,7 +156,7 @@ def unwrap(error: BaseException) -> BaseException:
 async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
     """The one place errors become answers: refusals say what to fix, the rest get an id."""
     error = unwrap(error)
-    renderer = services(interaction).discord
+    renderer = services(interaction).renderers.discord
     if isinstance(error, DomainError):
         text = error_text(renderer, error)
     elif isinstance(error, app_commands.MissingPermissions):
@@ -200,7 +201,11 @@ def embed_pages(renderer: Renderer, template: str, **context: Any) -> list[disco
     title = truncate(renderer.render_block(template, "title", **context), EMBED_TITLE_MAX)
     description = renderer.render_block(template, "description", **context)
     footer = renderer.render_block(template, "footer", **context)
-    parts = split_text(description, PAGE_DESCRIPTION_MAX)
+    # Discord refuses an embed over 6,000 characters in all: a long title and footer leave
+    # less room for the description of each page.
+    footer_room = min(len(footer) + PAGE_SUFFIX_ROOM, EMBED_FOOTER_MAX)
+    room = min(PAGE_DESCRIPTION_MAX, EMBED_TOTAL_MAX - len(title) - footer_room)
+    parts = split_text(description, room)
     pages = []
     for number, part in enumerate(parts, start=1):
         page_footer = footer if len(parts) == 1 else f"{footer} · page {number}/{len(parts)}"
@@ -282,6 +287,12 @@ async def send_pages(
     )
 
 
+async def send_rendered(interaction: discord.Interaction, template: str, **context: Any) -> None:
+    """A template's embed pages, rendered for Discord and sent (with a pager when long)."""
+    renderer = services(interaction).renderers.discord
+    await send_pages(interaction, embed_pages(renderer, template, **context))
+
+
 # --- autocomplete -----------------------------------------------------------------------
 
 
@@ -295,24 +306,12 @@ async def topic_autocomplete(
     ]
 
 
-def _all_zones() -> list[str]:
-    import zoneinfo
-
-    return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
-
-
-_ZONES: list[str] = []
-
-
 async def timezone_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """IANA time zones matching what the user typed (prefix first), at most 25."""
-    if not _ZONES:
-        _ZONES.extend(_all_zones())
+    zones = listed_zones()
     q = current.strip().lower().replace(" ", "_")
-    prefix = [
-        z for z in _ZONES if z.lower().startswith(q) or z.lower().split("/")[-1].startswith(q)
-    ]
-    inner = [z for z in _ZONES if q in z.lower() and z not in prefix]
+    prefix = [z for z in zones if z.lower().startswith(q) or z.lower().split("/")[-1].startswith(q)]
+    inner = [z for z in zones if q in z.lower() and z not in prefix]
     return [app_commands.Choice(name=z, value=z) for z in (prefix + inner)[:25]]

@@ -1,22 +1,30 @@
 """Modals for developments and assessments, and the retry button shown when a form fails
-validation (it reopens the form with everything the user typed)."""
+validation (it reopens the form with everything the user typed or chose).
+
+Every control sits in a `discord.ui.Label` (discord.py ≥ 2.6): text inputs and select menus
+alike, so choices such as the domain are picked, not typed. A modal holds at most five
+components, so the development form comes in two steps (see `DevelopmentWizard`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import discord
 
-from bot.core.errors import InvalidInput
-from bot.core.models import DOMAINS, Assessment, Development
+from bot.core.countries import NAMES
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
+    WHY_MAX,
     format_sources_text,
 )
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS, KINDS, TRENDS, Assessment, Development
 from bot.exts._common import NO_PINGS, defer, handle_error, reply, services
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
@@ -24,60 +32,111 @@ FORM_TIMEOUT = 900.0
 # Of Discord's 3 s to answer, how long a form may take to load (rights, prefill) before
 # the bot answers with a button that opens it instead.
 FORM_LOAD_BUDGET = 2.0
+SELECT_OPTIONS_MAX = 25  # Discord's limit per select menu
 
 
-def details_text(countries: Any, domain: str, tags: Any) -> str:
-    """`JP KR | economy | trade export-controls` for the details box."""
-    return f"{' '.join(countries)} | {domain} | {' '.join(tags)}".strip(" |")
+@dataclass(frozen=True)
+class TextField:
+    """A labelled text box."""
 
+    id: str
+    label: str
+    default: str | None = None
+    paragraph: bool = False
+    required: bool = True
+    max_length: int | None = None
+    placeholder: str | None = None
+    description: str | None = None
 
-def split_details(text: str) -> dict[str, str]:
-    """The details box back into countries, domain and tags."""
-    parts = [p.strip() for p in text.split("|")]
-    if len(parts) < 2:
-        raise InvalidInput(
-            "countries | domain | tags",
-            f"write countries, then the domain ({', '.join(DOMAINS)}), then optional tags, "
-            "separated by | — e.g. JP KR | economy | trade",
+    def refilled(self, value: str) -> TextField:
+        """The same box holding `value`."""
+        return replace(self, default=value)
+
+    def item(self) -> discord.ui.TextInput[Any]:
+        """The discord.py control (its label is the surrounding Label's)."""
+        return discord.ui.TextInput(
+            custom_id=self.id,
+            style=discord.TextStyle.paragraph if self.paragraph else discord.TextStyle.short,
+            required=self.required,
+            max_length=self.max_length,
+            placeholder=self.placeholder,
+            default=self.default,
         )
-    return {"countries": parts[0], "domain": parts[1], "tags": " ".join(parts[2:])}
+
+
+@dataclass(frozen=True)
+class ChoiceField:
+    """A labelled select menu; `options` are (label, value) pairs, `default` the chosen."""
+
+    id: str
+    label: str
+    options: tuple[tuple[str, str], ...]
+    default: tuple[str, ...] = ()
+    max_values: int = 1
+    required: bool = True
+    description: str | None = None
+
+    def refilled(self, value: str) -> ChoiceField:
+        """The same menu with the values in `value` (space-separated) chosen."""
+        return replace(self, default=tuple(value.split()))
+
+    def item(self) -> discord.ui.Select[Any]:
+        """The discord.py control, with the default options pre-selected."""
+        return discord.ui.Select(
+            custom_id=self.id,
+            options=[
+                discord.SelectOption(label=label, value=value, default=value in self.default)
+                for label, value in self.options
+            ],
+            min_values=1 if self.required else 0,
+            max_values=min(self.max_values, len(self.options)),
+            required=self.required,
+        )
+
+
+Field = TextField | ChoiceField
 
 
 class Form(discord.ui.Modal):
-    """A modal whose values go to `on_values`; validation errors offer a prefilled retry."""
+    """A modal whose values go to `on_values` by field id (a multi-select's values joined
+    by spaces); validation errors offer a prefilled retry."""
 
-    def __init__(self, title: str, fields: list[discord.ui.TextInput[Any]], on_values: OnSubmit):
-        super().__init__(title=title, timeout=FORM_TIMEOUT)
-        self.fields = fields
+    def __init__(self, title: str, fields: Sequence[Field], on_values: OnSubmit):
+        super().__init__(title=title[:45], timeout=FORM_TIMEOUT)
+        self.fields = list(fields)
         self.on_values = on_values
-        for field in fields:
-            self.add_item(field)
+        self.controls: dict[str, discord.ui.TextInput[Any] | discord.ui.Select[Any]] = {}
+        for field in self.fields:
+            control = field.item()
+            self.controls[field.id] = control
+            self.add_item(
+                discord.ui.Label(text=field.label, description=field.description, component=control)
+            )
 
     def values(self) -> dict[str, str]:
-        """Typed values by custom_id."""
-        return {str(f.custom_id): f.value for f in self.fields}
+        """What was typed or chosen, by field id."""
+        found: dict[str, str] = {}
+        for key, control in self.controls.items():
+            if isinstance(control, discord.ui.Select):
+                found[key] = " ".join(str(v) for v in control.values)
+            else:
+                found[key] = control.value
+        return found
+
+    def copy(self) -> Form:
+        """A fresh modal with the same fields (a modal instance answers one submit)."""
+        return Form(self.title, self.fields, self.on_values)
 
     def refilled(self) -> Form:
-        """The same form with the values just typed."""
-        fields = []
-        for f in self.fields:
-            copy: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=f.label,
-                custom_id=f.custom_id,
-                style=f.style,
-                required=f.required,
-                max_length=f.max_length,
-                placeholder=f.placeholder,
-                default=f.value,
-            )
-            fields.append(copy)
-        return Form(self.title, fields, self.on_values)
+        """The same form holding the values just submitted."""
+        values = self.values()
+        return Form(self.title, [f.refilled(values[f.id]) for f in self.fields], self.on_values)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         try:
             await self.on_values(interaction, self.values())
         except InvalidInput as exc:
-            text = services(interaction).discord.render(
+            text = services(interaction).renderers.discord.render(
                 "error.j2", kind="invalid", field=exc.field, message=exc.rule
             )
             view = RetryView(self.refilled(), interaction.user.id)
@@ -107,7 +166,7 @@ class RetryView(discord.ui.View):
 
     @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary)
     async def retry(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await interaction.response.send_modal(self.form.refilled())
+        await interaction.response.send_modal(self.form.copy())
 
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
@@ -134,70 +193,165 @@ async def open_form(interaction: discord.Interaction, load: Awaitable[Form]) -> 
     )
 
 
-def development_fields(dev: Development | None = None) -> list[discord.ui.TextInput[Any]]:
-    """The five boxes of the development form, prefilled from `dev` when editing."""
+# --- the development form -------------------------------------------------------------------
+
+# The countries offered in the form: the three allies, their neighbours and the partners
+# that appear in the region's news. A development's own countries are always offered too.
+REGION_COUNTRIES = (
+    "US", "JP", "KR", "KP", "CN", "RU", "TW", "AU", "IN", "PH", "VN", "ID", "SG",
+    "TH", "MY", "MN", "NZ", "CA", "GB", "FR", "DE", "UA", "IL", "IR",
+)  # fmt: skip
+IMPORTANCE_OPTIONS = (("3 — major", "3"), ("2 — notable", "2"), ("1 — minor", "1"))
+
+
+def _country_options(current: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    codes = list(dict.fromkeys([*current, *REGION_COUNTRIES]))[:SELECT_OPTIONS_MAX]
+    return tuple((f"{code} · {NAMES[code]}" if code in NAMES else code, code) for code in codes)
+
+
+def development_text_fields(dev: Development | None = None) -> list[Field]:
+    """Step 1: what happened and where it is documented, prefilled from `dev` on edit."""
     return [
-        discord.ui.TextInput(
-            label="Title",
-            custom_id="title",
+        TextField(
+            "title",
+            "Title",
+            dev.title if dev else None,
             max_length=TITLE_MAX,
-            default=dev.title if dev else None,
             placeholder="Yoon and Kishida hold a summit in Tokyo",
         ),
-        discord.ui.TextInput(
-            label="Date (YYYY-MM-DD, YYYY-MM or YYYY)",
-            custom_id="date",
+        TextField(
+            "date",
+            "Date",
+            dev.occurred.iso() if dev else None,
             max_length=10,
-            default=dev.occurred.iso() if dev else None,
             placeholder="2023-03-16",
+            description="YYYY-MM-DD, or YYYY-MM / YYYY when only that is known",
         ),
-        discord.ui.TextInput(
-            label="Summary",
-            custom_id="summary",
-            style=discord.TextStyle.paragraph,
-            max_length=SUMMARY_MAX,
-            default=dev.summary if dev else None,
-        ),
-        discord.ui.TextInput(
-            label="Sources, one per line",
-            custom_id="sources",
-            style=discord.TextStyle.paragraph,
+        TextField("summary", "Summary", dev.summary if dev else None, True, max_length=SUMMARY_MAX),
+        TextField(
+            "sources",
+            "Sources, one per line",
+            format_sources_text(dev.sources) if dev else None,
+            True,
             max_length=4000,
-            default=format_sources_text(dev.sources) if dev else None,
-            placeholder="https://link | Publisher | Title | 2023-03-19",
+            placeholder="https://www.yna.co.kr/view/AEN2023 Yonhap",
+            description="A link, a link then publisher or title, or a citation without a link",
         ),
-        discord.ui.TextInput(
-            label="Countries | domain | tags",
-            custom_id="details",
-            max_length=400,
-            default=details_text(dev.countries, dev.domain, dev.tags) if dev else None,
-            placeholder="JP KR | economy | trade export-controls",
+        TextField(
+            "why_it_matters",
+            "Why it matters (optional)",
+            (dev.why_it_matters or None) if dev else None,
+            True,
+            required=False,
+            max_length=WHY_MAX,
         ),
     ]
 
 
-def assessment_fields(current: Assessment | None) -> list[discord.ui.TextInput[Any]]:
-    """Bottom line, trend and watch-next boxes, prefilled with the current assessment."""
+def development_choice_fields(
+    dev: Development | None = None, chosen: dict[str, str] | None = None
+) -> list[Field]:
+    """Step 2: countries, domain, kind, importance and tags, prefilled from `dev` on edit
+    (or from `chosen`, values by field id)."""
+    chosen = chosen or {}
+    countries = tuple(chosen["countries"].split()) if "countries" in chosen else ()
+    if not countries and dev:
+        countries = dev.countries
+
+    def pick(key: str, current: str | None) -> tuple[str, ...]:
+        value = chosen.get(key, current)
+        return (value,) if value else ()
+
     return [
-        discord.ui.TextInput(
-            label="Bottom line",
-            custom_id="bottom_line",
-            style=discord.TextStyle.paragraph,
+        ChoiceField(
+            "countries",
+            "Countries",
+            _country_options(countries),
+            countries,
+            max_values=SELECT_OPTIONS_MAX,
+            description="Every country involved (choose several)",
+        ),
+        ChoiceField(
+            "domain",
+            "Domain",
+            tuple((d, d) for d in DOMAINS),
+            pick("domain", dev.domain if dev else None),
+        ),
+        ChoiceField(
+            "kind",
+            "Kind",
+            tuple((k, k) for k in KINDS),
+            pick("kind", dev.kind if dev else "event"),
+        ),
+        ChoiceField(
+            "importance",
+            "Importance",
+            IMPORTANCE_OPTIONS,
+            pick("importance", str(dev.importance) if dev else "2"),
+        ),
+        TextField(
+            "tags",
+            "Tags (optional)",
+            chosen.get("tags", " ".join(dev.tags) if dev else None) or None,
+            required=False,
+            max_length=400,
+            placeholder="trade export-controls",
+        ),
+    ]
+
+
+def assessment_fields(current: Assessment | None) -> list[Field]:
+    """Bottom line, trend and watch-next, prefilled with the current assessment."""
+    return [
+        TextField(
+            "bottom_line",
+            "Bottom line",
+            current.bottom_line if current else None,
+            True,
             max_length=BOTTOM_LINE_MAX,
-            default=current.bottom_line if current else None,
         ),
-        discord.ui.TextInput(
-            label="Trend: improving, unchanged or deteriorating",
-            custom_id="trend",
-            max_length=20,
-            default=current.trend if current else "unchanged",
+        ChoiceField(
+            "trend",
+            "Trend",
+            tuple((t, t) for t in TRENDS),
+            (current.trend if current else "unchanged",),
         ),
-        discord.ui.TextInput(
-            label="Watch next (up to 5, one per line)",
-            custom_id="watch_next",
-            style=discord.TextStyle.paragraph,
+        TextField(
+            "watch_next",
+            "Watch next (up to 5, one per line)",
+            "\n".join(current.watch_next) if current else None,
+            True,
             required=False,
             max_length=1100,
-            default="\n".join(current.watch_next) if current else None,
         ),
     ]
+
+
+class NextStepView(discord.ui.View):
+    """Between the two steps of a form: a button opening the second modal (a modal cannot
+    answer a modal), and on edit one that saves while keeping the second step's values."""
+
+    def __init__(
+        self,
+        form: Form,
+        keep: Callable[[discord.Interaction], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(timeout=FORM_TIMEOUT)
+        self.form = form
+        self.keep = keep
+        if keep is None:
+            self.remove_item(self.save_as_is)
+
+    @discord.ui.button(label="Next: countries, domain, kind", style=discord.ButtonStyle.primary)
+    async def next_step(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await interaction.response.send_modal(self.form.copy())
+
+    @discord.ui.button(label="Save, keeping those", style=discord.ButtonStyle.secondary)
+    async def save_as_is(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        if self.keep is not None:
+            await self.keep(interaction)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await handle_error(interaction, error)

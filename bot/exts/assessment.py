@@ -53,9 +53,9 @@ class Assessments(commands.GroupCog, group_name="assessment"):
             )
 
         async def load() -> Form:
-            guild_id = default_scope(await actor_for(interaction), scope)
+            owner = default_scope(await actor_for(interaction), scope)
             # Prefilled with what /brief shows in that scope: the server's own, else global.
-            current = await services(interaction).catalogue.current_assessment(slug, guild_id)
+            current = await services(interaction).catalogue.current_assessment(slug, owner)
             return Form(f"Assessment: {slug}"[:45], assessment_fields(current), submitted)
 
         await open_form(interaction, load())

@@ -9,15 +9,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.briefs import PERIOD_LABELS, compose_brief, parse_domain, parse_period
-from bot.core.models import DOMAINS
 from bot.core.topics import get_topic
-from bot.exts._common import defer, embed_pages, send_pages, services, topic_autocomplete
+from bot.domain.models import DOMAINS
+from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
 
 
-class Brief(commands.Cog):
+class Briefs(commands.Cog):
     """The briefing command."""
 
     @app_commands.command(
@@ -46,11 +46,11 @@ class Brief(commands.Cog):
         await defer(interaction)
         svc = services(interaction)
         result = await compose_brief(
-            svc.db, topic, interaction.guild_id, period=period, domain=domain, clock=svc.clock
+            svc.db, topic, scope_of(interaction), period=period, domain=domain, clock=svc.clock
         )
-        await send_pages(interaction, embed_pages(svc.discord, "brief.j2", brief=result))
+        await send_rendered(interaction, "brief.j2", brief=result)
 
 
 async def setup(bot: BriefBot) -> None:
     """Load the extension."""
-    await bot.add_cog(Brief())
+    await bot.add_cog(Briefs())

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.actors import check_can_write, default_scope
-from bot.core.errors import InvalidInput
-from bot.core.models import KINDS, Development
 from bot.core.validation import (
     REASON_MAX,
-    WHY_MAX,
+    check_development_text,
     parse_development_id,
     validate_development,
 )
+from bot.domain.errors import InvalidInput
+from bot.domain.models import Development, DevelopmentDraft
 from bot.exts._common import (
+    NO_PINGS,
     actor_for,
     defer,
     embed_pages,
     reply,
+    scope_of,
     send_pages,
     services,
 )
-from bot.exts._forms import Form, development_fields, open_form, split_details
-from storage import catalogue as queries
+from bot.exts._forms import (
+    Form,
+    NextStepView,
+    development_choice_fields,
+    development_text_fields,
+    open_form,
+)
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -36,13 +44,7 @@ SCOPES = [
     app_commands.Choice(name="this server", value="server"),
     app_commands.Choice(name="global catalogue (editors)", value="global"),
 ]
-KIND_CHOICES = [app_commands.Choice(name=k, value=k) for k in KINDS]
 AUTOCOMPLETE_BUDGET = 2.0  # seconds of Discord's 3
-IMPORTANCE = [
-    app_commands.Choice(name="3 — major", value=3),
-    app_commands.Choice(name="2 — notable", value=2),
-    app_commands.Choice(name="1 — minor", value=1),
-]
 
 
 async def id_autocomplete(
@@ -50,7 +52,7 @@ async def id_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     """Developments this server can see: by id prefix, else by words in the title."""
     lookup = asyncio.ensure_future(
-        queries.autocomplete_ids(services(interaction).db, current, interaction.guild_id)
+        services(interaction).catalogue.autocomplete_ids(current, scope_of(interaction))
     )
     done, _ = await asyncio.wait({lookup}, timeout=AUTOCOMPLETE_BUDGET)
     if not done:
@@ -62,8 +64,73 @@ async def id_autocomplete(
     return [app_commands.Choice(name=f"#{i} · {t}"[:100], value=str(i)) for i, t in found]
 
 
-def _draft_values(values: dict[str, str], extra: dict[str, Any]) -> dict[str, Any]:
-    return {**values, **split_details(values["details"]), **extra}
+STEP_TWO = "**Step 2 of 2**: press the button to choose the countries, domain, kind and importance."
+
+
+class Wizard:
+    """The two steps of the development form and the one save they lead to.
+
+    Step 1 (a modal) takes the text: title, date, summary, sources, why it matters. Step 2
+    (a second modal, opened from a button since a modal cannot answer a modal) takes the
+    choices: countries, domain, kind, importance, and tags. A save happens once: pressing
+    an old button again is refused instead of adding a twin.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        dev: Development | None,
+        save: Callable[[discord.Interaction, DevelopmentDraft], Awaitable[None]],
+        check: Callable[[discord.Interaction], Awaitable[object]],
+    ) -> None:
+        self.title = title
+        self.dev = dev
+        self.save = save
+        self.check = check  # the rights again: they may have changed since the form opened
+        self.saved = False
+
+    def first_form(self) -> Form:
+        """Step 1, prefilled from the development on edit."""
+        return Form(f"{self.title} (1 of 2)", development_text_fields(self.dev), self.step_one)
+
+    async def step_one(self, inter: discord.Interaction, text: dict[str, str]) -> None:
+        await self.check(inter)
+        check_development_text(text)
+
+        async def step_two(i: discord.Interaction, chosen: dict[str, str]) -> None:
+            await self.finish(i, {**text, **chosen})
+
+        form = Form(f"{self.title} (2 of 2)", development_choice_fields(self.dev), step_two)
+        keep = None
+        if self.dev is not None:
+            current = {
+                "countries": " ".join(self.dev.countries),
+                "domain": self.dev.domain,
+                "kind": self.dev.kind,
+                "importance": str(self.dev.importance),
+                "tags": " ".join(self.dev.tags),
+            }
+
+            async def keep(i: discord.Interaction) -> None:
+                await self.finish(i, {**text, **current})
+
+        await inter.response.send_message(
+            STEP_TWO if keep is None else STEP_TWO + " Or save now, keeping the current ones.",
+            view=NextStepView(form, keep),
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+
+    async def finish(self, inter: discord.Interaction, values: dict[str, str]) -> None:
+        if self.saved:
+            raise InvalidInput("form", "this form was already saved; use /development edit")
+        draft = validate_development(values)
+        self.saved = True
+        try:
+            await self.save(inter, draft)
+        except BaseException:
+            self.saved = False
+            raise
 
 
 class Developments(commands.GroupCog, group_name="development"):
@@ -71,7 +138,7 @@ class Developments(commands.GroupCog, group_name="development"):
 
     def card(self, interaction: discord.Interaction, dev: Development) -> list[discord.Embed]:
         """A development as embeds."""
-        return embed_pages(services(interaction).discord, "development.j2", d=dev)
+        return embed_pages(services(interaction).renderers.discord, "development.j2", d=dev)
 
     @app_commands.command(name="show", description="One development in full, with its sources")
     @app_commands.describe(id="The development's id, e.g. 12")
@@ -79,30 +146,14 @@ class Developments(commands.GroupCog, group_name="development"):
     async def show(self, interaction: discord.Interaction, id: str) -> None:
         dev_id = parse_development_id(id)
         await defer(interaction)
-        dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
+        dev = await services(interaction).catalogue.show(dev_id, scope_of(interaction))
         await send_pages(interaction, self.card(interaction, dev))
 
     @app_commands.command(name="add", description="Add a development (moderators, editors)")
-    @app_commands.describe(
-        kind="event (default), indicator or analysis",
-        importance="How much it matters (default 2)",
-        why_it_matters="One line on why it matters (optional)",
-        scope="This server (moderators) or the global catalogue (editors)",
-    )
-    @app_commands.choices(kind=KIND_CHOICES, scope=SCOPES)
-    @app_commands.choices(importance=IMPORTANCE)
-    async def add(
-        self,
-        interaction: discord.Interaction,
-        kind: str = "event",
-        importance: int = 2,
-        why_it_matters: app_commands.Range[str, 1, WHY_MAX] | None = None,
-        scope: str | None = None,
-    ) -> None:
-        extra = {"kind": kind, "importance": importance, "why_it_matters": why_it_matters}
-
-        async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
-            draft = validate_development(_draft_values(values, extra))
+    @app_commands.describe(scope="This server (moderators) or the global catalogue (editors)")
+    @app_commands.choices(scope=SCOPES)
+    async def add(self, interaction: discord.Interaction, scope: str | None = None) -> None:
+        async def save(inter: discord.Interaction, draft: DevelopmentDraft) -> None:
             await defer(inter, ephemeral=True)
             dev = await services(inter).catalogue.add(await actor_for(inter), draft, scope)
             await send_pages(
@@ -112,50 +163,22 @@ class Developments(commands.GroupCog, group_name="development"):
                 ephemeral=True,
             )
 
+        async def check(inter: discord.Interaction) -> None:
+            default_scope(await actor_for(inter), scope)
+
         async def load() -> Form:
-            default_scope(await actor_for(interaction), scope)
-            return Form("Add a development", development_fields(), submitted)
+            await check(interaction)
+            return Wizard("Add a development", None, save, check).first_form()
 
         await open_form(interaction, load())
 
     @app_commands.command(name="edit", description="Edit a development (moderators, editors)")
-    @app_commands.describe(
-        id="The development's id",
-        kind="Change the kind",
-        importance="Change the importance",
-        why_it_matters="Change the why-it-matters line",
-    )
-    @app_commands.choices(kind=KIND_CHOICES)
-    @app_commands.choices(importance=IMPORTANCE)
+    @app_commands.describe(id="The development's id")
     @app_commands.autocomplete(id=id_autocomplete)
-    async def edit(
-        self,
-        interaction: discord.Interaction,
-        id: str,
-        kind: str | None = None,
-        importance: int | None = None,
-        why_it_matters: app_commands.Range[str, 1, WHY_MAX] | None = None,
-    ) -> None:
+    async def edit(self, interaction: discord.Interaction, id: str) -> None:
         dev_id = parse_development_id(id)
-        extra: dict[str, Any] = {}  # kind, importance, why: the options, else the current
 
-        async def load() -> Form:
-            actor = await actor_for(interaction)
-            dev = await services(interaction).catalogue.show(dev_id, interaction.guild_id)
-            check_can_write(actor, dev.guild_id, f"development #{dev_id}")
-            if dev.retracted:  # say so before the form, not after it was filled in
-                raise InvalidInput(
-                    "id", f"#{dev_id} is retracted; retracted developments are frozen"
-                )
-            extra.update(
-                kind=kind or dev.kind,
-                importance=importance or dev.importance,
-                why_it_matters=why_it_matters if why_it_matters is not None else dev.why_it_matters,
-            )
-            return Form(f"Edit development #{dev_id}", development_fields(dev), submitted)
-
-        async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
-            draft = validate_development(_draft_values(values, extra))
+        async def save(inter: discord.Interaction, draft: DevelopmentDraft) -> None:
             await defer(inter, ephemeral=True)
             result = await services(inter).catalogue.edit(await actor_for(inter), dev_id, draft)
             changed = ", ".join(result.changes) or "nothing — no revision recorded"
@@ -165,6 +188,20 @@ class Developments(commands.GroupCog, group_name="development"):
                 content=f"Edited **#{dev_id}**: changed {changed}.",
                 ephemeral=True,
             )
+
+        async def check(inter: discord.Interaction) -> Development:
+            actor = await actor_for(inter)
+            dev = await services(inter).catalogue.show(dev_id, actor.scope)
+            check_can_write(actor, dev.scope, f"development #{dev_id}")
+            return dev
+
+        async def load() -> Form:
+            dev = await check(interaction)
+            if dev.retracted:  # say so before the form, not after it was filled in
+                raise InvalidInput(
+                    "id", f"#{dev_id} is retracted; retracted developments are frozen"
+                )
+            return Wizard(f"Edit development #{dev_id}", dev, save, check).first_form()
 
         await open_form(interaction, load())
 
@@ -198,7 +235,7 @@ class Developments(commands.GroupCog, group_name="development"):
         await defer(interaction, ephemeral=True)
         svc = services(interaction)
         dev, revisions = await svc.catalogue.history(await actor_for(interaction), dev_id)
-        pages = embed_pages(svc.discord, "history.j2", d=dev, revisions=revisions)
+        pages = embed_pages(svc.renderers.discord, "history.j2", d=dev, revisions=revisions)
         await send_pages(interaction, pages, ephemeral=True)
 
 

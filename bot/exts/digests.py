@@ -17,16 +17,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.clock import iso_utc
-from bot.core.delivery import DeliveryEngine, Outcome
-from bot.core.digest_scheduler import DigestScheduler
+from bot.core.delivery import Outcome
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
-from bot.core.errors import InvalidInput
 from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
-from bot.core.subscriptions import SubscriptionService
+from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic, rank_topics
-from bot.domain.subscriptions import Subscription
+from bot.domain.clock import iso_utc
+from bot.domain.errors import InvalidInput
+from bot.domain.models import DOMAINS
+from bot.domain.scope import Scope
 from bot.exts._common import (
     defer,
     embed_pages,
@@ -37,11 +37,6 @@ from bot.exts._common import (
     timezone_autocomplete,
 )
 from bot.exts._digest_poster import DiscordPoster
-from storage.subscriptions import (
-    guild_subscriptions,
-    pause_subscription,
-    subscription_for_channel,
-)
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -95,6 +90,22 @@ async def topics_autocomplete(
     return choices[:25]
 
 
+async def domains_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Completes the last of several comma-separated domains (or `all`)."""
+    head, _, last = current.rpartition(",")
+    chosen = [p.strip() for p in head.split(",") if p.strip()]
+    prefix = ", ".join(chosen)
+    values = [] if chosen else ["all"]
+    values += [
+        f"{prefix}, {d}" if prefix else d
+        for d in DOMAINS
+        if d not in chosen and d.startswith(last.strip().lower())
+    ]
+    return [app_commands.Choice(name=v, value=v) for v in values[:25]]
+
+
 async def weekday_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
@@ -123,11 +134,13 @@ class Digests(commands.Cog):
     async def cog_load(self) -> None:
         svc = self.bot.services
         self.subscriptions = SubscriptionService(svc.db, svc.clock, svc.settings.default_timezone)
-        self.engine = DeliveryEngine(
-            svc.db, DiscordPoster(self.bot), DigestBuilder(svc.db, svc.discord), svc.clock
+        # The process's one engine and scheduler, shared with the other front ends.
+        svc.digests.register(
+            "discord", DiscordPoster(self.bot), DigestBuilder(svc.db, svc.renderers.discord)
         )
-        self.scheduler = DigestScheduler(self.engine, svc.db, svc.clock)
-        await self.scheduler.start()
+        self.engine = svc.digests.engine
+        self.scheduler = svc.digests.scheduler
+        await svc.digests.start("discord")
         task = asyncio.create_task(self._catch_up())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -145,42 +158,38 @@ class Digests(commands.Cog):
             )
 
     async def cog_unload(self) -> None:
-        self.scheduler.shutdown()
-        self.engine.close()  # give up the liveness lock: another process may take over
+        self.bot.services.digests.stop("discord")
         for task in list(self._tasks):
             task.cancel()
 
     # --- Discord telling us a channel is gone: pause before any request fails ---------------
 
-    async def _pause(self, subs: list[Subscription], reason: str) -> None:
-        svc = self.bot.services
-        at = iso_utc(svc.clock())
-        async with svc.db.transaction() as w:
-            for sub in subs:
-                await pause_subscription(w, sub.id, reason, at)
+    async def _refresh_paused(self, subs: list[Subscription], reason: str) -> None:
         for sub in subs:
             await self.scheduler.refresh(sub.id)
             log.warning("digest subscription paused subscription=%s: %s", sub.id, reason)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        sub = await subscription_for_channel(self.bot.services.db, channel.id)
-        if sub is not None and sub.active:
-            await self._pause([sub], "The channel was deleted.")
+        reason = "The channel was deleted."
+        sub = await self.subscriptions.pause_channel(channel.id, reason)
+        if sub is not None:
+            await self._refresh_paused([sub], reason)
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         # The raw event: a thread that is not in the cache (archived, or never seen since
         # the start) is deleted too.
-        sub = await subscription_for_channel(self.bot.services.db, payload.thread_id)
-        if sub is not None and sub.active:
-            await self._pause([sub], "The thread was deleted.")
+        reason = "The thread was deleted."
+        sub = await self.subscriptions.pause_channel(payload.thread_id, reason)
+        if sub is not None:
+            await self._refresh_paused([sub], reason)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        subs = [s for s in await guild_subscriptions(self.bot.services.db, guild.id) if s.active]
-        if subs:
-            await self._pause(subs, "The bot was removed from this server.")
+        reason = "The bot was removed from this server."
+        subs = await self.subscriptions.pause_scope(Scope.discord(guild.id), reason)
+        await self._refresh_paused(subs, reason)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -201,7 +210,7 @@ class Digests(commands.Cog):
         await defer(interaction, ephemeral=True)
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
-        return target, await self.subscriptions.for_channel(actor, interaction.guild_id, target.id)
+        return target, await self.subscriptions.for_channel(actor, actor.scope, target.id)
 
     # --- commands --------------------------------------------------------------------------
 
@@ -214,10 +223,16 @@ class Digests(commands.Cog):
         time="Local time, 24-hour HH:MM (default 09:00)",
         timezone="IANA time zone, e.g. Asia/Seoul (default: the server's, else UTC)",
         post_empty="Post a short note when nothing is new (default: skip)",
+        include="Keep only developments mentioning one of these words, e.g. chips, semiconductors",
+        exclude="Leave out developments mentioning any of these words, e.g. tourism",
+        domains="Only these domains, comma-separated, e.g. security, economy (default: all)",
     )
     @app_commands.choices(cadence=CADENCES)
     @app_commands.autocomplete(
-        topics=topics_autocomplete, weekday=weekday_autocomplete, timezone=timezone_autocomplete
+        topics=topics_autocomplete,
+        weekday=weekday_autocomplete,
+        timezone=timezone_autocomplete,
+        domains=domains_autocomplete,
     )
     @app_commands.guild_only()
     async def subscribe(
@@ -230,6 +245,9 @@ class Digests(commands.Cog):
         time: str | None = None,
         timezone: str | None = None,
         post_empty: bool = False,
+        include: app_commands.Range[str, 1, 400] | None = None,
+        exclude: app_commands.Range[str, 1, 400] | None = None,
+        domains: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
@@ -243,10 +261,10 @@ class Digests(commands.Cog):
                     f"the bot cannot deliver digests in #{target.name}: give it "
                     f"{' and '.join(missing)} there first",
                 )
-        before = await subscription_for_channel(services(interaction).db, target.id)
+        before = await self.subscriptions.of_channel(target.id)
         result = await self.subscriptions.subscribe(
             actor,
-            interaction.guild_id,
+            actor.scope,
             target.id,
             topics=topics,
             cadence=cadence,
@@ -254,10 +272,13 @@ class Digests(commands.Cog):
             at=time,
             timezone=timezone,
             post_empty=post_empty,
+            include=include,
+            exclude=exclude,
+            domains=domains,
         )
         await self.scheduler.refresh(result.subscription.id)
         sub = result.subscription
-        text = services(interaction).discord.render(
+        text = services(interaction).renderers.discord.render(
             "subscribed.j2",
             channel=Safe(f"<#{target.id}>"),
             replaced=result.replaced,
@@ -281,7 +302,7 @@ class Digests(commands.Cog):
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
         target = self._channel(interaction, channel)
-        sub = await self.subscriptions.unsubscribe(actor, interaction.guild_id, target.id)
+        sub = await self.subscriptions.unsubscribe(actor, actor.scope, target.id)
         await self.scheduler.refresh(sub.id)
         await reply(
             interaction,
@@ -296,7 +317,7 @@ class Digests(commands.Cog):
     async def list_subscriptions(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
-        subs = await self.subscriptions.list(actor, interaction.guild_id)
+        subs = await self.subscriptions.list(actor, actor.scope)
         rows = []
         for sub in subs:
             rows.append(
@@ -305,6 +326,7 @@ class Digests(commands.Cog):
                     "schedule": sub.schedule.describe(),
                     "topics": list(sub.topics),
                     "post_empty": sub.post_empty,
+                    "filter": sub.digest_filter,
                     "paused": not sub.active,
                     "paused_reason": sub.paused_reason or "",
                     "next_local": _local_label(sub, sub.next_run) if sub.next_run else "—",
@@ -314,7 +336,7 @@ class Digests(commands.Cog):
                     "last_error": sub.last_error,
                 }
             )
-        pages = embed_pages(services(interaction).discord, "subscriptions.j2", rows=rows)
+        pages = embed_pages(services(interaction).renderers.discord, "subscriptions.j2", rows=rows)
         await send_pages(interaction, pages, ephemeral=True)
 
     @digest.command(name="preview", description="The digest a channel would get now, only to you")
@@ -333,7 +355,7 @@ class Digests(commands.Cog):
             now=svc.clock(),
         )
         digest = await compose_digest(svc.db, sub, plan)
-        for part in render_parts(svc.discord, digest):
+        for part in render_parts(svc.renderers.discord, digest):
             await reply(interaction, part, ephemeral=True)
 
     @digest.command(

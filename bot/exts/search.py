@@ -9,10 +9,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import lookup
-from bot.core.errors import InvalidInput
 from bot.core.topics import get_topic
-from bot.exts._common import defer, embed_pages, send_pages, services, topic_autocomplete
-from storage.search_query import query_terms
+from bot.domain.errors import InvalidInput
+from bot.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import BriefBot
@@ -32,12 +31,12 @@ class Search(commands.Cog):
     ) -> None:
         if topic:
             get_topic(topic)
-        if not query_terms(query):
+        if not lookup.has_search_terms(query):
             raise InvalidInput("query", "type at least one word or number")
         await defer(interaction)
         svc = services(interaction)
-        results = await lookup.search(svc.db, query, interaction.guild_id, topic_name=topic)
-        await send_pages(interaction, embed_pages(svc.discord, "search.j2", results=results))
+        results = await lookup.search(svc.db, query, scope_of(interaction), topic_name=topic)
+        await send_rendered(interaction, "search.j2", results=results)
 
 
 async def setup(bot: BriefBot) -> None:

@@ -25,6 +25,9 @@ def _script() -> str:
 BRIEFBOT = _script()
 ENV_NAMES = (
     "DISCORD_TOKEN",
+    "TELEGRAM_TOKEN",
+    "TELEGRAM_API_URL",
+    "TELEGRAM_EDITOR_IDS",
     "DATABASE_PATH",
     "EDITOR_IDS",
     "DEFAULT_TIMEZONE",
@@ -106,6 +109,27 @@ def test_brief_japan_korea_on_a_fresh_database(cli: Cli) -> None:
     assert cli.db.is_file()
 
 
+def test_a_fresh_install_opens_japan_korea_with_the_articles_bottom_line(cli: Cli) -> None:
+    out = cli.ok("brief", "japan-korea")
+    head = out.split("KEY DEVELOPMENTS")[0]
+    assert head.splitlines()[0] == "Japan–South Korea — ↑ improving"
+    assert "more positive than ever" in head
+    assert "No assessment" not in out
+    assert "Based on: “The Deepening Relations in the North Pacific" in head
+    assert "Yonhap News Agency" in head
+
+
+def test_every_starter_assessment_cites_sources_of_the_dataset() -> None:
+    from bot.core.dataset import read_starter
+
+    data = read_starter()
+    topics = {a["topic"] for a in data["assessments"]}
+    assert {"trilateral", "japan-korea"} <= topics
+    for item in data["assessments"]:
+        assert "article" in item["sources"]
+        assert set(item["sources"]) <= set(data["sources"])
+
+
 def test_brief_options(cli: Cli) -> None:
     economy = cli.ok("brief", "korea-japan", "--domain", "economy", "--period", "all")
     assert "$80 billion" in economy and "tourism ministers" not in economy
@@ -158,6 +182,8 @@ def test_bad_arguments_leave_the_database_unchanged(cli: Cli) -> None:
 def test_run_without_token_names_it(cli: Cli) -> None:
     one_line_error(cli("run"), "DISCORD_TOKEN")
     one_line_error(cli("run", env=cli.env(DISCORD_TOKEN="  ")), "DISCORD_TOKEN")
+    line = one_line_error(cli("run", env=cli.env(TELEGRAM_TOKEN=" ")), "TELEGRAM_TOKEN")
+    assert "DISCORD_TOKEN, TELEGRAM_TOKEN or both" in line
     assert not cli.db.exists()
 
 
@@ -169,6 +195,8 @@ def test_run_without_token_names_it(cli: Cli) -> None:
         ("LOG_LEVEL", "LOUD"),
         ("DEV_GUILD_ID", "12"),
         ("TEMPLATES_DIR", "no-such-folder"),
+        ("TELEGRAM_API_URL", "localhost:8081/bot"),
+        ("TELEGRAM_EDITOR_IDS", "12,abc"),
     ],
 )
 @pytest.mark.parametrize("command", [["brief", "japan-korea"], ["run"]])
@@ -288,9 +316,9 @@ def test_restore_refuses_a_non_database(cli: Cli) -> None:
     junk = cli.root / "junk.sqlite3"
     junk.write_bytes(b"not a database at all" * 100)
     result = cli("db", "restore", str(junk))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"briefbot: {junk} cannot be opened as a SQLite database: file is not a database"
+        f"briefbot: {junk} is not a briefbot backup: it is not a SQLite database"
     ]
     assert cli.counts() == before
 
@@ -319,7 +347,7 @@ def test_export_import_round_trip(cli: Cli, tmp_path: Path, suffix: str) -> None
     other = Cli(tmp_path)
     other.db = tmp_path / "data" / "other.sqlite3"
     out = other.ok("import", f"first{suffix}")
-    assert "imported 13 developments and 1 assessments" in out
+    assert "imported 13 developments and 3 assessments" in out
     assert _export(other, f"second{suffix}") == first
     assert other.counts() == cli.counts()
     # Importing the same file again is a conflict and changes nothing.
@@ -338,3 +366,20 @@ def test_import_of_an_invalid_file_changes_nothing(cli: Cli) -> None:
     (cli.root / "bad.json").write_text(json.dumps(doc), encoding="utf-8")
     one_line_error(cli("import", "bad.json"), "development 2 date")
     assert cli.counts() == before
+
+
+def test_timeline_chart_is_written_as_a_png(cli: Cli) -> None:
+    from tests.core.test_chart import png_size
+
+    out = cli.ok("timeline", "japan-korea", "--chart", "jk.png")
+    assert "Chart written to jk.png" in out and "10 developments" in out
+    assert png_size((cli.root / "jk.png").read_bytes()) == (1000, 460)
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [("jk.jpg", "must be a file name ending in .png"), ("no/such/jk.png", "does not exist")],
+)
+def test_a_bad_chart_path_is_one_line_and_writes_nothing(cli: Cli, path: str, words: str) -> None:
+    one_line_error(cli("timeline", "japan-korea", "--chart", path), "chart", words)
+    assert not (cli.root / path).exists()

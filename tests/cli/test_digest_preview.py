@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.core.catalogue import Catalogue
 from bot.core.subscriptions import SubscriptionService
 from storage.database import Database
-from tests.helpers import EDITOR, GUILD_A, MOD_A, FixedClock, draft
+from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
 
 CHANNEL = 123456789012345678
 
@@ -22,7 +22,7 @@ async def _seed(path: Path) -> None:
     db = await Database.open(path)
     try:
         await SubscriptionService(db, FixedClock(now - timedelta(days=1))).subscribe(
-            MOD_A, GUILD_A, CHANNEL, topics="japan-korea"
+            MOD_A, SCOPE_A, CHANNEL, topics="japan-korea"
         )
         catalogue = Catalogue(db, FixedClock(now - timedelta(hours=1)))
         await catalogue.add(EDITOR, draft(title="Seoul and Tokyo talk"), scope="global")

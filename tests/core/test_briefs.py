@@ -8,9 +8,19 @@ import pytest
 
 from bot.core.briefs import BriefItem, compose_brief, parse_domain, parse_period
 from bot.core.catalogue import Catalogue
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
 from storage.database import Database
-from tests.helpers import EDITOR, GUILD_A, GUILD_B, MOD_A, MOD_B, FixedClock, draft
+from tests.helpers import (
+    EDITOR,
+    GUILD_A,
+    GUILD_B,
+    MOD_A,
+    MOD_B,
+    SCOPE_A,
+    SCOPE_B,
+    FixedClock,
+    draft,
+)
 
 
 async def test_japan_korea_brief_on_the_starter_dataset(db: Database, clock: FixedClock) -> None:
@@ -146,8 +156,8 @@ async def test_a_server_sees_global_and_its_own_never_another(
     def ids(brief_items: list[BriefItem]) -> set[int]:
         return {i.development.id for i in brief_items}
 
-    in_a = await compose_brief(db, "japan-korea", GUILD_A, clock=clock)
-    in_b = await compose_brief(db, "japan-korea", GUILD_B, clock=clock)
+    in_a = await compose_brief(db, "japan-korea", SCOPE_A, clock=clock)
+    in_b = await compose_brief(db, "japan-korea", SCOPE_B, clock=clock)
     global_only = await compose_brief(db, "japan-korea", None, clock=clock)
     assert own.id in ids(in_a.key) and other.id not in ids(in_a.key)
     assert other.id in ids(in_b.key) and own.id not in ids(in_b.key)

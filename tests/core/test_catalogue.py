@@ -11,7 +11,7 @@ from bot.core import lookup
 from bot.core.actors import OPERATOR
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
-from bot.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from bot.domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
@@ -22,6 +22,7 @@ from tests.helpers import (
     MEMBER_A,
     MOD_A,
     MOD_B,
+    SCOPE_A,
     FixedClock,
     draft,
     row_counts,
@@ -49,7 +50,7 @@ async def test_add_writes_a_create_revision(catalogue: Catalogue, clock: FixedCl
 async def test_moderator_adds_to_their_server(catalogue: Catalogue) -> None:
     dev = await catalogue.add(MOD_A, draft())
     assert dev.guild_id == GUILD_A
-    assert (await catalogue.show(dev.id, GUILD_A)).id == dev.id
+    assert (await catalogue.show(dev.id, SCOPE_A)).id == dev.id
     with pytest.raises(NotFound):
         await catalogue.show(dev.id, None)
 
@@ -234,11 +235,11 @@ async def test_assessments_keep_history(catalogue: Catalogue, db: Database) -> N
         EDITOR, "trilateral", "Holding steady.", "unchanged", ("Next summit",)
     )
     assert new.id > first.id
-    current = await catalogue.current_assessment("trilateral", GUILD_A)
+    current = await catalogue.current_assessment("trilateral", SCOPE_A)
     assert current is not None and current.bottom_line == "Holding steady."
     local = await catalogue.set_assessment(MOD_A, "trilateral", "Our view.", "deteriorating", ())
     assert local.guild_id == GUILD_A
-    seen_in_a = await catalogue.current_assessment("trilateral", GUILD_A)
+    seen_in_a = await catalogue.current_assessment("trilateral", SCOPE_A)
     seen_globally = await catalogue.current_assessment("trilateral", None)
     assert seen_in_a is not None and seen_in_a.bottom_line == "Our view."
     assert seen_globally is not None and seen_globally.bottom_line == "Holding steady."
@@ -261,7 +262,7 @@ async def test_overlapping_edits_and_retracts_do_not_both_win(
     """Two moderators acting on the same version: the second is refused, nothing is lost."""
     import asyncio
 
-    from bot.core.errors import Conflict
+    from bot.domain.errors import Conflict
 
     dev = await catalogue.add(EDITOR, draft())
     results = await asyncio.gather(

@@ -24,7 +24,7 @@ from tests.harness.fake_poster import (
     rate_limited,
     server_error,
 )
-from tests.helpers import EDITOR, GUILD_A, MOD_A, FixedClock, draft
+from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
 
 CH1, CH2, CH3 = 301, 302, 303
 # Monday 1 May 2023 09:30 UTC is the fixtures' "now".
@@ -59,7 +59,7 @@ class World:
         )
 
     async def subscribe(self, channel: int = CH1, **options):
-        result = await self.subs.subscribe(MOD_A, GUILD_A, channel, **options)
+        result = await self.subs.subscribe(MOD_A, SCOPE_A, channel, **options)
         return result.subscription
 
     async def add(self, title: str, **overrides):

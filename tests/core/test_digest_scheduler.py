@@ -13,7 +13,7 @@ from bot.core.subscriptions import SubscriptionService
 from storage import subscriptions as store
 from storage.database import Database
 from tests.harness.fake_poster import FakePoster, FakeTimer
-from tests.helpers import GUILD_A, MOD_A
+from tests.helpers import MOD_A, SCOPE_A
 
 
 class ShiftedClock:
@@ -41,8 +41,8 @@ def build(db: Database, clock: ShiftedClock) -> tuple[DigestScheduler, FakePoste
 async def test_jobs_are_derived_from_the_table(empty_db: Database) -> None:
     clock = ShiftedClock(datetime(2023, 5, 1, 9, 30, tzinfo=UTC))
     subs = SubscriptionService(empty_db, clock)
-    a = (await subs.subscribe(MOD_A, GUILD_A, 1)).subscription
-    b = (await subs.subscribe(MOD_A, GUILD_A, 2, cadence="daily")).subscription
+    a = (await subs.subscribe(MOD_A, SCOPE_A, 1)).subscription
+    b = (await subs.subscribe(MOD_A, SCOPE_A, 2, cadence="daily")).subscription
     scheduler, _ = build(empty_db, clock)
     await scheduler.start()
     try:
@@ -71,7 +71,7 @@ async def test_a_real_job_fires_once_and_schedules_the_next_period(empty_db: Dat
     clock = ShiftedClock(datetime(2023, 5, 1, 8, 0, tzinfo=UTC))
     sub = (
         await SubscriptionService(empty_db, clock).subscribe(
-            MOD_A, GUILD_A, 7, cadence="daily", post_empty=True
+            MOD_A, SCOPE_A, 7, cadence="daily", post_empty=True
         )
     ).subscription
     scheduler, poster = build(empty_db, clock)
@@ -97,7 +97,7 @@ async def test_a_real_job_fires_once_and_schedules_the_next_period(empty_db: Dat
 async def test_catch_up_at_start_delivers_overdue_subscriptions_once(empty_db: Database) -> None:
     start = datetime(2023, 5, 1, 9, 30, tzinfo=UTC)
     subs = SubscriptionService(empty_db, ShiftedClock(start))
-    sub = (await subs.subscribe(MOD_A, GUILD_A, 9, post_empty=True)).subscription
+    sub = (await subs.subscribe(MOD_A, SCOPE_A, 9, post_empty=True)).subscription
     clock = ShiftedClock(start + timedelta(days=15))  # the bot was down over two Mondays
     scheduler, poster = build(empty_db, clock)
     await scheduler.start()

@@ -6,9 +6,9 @@ import pytest
 
 from bot.core import lookup
 from bot.core.catalogue import Catalogue
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
 from storage.database import Database
-from tests.helpers import GUILD_A, GUILD_B, MOD_A, draft
+from tests.helpers import MOD_A, SCOPE_A, SCOPE_B, draft
 
 
 async def test_timeline_is_chronological(db: Database) -> None:
@@ -41,8 +41,8 @@ async def test_timeline_truncation_counts_everything(db: Database) -> None:
 async def test_timeline_scope(catalogue: Catalogue, db: Database) -> None:
     own = await catalogue.add(MOD_A, draft())
     assert own.id in [
-        d.id for d in (await lookup.timeline(db, "japan-korea", GUILD_A)).developments
+        d.id for d in (await lookup.timeline(db, "japan-korea", SCOPE_A)).developments
     ]
     assert own.id not in [
-        d.id for d in (await lookup.timeline(db, "japan-korea", GUILD_B)).developments
+        d.id for d in (await lookup.timeline(db, "japan-korea", SCOPE_B)).developments
     ]

@@ -39,11 +39,40 @@ def test_md_escape() -> None:
     assert_discord_safe(escaped)
     assert "\\*\\*x\\*\\*" in escaped
     assert "\\`" in escaped
-    assert "\\[a\\](https://evil)" in escaped
+    assert "\\[a\\](https:\u200b//evil)" in escaped
     assert md_escape("# heading\n> quote\n- item\n1. one") == (
         "\\# heading\n\\> quote\n\\- item\n1\\. one"
     )
     assert md_escape("a\x1b[31mred") == "a\\[31mred"
+
+
+# Discord's own auto-linking: a scheme followed by //, or an invite host with a path.
+_AUTOLINK = re.compile(r"[a-z][a-z0-9+.-]*://\S|discord(app)?\.(gg|com|io|me|li|new)/", re.I)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Read http://evil.example/login now",
+        "HTTPS://EVIL.EXAMPLE in capitals",
+        "Join discord.gg/raid today",
+        "Or discord.com/invite/raid and discordapp.com/invite/raid",
+        "ftp://files.example and steam://run/1",
+    ],
+)
+def test_bare_links_and_invites_are_not_live(title: str) -> None:
+    escaped = md_escape(title)
+    assert not _AUTOLINK.search(escaped), escaped
+    # Still readable: only an invisible character was added.
+    assert escaped.replace("\u200b", "") == title
+
+
+async def test_a_stored_title_with_a_link_renders_dead(db: Database, clock: FixedClock) -> None:
+    catalogue = Catalogue(db, clock)
+    dev = await catalogue.add(EDITOR, draft(title="Invite: discord.gg/raid and http://x.example"))
+    text = Renderer("discord").render("development.j2", d=dev)
+    assert "discord.gg/" not in text and "http://" not in text
+    assert "](<https://example.org/ministers>)" in text  # a source keeps its masked link
 
 
 def test_plain_strips_ansi_and_bidi() -> None:

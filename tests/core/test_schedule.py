@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.core.errors import InvalidInput
 from bot.core.schedule import (
     Occurrence,
     Schedule,
@@ -23,6 +22,7 @@ from bot.core.schedule import (
     plan_due,
     plan_now,
 )
+from bot.domain.errors import InvalidInput
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import UnknownTopic
 from bot.core.topics import all_topics, get_topic, rank_topics, topics_for
+from bot.domain.errors import UnknownTopic
 
 REQUIRED = (
     "trilateral",

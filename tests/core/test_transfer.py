@@ -12,7 +12,7 @@ import pytest
 from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
-from bot.core.errors import Conflict, InvalidInput
+from bot.domain.errors import Conflict, InvalidInput
 from storage.database import Database
 from tests.helpers import (
     EDITOR,
@@ -263,3 +263,39 @@ async def test_duplicate_revision_numbers_are_refused(empty_db: Database) -> Non
     with pytest.raises(InvalidInput, match="nothing was imported"):
         await transfer.import_data(empty_db, doc)
     assert await empty_db.scalar("SELECT COUNT(*) FROM developments") == 0
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+async def test_assessment_sources_survive_export_and_import(
+    db: Database, clock: FixedClock, tmp_path: Path, suffix: str
+) -> None:
+    original = await transfer.export_data(db, clock)
+    by_topic = {a["topic"]: a for a in original["assessments"]}
+    cited = [s["title"] for s in by_topic["japan-korea"]["sources"]]
+    assert cited[0].startswith("The Deepening Relations in the North Pacific")
+    path = tmp_path / f"export{suffix}"
+    transfer.write_file(path, original)
+    target = await Database.open(tmp_path / "empty.sqlite3")
+    try:
+        await transfer.import_data(target, transfer.read_file(path), clock)
+        again = await transfer.export_data(target, clock)
+        assert again["assessments"] == original["assessments"]
+        imported = await Catalogue(target, clock).current_assessment("japan-korea", None)
+        assert imported is not None
+        assert [s.title for s in imported.sources] == cited
+    finally:
+        await target.close()
+
+
+async def test_assessment_sources_are_checked_like_development_sources(
+    db: Database, tmp_path: Path, clock: FixedClock
+) -> None:
+    doc = await transfer.export_data(db, clock)
+    doc["assessments"][0]["sources"] = [{"url": "http://insecure.example.org"}]
+    target = await Database.open(tmp_path / "empty.sqlite3")
+    try:
+        with pytest.raises(InvalidInput, match="assessment 1 source"):
+            await transfer.import_data(target, doc, clock)
+        assert await row_counts(target) == dict.fromkeys(await row_counts(target), 0)
+    finally:
+        await target.close()

@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.errors import InvalidInput
-from bot.core.models import FuzzyDate, Source
 from bot.core.validation import (
     SUMMARY_MAX,
     TITLE_MAX,
@@ -25,6 +23,8 @@ from bot.core.validation import (
     parse_watch_next,
     validate_development,
 )
+from bot.domain.errors import InvalidInput
+from bot.domain.models import FuzzyDate, Source
 from tests.helpers import draft, raw_development
 
 
@@ -258,3 +258,73 @@ def test_bad_development_ids(text: str) -> None:
     with pytest.raises(InvalidInput) as err:
         parse_development_id(text)
     assert err.value.field == "id"
+
+
+# --- source lines as people write them --------------------------------------------------------
+
+_word = st.text(
+    st.characters(whitelist_categories=("Lu", "Ll", "Lo"), max_codepoint=0x9FFF),
+    min_size=1,
+    max_size=12,
+)
+_url = st.builds(
+    lambda host, path: f"https://{host}.org/{path}",
+    st.from_regex(r"[a-z]{1,12}", fullmatch=True),
+    st.from_regex(r"[a-z0-9/-]{0,20}", fullmatch=True),
+)
+
+
+@given(url=_url)
+def test_a_link_alone_is_a_source_titled_by_its_host(url: str) -> None:
+    (source,) = parse_sources_text(url)
+    assert source.url == url and source.title == url.split("/")[2] and source.publisher is None
+
+
+@given(url=_url, words=st.lists(_word, min_size=1, max_size=3), pipe=st.booleans())
+def test_a_link_then_a_short_name_reads_the_name_as_publisher(
+    url: str, words: list[str], pipe: bool
+) -> None:
+    name = " ".join(words)
+    (source,) = parse_sources_text(f"{url} {name}")
+    assert (source.url, source.publisher) == (url, name)
+    (piped,) = parse_sources_text(f"{url} | {name}")  # with `|`: one part is the title
+    assert (piped.url, piped.title) == (url, name)
+
+
+@given(url=_url, words=st.lists(_word, min_size=4, max_size=12), date=st.booleans())
+def test_a_link_then_a_longer_text_reads_it_as_the_title(
+    url: str, words: list[str], date: bool
+) -> None:
+    title = " ".join(words)
+    line = f"{url} — {title}" + (" 2023-03-19" if date else "")
+    (source,) = parse_sources_text(line)
+    assert (source.url, source.title, source.publisher) == (url, title, None)
+    assert source.published_on == ("2023-03-19" if date else None)
+
+
+@given(words=st.lists(_word, min_size=1, max_size=12))
+def test_a_line_without_a_link_is_a_citation(words: list[str]) -> None:
+    citation = " ".join(words)
+    (source,) = parse_sources_text(citation)
+    assert (source.title, source.url, source.publisher) == (citation, None, None)
+
+
+@given(
+    url=st.none() | _url,
+    publisher=st.none() | st.lists(_word, min_size=1, max_size=4).map(" ".join),
+    title=st.lists(_word, min_size=1, max_size=8).map(" ".join),
+)
+def test_the_prefilled_form_text_reads_back_the_same_sources(
+    url: str | None, publisher: str | None, title: str
+) -> None:
+    sources = (Source(title=title, publisher=publisher, url=url),)
+    assert parse_sources_text(format_sources_text(sources)) == sources
+
+
+def test_a_link_in_the_middle_of_a_line_and_two_links() -> None:
+    (source,) = parse_sources_text("Yonhap https://www.yna.co.kr/view/1")
+    assert (source.publisher, source.url) == ("Yonhap", "https://www.yna.co.kr/view/1")
+    with pytest.raises(InvalidInput, match="source 1 url"):
+        parse_sources_text("https://a.org/x https://b.org/y")
+    with pytest.raises(InvalidInput, match="https"):
+        parse_sources_text("http://example.org/story Yonhap")

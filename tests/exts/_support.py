@@ -12,13 +12,19 @@ from bot.exts._common import unwrap
 from tests.exts.conftest import modal_id
 
 TITLE = "Title"
-DATE = "Date (YYYY-MM-DD, YYYY-MM or YYYY)"
+DATE = "Date"
 SUMMARY = "Summary"
 SOURCES = "Sources, one per line"
-DETAILS = "Countries | domain | tags"
+WHY = "Why it matters (optional)"
+COUNTRIES = "Countries"
+DOMAIN = "Domain"
+KIND = "Kind"
+IMPORTANCE = "Importance"
+TAGS = "Tags (optional)"
 BOTTOM_LINE = "Bottom line"
-TREND = "Trend: improving, unchanged or deteriorating"
+TREND = "Trend"
 WATCH = "Watch next (up to 5, one per line)"
+NEXT = "Next: countries, domain, kind"
 
 SOURCE_LINE = "https://example.com/report | Example Wire | Seoul and Tokyo sign a pact | 2026-11-20"
 TABLES = (
@@ -27,7 +33,7 @@ TABLES = (
     "sources",
     "revisions",
     "assessments",
-    "guild_settings",
+    "scope_settings",
 )
 
 
@@ -38,45 +44,112 @@ def dev_form(
     date: str = "2026-11-20",
     summary: str = "The two governments agree to share stockpiles of critical minerals.",
     sources: str = SOURCE_LINE,
-    details: str = "JP KR | economy | supply-chain",
+    why: str = "",
 ) -> dict[str, str]:
-    """Values for the development modal, keyed by custom_id (found by label)."""
+    """Values for step 1 of the development form, keyed by custom_id (found by label)."""
     return {
         modal_id(shown, TITLE): title,
         modal_id(shown, DATE): date,
         modal_id(shown, SUMMARY): summary,
         modal_id(shown, SOURCES): sources,
-        modal_id(shown, DETAILS): details,
+        modal_id(shown, WHY): why,
     }
 
 
+def choice_form(
+    shown: Any,
+    *,
+    countries: tuple[str, ...] = ("JP", "KR"),
+    domain: str = "economy",
+    kind: str = "event",
+    importance: str = "2",
+    tags: str = "supply-chain",
+) -> dict[str, Any]:
+    """Values for step 2 (the selects), keyed by custom_id."""
+    return {
+        modal_id(shown, COUNTRIES): list(countries),
+        modal_id(shown, DOMAIN): [domain],
+        modal_id(shown, KIND): [kind],
+        modal_id(shown, IMPORTANCE): [importance],
+        modal_id(shown, TAGS): tags,
+    }
+
+
+async def second_step(actor: Any, first: Any) -> Any:
+    """After step 1 was accepted: press the button that opens step 2."""
+    assert first.response is not None and "Step 2 of 2" in first.response.content, (
+        first.response and first.response.content
+    )
+    shown = await actor.click(first.response, label=NEXT)
+    assert shown.modal is not None
+    return shown
+
+
 async def add_development(
-    actor: Any, channel: Any, options: dict[str, Any] | None = None, **fields: str
+    actor: Any,
+    channel: Any,
+    options: dict[str, Any] | None = None,
+    choices: dict[str, Any] | None = None,
+    **fields: str,
 ) -> tuple[Any, int]:
-    """Run /development add and submit the form; returns the answer and the new id."""
+    """Run /development add through both steps; returns the answer and the new id."""
     shown = await actor.slash(channel, "development add", **(options or {}))
     assert shown.modal is not None, shown.response and shown.response.content
-    done = await actor.submit_modal(shown, dev_form(shown, **fields))
+    first = await actor.submit_modal(shown, dev_form(shown, **fields))
+    step_two = await second_step(actor, first)
+    done = await actor.submit_modal(step_two, choice_form(step_two, **(choices or {})))
     assert done.response is not None
     match = re.search(r"Added development \*\*#(\d+)\*\*", done.response.content)
     assert match, done.response.content
     return done, int(match[1])
 
 
-def modal_values(result: Any) -> dict[str, str]:
-    """What a shown modal is prefilled with, by label."""
-    found: dict[str, str] = {}
+async def edit_development(
+    actor: Any,
+    channel: Any,
+    dev_id: int,
+    text: dict[str, str] | None = None,
+    choices: dict[str, Any] | None = None,
+) -> Any:
+    """Run /development edit through both steps, changing the fields given by label and
+    leaving every other value as prefilled; returns the final answer."""
+    shown = await actor.slash(channel, "development edit", id=str(dev_id))
+    assert shown.modal is not None, shown.response and shown.response.content
+    typed = {**prefilled(shown), **{modal_id(shown, k): v for k, v in (text or {}).items()}}
+    first = await actor.submit_modal(shown, typed)
+    if first.response is None or "Step 2 of 2" not in first.response.content:
+        return first  # refused at step 1
+    step_two = await second_step(actor, first)
+    chosen = {modal_id(step_two, k): v for k, v in (choices or {}).items()}
+    return await actor.submit_modal(step_two, {**prefilled(step_two), **chosen})
 
-    def walk(nodes: list[dict[str, Any]]) -> None:
-        for n in nodes:
-            if n.get("type") == 4:
-                found[n["label"]] = n.get("value", "")
-            walk(n.get("components") or [])
-            if n.get("component"):
-                walk([n["component"]])
 
-    walk(result.modal["components"])
+def _controls(result: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(label, control) for every control of a shown modal."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for n in result.modal["components"]:
+        if n.get("type") == 18:
+            found.append((n["label"], n["component"]))
+        for child in n.get("components") or []:
+            found.append((child.get("label", ""), child))
     return found
+
+
+def _prefill(control: dict[str, Any]) -> Any:
+    if control.get("type") == 4:
+        return control.get("value", "")
+    return [o["value"] for o in control.get("options", []) if o.get("default")]
+
+
+def modal_values(result: Any) -> dict[str, Any]:
+    """What a shown modal is prefilled with, by label: text, or the chosen select values."""
+    return {label: _prefill(control) for label, control in _controls(result)}
+
+
+def prefilled(result: Any) -> dict[str, Any]:
+    """A modal's prefilled values by custom_id: what Discord submits when nothing is
+    changed (SimCord submits only the values given, so tests pass these explicitly)."""
+    return {control["custom_id"]: _prefill(control) for _, control in _controls(result)}
 
 
 def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -162,11 +235,12 @@ async def bulk_add(env: Any, n: int, *, guild_id: int | None = None, **fields: A
 
     from bot.core.actors import OPERATOR, Actor
     from bot.core.validation import validate_development
+    from bot.domain.scope import Scope
 
     actor = (
         OPERATOR
         if guild_id is None
-        else Actor(user_id="1", name="seed", guild_id=guild_id, is_moderator=True)
+        else Actor(user_id="1", name="seed", scope=Scope.discord(guild_id), is_moderator=True)
     )
     ids = []
     for i in range(n):

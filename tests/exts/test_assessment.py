@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from bot.core.errors import PermissionDenied
+from typing import Any
+
+from bot.domain.errors import PermissionDenied
 from tests.exts._support import (
     BOTTOM_LINE,
     TREND,
@@ -17,38 +19,39 @@ from tests.exts._support import (
 from tests.exts.conftest import modal_id, text_of
 
 
-def assessment_form(shown, bottom_line: str, trend: str, watch: str = "") -> dict[str, str]:
+def assessment_form(shown, bottom_line: str, trend: str, watch: str = "") -> dict[str, Any]:
     return {
         modal_id(shown, BOTTOM_LINE): bottom_line,
-        modal_id(shown, TREND): trend,
+        modal_id(shown, TREND): [trend],
         modal_id(shown, WATCH): watch,
     }
 
 
 async def test_moderator_sets_the_server_bottom_line(world, db_path) -> None:
-    shown = await world.mod.slash(world.general, "assessment set", topic="japan-korea")
-    assert shown.modal["title"] == "Assessment: japan-korea"
-    assert modal_values(shown)[TREND] == "unchanged"  # no assessment yet: the default
+    shown = await world.mod.slash(world.general, "assessment set", topic="us-japan")
+    assert shown.modal["title"] == "Assessment: us-japan"
+    assert shown.modal["components"][1]["component"]["type"] == 3  # the trend is a select
+    assert modal_values(shown)[TREND] == ["unchanged"]  # no assessment yet: the default
     values = assessment_form(
-        shown, "Ties are fraying over history again.", "Deteriorating", "Court ruling\n- Summit"
+        shown, "Ties are fraying over history again.", "deteriorating", "Court ruling\n- Summit"
     )
     done = await world.mod.submit_modal(shown, values)
     assert done.ephemeral
-    assert "Assessment of **japan-korea** set for this server: deteriorating" in (
+    assert "Assessment of **us-japan** set for this server: deteriorating" in (
         done.response.content
     )
 
-    brief = await world.member.slash(world.general, "brief", topic="japan-korea")
+    brief = await world.member.slash(world.general, "brief", topic="us-japan")
     embed = brief.response.embeds[0]
-    assert embed.title == "Japan–South Korea — 📉 deteriorating"
+    assert embed.title == "US–Japan — 📉 deteriorating"
     lines = embed.description.splitlines()
     assert lines[0].startswith("**Bottom line**")
     assert "Ties are fraying over history again." in lines[1]
     assert "- Court ruling" in embed.description and "- Summit" in embed.description
 
     # Beta never sees Alpha's assessment.
-    beta = await world.beta_mod.slash(world.beta_general, "brief", topic="japan-korea")
-    assert beta.response.embeds[0].title == "Japan–South Korea — no assessment yet"
+    beta = await world.beta_mod.slash(world.beta_general, "brief", topic="us-japan")
+    assert beta.response.embeds[0].title == "US–Japan — no assessment yet"
 
 
 async def test_server_assessment_overrides_the_global_one_and_history_is_kept(
@@ -57,7 +60,7 @@ async def test_server_assessment_overrides_the_global_one_and_history_is_kept(
     shown = await world.mod.slash(world.general, "assessment set", topic="trilateral")
     current = modal_values(shown)
     assert current[BOTTOM_LINE].startswith("US–China rivalry")  # prefilled: the starter one
-    assert current[TREND] == "improving"
+    assert current[TREND] == ["improving"]
     before = count(db_path, "assessments")
     await world.mod.submit_modal(shown, assessment_form(shown, "Stalled for now.", "unchanged"))
     assert count(db_path, "assessments") == before + 1
@@ -98,19 +101,17 @@ async def test_unknown_topic_is_refused(world) -> None:
     refusals(world.env)
 
 
-async def test_invalid_trend_and_too_many_watch_items_can_be_fixed(world, db_path) -> None:
+async def test_too_many_watch_items_can_be_fixed_with_the_trend_kept(world, db_path) -> None:
     before = count(db_path, "assessments")
-    shown = await world.mod.slash(world.general, "assessment set", topic="japan-korea")
-    failed = await world.mod.submit_modal(shown, assessment_form(shown, "Fine.", "sideways"))
-    assert failed.ephemeral
-    assert failed.response.content == (
-        "**trend**: must be one of improving, unchanged, deteriorating"
-    )
-    retry = await world.mod.click(failed.response, label="Fix and resubmit")
-    assert modal_values(retry)[TREND] == "sideways"
-    assert modal_values(retry)[BOTTOM_LINE] == "Fine."
-
+    shown = await world.mod.slash(world.general, "assessment set", topic="us-korea")
     six = "\n".join(f"item {i}" for i in range(6))
-    failed = await world.mod.submit_modal(retry, assessment_form(retry, "Fine.", "improving", six))
+    failed = await world.mod.submit_modal(shown, assessment_form(shown, "Fine.", "improving", six))
+    assert failed.ephemeral
     assert failed.response.content.startswith("**watch next**: at most 5 items")
+    retry = await world.mod.click(failed.response, label="Fix and resubmit")
+    assert modal_values(retry)[TREND] == ["improving"]
+    assert modal_values(retry)[BOTTOM_LINE] == "Fine."
     assert count(db_path, "assessments") == before
+    done = await world.mod.submit_modal(retry, assessment_form(retry, "Fine.", "improving", "x"))
+    assert "set for this server: improving" in done.response.content
+    assert count(db_path, "assessments") == before + 1

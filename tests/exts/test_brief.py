@@ -3,7 +3,7 @@ development added through the form showing up at once."""
 
 from __future__ import annotations
 
-from bot.core.errors import UnknownTopic
+from bot.domain.errors import UnknownTopic
 from tests.exts._support import add_development, refusals, refused
 from tests.exts.conftest import text_of
 
@@ -33,9 +33,17 @@ async def test_brief_puts_the_bottom_line_first(world) -> None:
 
 
 async def test_topic_without_assessment_says_so(world) -> None:
-    r = await world.member.slash(world.general, "brief", topic="japan-korea")
-    assert r.response.embeds[0].title == "Japan–South Korea — no assessment yet"
+    r = await world.member.slash(world.general, "brief", topic="us-japan")
+    assert r.response.embeds[0].title == "US–Japan — no assessment yet"
     assert "`/assessment set`" in text_of(r)
+
+
+async def test_starter_brief_opens_with_the_articles_assessment_and_its_basis(world) -> None:
+    r = await world.member.slash(world.general, "brief", topic="japan-korea")
+    assert r.response.embeds[0].title == "Japan–South Korea — 📈 improving"
+    text = text_of(r)
+    assert "more positive than ever" in text
+    assert "*Based on:*" in text and "ANKASAM" in text
 
 
 async def test_period_and_domain_filter(world) -> None:
@@ -80,7 +88,7 @@ async def test_topic_autocomplete(world) -> None:
 async def test_added_development_appears_in_the_brief(world) -> None:
     before = await world.member.slash(world.general, "brief", topic="japan-korea")
     assert "supply-chain pact" not in text_of(before)
-    _, dev_id = await add_development(world.mod, world.general, options={"importance": 3})
+    _, dev_id = await add_development(world.mod, world.general, choices={"importance": "3"})
     after = await world.member.slash(world.general, "brief", topic="japan-korea")
     text = text_of(after)
     assert f"Seoul and Tokyo sign a supply-chain pact `#{dev_id}` *(this server)*" in text

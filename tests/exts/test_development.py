@@ -6,19 +6,29 @@ from __future__ import annotations
 import pytest
 import simcord
 
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from tests.exts._support import (
+    COUNTRIES,
     DATE,
-    DETAILS,
+    DOMAIN,
+    IMPORTANCE,
+    KIND,
+    NEXT,
     SOURCES,
     SUMMARY,
+    TAGS,
     TITLE,
+    WHY,
     add_development,
+    choice_form,
     count,
     dev_form,
+    edit_development,
     modal_values,
+    prefilled,
     refusals,
     refused,
+    second_step,
     snapshot,
 )
 from tests.exts.conftest import modal_id, text_of
@@ -105,12 +115,31 @@ async def test_moderator_cannot_add_to_the_global_catalogue(world, db_path) -> N
     assert snapshot(db_path) == before
 
 
-async def test_add_options_reach_the_development(world) -> None:
-    options = {"kind": "indicator", "importance": 3, "why_it_matters": "Trade is back."}
-    _, dev_id = await add_development(world.mod, world.general, options)
-    text = text_of(await world.member.slash(world.general, "development show", id=str(dev_id)))
+async def test_the_selects_reach_the_development(world) -> None:
+    shown = await world.mod.slash(world.general, "development add")
+    assert [c["type"] for c in shown.modal["components"]] == [18] * 5  # labelled controls
+    first = await world.mod.submit_modal(shown, dev_form(shown, why="Trade is back."))
+    step_two = await second_step(world.mod, first)
+    assert [c["component"]["type"] for c in step_two.modal["components"]] == [3, 3, 3, 3, 4]
+    assert modal_values(step_two)[KIND] == ["event"] and modal_values(step_two)[IMPORTANCE] == ["2"]
+    assert modal_values(step_two)[COUNTRIES] == []  # nothing chosen for a new development
+    choices = choice_form(
+        step_two, countries=("US", "JP", "KR"), domain="security", kind="indicator", importance="3"
+    )
+    done = await world.mod.submit_modal(step_two, choices)
+    dev_id = done.response.content.split("**#")[1].split("**")[0]
+    text = text_of(await world.member.slash(world.general, "development show", id=dev_id))
     assert "**Kind** indicator" in text and "**Importance** 3/3" in text
+    assert "**Countries** JP KR US" in text and "security" in text
     assert "**Why it matters:** Trade is back." in text
+
+
+async def test_a_source_line_as_people_write_it_is_accepted(world) -> None:
+    _, dev_id = await add_development(
+        world.mod, world.general, sources="https://example.org/story Yonhap"
+    )
+    text = text_of(await world.member.slash(world.general, "development show", id=str(dev_id)))
+    assert "Yonhap" in text and "example.org/story" in text
 
 
 async def test_invalid_form_names_the_field_and_retry_reopens_it_prefilled(world, db_path) -> None:
@@ -124,25 +153,54 @@ async def test_invalid_form_names_the_field_and_retry_reopens_it_prefilled(world
 
     again = await world.mod.click(failed.response, label="Fix and resubmit")
     assert again.modal is not None
-    prefilled = modal_values(again)
-    assert prefilled[DATE] == "16/03/2023"
-    assert prefilled[SUMMARY] == "Typed with care.\nTwo lines."
-    assert prefilled[TITLE] == "Seoul and Tokyo sign a supply-chain pact"
+    values = modal_values(again)
+    assert values[DATE] == "16/03/2023"
+    assert values[SUMMARY] == "Typed with care.\nTwo lines."
+    assert values[TITLE] == "Seoul and Tokyo sign a supply-chain pact"
 
     fixed = {**typed, modal_id(again, DATE): "2023-03-16"}
-    done = await world.mod.submit_modal(again, fixed)
+    step_two = await second_step(world.mod, await world.mod.submit_modal(again, fixed))
+    done = await world.mod.submit_modal(step_two, choice_form(step_two))
     assert "Added development" in done.response.content
     assert count(db_path, "developments") == before + 1
+
+
+async def test_second_step_errors_reopen_the_selects_as_chosen(world, db_path) -> None:
+    before = count(db_path, "developments")
+    shown = await world.mod.slash(world.general, "development add")
+    step_two = await second_step(world.mod, await world.mod.submit_modal(shown, dev_form(shown)))
+    chosen = choice_form(step_two, countries=("CN", "KP"), domain="security", tags="Bad Tag!")
+    failed = await world.mod.submit_modal(step_two, chosen)
+    assert failed.response.content.startswith("**tags**:")
+    assert count(db_path, "developments") == before
+    again = await world.mod.click(failed.response, label="Fix and resubmit")
+    values = modal_values(again)
+    assert values[COUNTRIES] == ["KP", "CN"] or sorted(values[COUNTRIES]) == ["CN", "KP"]
+    assert values[DOMAIN] == ["security"] and values[TAGS] == "Bad Tag!"
+    done = await world.mod.submit_modal(again, {**prefilled(again), modal_id(again, TAGS): "ok"})
+    assert "Added development" in done.response.content
+    assert count(db_path, "developments") == before + 1
+
+
+async def test_pressing_next_again_after_saving_adds_no_twin(world, db_path) -> None:
+    shown = await world.mod.slash(world.general, "development add")
+    first = await world.mod.submit_modal(shown, dev_form(shown))
+    step_two = await second_step(world.mod, first)
+    await world.mod.submit_modal(step_two, choice_form(step_two))
+    before = count(db_path, "developments")
+    twin = await world.mod.click(first.response, label=NEXT)
+    again = await world.mod.submit_modal(twin, choice_form(twin))
+    assert again.ephemeral and "already saved" in again.response.content
+    refusals(world.env)
+    assert count(db_path, "developments") == before
 
 
 @pytest.mark.parametrize(
     ("label", "value", "field"),
     [
-        (DETAILS, "JP KR", "countries | domain | tags"),
-        (DETAILS, "JP XX | economy", "countries"),
-        (DETAILS, "JP KR | weather", "domain"),
         (SOURCES, "ftp://example.com/x", "source 1 url"),
         (SOURCES, "\n".join(f"Citation {i}" for i in range(11)), "sources"),
+        (DATE, "2023-02-30", "date"),
     ],
 )
 async def test_form_rules_are_named(world, label, value, field) -> None:
@@ -160,14 +218,18 @@ async def test_form_rules_are_named(world, label, value, field) -> None:
 async def test_edit_is_prefilled_keeps_a_revision_and_history_shows_it(world, db_path) -> None:
     _, dev_id = await add_development(world.mod, world.general)
     shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
-    prefilled = modal_values(shown)
-    assert prefilled[TITLE] == "Seoul and Tokyo sign a supply-chain pact"
-    assert prefilled[DATE] == "2026-11-20"
-    assert prefilled[DETAILS] == "JP KR | economy | supply-chain"
-    assert prefilled[SOURCES].startswith("https://example.com/report | Example Wire")
+    values = modal_values(shown)
+    assert values[TITLE] == "Seoul and Tokyo sign a supply-chain pact"
+    assert values[DATE] == "2026-11-20"
+    assert values[SOURCES].startswith("https://example.com/report | Example Wire")
 
-    values = {**dev_form(shown), modal_id(shown, TITLE): "Seoul and Tokyo sign a minerals pact"}
-    done = await world.mod.submit_modal(shown, values)
+    typed = {**prefilled(shown), modal_id(shown, TITLE): "Seoul and Tokyo sign a minerals pact"}
+    step_two = await second_step(world.mod, await world.mod.submit_modal(shown, typed))
+    choices = modal_values(step_two)
+    assert choices[COUNTRIES] == ["JP", "KR"] and choices[DOMAIN] == ["economy"]
+    assert choices[KIND] == ["event"] and choices[IMPORTANCE] == ["2"]
+    assert choices[TAGS] == "supply-chain"
+    done = await world.mod.submit_modal(step_two, prefilled(step_two))
     assert done.ephemeral and f"Edited **#{dev_id}**: changed title" in done.response.content
     assert count(db_path, "revisions") - count(db_path, "developments") == 1
 
@@ -185,11 +247,39 @@ async def test_edit_is_prefilled_keeps_a_revision_and_history_shows_it(world, db
     assert "mod (" in text  # who
 
 
+async def test_edit_through_the_selects_changes_only_what_was_chosen(world, db_path) -> None:
+    _, dev_id = await add_development(world.mod, world.general, why="Supply chains.")
+    shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
+    step_two = await second_step(world.mod, await world.mod.submit_modal(shown, prefilled(shown)))
+    chosen = {**prefilled(step_two), modal_id(step_two, IMPORTANCE): ["3"]}
+    chosen[modal_id(step_two, COUNTRIES)] = ["JP", "KR", "US"]
+    done = await world.mod.submit_modal(step_two, chosen)
+    assert "changed countries, importance" in done.response.content
+    text = text_of(await world.member.slash(world.general, "development show", id=str(dev_id)))
+    assert "**Why it matters:** Supply chains." in text and "Example Wire" in text
+    assert "**Kind** event" in text and "supply-chain" in text
+
+
+async def test_edit_can_save_after_step_one_keeping_every_choice(world, db_path) -> None:
+    _, dev_id = await add_development(
+        world.mod, world.general, choices={"kind": "analysis", "importance": "1"}
+    )
+    shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
+    typed = {**prefilled(shown), modal_id(shown, SUMMARY): "A new summary."}
+    first = await world.mod.submit_modal(shown, typed)
+    done = await world.mod.click(first.response, label="Save, keeping those")
+    assert "changed summary" in done.response.content
+    text = text_of(await world.member.slash(world.general, "development show", id=str(dev_id)))
+    assert "**Kind** analysis" in text and "**Importance** 1/3" in text
+    assert "**Countries** JP KR" in text
+
+
 async def test_edit_without_changes_records_no_revision(world, db_path) -> None:
     _, dev_id = await add_development(world.mod, world.general)
     shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
     before = count(db_path, "revisions")
-    done = await world.mod.submit_modal(shown, dev_form(shown))
+    step_two = await second_step(world.mod, await world.mod.submit_modal(shown, prefilled(shown)))
+    done = await world.mod.submit_modal(step_two, prefilled(step_two))
     assert "nothing — no revision recorded" in done.response.content
     assert count(db_path, "revisions") == before
 
@@ -209,11 +299,14 @@ async def test_edit_refusals_change_nothing(world, db_path) -> None:
 
 async def test_editor_edits_the_global_catalogue(world) -> None:
     shown = await world.editor.slash(world.general, "development edit", id=str(SUMMIT))
-    values = modal_values(shown)
-    new = {modal_id(shown, label): value for label, value in values.items()}
-    new[modal_id(shown, SUMMARY)] = values[SUMMARY] + " Updated."
-    done = await world.editor.submit_modal(shown, new)
+    values = prefilled(shown)
+    values[modal_id(shown, SUMMARY)] += " Updated."
+    assert values[modal_id(shown, WHY)]  # the starter's why-it-matters is prefilled
+    first = await world.editor.submit_modal(shown, values)
+    step_two = await second_step(world.editor, first)
+    done = await world.editor.submit_modal(step_two, prefilled(step_two))
     assert "changed summary" in done.response.content
+    assert "why" not in done.response.content.split("changed")[1]
 
 
 # --- retract -------------------------------------------------------------------------------
@@ -305,10 +398,8 @@ async def test_a_retracted_development_cannot_be_edited_and_says_so_before_the_f
 async def test_long_history_pages_privately(world) -> None:
     _, dev_id = await add_development(world.mod, world.general)
     for i in range(16):
-        shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
-        values = {modal_id(shown, k): v for k, v in modal_values(shown).items()}
-        values[modal_id(shown, SUMMARY)] = f"Version {i}: " + "a longer summary " * 50
-        await world.mod.submit_modal(shown, values)
+        summary = f"Version {i}: " + "a longer summary " * 50
+        await edit_development(world.mod, world.general, dev_id, {SUMMARY: summary})
     history = await world.mod.slash(world.general, "development history", id=str(dev_id))
     assert history.ephemeral
     footer = history.response.embeds[0].footer.text

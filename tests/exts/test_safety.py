@@ -25,11 +25,15 @@ from tests.exts._support import (
     assert_no_pings,
     assert_within_limits,
     bulk_add,
+    choice_form,
     count,
     dev_form,
+    edit_development,
     modal_values,
+    prefilled,
     refusals,
     refused,
+    second_step,
     snapshot,
 )
 from tests.exts.conftest import modal_id, text_of
@@ -96,15 +100,13 @@ async def test_nothing_the_bot_sends_allows_mentions(world) -> None:
     shown = await world.mod.slash(world.general, "development add")
     failed = await world.mod.submit_modal(shown, dev_form(shown, date="soon"))
     await world.mod.click(failed.response, label="Fix and resubmit")
-    edit = await world.mod.slash(world.general, "development edit", id=str(dev_id))
-    values = {modal_id(edit, k): v for k, v in modal_values(edit).items()}
-    await world.mod.submit_modal(edit, {**values, modal_id(edit, "Title"): "@here again"})
+    await edit_development(world.mod, world.general, dev_id, {"Title": "@here again"})
     form = await world.mod.slash(world.general, "assessment set", topic="japan-korea")
     await world.mod.submit_modal(
         form,
         {
             modal_id(form, BOTTOM_LINE): "@everyone look",
-            modal_id(form, TREND): "improving",
+            modal_id(form, TREND): ["improving"],
             modal_id(form, WATCH): "<@&1>",
         },
     )
@@ -276,8 +278,9 @@ async def test_unexpected_error_in_a_form_changes_nothing(
     before = snapshot(db_path)
     monkeypatch.setattr(Catalogue, "add", broken)
     shown = await world.mod.slash(world.general, "development add")
+    step_two = await second_step(world.mod, await world.mod.submit_modal(shown, dev_form(shown)))
     with caplog.at_level(logging.ERROR, logger="bot.exts"):
-        done = await world.mod.submit_modal(shown, dev_form(shown))
+        done = await world.mod.submit_modal(step_two, choice_form(step_two))
     text = refused(done)
     error_id = re.search(r"`([0-9a-f]{8})`", text)
     assert error_id and any(f"error_id={error_id[1]}" in r.getMessage() for r in caplog.records)
@@ -328,8 +331,9 @@ async def test_slow_database_form_opens_from_a_button(world, db_path, slow_db) -
     assert world.env.errors == []
     shown = await world.mod.click(r.response, label="Open the form")
     assert modal_values(shown)["Title"] == "Seoul and Tokyo sign a supply-chain pact"
-    values = {modal_id(shown, k): v for k, v in modal_values(shown).items()}
-    done = await world.mod.submit_modal(shown, {**values, modal_id(shown, "Title"): "Renamed"})
+    typed = {**prefilled(shown), modal_id(shown, "Title"): "Renamed"}
+    step_two = await second_step(world.mod, await world.mod.submit_modal(shown, typed))
+    done = await world.mod.submit_modal(step_two, prefilled(step_two))
     assert "changed title" in done.response.content
     assert count(db_path, "revisions") > count(db_path, "developments")
 

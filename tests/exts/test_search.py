@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
 from tests.exts._support import add_development, refusals, refused
 from tests.exts.conftest import text_of
 
@@ -24,7 +24,7 @@ async def test_search_finds_tags_and_sources(world) -> None:
     _, dev_id = await add_development(
         world.mod,
         world.general,
-        details="JP KR | economy | rare-earths",
+        choices={"tags": "rare-earths"},
         sources="https://example.com/x | Nikkei Asia | Minerals deal explained",
     )
     by_tag = await world.member.slash(world.general, "search", query="rare-earths")

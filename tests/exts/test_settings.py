@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import simcord
 
-from bot.core.errors import InvalidInput, PermissionDenied
+from bot.domain.errors import InvalidInput, PermissionDenied
+from storage.database import DatabaseBusy
 from tests.exts._support import add_development, dev_form, refusals, refused, snapshot
 
 
@@ -127,3 +130,36 @@ async def test_rights_are_checked_again_when_the_form_is_submitted(world, db_pat
     assert "Only moderators" in refused(done)
     assert [type(e) for e in refusals(world.env)] == [PermissionDenied]
     assert snapshot(db_path) == before
+
+
+async def test_everyone_cannot_be_the_moderator_role(world, db_path) -> None:
+    everyone = world.alpha.roles["@everyone"]
+    assert everyone.id == world.alpha.id
+    before = snapshot(db_path)
+    r = await world.mod.slash(world.general, "settings", **{"moderator-role": everyone})
+    text = refused(r)
+    assert text.startswith("**moderator role**:") and "every member a moderator" in text
+    assert [type(e) for e in refusals(world.env)] == [InvalidInput]
+    assert snapshot(db_path) == before
+    # A plain member is still not a moderator.
+    r = await world.member.slash(world.general, "development add")
+    assert r.modal is None and "Only moderators" in refused(r)
+    refusals(world.env)
+
+
+async def test_a_busy_database_is_a_private_try_again(world, db_path) -> None:
+    # Wait 0.2 s, not 5 s, for the lock (SimCord expects an answer within 5 s).
+    await world.env.bot.services.db.fetchall("PRAGMA busy_timeout = 200")
+    before = snapshot(db_path)
+    other = sqlite3.connect(db_path, isolation_level=None)  # another process, mid-import
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        r = await world.mod.slash(world.general, "settings", timezone="Asia/Seoul")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert refused(r) == "the database is busy (another briefbot is writing); try again"
+    assert [type(e) for e in refusals(world.env)] == [DatabaseBusy]
+    assert snapshot(db_path) == before
+    again = await world.mod.slash(world.general, "settings", timezone="Asia/Seoul")
+    assert "Time zone: Asia/Seoul" in again.response.content

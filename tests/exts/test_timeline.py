@@ -7,7 +7,8 @@ import re
 import pytest
 import simcord
 
-from bot.core.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, UnknownTopic
+from tests.core.test_chart import png_size
 from tests.exts._support import assert_within_limits, bulk_add, refusals, refused
 from tests.exts.conftest import text_of
 
@@ -104,3 +105,19 @@ async def test_200_developments_page_and_only_the_caller_turns_pages(world) -> N
     assert all(c.disabled for row in last.components for c in row.children)
     with pytest.raises(simcord.SetupError, match="disabled"):
         await world.member.click(last, label="◀ Previous")
+
+
+async def test_chart_attaches_a_png_of_the_timeline(world) -> None:
+    r = await world.member.slash(world.general, "timeline", topic="japan-korea", chart=True)
+    assert r.response.embeds[0].title == "Timeline — Japan–South Korea"
+    (posted,) = [m for m in r.followups if m.attachments]
+    (attachment,) = posted.attachments
+    assert attachment.filename == "timeline-japan-korea.png"
+    data = await attachment.read()
+    assert png_size(data) == (1000, 460) and attachment.size == len(data)
+    assert not posted.ephemeral
+
+
+async def test_without_chart_nothing_is_attached(world) -> None:
+    r = await world.member.slash(world.general, "timeline", topic="japan-korea")
+    assert not r.response.attachments and not any(m.attachments for m in r.followups)

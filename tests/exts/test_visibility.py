@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.core.errors import NotFound
+from bot.domain.errors import NotFound
 from tests.exts._support import (
     BOTTOM_LINE,
     TREND,
     WATCH,
     add_development,
-    modal_values,
+    edit_development,
     refusals,
     refused,
     snapshot,
@@ -72,10 +72,7 @@ async def test_restart_keeps_developments_assessments_settings_and_roles(world, 
         world.general, "settings", timezone="Asia/Tokyo", **{"moderator-role": curators}
     )
     _, dev_id = await add_development(world.mod, world.general, title="Survives restarts")
-    shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
-    values = {modal_id(shown, label): value for label, value in modal_values(shown).items()}
-    values[modal_id(shown, "Title")] = "Survives restarts, edited"
-    await world.mod.submit_modal(shown, values)
+    await edit_development(world.mod, world.general, dev_id, {"Title": "Survives restarts, edited"})
     await world.mod.slash(world.general, "development retract", id="3", reason="Not ours")
     refusals(world.env)  # the retract of a global development is refused: mod is no editor
     form = await world.mod.slash(world.general, "assessment set", topic="japan-korea")
@@ -83,7 +80,7 @@ async def test_restart_keeps_developments_assessments_settings_and_roles(world, 
         form,
         {
             modal_id(form, BOTTOM_LINE): "Steady after the restart.",
-            modal_id(form, TREND): "improving",
+            modal_id(form, TREND): ["improving"],
             modal_id(form, WATCH): "",
         },
     )

@@ -13,7 +13,7 @@ from harness.fake_discord import FakeDiscord, Fault
 from storage import subscriptions as store
 from storage.database import Database
 from tests.harness.test_kill_restart import ROOT
-from tests.helpers import GUILD_A, MOD_A, FixedClock
+from tests.helpers import MOD_A, SCOPE_A, FixedClock
 
 FORBIDDEN, GONE, FLAKY, LIMITED, FINE = 7001, 7002, 7003, 7004, 7005
 
@@ -25,7 +25,7 @@ async def test_worker_maps_discord_errors_to_pauses_and_retries(tmp_path: Path) 
     db = await Database.open(path)
     subs = SubscriptionService(db, FixedClock(datetime.now(UTC) - timedelta(days=8)))
     for channel in (FORBIDDEN, GONE, FLAKY, LIMITED, FINE):
-        await subs.subscribe(MOD_A, GUILD_A, channel, post_empty=True)
+        await subs.subscribe(MOD_A, SCOPE_A, channel, post_empty=True)
     await db.close()
 
     server = FakeDiscord()

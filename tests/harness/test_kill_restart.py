@@ -18,7 +18,7 @@ from bot.domain.subscriptions import Subscription
 from harness.fake_discord import FakeDiscord
 from storage import subscriptions as store
 from storage.database import Database
-from tests.helpers import EDITOR, GUILD_A, MOD_A, FixedClock, draft
+from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSY = list(range(5000, 5008))  # several developments: digests of 2–3 messages
@@ -35,7 +35,7 @@ async def seed(path: Path) -> None:
         for channel in BUSY:
             await subs.subscribe(
                 MOD_A,
-                GUILD_A,
+                SCOPE_A,
                 channel,
                 topics="japan-korea",
                 cadence="daily",
@@ -44,7 +44,7 @@ async def seed(path: Path) -> None:
             )
         for channel in QUIET:
             await subs.subscribe(
-                MOD_A, GUILD_A, channel, topics="russia", cadence="daily", at=at, post_empty=True
+                MOD_A, SCOPE_A, channel, topics="russia", cadence="daily", at=at, post_empty=True
             )
         catalogue = Catalogue(db, FixedClock(now - timedelta(hours=36)))
         for i in range(30):

@@ -12,16 +12,17 @@ from hypothesis import strategies as st
 from bot.core import lookup
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
-from bot.core.errors import InvalidInput
+from bot.domain.errors import InvalidInput
+from bot.domain.scope import Scope
 from storage import catalogue as queries
 from storage.catalogue import HIT_END, HIT_START
 from storage.database import Database
 from storage.search_query import match_expression, query_terms
-from tests.helpers import EDITOR, GUILD_A, GUILD_B, MOD_A, FixedClock, draft
+from tests.helpers import EDITOR, MOD_A, SCOPE_A, SCOPE_B, FixedClock, draft
 
 
-async def _ids(db: Database, text: str, guild: int | None = None) -> list[int]:
-    return [d.id for d, _ in await queries.search(db, text, guild)]
+async def _ids(db: Database, text: str, scope: Scope | None = None) -> list[int]:
+    return [d.id for d, _ in await queries.search(db, text, scope)]
 
 
 async def test_search_finds_titles_summaries_tags_and_sources(db: Database) -> None:
@@ -69,8 +70,8 @@ async def test_fts_follows_add_edit_and_retract(catalogue: Catalogue, db: Databa
 
 async def test_search_respects_scope_and_topic(catalogue: Catalogue, db: Database) -> None:
     own = await catalogue.add(MOD_A, draft(title="Kangaroo exchange programme"))
-    assert await _ids(db, "kangaroo", GUILD_A) == [own.id]
-    assert await _ids(db, "kangaroo", GUILD_B) == []
+    assert await _ids(db, "kangaroo", SCOPE_A) == [own.id]
+    assert await _ids(db, "kangaroo", SCOPE_B) == []
     assert await _ids(db, "kangaroo", None) == []
     in_russia = await lookup.search(db, "deal", None, topic_name="russia")
     assert in_russia.hits and all("russia" in h.development.topics for h in in_russia.hits)
@@ -142,7 +143,7 @@ async def _open(tmp_path: Path) -> Database:
 
 
 async def _check(db: Database, text: str) -> None:
-    results = await queries.search(db, text, GUILD_A)
+    results = await queries.search(db, text, SCOPE_A)
     assert len(results) <= 10
     for _, snippet in results:
         assert isinstance(snippet, str)
@@ -154,7 +155,7 @@ async def _check(db: Database, text: str) -> None:
     else:
         assert query_terms(text)
         assert len(found.hits) <= 10
-    await queries.autocomplete_ids(db, text, GUILD_A)
+    await queries.autocomplete_ids(db, text, SCOPE_A)
 
 
 def test_hostile_search_strings_never_raise_sqlite_errors(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""News feeds into a review queue: fetch, parse, classify, deduplicate, queue, review."""

@@ -1,0 +1,101 @@
+"""Operating the database file: migrate, back up, restore, check health, import, export.
+
+The command line's `db`, `check`, `import` and `export` go through here, so no front end
+opens the database itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.domain.clock import Clock, system_clock
+from storage.catalogue import catalogue_counts
+from storage.database import BadDatabaseFile, Database, DatabaseError
+from storage.restore import Restored, restore_database
+
+__all__ = [
+    "BadDatabaseFile",
+    "DatabaseError",
+    "DatabaseHealth",
+    "backup",
+    "check_health",
+    "export_file",
+    "import_file",
+    "migrate",
+    "restore",
+]
+
+
+@dataclass(frozen=True)
+class DatabaseHealth:
+    """What `briefbot check` reports about the database."""
+
+    integrity: str
+    schema_version: int
+    counts: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        """SQLite's integrity check passed."""
+        return self.integrity == "ok"
+
+
+async def migrate(path: Path) -> int:
+    """Apply pending migrations; the schema version after."""
+    db = await Database.open(path)
+    try:
+        return await db.schema_version()
+    finally:
+        await db.close()
+
+
+async def backup(path: Path, target: Path) -> None:
+    """Write a consistent online copy of the database at `path` to `target`."""
+    db = await Database.open(path)
+    try:
+        await db.backup_to(target)
+    finally:
+        await db.close()
+
+
+async def restore(backup_path: Path, target: Path, clock: Clock = system_clock) -> Restored:
+    """Check `backup_path` is ours, migrate a copy of it, then swap it in for `target`,
+    keeping the previous database as `<target>.before-restore-<time>` (stop the bot first)."""
+    return await restore_database(backup_path, target, clock())
+
+
+async def check_health(path: Path) -> DatabaseHealth:
+    """Integrity, schema version and catalogue totals of the database at `path`."""
+    db = await Database.open(path)
+    try:
+        health = await db.integrity_check()
+        counts = await catalogue_counts(db)
+        return DatabaseHealth(health, await db.schema_version(), counts)
+    finally:
+        await db.close()
+
+
+async def export_file(path: Path, file: Path) -> tuple[int, int]:
+    """Export everything to `file` (JSON or CSV); (developments, assessments) written."""
+    from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
+
+    db = await Database.open(path)
+    try:
+        data = await transfer.export_data(db)
+    finally:
+        await db.close()
+    transfer.write_file(file, data)
+    return len(data["developments"]), len(data["assessments"])
+
+
+async def import_file(path: Path, file: Path) -> tuple[int, int]:
+    """Import `file` (all of it or nothing); (developments, assessments) added."""
+    from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
+
+    db = await Database.open(path)
+    try:
+        counts = await transfer.import_data(db, transfer.read_file(file))
+    finally:
+        await db.close()
+    return counts["developments"], counts["assessments"]

@@ -1,0 +1,85 @@
+"""A server's (or chat's) settings: reading them, and changing them (moderators only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.actors import Actor, require_moderator
+from bot.domain.clock import Clock, iso_utc, system_clock
+from bot.domain.errors import InvalidInput
+from bot.domain.scope import Scope
+from bot.domain.settings import ScopeSettings
+from storage.database import Database
+from storage.settings import get_scope_settings, put_scope_settings
+
+__all__ = ["ScopeSettings", "ScopeSettingsService", "SettingsChange", "check_timezone"]
+
+
+def check_timezone(name: str) -> str:
+    """An IANA zone name, or a refusal naming the valid form."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            "timezone",
+            f"{name[:40]!r} is not an IANA time zone; use a name like Asia/Seoul, "
+            "America/New_York or UTC",
+        ) from None
+    return name
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """The settings after a change, and whether anything changed."""
+
+    settings: ScopeSettings
+    changed: bool
+
+
+class ScopeSettingsService:
+    """/settings and what other services read from a scope's settings."""
+
+    def __init__(
+        self, db: Database, clock: Clock = system_clock, default_timezone: str = "UTC"
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.default_timezone = default_timezone
+
+    async def get(self, scope: Scope) -> ScopeSettings:
+        """The scope's settings (defaults when never set)."""
+        return await get_scope_settings(self.db, scope)
+
+    async def timezone(self, scope: Scope) -> str:
+        """The scope's time zone, else the bot's default."""
+        return (await self.get(scope)).timezone or self.default_timezone
+
+    async def moderator_role_id(self, scope: Scope) -> int | None:
+        """The role whose members count as moderators of a Discord server, if one is set."""
+        return (await self.get(scope)).moderator_role_id
+
+    async def update(
+        self,
+        actor: Actor,
+        *,
+        timezone: str | None = None,
+        moderator_role_id: int | None = None,
+        language: str | None = None,
+    ) -> SettingsChange:
+        """Change the actor's scope's settings (None leaves a setting as it is)."""
+        if timezone is not None:
+            check_timezone(timezone)
+        scope = require_moderator(actor)
+        current = await self.get(scope)
+        changed = replace(
+            current,
+            timezone=timezone or current.timezone,
+            moderator_role_id=moderator_role_id or current.moderator_role_id,
+            language=language or current.language,
+        )
+        if changed == current:
+            return SettingsChange(current, changed=False)
+        async with self.db.transaction() as w:
+            await put_scope_settings(w, changed, actor=actor.label, at=iso_utc(self.clock()))
+        return SettingsChange(changed, changed=True)

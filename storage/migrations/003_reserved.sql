@@ -1,2 +1,0 @@
--- 003: reserved for the data-safety branch (i9). This placeholder only keeps the numbering
--- gap-free on the delivery branch; delete it when merging i9's real 003.

@@ -1,0 +1,95 @@
+"""The timeline chart: a real PNG for empty, tiny and huge timelines, CJK titles drawn with
+the bundled font, and matplotlib kept out of start-up."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zlib
+from dataclasses import replace
+from datetime import date, timedelta
+
+from bot.core.chart import key_events, render_timeline_png
+from bot.domain.models import DOMAINS, Development, FuzzyDate
+from tests.helpers import draft
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height read back from the PNG's IHDR chunk (its CRC checked too)."""
+    assert data[:8] == PNG_SIGNATURE
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    body = data[16 : 16 + length]
+    (crc,) = struct.unpack(">I", data[16 + length : 20 + length])
+    assert zlib.crc32(kind + body) == crc
+    width, height = struct.unpack(">II", body[:8])
+    return width, height
+
+
+def developments(n: int) -> list[Development]:
+    base = draft()
+    start = date(2015, 1, 1)
+    return [
+        Development(
+            **{
+                **base.__dict__,
+                "id": i + 1,
+                "title": f"Development {i} — 尹錫悦と岸田文雄 한일 정상회담",
+                "occurred": FuzzyDate(
+                    start + timedelta(days=i * 3650 // max(n, 1)),
+                    "day" if i % 5 else "month",
+                ),
+                "domain": DOMAINS[i % len(DOMAINS)],
+                "importance": 1 + i % 3,
+            }
+        )
+        for i in range(n)
+    ]
+
+
+def test_an_empty_timeline_draws_a_chart_that_says_so() -> None:
+    data = render_timeline_png([], "Japan–South Korea", "no developments")
+    assert png_size(data) == (1000, 460)
+    assert 5_000 < len(data) < 200_000
+
+
+def test_a_one_item_timeline_renders() -> None:
+    data = render_timeline_png(developments(1), "日韓関係 · 한일 관계")
+    assert png_size(data) == (1000, 460)
+    assert len(data) > 5_000
+
+
+def test_a_ten_thousand_item_timeline_renders() -> None:
+    data = render_timeline_png(developments(10_000), "US–Japan–South Korea")
+    assert png_size(data) == (1000, 460)
+    assert len(data) < 1_500_000  # an attachment Discord takes without thinking
+
+
+def test_cjk_titles_draw_glyphs_not_boxes() -> None:
+    # The same length of text in Latin and in Hangul: with a missing font the Hangul
+    # would come out as identical "tofu" boxes, and two different Hangul titles alike.
+    one = render_timeline_png(developments(1), "한일 정상회담 도쿄")
+    other = render_timeline_png(developments(1), "북한 미사일 발사 시험")
+    assert one != other
+    from bot.core import chart
+
+    assert chart._families()[0].startswith("Noto Sans CJK")
+
+
+def test_key_events_prefer_the_most_important_and_come_in_date_order() -> None:
+    devs = developments(30)
+    chosen = key_events(devs, limit=4)
+    assert [d.importance for d in chosen] == [3, 3, 3, 3]
+    assert [d.occurred for d in chosen] == sorted(d.occurred for d in chosen)
+    assert chosen[-1] == max((d for d in devs if d.importance == 3), key=lambda d: d.occurred)
+    minor = [replace(d, importance=1) for d in devs[:3]]
+    assert key_events(minor) == []
+
+
+def test_a_cold_cli_start_does_not_import_matplotlib() -> None:
+    code = "import sys, bot.cli; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
