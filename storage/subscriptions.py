@@ -394,13 +394,15 @@ async def give_up_delivery(
     return changed > 0
 
 
-async def release_lease(w: Writer, delivery_id: int, fence: Fence, error: str) -> bool:
-    """Give up an attempt for now (Discord kept failing): one failure more; a later sweep
-    retries. False when the fence was lost."""
+async def release_lease(
+    w: Writer, delivery_id: int, fence: Fence, error: str, *, failed: bool = True
+) -> bool:
+    """Give up an attempt for now (Discord kept failing: one failure more, unless `failed`
+    is off); a later sweep retries. False when the fence was lost."""
     changed = await w.execute_rowcount(
         "UPDATE digest_deliveries SET lease_owner = NULL, lease_until = NULL, error = ?, "
-        f"failures = failures + 1 WHERE {_FENCED}",
-        (error, *_fence(delivery_id, fence)),
+        f"failures = failures + ? WHERE {_FENCED}",
+        (error, int(failed), *_fence(delivery_id, fence)),
     )
     return changed > 0
 

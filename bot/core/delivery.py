@@ -99,6 +99,11 @@ class RetryableError(DeliveryError):
         self.retry_after = retry_after
 
 
+class FrontEndDown(RetryableError):
+    """The channel's platform has no front end running in this process: the delivery waits
+    for it, and the wait is not a failed attempt (it never uses up the retry budget)."""
+
+
 class RejectedError(DeliveryError):
     """Discord refused this message for good (e.g. 400): do not repeat it."""
 
@@ -627,9 +632,10 @@ class DeliveryEngine:
 
     async def _release(self, sub: Subscription, claim: _Claim, exc: RetryableError) -> Outcome:
         row = claim.delivery
-        error = f"Discord kept failing: {exc}"
+        failed = not isinstance(exc, FrontEndDown)
+        error = f"Discord kept failing: {exc}" if failed else str(exc)
         async with self.db.transaction() as w:
-            if not await store.release_lease(w, row.id, claim.fence, error):
+            if not await store.release_lease(w, row.id, claim.fence, error, failed=failed):
                 return self._superseded(sub, row, list(row.message_ids))
             await store.set_last_error(w, sub.id, error)
         log.warning("digest postponed subscription=%s period=%s: %s", sub.id, row.period, exc)

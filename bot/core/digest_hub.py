@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.core.delivery import Composer, DeliveryEngine, Poster, RetryableError
+from bot.core.delivery import Composer, DeliveryEngine, FrontEndDown, Poster
 from bot.core.digest_scheduler import DigestScheduler
 from bot.core.schedule import DuePlan
 from bot.core.subscriptions import Subscription
@@ -48,7 +48,7 @@ class RoutedPoster:
         poster = self.posters.get(platform)
         if poster is None:
             # Not paused: the period waits for that front end to run again.
-            raise RetryableError(f"the {platform} front end is not running")
+            raise FrontEndDown(f"the {platform} front end is not running")
         return poster
 
     async def send(
@@ -81,7 +81,7 @@ class RoutedComposer:
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
         composer = self.composers.get(sub.platform)
         if composer is None:
-            raise RetryableError(f"the {sub.platform} front end is not running")
+            raise FrontEndDown(f"the {sub.platform} front end is not running")
         return await composer(sub, plan)
 
 

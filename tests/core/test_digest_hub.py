@@ -77,3 +77,42 @@ async def test_deliveries_are_routed_and_a_stopped_platform_waits(
     outcomes = {o.subscription_id: o.kind for o in await hub.engine.run_due()}
     assert list(outcomes.values()) == ["sent"]
     assert [(c, t.split(" · ref ")[0]) for c, t in discord.sent] == [(DISCORD_CHANNEL, "a digest")]
+
+
+class StopsMidway(Recorder):
+    """A front end that stops while its delivery is in flight."""
+
+    def __init__(self, hub: DigestHub) -> None:
+        super().__init__()
+        self.hub = hub
+
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        self.hub.poster.posters.pop("telegram")
+        return await self.hub.poster.send(channel_id, content, nonce=nonce, first_id=first_id)
+
+
+async def test_an_open_delivery_waits_for_its_front_end_without_using_up_retries(
+    db: Database, clock: FixedClock
+) -> None:
+    """A delivery claimed while Telegram ran, then left open when it stopped: the sweeps
+    while it is away are not failed attempts, so the period is not given up."""
+    scope = Scope.telegram(TELEGRAM_CHAT)
+    mod = Actor(user_id="1", name="mod", scope=scope, is_moderator=True)
+    await SubscriptionService(db, clock).subscribe(
+        mod, scope, TELEGRAM_CHAT, cadence="daily", post_empty=True
+    )
+    hub = DigestHub(db, clock)
+    hub.register("telegram", StopsMidway(hub), compose)
+    clock.advance(days=1)
+    for _ in range(5):  # more sweeps than the retry budget's attempts
+        assert [o.kind for o in await hub.engine.run_due()] == ["retry-later"]
+    sub = await store.subscription_for_channel(db, TELEGRAM_CHAT)
+    assert sub is not None
+    (row,) = await store.deliveries(db, sub.id)
+    assert row.state == "sending" and row.failures == 0
+    telegram = Recorder()
+    hub.register("telegram", telegram, compose)
+    assert [o.kind for o in await hub.engine.run_due()] == ["sent"]
+    assert len(telegram.sent) == 1
