@@ -1,6 +1,6 @@
 """Digests at scale: 2,000 subscriptions on the bench database, one period's digests built,
-then delivered through the real delivery engine and discord.py's REST client to the fake
-Discord of `tests/harness` (global limit 50 requests per second, 429 beyond it).
+then delivered through the real scheduler jobs, delivery engine and discord.py's REST client
+to the fake Discord of `harness/` (global limit 50 requests per second, 429 beyond it).
 
 Timeline (a fixed clock, so the figures do not depend on the day the bench runs): the
 catalogue is imported on the anchor day; the subscriptions are made on the Monday after it at
@@ -14,9 +14,11 @@ every subscription owes the same period.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -186,35 +188,37 @@ async def build_all(path: Path, due_at: datetime) -> dict[str, Any]:
     }
 
 
-async def deliver_all(path: Path, due_at: datetime) -> dict[str, Any]:
-    """Start the fake Discord here and a delivery process (`python -m bench.deliver`)."""
-    from tests.harness.fake_discord import FakeDiscord
+async def deliver_all(path: Path, due_at: datetime, processes: int = 1) -> dict[str, Any]:
+    """Start the fake Discord here and `processes` bot delivery processes on the one database
+    (`python -m harness.worker --jobs`): each starts its `DigestScheduler` a moment before the
+    period is due, so every subscription is fired by its own scheduler job, as in production."""
+    from harness.fake_discord import FakeDiscord
 
     server = FakeDiscord(global_limit=DISCORD_LIMIT)
     api = await server.start()
     env = os.environ | {
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     }
+    command = ["-m", "harness.worker", "--db", str(path), "--api", api]
+    command += ["--jobs", "--due", due_at.isoformat(), "--lead", "2"]
     try:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.deliver",
-            "--db",
-            str(path),
-            "--api",
-            api,
-            "--now",
-            due_at.isoformat(),
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise RuntimeError(f"delivery process failed: {err.decode()[-1500:]}")
-        worker: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                *command,
+                cwd=ROOT,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for _ in range(processes)
+        ]
+        results = await asyncio.gather(*(p.communicate() for p in procs))
+        workers: list[dict[str, Any]] = []
+        for proc, (out, err) in zip(procs, results, strict=True):
+            if proc.returncode != 0:
+                raise RuntimeError(f"delivery process failed: {err.decode()[-1500:]}")
+            workers.append(json.loads(out.decode().strip().splitlines()[-1]))
     finally:
         await server.stop()
     posted = [m for msgs in server.messages.values() for m in msgs]
@@ -228,7 +232,13 @@ async def deliver_all(path: Path, due_at: datetime) -> dict[str, Any]:
     span = times[-1] - times[0] if len(times) > 1 else 0.0
     rate = (len(times) - 1) / span if span > 0 else 0.0
     ledger = await _ledger_check(path, server.messages)
+    edges = {
+        "first_5s": sum(1 for t in times if t - times[0] < 5) if times else 0,
+        "last_5s": sum(1 for t in times if times[-1] - t < 5) if times else 0,
+    }
     return {
+        "processes": processes,
+        "requests_at_the_edges": edges,
         "requests": len(times),
         "messages_posted": len(posted),
         "seconds": round(span, 3),
@@ -238,7 +248,8 @@ async def deliver_all(path: Path, due_at: datetime) -> dict[str, Any]:
         "http_429s": server.global_429s,
         "duplicates": duplicates,
         "ledger_mismatches": ledger,
-        "worker": worker,
+        "loop_lag_p99_ms": max(w["loop_lag_p99_ms"] for w in workers),
+        "workers": workers,
     }
 
 
@@ -263,9 +274,59 @@ async def _ledger_check(path: Path, messages: dict[int, list[dict[str, Any]]]) -
 def digest_figures(
     path: Path, guild_ids: list[int], developments: int, subscriptions: int, seed: int, anchor: date
 ) -> dict[str, Any]:
-    """Set up, build, deliver; the `digest_*` figures."""
+    """Set up, build, deliver (one bot process, then two on a copy of the same database);
+    the `digest_*` figures."""
     info = asyncio.run(setup(path, guild_ids, developments, subscriptions, seed, anchor))
     due_at = datetime.fromisoformat(info["due_at"])
     build = asyncio.run(build_all(path, due_at))
-    delivery = asyncio.run(deliver_all(path, due_at))
-    return {"digest_setup": info, "digest_build": build, "digest_delivery": delivery}
+    twin = path.with_name(path.stem + "-two-processes.sqlite3")
+    _copy_database(path, twin)
+    one = asyncio.run(deliver_all(path, due_at, processes=1))
+    two = asyncio.run(deliver_all(twin, due_at, processes=2))
+    twin.unlink()
+    return {
+        "digest_setup": info,
+        "digest_build": build,
+        "digest_delivery": one,
+        "digest_delivery_two_processes": two,
+    }
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API: a file copy would miss what is still
+    in the WAL while another connection of this process keeps it open."""
+    target.unlink(missing_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+def delivery_only(path: Path, due_at: datetime) -> dict[str, Any]:
+    """Deliver an already set-up period again from a pristine copy (for repeated runs)."""
+    out: dict[str, Any] = {}
+    for processes in (1, 2):
+        run = path.with_name(f"{path.stem}-run{processes}.sqlite3")
+        _copy_database(path, run)
+        try:
+            out[f"processes_{processes}"] = asyncio.run(deliver_all(run, due_at, processes))
+        finally:
+            run.unlink()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.digests DB DUE`: the delivery figures again on a set-up copy."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m bench.digests")
+    p.add_argument("db", type=Path, help="a database after `setup` (not yet delivered)")
+    p.add_argument("due", type=datetime.fromisoformat)
+    args = p.parse_args(argv)
+    print(json.dumps(delivery_only(args.db, args.due), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -98,6 +98,32 @@ TARGETS = (
     ),
     Target("digest delivery: 429s received", "digest_delivery.http_429s", 0, ""),
     Target("digest delivery: duplicate messages", "digest_delivery.duplicates", 0, ""),
+    Target("digest delivery: event-loop lag p99", "digest_delivery.loop_lag_p99_ms", 100, "ms"),
+    Target(
+        "digest delivery, two bot processes, rate ÷ 50 req/s",
+        "digest_delivery_two_processes.fraction_of_limit",
+        0.9,
+        "",
+        higher_is_better=True,
+    ),
+    Target(
+        "digest delivery, two bot processes: 429s",
+        "digest_delivery_two_processes.http_429s",
+        0,
+        "",
+    ),
+    Target(
+        "digest delivery, two bot processes: duplicates",
+        "digest_delivery_two_processes.duplicates",
+        0,
+        "",
+    ),
+    Target(
+        "digest delivery, two bot processes: event-loop lag p99",
+        "digest_delivery_two_processes.loop_lag_p99_ms",
+        100,
+        "ms",
+    ),
     Target("timeline chart of 1,000 developments (median)", "chart_1000.median_ms", 300, "ms"),
     # Feeds: the classifier on tests/data/headlines.tsv.
     Target("feed classifier country precision", "classifier.country_precision", 0.95, "", True),
@@ -224,15 +250,24 @@ def _ms(f: dict[str, Any]) -> str:
     return f"median {f['median_ms']:8.3f} ms   p99 {f['p99_ms']:8.3f} ms   (n={f['n']})"
 
 
+def _delivery_line(label: str, d: dict[str, Any]) -> str:
+    return (
+        f"{label:<20}{d['messages_posted']:,} messages in {d['seconds']} s: "
+        f"{d['requests_per_s']} req/s = {d['fraction_of_limit']:.1%} of 50; "
+        f"most in any second {d['max_in_any_second']}; 429s {d['http_429s']}; "
+        f"duplicates {d['duplicates']}; ledger mismatches {d['ledger_mismatches']}; "
+        f"loop lag p99 {d['loop_lag_p99_ms']} ms"
+    )
+
+
 def _digest_lines(f: dict[str, Any]) -> str:
-    b, d = f["digest_build"], f["digest_delivery"]
+    b = f["digest_build"]
     return (
         f"digest build        {b['digests']:,} digests of {', '.join(b['periods'])} in "
         f"{b['seconds']} s ({b['messages']:,} messages; per digest {_ms(b['per_digest'])})\n"
-        f"digest delivery     {d['messages_posted']:,} messages in {d['seconds']} s: "
-        f"{d['requests_per_s']} req/s = {d['fraction_of_limit']:.1%} of 50; "
-        f"most in any second {d['max_in_any_second']}; 429s {d['http_429s']}; "
-        f"duplicates {d['duplicates']}; ledger mismatches {d['ledger_mismatches']}"
+        + _delivery_line("digest delivery", f["digest_delivery"])
+        + "\n"
+        + _delivery_line("  two processes", f["digest_delivery_two_processes"])
     )
 
 

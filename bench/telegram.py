@@ -1,6 +1,6 @@
 """Telegram digest delivery at scale: 2,000 chat digests through the real delivery engine,
 `TelegramPoster` and python-telegram-bot (with its AIORateLimiter) to the fake Bot API of
-`tests/harness` (30 messages in any second overall, 429 beyond it).
+`harness` (30 messages in any second overall, 429 beyond it).
 
     python -m bench.telegram [--chats 2000]
 
@@ -25,7 +25,8 @@ from telegram.ext import AIORateLimiter, ExtBot
 from bot.config import Settings
 from bot.core.actors import Actor
 from bot.core.clock import system_clock
-from bot.core.delivery import DeliveryEngine, PacingConfig
+from bot.core.delivery import DeliveryEngine
+from bot.core.pacing import PacingConfig
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
@@ -60,7 +61,7 @@ async def seed(path: Path, chats: int) -> None:
 
 async def measure(chats: int) -> dict[str, Any]:
     """Seed, deliver everything due once, and report the figures."""
-    from tests.harness.fake_telegram import TOKEN, FakeTelegram
+    from harness.fake_telegram import TOKEN, FakeTelegram
 
     server = FakeTelegram(chat_limit=1)
     stamps: list[float] = []

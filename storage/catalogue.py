@@ -517,6 +517,26 @@ async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
     ]
 
 
+async def window_fingerprint(db: Database | Writer, start: str, end: str) -> tuple[object, ...]:
+    """What a digest window [start, end) holds, cheaply: changes when a development or an
+    assessment enters, leaves or changes in it, or an import is made visible in it."""
+    dev = await db.fetchone(
+        "SELECT count(*), total(id), max(updated_at) FROM developments "
+        "INDEXED BY developments_updated WHERE updated_at >= ? AND updated_at < ?",
+        (start, end),
+    )
+    assessed = await db.fetchone(
+        "SELECT count(*), total(id), max(created_at) FROM assessments "
+        "WHERE created_at >= ? AND created_at < ?",
+        (start, end),
+    )
+    shown = await db.fetchone(
+        "SELECT count(*), total(id) FROM imports WHERE visible_at >= ? AND visible_at < ?",
+        (start, end),
+    )
+    return (*(dev or ()), *(assessed or ()), *(shown or ()))
+
+
 async def changed_in_period(db: Database, start: str, end: str) -> list[Development]:
     """Developments of every topic and scope created, edited or retracted in [start, end),
     or imported by an import made visible then, without their sources: one read shared by

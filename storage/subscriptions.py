@@ -6,73 +6,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Literal, cast
+from typing import cast
 
 from bot.domain.clock import iso_utc, parse_utc
 from bot.domain.digest_filter import NO_FILTER, DigestFilter
 from bot.domain.schedule import Cadence, Schedule
 from bot.domain.scope import Platform, Scope
+from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
 from storage.database import Database, Row, Writer
-
-DeliveryState = Literal["sending", "sent", "skipped", "failed"]
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """One channel's digest subscription, as stored."""
-
-    id: int
-    guild_id: int
-    channel_id: int
-    topics: tuple[str, ...]
-    schedule: Schedule
-    post_empty: bool
-    status: Literal["active", "paused"]
-    paused_reason: str | None
-    created_by: str
-    created_at: str
-    next_run: datetime | None
-    last_period: str | None
-    last_delivered_at: str | None
-    covered_until: datetime | None
-    last_error: str | None = None
-    digest_filter: DigestFilter = NO_FILTER
-    platform: Platform = "discord"
-
-    @property
-    def scope(self) -> Scope | None:
-        """The server or chat it belongs to (`guild_id` is that scope's id); None for the
-        command line's preview of the global catalogue (guild_id 0)."""
-        return Scope(self.platform, self.guild_id) if self.guild_id else None
-
-    @property
-    def active(self) -> bool:
-        """Scheduled (not paused)."""
-        return self.status == "active"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A ledger row: the delivery of one period to one channel."""
-
-    id: int
-    subscription_id: int
-    channel_id: int
-    period: str
-    state: DeliveryState
-    attempts: int
-    parts: tuple[str, ...]
-    parts_sent: int
-    message_ids: tuple[int, ...]
-    window_start: datetime
-    window_end: datetime
-    folded: tuple[str, ...]
-    lease_owner: str | None
-    lease_until: datetime | None
-    created_at: str
-    sent_at: str | None
-    error: str | None
-    trigger: str = "schedule"
 
 
 @dataclass(frozen=True)
@@ -145,6 +86,9 @@ def to_delivery(row: Row) -> Delivery:
         sent_at=row["sent_at"],
         error=row["error"],
         trigger=row["trigger"],
+        lease_token=row["lease_token"],
+        reference=row["reference"],
+        failures=row["failures"],
     )
 
 
@@ -208,6 +152,13 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
         json.dumps(list(new.digest_filter.exclude), ensure_ascii=False),
         json.dumps(list(new.digest_filter.domains)),
     )
+    # Paused before 004 with a delivery left open: its parts are stale, never post them.
+    await w.execute(
+        "UPDATE digest_deliveries SET state = 'failed', sent_at = ?, lease_until = NULL, "
+        "error = ?, lease_token = lease_token + 1 WHERE state = 'sending' AND subscription_id = "
+        "(SELECT id FROM subscriptions WHERE channel_id = ? AND status = 'paused')",
+        (new.at, ABANDONED_ON_PAUSE, new.channel_id),
+    )
     await w.execute(
         "INSERT INTO subscriptions (platform, guild_id, channel_id, topics, cadence, weekday, "
         "at_time, timezone, post_empty, created_by, created_at, next_run_utc, include_words, "
@@ -232,13 +183,18 @@ async def delete_subscription(w: Writer, sub_id: int) -> None:
     await w.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
 
 
+ABANDONED_ON_PAUSE = "abandoned: the subscription was paused before every part was posted"
+
+
 async def pause_subscription(w: Writer, sub_id: int, reason: str, at: str) -> None:
-    """Stop scheduling a subscription, keeping why."""
+    """Stop scheduling a subscription, keeping why. Its unfinished delivery is abandoned
+    (recorded in the ledger): on resume a fresh digest is composed, never weeks-old parts."""
     await w.execute(
         "UPDATE subscriptions SET status = 'paused', paused_reason = ?, paused_at = ?, "
         "last_error = ? WHERE id = ?",
         (reason, at, reason, sub_id),
     )
+    await abandon_open_deliveries(w, sub_id, at, ABANDONED_ON_PAUSE)
 
 
 async def set_next_run(w: Writer, sub_id: int, next_run: datetime) -> None:
@@ -322,12 +278,15 @@ async def insert_delivery(
     lease_until: datetime | None,
     at: str,
     trigger: str,
+    reference: str | None = None,
 ) -> Delivery | None:
-    """Claim (subscription, period): the new row, or None when the period already has one."""
+    """Claim (subscription, period): the new row (fencing token 1), or None when the period
+    already has one."""
     changed = await w.execute_rowcount(
         "INSERT INTO digest_deliveries (subscription_id, channel_id, period_key, state, attempts, "
         "parts, window_start, window_end, folded, lease_owner, lease_until, created_at, "
-        "sent_at, trigger) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "sent_at, trigger, reference, lease_token) "
+        "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
         "ON CONFLICT (subscription_id, period_key) DO NOTHING",
         (
             sub_id,
@@ -343,6 +302,7 @@ async def insert_delivery(
             at,
             at if state != "sending" else None,
             trigger,
+            reference,
         ),
     )
     if not changed:
@@ -350,48 +310,111 @@ async def insert_delivery(
     return await get_delivery(w, sub_id, period)
 
 
-async def take_lease(w: Writer, delivery_id: int, owner: str, until: datetime) -> None:
-    """Hold an unfinished delivery (a new attempt)."""
-    await w.execute(
-        "UPDATE digest_deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-        "WHERE id = ?",
-        (owner, iso_utc(until), delivery_id),
+_FENCED = "id = ? AND state = 'sending' AND lease_owner = ? AND lease_token = ?"
+
+
+def _fence(delivery_id: int, fence: Fence) -> tuple[int, str, int]:
+    return (delivery_id, fence.owner, fence.token)
+
+
+async def take_lease(
+    w: Writer, delivery_id: int, owner: str, until: datetime, *, seen_token: int
+) -> Fence | None:
+    """Take over an unfinished delivery (a new attempt) with the next fencing token; None
+    when someone else changed it since `seen_token` was read."""
+    changed = await w.execute_rowcount(
+        "UPDATE digest_deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
+        "lease_token = lease_token + 1 WHERE id = ? AND state = 'sending' AND lease_token = ?",
+        (owner, iso_utc(until), delivery_id, seen_token),
     )
+    return Fence(owner, seen_token + 1) if changed else None
+
+
+async def holds_fence(db: Database | Writer, delivery_id: int, fence: Fence) -> bool:
+    """Whether `fence` still holds the open delivery (read only)."""
+    row = await db.fetchone(
+        f"SELECT 1 FROM digest_deliveries WHERE {_FENCED}", _fence(delivery_id, fence)
+    )
+    return row is not None
+
+
+async def renew_lease(w: Writer, delivery_id: int, fence: Fence, until: datetime) -> bool:
+    """Extend a held lease; False when the fence was lost (taken over, or abandoned)."""
+    changed = await w.execute_rowcount(
+        f"UPDATE digest_deliveries SET lease_until = ? WHERE {_FENCED}",
+        (iso_utc(until), *_fence(delivery_id, fence)),
+    )
+    return changed > 0
 
 
 async def record_part(
-    w: Writer, delivery_id: int, message_ids: list[int], lease_until: datetime
-) -> int:
-    """One more part posted; returns rows changed (0 when the subscription was removed)."""
-    return await w.execute_rowcount(
+    w: Writer, delivery_id: int, fence: Fence, message_ids: list[int], lease_until: datetime
+) -> bool:
+    """One more part posted; False when the fence was lost (nothing written)."""
+    changed = await w.execute_rowcount(
         "UPDATE digest_deliveries SET parts_sent = ?, message_ids = ?, lease_until = ? "
-        "WHERE id = ? AND state = 'sending'",
+        f"WHERE {_FENCED}",
         (
             len(message_ids),
             json.dumps([str(m) for m in message_ids]),
             iso_utc(lease_until),
-            delivery_id,
+            *_fence(delivery_id, fence),
         ),
     )
+    return changed > 0
 
 
 async def finish_delivery(
-    w: Writer, delivery_id: int, state: DeliveryState, at: str, error: str | None = None
-) -> None:
-    """Close a delivery: sent, or failed with the reason."""
-    await w.execute(
+    w: Writer,
+    delivery_id: int,
+    fence: Fence,
+    state: DeliveryState,
+    at: str,
+    error: str | None = None,
+) -> bool:
+    """Close a held delivery: sent, or failed with the reason. False when the fence was lost."""
+    changed = await w.execute_rowcount(
         "UPDATE digest_deliveries SET state = ?, sent_at = ?, lease_until = NULL, error = ? "
-        "WHERE id = ?",
-        (state, at, error, delivery_id),
+        f"WHERE {_FENCED}",
+        (state, at, error, *_fence(delivery_id, fence)),
     )
+    return changed > 0
 
 
-async def release_lease(w: Writer, delivery_id: int, error: str) -> None:
-    """Give up an attempt for now (server errors); the sweep retries it later."""
-    await w.execute(
-        "UPDATE digest_deliveries SET lease_owner = NULL, lease_until = NULL, error = ? "
-        "WHERE id = ?",
-        (error, delivery_id),
+async def give_up_delivery(
+    w: Writer, delivery_id: int, seen_token: int, at: str, error: str
+) -> bool:
+    """Close an unfinished delivery nobody holds (its retry budget is used up)."""
+    changed = await w.execute_rowcount(
+        "UPDATE digest_deliveries SET state = 'failed', sent_at = ?, lease_until = NULL, "
+        "error = ?, lease_token = lease_token + 1 "
+        "WHERE id = ? AND state = 'sending' AND lease_token = ?",
+        (at, error, delivery_id, seen_token),
+    )
+    return changed > 0
+
+
+async def release_lease(
+    w: Writer, delivery_id: int, fence: Fence, error: str, *, failed: bool = True
+) -> bool:
+    """Give up an attempt for now (Discord kept failing: one failure more, unless `failed`
+    is off); a later sweep retries. False when the fence was lost."""
+    changed = await w.execute_rowcount(
+        "UPDATE digest_deliveries SET lease_owner = NULL, lease_until = NULL, error = ?, "
+        f"failures = failures + ? WHERE {_FENCED}",
+        (error, int(failed), *_fence(delivery_id, fence)),
+    )
+    return changed > 0
+
+
+async def abandon_open_deliveries(w: Writer, sub_id: int, at: str, reason: str) -> int:
+    """Close a subscription's unfinished delivery without posting the rest (it was paused):
+    its stored parts go stale, so a resumed subscription composes afresh. Bumping the token
+    fences out a holder still posting."""
+    return await w.execute_rowcount(
+        "UPDATE digest_deliveries SET state = 'failed', sent_at = ?, lease_until = NULL, "
+        "error = ?, lease_token = lease_token + 1 WHERE subscription_id = ? AND state = 'sending'",
+        (at, reason, sub_id),
     )
 
 
@@ -401,3 +424,36 @@ async def deliveries(db: Database, sub_id: int) -> list[Delivery]:
         "SELECT * FROM digest_deliveries WHERE subscription_id = ? ORDER BY id", (sub_id,)
     )
     return [to_delivery(r) for r in rows]
+
+
+# --- who leads delivery ------------------------------------------------------------------
+
+
+async def delivery_leader(db: Database | Writer) -> tuple[str, datetime, int] | None:
+    """(owner, lease_until, token) of the process leading delivery, if any."""
+    row = await db.fetchone("SELECT owner, lease_until, token FROM delivery_leader WHERE id = 1")
+    return None if row is None else (row["owner"], parse_utc(row["lease_until"]), row["token"])
+
+
+async def take_leadership(w: Writer, owner: str, until: datetime, *, seen_token: int) -> bool:
+    """Lead (or keep leading) delivery until `until`; False when someone else changed the
+    leader since `seen_token` was read (0: nobody led)."""
+    if seen_token == 0:
+        changed = await w.execute_rowcount(
+            "INSERT INTO delivery_leader (id, owner, lease_until, token) VALUES (1, ?, ?, 1) "
+            "ON CONFLICT (id) DO NOTHING",
+            (owner, iso_utc(until)),
+        )
+        return changed > 0
+    changed = await w.execute_rowcount(
+        "UPDATE delivery_leader SET owner = ?, lease_until = ?, "
+        "token = token + (owner != ?) WHERE id = 1 AND token = ?",
+        (owner, iso_utc(until), owner, seen_token),
+    )
+    return changed > 0
+
+
+async def leads_delivery(db: Database | Writer, owner: str) -> bool:
+    """Whether `owner` is the process leading delivery now."""
+    row = await db.fetchone("SELECT 1 FROM delivery_leader WHERE id = 1 AND owner = ?", (owner,))
+    return row is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINED_IN = ("bot", "storage")
-USED_IN = ("bot", "storage", "templates", "bench", "tests")
+USED_IN = ("bot", "storage", "templates", "bench", "tests", "harness")
 
 
 def definitions(path: Path) -> Iterator[str]:

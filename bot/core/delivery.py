@@ -2,39 +2,47 @@
 
 The protocol (README, "How the delivery guarantee works"):
 
-1. **Claim.** The digest is rendered, then one `BEGIN IMMEDIATE` transaction inserts the
-   ledger row (subscription, period) — UNIQUE — with state `sending`, the rendered parts, the
-   content window and a lease. A period that already has a row is never claimed again.
-2. **Post.** Each part is posted with a nonce derived from (subscription, period, part) and
-   `enforce_nonce`, so Discord answers a resend within its nonce window with the message it
-   already created. After every part the message id is recorded, so a restart resumes at the
-   next part.
-3. **Resume.** An interrupted row (state `sending`) is taken over after a restart (or when
-   its lease expires). The one part whose fate is unknown is first looked for in the
-   channel's recent history by its marker line; only when it is not there is it posted again
+1. **Claim.** The digest is rendered, then one `BEGIN IMMEDIATE` transaction checks that the
+   content window did not change while it was composed (item 5 of issue 10: a writer that
+   committed meanwhile makes us compose again) and inserts the ledger row (subscription,
+   period) — UNIQUE — with state `sending`, the rendered parts (each marker naming the row's
+   unique reference), the content window, the owner and fencing token 1. A period that
+   already has a row is never claimed again.
+2. **Post.** Before each part the engine checks it still holds the fence (owner + token);
+   each part is posted with a nonce derived from (reference, part) and `enforce_nonce`, so
+   Discord answers a resend within its nonce window with the message it already created.
+   After every part the message id is recorded — only if the fence still holds — so a
+   restart resumes at the next part.
+3. **Resume.** An interrupted row is taken over (token + 1) when its owner is dead (asked of
+   the kernel, `bot.core.liveness`), nobody holds it, or its stored expiry is a full lease in
+   the past. The part whose fate is unknown is first looked for among the bot's own messages
+   posted since the claim, by its marker line; only when it is not there is it posted again
    (with the same nonce).
-4. **Finish.** One transaction marks the row `sent` and advances the subscription.
+4. **Finish.** One fenced transaction marks the row `sent` and advances the subscription.
 
-Channels the bot can no longer post in pause the subscription with the reason (never retried
-for ever); server errors and 429s are retried with exponential backoff (respecting
-`retry_after`) and, after that, by later sweeps for a bounded number of attempts. Fan-out
-paces itself with token buckets under Discord's global and per-channel limits, and one
-failing channel never blocks another.
+Retries have one budget, split by layer and never multiplied: discord.py retries a request
+(server errors 5 times, short 429s waited out; longer ones raise `RateLimited`, see
+`bot.exts.digest_poster`), the engine posts each part once per attempt (`RetryPolicy.tries`)
+and gives a period up after `RetryPolicy.max_attempts` failed attempts (takeovers after a
+crash are not failures). Channels the bot can no longer post in pause the subscription.
+Every delivery — a scheduled job's, the sweep's, the catch-up's — goes through one bounded
+fan-out (`concurrency`) and one pacer under Discord's global and per-channel limits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.core.clock import Clock, iso_utc
-from bot.core.digests import nonce_for
+from bot.core.digests import legacy_nonce, nonce_for, with_reference
+from bot.core.liveness import Liveness
+from bot.core.pacing import KeyedLocks, Pacer, PacingConfig, RealTimer, RetryPolicy, Timer
 from bot.core.schedule import (
     DuePlan,
     next_occurrence,
@@ -42,11 +50,15 @@ from bot.core.schedule import (
     plan_due,
     plan_now,
 )
+from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
+from storage import catalogue as catalogue_store
 from storage import subscriptions as store
 from storage.database import Database, Writer
-from storage.subscriptions import Delivery, Subscription
 
 log = logging.getLogger(__name__)
+
+#: seconds of waiting for a pacing turn after which the fence is checked again
+STALL_RECHECK = 5.0
 
 Composer = Callable[[Subscription, DuePlan], Awaitable[list[str]]]
 OutcomeKind = Literal[
@@ -56,9 +68,11 @@ OutcomeKind = Literal[
     "not-due",  # nothing owed yet
     "busy",  # another worker holds the delivery
     "paused",  # the subscription is paused (now, or already)
-    "retry-later",  # server errors: the lease is released for a later sweep
-    "failed",  # given up on this period (its content folds into the next one)
+    "retry-later",  # Discord failed: the lease is released for a later sweep
+    "failed",  # given up on this period
     "missing",  # the subscription no longer exists
+    "superseded",  # our lease was taken over or the delivery abandoned: we stopped posting
+    "standby",  # another live process leads delivery (it delivers this one)
 ]
 
 
@@ -78,11 +92,16 @@ class ChannelForbidden(DeliveryError):
 
 
 class RetryableError(DeliveryError):
-    """A server error or rate limit: worth trying again later."""
+    """A server error, network error or rate limit: worth trying again later."""
 
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class FrontEndDown(RetryableError):
+    """The channel's platform has no front end running in this process: the delivery waits
+    for it, and the wait is not a failed attempt (it never uses up the retry budget)."""
 
 
 class RejectedError(DeliveryError):
@@ -92,122 +111,25 @@ class RejectedError(DeliveryError):
 class Poster(Protocol):
     """The Discord-facing side of delivery."""
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
-        """Post `content` (no pings) with `nonce` + enforce_nonce; return the message id."""
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        """Post `content` (no pings) with `nonce` + enforce_nonce; return the message id.
+        `first_id` is the id the delivery's part 1 got (a forum post continues in it)."""
         ...
 
-    async def find(self, channel_id: int, marker: str) -> int | None:
-        """The id of a recent message by the bot whose last line is `marker`, if any."""
+    async def find(
+        self,
+        channel_id: int,
+        marker: str,
+        *,
+        after: datetime,
+        pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
+    ) -> int | None:
+        """The id of a message *by the bot*, posted after `after`, whose last line is
+        `marker`; `pace()` is awaited before every request."""
         ...
-
-
-# --- time for pacing and backoff ---------------------------------------------------------
-
-
-class Timer(Protocol):
-    """Monotonic time and sleeping (fake in tests)."""
-
-    def monotonic(self) -> float:
-        """Seconds on a monotonic clock."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait."""
-        ...
-
-
-class RealTimer:
-    """The process's monotonic clock and `asyncio.sleep`."""
-
-    def monotonic(self) -> float:
-        """`time.monotonic()`."""
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        """`asyncio.sleep`."""
-        await asyncio.sleep(seconds)
-
-
-class TokenBucket:
-    """At most `burst + rate * t` acquisitions in any window of `t` seconds."""
-
-    def __init__(self, rate: float, burst: float, timer: Timer) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
-        self.rate = rate
-        self.burst = burst
-        self.timer = timer
-        self.tokens = burst
-        self.updated = timer.monotonic()
-
-    def _refill(self) -> None:
-        now = self.timer.monotonic()
-        elapsed = max(0.0, now - self.updated)  # a clock that jumps back must not stall us
-        self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
-        self.updated = now
-
-    async def acquire(self) -> None:
-        """Take one token, waiting until one is available."""
-        while True:
-            self._refill()
-            if self.tokens >= 1 - 1e-9:  # float error must not turn into endless tiny sleeps
-                self.tokens = max(0.0, self.tokens - 1)
-                return
-            await self.timer.sleep((1 - self.tokens) / self.rate)
-
-
-@dataclass(frozen=True)
-class PacingConfig:
-    """Fan-out pacing. Defaults stay under Discord's 50 req/s global limit (at most 47 in
-    any second, leaving room for a little network jitter) while using 92% of it, and under
-    its 5 messages per 5 s per channel (at most 5).
-
-    `concurrency` must keep the global bucket busy: a delivery of n parts takes at least
-    (n - 1) / channel_rate seconds, so 16 concurrent multi-part digests reached only about
-    half the global rate."""
-
-    global_rate: float = 46.0
-    global_burst: float = 1.0
-    channel_rate: float = 0.9
-    channel_burst: float = 1.0
-    concurrency: int = 64
-
-
-class Pacer:
-    """One global bucket plus one bucket per channel."""
-
-    def __init__(self, config: PacingConfig, timer: Timer) -> None:
-        self.config = config
-        self.timer = timer
-        self.global_bucket = TokenBucket(config.global_rate, config.global_burst, timer)
-        self.channels: dict[int, TokenBucket] = {}
-
-    async def acquire(self, channel_id: int) -> None:
-        """Wait for the channel's turn, then for the global one."""
-        bucket = self.channels.get(channel_id)
-        if bucket is None:
-            bucket = TokenBucket(self.config.channel_rate, self.config.channel_burst, self.timer)
-            self.channels[channel_id] = bucket
-        await bucket.acquire()
-        await self.global_bucket.acquire()
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """`tries` posts per part per attempt with exponential backoff, then up to
-    `max_attempts` attempts (sweeps) per period before giving it up."""
-
-    tries: int = 4
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    max_attempts: int = 5
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before try `attempt + 1`: Discord's retry_after when it gave one."""
-        backoff = float(min(self.max_delay, self.base_delay * 2**attempt))
-        if retry_after is not None:
-            return min(self.max_delay, max(retry_after, 0.0))
-        return backoff
 
 
 @dataclass(frozen=True)
@@ -222,10 +144,16 @@ class Outcome:
     resumed: bool = False
 
 
+class _FenceLost(Exception):
+    """Our lease was taken over or the delivery abandoned: stop before posting."""
+
+
 @dataclass
 class _Claim:
     delivery: Delivery
+    fence: Fence
     resumed: bool
+    renew_at: float  # on the engine's monotonic timer
 
 
 def pause_reason(error: DeliveryError) -> str:
@@ -236,9 +164,21 @@ def pause_reason(error: DeliveryError) -> str:
     if isinstance(error, ChannelGone):
         return f"The channel no longer exists or the bot cannot reach it ({error})."
     return (
-        f"The bot may no longer post in this channel ({error}). Give it View Channel and "
-        "Send Messages there, then run /subscribe again to resume."
+        f"The bot may no longer post in this channel ({error}). Give it View Channel, Send "
+        "Messages and Read Message History there, then run /subscribe again to resume."
     )
+
+
+WindowProbe = Callable[[Database | Writer, datetime, datetime], Awaitable[tuple[object, ...]]]
+
+
+async def window_fingerprint(
+    db: Database | Writer, start: datetime, end: datetime
+) -> tuple[object, ...]:
+    """What a digest window holds, cheaply (`storage.catalogue.window_fingerprint`). Read
+    before composing and again inside the claim's write transaction (no writer in flight
+    then): a difference means a writer committed while we composed."""
+    return await catalogue_store.window_fingerprint(db, iso_utc(start), iso_utc(end))
 
 
 @dataclass
@@ -254,47 +194,70 @@ class DeliveryEngine:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease: timedelta = timedelta(minutes=10)
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    liveness: Liveness | None = None
+    probe: WindowProbe = window_fingerprint
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.pacing, self.timer)
-        self._locks: dict[int, asyncio.Lock] = {}
+        self.locks = KeyedLocks()
+        # One gate for every entry point: scheduled jobs, sweeps and catch-up share the cap.
+        self.gate = asyncio.Semaphore(self.pacing.concurrency)
+        if self.liveness is None:
+            self.liveness = Liveness.beside(self.db.path)
+        self.liveness.register(self.owner)
+        self._leading = False
+        self._lead_renew_at = 0.0
+        self._lead_lock = asyncio.Lock()
+        self.leads_taken = 0  # times this engine took the lead (for logs and the bench)
 
-    def _lock(self, sub_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(sub_id, asyncio.Lock())
+    def open(self) -> None:
+        """Hold this engine's liveness lock again (after `close`; idempotent)."""
+        assert self.liveness is not None
+        self.liveness.register(self.owner)
+
+    def close(self) -> None:
+        """Drop this engine's liveness lock (what the process exiting does)."""
+        assert self.liveness is not None
+        self.liveness.release(self.owner)
 
     # --- entry points ----------------------------------------------------------------------
 
-    async def deliver(self, sub_id: int, *, takeover: bool = False) -> Outcome:
-        """Deliver what is owed now: first an interrupted delivery, then a due period."""
-        async with self._lock(sub_id):
-            first = await self._deliver(sub_id, now_mode=False, takeover=takeover)
+    async def deliver(self, sub_id: int) -> Outcome:
+        """Deliver what is owed now: first an interrupted delivery, then a due period.
+        Unbounded: callers go through `fan_out`."""
+        async with self.locks.hold(sub_id):
+            first = await self._deliver(sub_id, now_mode=False)
             if first.kind == "sent" and first.resumed:
                 # The interrupted one is done; a later period may be due too.
-                second = await self._deliver(sub_id, now_mode=False, takeover=takeover)
+                second = await self._deliver(sub_id, now_mode=False)
                 if second.kind in ("sent", "skipped", "paused", "failed", "retry-later"):
                     return second
             return first
 
     async def send_now(self, sub_id: int) -> Outcome:
         """`/digest send-now`: the current period's digest now (its one delivery)."""
-        async with self._lock(sub_id):
-            return await self._deliver(sub_id, now_mode=True, takeover=False)
+        async with self.gate, self.locks.hold(sub_id):
+            return await self._deliver(sub_id, now_mode=True)
 
-    async def run_due(self, *, takeover: bool = False) -> list[Outcome]:
+    async def run_due(self) -> list[Outcome]:
         """Every interrupted or due delivery, fanned out concurrently and paced."""
         now = self.clock()
         ids = await store.open_delivery_subscription_ids(self.db)
-        ids += [i for i in await store.due_subscription_ids(self.db, now) if i not in ids]
-        return await self.fan_out(ids, takeover=takeover)
+        seen = set(ids)
+        ids += [i for i in await store.due_subscription_ids(self.db, now) if i not in seen]
+        return await self.fan_out(ids)
 
-    async def fan_out(self, sub_ids: list[int], *, takeover: bool = False) -> list[Outcome]:
-        """Deliver to many subscriptions at once; one failure never stops the others."""
-        gate = asyncio.Semaphore(self.pacing.concurrency)
+    async def fan_out(self, sub_ids: list[int]) -> list[Outcome]:
+        """Deliver to many subscriptions at once, at most `concurrency` in flight across
+        every caller; one failure never stops the others."""
+
+        if not await self._lead():  # every sweep renews the lead, even with nothing due
+            return [Outcome(i, "standby") for i in sub_ids]
 
         async def one(sub_id: int) -> Outcome:
-            async with gate:
+            async with self.gate:
                 try:
-                    return await self.deliver(sub_id, takeover=takeover)
+                    return await self.deliver(sub_id)
                 except Exception as exc:
                     log.exception("digest delivery crashed subscription=%s", sub_id)
                     return Outcome(sub_id, "retry-later", detail=f"unexpected error: {exc!r}")
@@ -303,8 +266,8 @@ class DeliveryEngine:
 
     # --- one delivery ----------------------------------------------------------------------
 
-    async def _deliver(self, sub_id: int, *, now_mode: bool, takeover: bool) -> Outcome:
-        for _ in range(3):  # a concurrent settings change makes us re-plan
+    async def _deliver(self, sub_id: int, *, now_mode: bool) -> Outcome:
+        for _ in range(3):  # a concurrent change makes us re-plan
             sub = await store.get_subscription(self.db, sub_id)
             if sub is None:
                 return Outcome(sub_id, "missing")
@@ -312,7 +275,7 @@ class DeliveryEngine:
                 return Outcome(sub_id, "paused", detail=sub.paused_reason or "")
             open_row = await store.open_delivery(self.db, sub_id)
             if open_row is not None:
-                claim = await self._reclaim(sub, open_row, takeover=takeover)
+                claim = await self._reclaim(sub, open_row)
                 if claim is None:
                     return Outcome(sub_id, "busy", open_row.period)
                 if isinstance(claim, Outcome):
@@ -330,9 +293,15 @@ class DeliveryEngine:
             if await store.get_delivery(self.db, sub_id, plan.period) is not None:
                 await self._skip_recorded_period(sub, plan)
                 return Outcome(sub_id, "already", plan.period)
+            seen = await self.probe(self.db, plan.window_start, plan.window_end)
             # A moderator who asks for a digest now gets one, even if nothing is new.
-            parts = await self.compose(replace(sub, post_empty=True) if now_mode else sub, plan)
-            result = await self._claim(sub, plan, parts, trigger="now" if now_mode else "schedule")
+            try:
+                parts = await self.compose(replace(sub, post_empty=True) if now_mode else sub, plan)
+            except RetryableError as exc:  # e.g. the platform's front end is not running
+                return Outcome(sub_id, "retry-later", plan.period, detail=str(exc))
+            result = await self._claim(
+                sub, plan, parts, seen, trigger="now" if now_mode else "schedule"
+            )
             if result is None:
                 continue
             if isinstance(result, Outcome):
@@ -349,16 +318,30 @@ class DeliveryEngine:
                 await store.set_next_run(w, sub.id, following.at)
 
     async def _claim(
-        self, sub: Subscription, plan: DuePlan, parts: list[str], *, trigger: str
+        self,
+        sub: Subscription,
+        plan: DuePlan,
+        parts: list[str],
+        seen: tuple[object, ...],
+        *,
+        trigger: str,
     ) -> _Claim | Outcome | None:
         now = self.clock()
         at = iso_utc(now)
+        reference = uuid.uuid4().hex[:10]
+        parts = [with_reference(p, reference) for p in parts]
         following = next_occurrence(sub.schedule, plan.occurrence.at)
         async with self.db.transaction() as w:
+            if trigger != "now" and not await store.leads_delivery(w, self.owner):
+                self._leading = False
+                return Outcome(sub.id, "standby", plan.period)  # the lead moved meanwhile
             current = await store.get_subscription(w, sub.id)
             if current != sub:
                 return None  # changed since we planned: plan again
-            state: store.DeliveryState = "sending" if parts else "skipped"
+            if await self.probe(w, plan.window_start, plan.window_end) != seen:
+                log.info("digest window changed while composing subscription=%s", sub.id)
+                return None  # a writer committed into the window meanwhile: compose again
+            state: DeliveryState = "sending" if parts else "skipped"
             row = await store.insert_delivery(
                 w,
                 sub_id=sub.id,
@@ -373,6 +356,7 @@ class DeliveryEngine:
                 lease_until=now + self.lease if parts else None,
                 at=at,
                 trigger=trigger,
+                reference=reference,
             )
             if row is None:
                 return None  # someone recorded the period meanwhile
@@ -393,48 +377,122 @@ class DeliveryEngine:
             len(parts),
             len(plan.folded),
         )
-        return _Claim(row, resumed=False)
+        return _Claim(row, Fence(self.owner, row.lease_token), False, self._renew_deadline())
 
-    async def _reclaim(
-        self, sub: Subscription, row: Delivery, *, takeover: bool
-    ) -> _Claim | Outcome | None:
+    def _renew_deadline(self) -> float:
+        # Renew after half a lease of our own monotonic time: wall-clock steps cannot make
+        # us think our lease is fresher or staler than it is.
+        return self.timer.monotonic() + self.lease.total_seconds() / 2
+
+    def _takeable(self, owner: str | None, lease_until: datetime | None, now: datetime) -> bool:
+        """Whether what `owner` holds (a delivery, or the lead) may be taken over now."""
+        if owner is None or owner == self.owner:
+            return True
+        assert self.liveness is not None
+        alive = self.liveness.alive(owner)
+        if alive is False:
+            return True  # the kernel says its process is gone
+        if lease_until is None:
+            return True
+        # Alive (or unknown): only a lease long past its stored expiry (a hung holder). The
+        # fencing token stops that holder before its next post if it wakes up.
+        grace = self.lease if alive else timedelta(0)
+        return lease_until + grace <= now
+
+    async def _lead(self) -> bool:
+        """Whether this process leads delivery (taking the lead when it is free): Discord's
+        rate limits are per bot, so one process at a time fans out and paces."""
+        async with self._lead_lock:  # jobs firing together ask at once
+            return await self._lead_once()
+
+    async def _lead_once(self) -> bool:
+        if self._leading and self.timer.monotonic() < self._lead_renew_at:
+            # Still ours? (a cheap read: another process may have found us hung)
+            self._leading = await store.leads_delivery(self.db, self.owner)
+            if self._leading:
+                return True
+        now = self.clock()
+        leader = await store.delivery_leader(self.db)
+        token = 0
+        if leader is not None:
+            owner, until, token = leader
+            if not self._takeable(owner, until, now):
+                self._leading = False
+                return False
+        async with self.db.transaction() as w:
+            took = await store.take_leadership(w, self.owner, now + self.lease, seen_token=token)
+        self._leading = took
+        self._lead_renew_at = self._renew_deadline()
+        if took and (leader is None or leader[0] != self.owner):
+            self.leads_taken += 1
+            log.info("digest delivery led by this process (owner=%s)", self.owner)
+        return took
+
+    async def _reclaim(self, sub: Subscription, row: Delivery) -> _Claim | Outcome | None:
         now = self.clock()
         async with self.db.transaction() as w:
             current = await store.get_delivery(w, sub.id, row.period)
             if current is None or current.state != "sending":
                 return None
-            held = (
-                current.lease_owner not in (None, self.owner)
-                and current.lease_until is not None
-                and current.lease_until > now
-            )
-            if held and not takeover:
+            if not self._takeable(current.lease_owner, current.lease_until, now):
                 return None
-            if current.attempts >= self.retry.max_attempts:
-                error = f"gave up after {current.attempts} attempts: {current.error or '?'}"
-                await store.finish_delivery(w, current.id, "failed", iso_utc(now), error)
+            if current.failures >= self.retry.max_attempts:
+                error = f"gave up after {current.failures} failed attempts: {current.error or '?'}"
+                if not await store.give_up_delivery(
+                    w, current.id, current.lease_token, iso_utc(now), error
+                ):
+                    return None
                 await store.set_last_error(w, sub.id, error)
-                await self._advance_without_cover(w, sub, current.period)
+                await self._advance_after_give_up(w, sub, current, now)
                 return Outcome(sub.id, "failed", current.period, detail=error)
-            await store.take_lease(w, current.id, self.owner, now + self.lease)
+            fence = await store.take_lease(
+                w, current.id, self.owner, now + self.lease, seen_token=current.lease_token
+            )
+            if fence is None:
+                return None
             refreshed = await store.get_delivery(w, sub.id, row.period)
         assert refreshed is not None
         log.info(
-            "digest resumed subscription=%s period=%s at part=%s/%s attempt=%s",
+            "digest resumed subscription=%s period=%s at part=%s/%s attempt=%s token=%s",
             sub.id,
             refreshed.period,
             refreshed.parts_sent + 1,
             len(refreshed.parts),
             refreshed.attempts,
+            fence.token,
         )
-        return _Claim(refreshed, resumed=True)
+        return _Claim(refreshed, fence, True, self._renew_deadline())
 
-    async def _advance_without_cover(self, w: Writer, sub: Subscription, period: str) -> None:
-        """Give up a period but keep its content: the next digest's window still starts at
-        covered_until, so nothing is lost, only delivered later."""
-        occ = occurrence_for_period(sub.schedule, period)
-        after = occ.at if occ is not None else self.clock()
-        await store.set_next_run(w, sub.id, next_occurrence(sub.schedule, after).at)
+    async def _advance_after_give_up(
+        self, w: Writer, sub: Subscription, row: Delivery, now: datetime
+    ) -> None:
+        """Move past a given-up period. Nothing posted: its content folds into the next
+        digest (covered_until stays). Some parts posted: the window counts as covered, so
+        the next digest does not post those developments a second time."""
+        occ = occurrence_for_period(sub.schedule, row.period)
+        after = occ.at if occ is not None else now
+        following = next_occurrence(sub.schedule, after).at
+        if row.parts_sent == 0:
+            await store.set_next_run(w, sub.id, following)
+            return
+        await store.record_period_done(
+            w,
+            sub.id,
+            period=None,
+            delivered_at=None,
+            covered_until=row.window_end,
+            next_run=following,
+        )
+
+    async def _holds(self, claim: _Claim) -> bool:
+        """Check (and, after half a lease, renew) our fence before posting."""
+        row = claim.delivery
+        if self.timer.monotonic() >= claim.renew_at:
+            async with self.db.transaction() as w:
+                held = await store.renew_lease(w, row.id, claim.fence, self.clock() + self.lease)
+            claim.renew_at = self._renew_deadline()
+            return held
+        return await store.holds_fence(self.db, row.id, claim.fence)
 
     async def _post(self, sub: Subscription, claim: _Claim) -> Outcome:
         row = claim.delivery
@@ -443,37 +501,72 @@ class DeliveryEngine:
             content = row.parts[index]
             message_id: int | None = None
             if claim.resumed and index == row.parts_sent:
-                message_id = await self._find_posted(row.channel_id, content)
+                message_id = await self._find_posted(row, content, ids[0] if ids else None)
             if message_id is None:
                 try:
-                    message_id = await self._send(row, index, content)
+                    message_id = await self._send(claim, index, content, ids[0] if ids else None)
+                except _FenceLost:
+                    return self._superseded(sub, row, ids)
                 except (ChannelGone, ChannelForbidden) as exc:
-                    return await self._pause(sub, row, exc)
+                    return await self._pause(sub, claim, exc)
                 except RetryableError as exc:
-                    return await self._release(sub, row, exc, claim.resumed)
+                    return await self._release(sub, claim, exc)
                 except DeliveryError as exc:
-                    return await self._give_up(sub, row, exc)
+                    return await self._give_up(sub, claim, exc, len(ids))
             ids.append(message_id)
             async with self.db.transaction() as w:
-                changed = await store.record_part(w, row.id, ids, self.clock() + self.lease)
-            if not changed:
-                return Outcome(sub.id, "missing", row.period, tuple(ids))
-        return await self._finish(sub, row, ids, claim.resumed)
+                recorded = await store.record_part(
+                    w, row.id, claim.fence, ids, self.clock() + self.lease
+                )
+            if not recorded:
+                return self._superseded(sub, row, ids)
+        return await self._finish(sub, claim, ids)
 
-    async def _find_posted(self, channel_id: int, content: str) -> int | None:
+    def _superseded(self, sub: Subscription, row: Delivery, ids: list[int]) -> Outcome:
+        log.warning(
+            "digest lease lost subscription=%s period=%s: stopped posting", sub.id, row.period
+        )
+        return Outcome(sub.id, "superseded", row.period, tuple(ids))
+
+    async def _find_posted(self, row: Delivery, content: str, first_id: int | None) -> int | None:
         last_line = content.rsplit("\n", 1)[-1]
+        after = datetime.fromisoformat(row.created_at.replace("Z", "+00:00"))
+
+        async def pace() -> None:
+            await self.pacer.acquire(row.channel_id)
+
         try:
-            return await self.poster.find(channel_id, last_line)
+            return await self.poster.find(
+                row.channel_id, last_line, after=after, pace=pace, first_id=first_id
+            )
         except DeliveryError as exc:
-            log.info("history check failed channel=%s: %s (relying on the nonce)", channel_id, exc)
+            log.info(
+                "history check failed channel=%s: %s (relying on the nonce)", row.channel_id, exc
+            )
             return None
 
-    async def _send(self, row: Delivery, index: int, content: str) -> int:
-        nonce = nonce_for(row.subscription_id, row.period, index + 1)
+    def _nonce(self, row: Delivery, index: int) -> str:
+        if row.reference is None:
+            return legacy_nonce(row.subscription_id, row.period, index + 1)
+        return nonce_for(row.reference, index + 1)
+
+    async def _send(self, claim: _Claim, index: int, content: str, first_id: int | None) -> int:
+        row = claim.delivery
+        nonce = self._nonce(row, index)
         for attempt in range(self.retry.tries):
+            if not await self._holds(claim):
+                raise _FenceLost
+            waited = self.timer.monotonic()
             await self.pacer.acquire(row.channel_id)
+            # A holder that stalled while waiting its turn checks again, right before the
+            # request (a normal pacing wait does not, so nothing comes between the bucket
+            # and the request).
+            if self.timer.monotonic() - waited > STALL_RECHECK and not await self._holds(claim):
+                raise _FenceLost
             try:
-                return await self.poster.send(row.channel_id, content, nonce=nonce)
+                return await self.poster.send(
+                    row.channel_id, content, nonce=nonce, first_id=first_id
+                )
             except RetryableError as exc:
                 if attempt + 1 >= self.retry.tries:
                     raise
@@ -482,13 +575,13 @@ class DeliveryEngine:
                 await self.timer.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _finish(
-        self, sub: Subscription, row: Delivery, ids: list[int], resumed: bool
-    ) -> Outcome:
+    async def _finish(self, sub: Subscription, claim: _Claim, ids: list[int]) -> Outcome:
+        row = claim.delivery
         now = self.clock()
         at = iso_utc(now)
         async with self.db.transaction() as w:
-            await store.finish_delivery(w, row.id, "sent", at)
+            if not await store.finish_delivery(w, row.id, claim.fence, "sent", at):
+                return self._superseded(sub, row, ids)
             current = await store.get_subscription(w, sub.id)
             if current is not None:
                 occ = occurrence_for_period(current.schedule, row.period)
@@ -513,13 +606,21 @@ class DeliveryEngine:
             row.period,
             len(ids),
         )
-        return Outcome(sub.id, "sent", row.period, tuple(ids), resumed=resumed)
+        return Outcome(sub.id, "sent", row.period, tuple(ids), resumed=claim.resumed)
 
-    async def _pause(self, sub: Subscription, row: Delivery, exc: DeliveryError) -> Outcome:
+    async def _pause(self, sub: Subscription, claim: _Claim, exc: DeliveryError) -> Outcome:
+        row = claim.delivery
         reason = pause_reason(exc)
         at = iso_utc(self.clock())
         async with self.db.transaction() as w:
-            await store.finish_delivery(w, row.id, "failed", at, str(exc))
+            current = await store.get_subscription(w, sub.id)
+            if current != sub:
+                # /subscribe changed (or resumed) it while we posted: a moderator may have
+                # just fixed the permissions. Do not overwrite that with a pause; retry later.
+                await store.release_lease(w, row.id, claim.fence, f"{exc}")
+                return Outcome(sub.id, "retry-later", row.period, detail=str(exc))
+            if not await store.finish_delivery(w, row.id, claim.fence, "failed", at, str(exc)):
+                return self._superseded(sub, row, list(row.message_ids))
             await store.pause_subscription(w, sub.id, reason, at)
         log.warning(
             "digest subscription paused subscription=%s channel=%s: %s",
@@ -529,21 +630,29 @@ class DeliveryEngine:
         )
         return Outcome(sub.id, "paused", row.period, detail=reason)
 
-    async def _release(
-        self, sub: Subscription, row: Delivery, exc: RetryableError, resumed: bool
-    ) -> Outcome:
-        error = f"Discord kept failing: {exc}"
+    async def _release(self, sub: Subscription, claim: _Claim, exc: RetryableError) -> Outcome:
+        row = claim.delivery
+        failed = not isinstance(exc, FrontEndDown)
+        error = f"Discord kept failing: {exc}" if failed else str(exc)
         async with self.db.transaction() as w:
-            await store.release_lease(w, row.id, error)
+            if not await store.release_lease(w, row.id, claim.fence, error, failed=failed):
+                return self._superseded(sub, row, list(row.message_ids))
             await store.set_last_error(w, sub.id, error)
         log.warning("digest postponed subscription=%s period=%s: %s", sub.id, row.period, exc)
-        return Outcome(sub.id, "retry-later", row.period, detail=error, resumed=resumed)
+        return Outcome(sub.id, "retry-later", row.period, detail=error, resumed=claim.resumed)
 
-    async def _give_up(self, sub: Subscription, row: Delivery, exc: DeliveryError) -> Outcome:
+    async def _give_up(
+        self, sub: Subscription, claim: _Claim, exc: DeliveryError, posted: int
+    ) -> Outcome:
+        row = replace(claim.delivery, parts_sent=posted)
         error = f"Discord refused the digest: {exc}"
+        now = self.clock()
         async with self.db.transaction() as w:
-            await store.finish_delivery(w, row.id, "failed", iso_utc(self.clock()), error)
+            if not await store.finish_delivery(
+                w, row.id, claim.fence, "failed", iso_utc(now), error
+            ):
+                return self._superseded(sub, row, list(row.message_ids))
             await store.set_last_error(w, sub.id, error)
-            await self._advance_without_cover(w, sub, row.period)
+            await self._advance_after_give_up(w, sub, row, now)
         log.error("digest refused subscription=%s period=%s: %s", sub.id, row.period, exc)
         return Outcome(sub.id, "failed", row.period, detail=error)

@@ -3,13 +3,21 @@
 Each front end registers its platform's poster (how to send a part) and composer (how to
 render a digest for it); deliveries are routed by platform. The scheduler starts with the
 first front end and stops with the last.
+
+The engine leads delivery for the whole database (one process at a time, see
+`bot.core.delivery`) for both platforms at once: Telegram's 30 messages a second are per bot
+like Discord's 50 requests, so one sending process keeps both limits. The engine's pacer
+(Discord's limits, the tighter per channel) paces every part; Telegram's poster adds its own
+bucket under Telegram's overall limit.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
-from bot.core.delivery import Composer, DeliveryEngine, Poster, RetryableError
+from bot.core.delivery import Composer, DeliveryEngine, FrontEndDown, Poster
 from bot.core.digest_scheduler import DigestScheduler
 from bot.core.schedule import DuePlan
 from bot.core.subscriptions import Subscription
@@ -40,16 +48,28 @@ class RoutedPoster:
         poster = self.posters.get(platform)
         if poster is None:
             # Not paused: the period waits for that front end to run again.
-            raise RetryableError(f"the {platform} front end is not running")
+            raise FrontEndDown(f"the {platform} front end is not running")
         return poster
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
         """Send through the channel's platform."""
-        return await self._poster(channel_id).send(channel_id, content, nonce=nonce)
+        poster = self._poster(channel_id)
+        return await poster.send(channel_id, content, nonce=nonce, first_id=first_id)
 
-    async def find(self, channel_id: int, marker: str) -> int | None:
+    async def find(
+        self,
+        channel_id: int,
+        marker: str,
+        *,
+        after: datetime,
+        pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
+    ) -> int | None:
         """Look through the channel's platform."""
-        return await self._poster(channel_id).find(channel_id, marker)
+        poster = self._poster(channel_id)
+        return await poster.find(channel_id, marker, after=after, pace=pace, first_id=first_id)
 
 
 class RoutedComposer:
@@ -61,7 +81,7 @@ class RoutedComposer:
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
         composer = self.composers.get(sub.platform)
         if composer is None:
-            raise RetryableError(f"the {sub.platform} front end is not running")
+            raise FrontEndDown(f"the {sub.platform} front end is not running")
         return await composer(sub, plan)
 
 
@@ -83,6 +103,7 @@ class DigestHub:
     async def start(self, platform: Platform) -> None:
         """Start the scheduler with the first front end."""
         self._front_ends.add(platform)
+        self.engine.open()  # this process is alive for the other processes' takeovers
         if not self.scheduler.running:
             await self.scheduler.start()
             log.info("digest scheduler started by %s", platform)
@@ -94,3 +115,4 @@ class DigestHub:
         self.composer.composers.pop(platform, None)
         if not self._front_ends:
             self.scheduler.shutdown()
+            self.engine.close()  # give up the liveness lock: another process may take over

@@ -14,6 +14,7 @@ The injectable clock is translated into the scheduler's real time: a job runs
 from __future__ import annotations
 
 import logging
+from collections import Counter, deque
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,6 +29,7 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 SWEEP_ID = "digest-sweep"
+RECENT_OUTCOMES = 200
 JOB_PREFIX = "digest-"
 
 
@@ -55,7 +57,9 @@ class DigestScheduler:
             timezone=UTC,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
-        self.outcomes: list[Outcome] = []
+        # Bounded: the latest outcomes for logs and tests, and running counts by kind.
+        self.outcomes: deque[Outcome] = deque(maxlen=RECENT_OUTCOMES)
+        self.counts: Counter[str] = Counter()
 
     @property
     def running(self) -> bool:
@@ -119,20 +123,26 @@ class DigestScheduler:
             replace_existing=True,
         )
 
+    def _record(self, outcomes: list[Outcome]) -> None:
+        self.outcomes.extend(outcomes)
+        self.counts.update(o.kind for o in outcomes)
+
     async def fire(self, sub_id: int) -> Outcome:
-        """A subscription's job: deliver what is due, then schedule the next run."""
+        """A subscription's job: deliver what is due through the engine's bounded, paced
+        fan-out (thousands of jobs due at Monday 09:00 share its cap), then schedule the
+        next run."""
         try:
-            outcome = await self.engine.deliver(sub_id)
+            (outcome,) = await self.engine.fan_out([sub_id])
         finally:
             await self.refresh(sub_id)
-        self.outcomes.append(outcome)
+        self._record([outcome])
         log.info("digest job subscription=%s outcome=%s", sub_id, outcome.kind)
         return outcome
 
-    async def sweep(self, *, takeover: bool = False) -> list[Outcome]:
+    async def sweep(self) -> list[Outcome]:
         """Deliver everything overdue or interrupted, then re-derive the jobs."""
-        outcomes = await self.engine.run_due(takeover=takeover)
-        self.outcomes.extend(outcomes)
+        outcomes = await self.engine.run_due()
+        self._record(outcomes)
         for outcome in outcomes:
             await self.refresh(outcome.subscription_id)
         if outcomes:
@@ -144,9 +154,9 @@ class DigestScheduler:
         return outcomes
 
     async def catch_up(self) -> list[Outcome]:
-        """At start: finish interrupted deliveries (this process takes them over) and
-        deliver periods missed while the bot was down, late and once."""
-        return await self.sweep(takeover=True)
+        """At start: finish interrupted deliveries whose owner is gone (a live process
+        keeps its own) and deliver periods missed while the bot was down, late and once."""
+        return await self.sweep()
 
 
 def _counts(outcomes: list[Outcome]) -> dict[str, int]:

@@ -4,7 +4,8 @@ Developments published, changed or retracted in the window are grouped by the fi
 subscription's topics they belong to (so none appears twice), new before updated, with
 retractions noted; assessments set in the window follow. The Discord rendering is split
 into messages under 2,000 characters, each ending in a marker line that names the period
-and the part, which is how a restarted delivery recognises a part already posted.
+and the part; the delivery engine adds its delivery's unique reference to the marker when it
+claims the period, which is how a restarted delivery recognises a part already posted.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc
 from bot.domain.errors import NotFound
 from bot.domain.models import Assessment, Development
+from bot.domain.subscriptions import Subscription
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database
-from storage.subscriptions import Subscription, subscription_for_channel
+from storage.subscriptions import subscription_for_channel
 
 CONTENT_MAX = 2000
 MARKER_ROOM = 80
@@ -188,9 +190,26 @@ def marker(digest_period: str, part: int, total: int) -> str:
     return f"-# Trilateral Brief digest · {digest_period} · part {part}/{total}"
 
 
-def nonce_for(subscription_id: int, period: str, part: int) -> str:
-    """Deterministic Discord nonce per (subscription, period, part), at most 25 characters."""
-    text = f"dg{subscription_id}.{period}.{part}"
+def with_reference(part: str, reference: str) -> str:
+    """A rendered part whose marker line also names its delivery (unique per ledger row), so
+    a message of an earlier delivery of the same period is never taken for this one. A marker
+    in Telegram's italics keeps the reference inside them."""
+    if part.endswith("</i>"):
+        return f"{part.removesuffix('</i>')} · ref {reference}</i>"
+    return f"{part} · ref {reference}"
+
+
+def nonce_for(reference: str, part: int) -> str:
+    """Deterministic Discord nonce per (delivery, part), at most 25 characters."""
+    return _short(f"dr{reference}.{part}")
+
+
+def legacy_nonce(subscription_id: int, period: str, part: int) -> str:
+    """The nonce of a delivery claimed before 004 (it has no reference)."""
+    return _short(f"dg{subscription_id}.{period}.{part}")
+
+
+def _short(text: str) -> str:
     if len(text) <= NONCE_MAX:
         return text
     return "dg" + hashlib.sha256(text.encode()).hexdigest()[: NONCE_MAX - 2]
@@ -211,6 +230,7 @@ def render_parts(renderer: Renderer, digest: Digest, limit: int = CONTENT_MAX) -
 class _WindowEntry:
     changes: WindowChanges
     read_at: float
+    seen: tuple[object, ...]  # the window's fingerprint when it was read
     renders: dict[tuple[object, ...], list[str]] = field(default_factory=dict)
 
 
@@ -223,6 +243,8 @@ class DigestBuilder:
     """
 
     WINDOW_TTL_S = 60.0  # rows edited after the read show up in a build after this long
+    # ... or at once when the window's fingerprint changed (the engine's re-check after a
+    # writer committed during composing must get a fresh read, not this cache).
     WINDOWS_KEPT = 4
 
     def __init__(self, db: Database, renderer: Renderer) -> None:
@@ -234,8 +256,9 @@ class DigestBuilder:
         key = window_of(plan)
         now = time.monotonic()
         entry = self._windows.get(key)
-        if entry is None or now - entry.read_at > self.WINDOW_TTL_S:
-            entry = _WindowEntry(await read_window(self.db, *key), now)
+        seen = await queries.window_fingerprint(self.db, *key)
+        if entry is None or now - entry.read_at > self.WINDOW_TTL_S or entry.seen != seen:
+            entry = _WindowEntry(await read_window(self.db, *key), now, seen)
             self._windows.pop(key, None)
             self._windows[key] = entry
             while len(self._windows) > self.WINDOWS_KEPT:

@@ -27,10 +27,11 @@ from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, get_topic
 from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import Scope
+from bot.domain.subscriptions import Subscription
 from bot.i18n import gettext as _
 from storage import subscriptions as store
 from storage.database import Database
-from storage.subscriptions import NewSubscription, Subscription
+from storage.subscriptions import NewSubscription
 
 __all__ = ["MAX_TOPICS", "SubscribeResult", "Subscription", "SubscriptionService", "parse_topics"]
 

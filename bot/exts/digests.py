@@ -1,8 +1,9 @@
 """/subscribe, /unsubscribe, /subscriptions and /digest: scheduled digests per channel.
 
-The Discord side of `bot.core.delivery`: `DiscordPoster` posts with a nonce (discord.py then
-sends enforce_nonce) and no pings, and turns Discord's errors into the engine's typed
-outcomes. The scheduler starts in `cog_load` and catches up once the bot is ready.
+The cog: commands, and Discord's events that pause a subscription (channel or thread deleted,
+bot removed). The transport adapter the delivery engine posts through is
+`bot.exts._digest_poster`. The scheduler starts in `cog_load` and catches up once the bot is
+ready.
 """
 
 from __future__ import annotations
@@ -12,19 +13,12 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import i18n
-from bot.core.delivery import (
-    ChannelForbidden,
-    ChannelGone,
-    Outcome,
-    RejectedError,
-    RetryableError,
-)
+from bot.core.delivery import Outcome
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
 from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
@@ -35,7 +29,6 @@ from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS
 from bot.domain.scope import Scope
 from bot.exts._common import (
-    NO_PINGS,
     defer,
     embed_pages,
     reply,
@@ -44,6 +37,7 @@ from bot.exts._common import (
     services,
     timezone_autocomplete,
 )
+from bot.exts._digest_poster import DiscordPoster
 from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -55,53 +49,22 @@ CADENCES = [
     app_commands.Choice(name="weekly (default)", value="weekly"),
     app_commands.Choice(name="daily", value="daily"),
 ]
-POSTABLE = (discord.TextChannel, discord.Thread, discord.VoiceChannel)
+POSTABLE = (discord.TextChannel, discord.Thread, discord.VoiceChannel, discord.ForumChannel)
 
 
-class DiscordPoster:
-    """Posts digest parts through discord.py's REST client."""
-
-    def __init__(self, client: discord.Client) -> None:
-        self.client = client
-
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
-        """Post with `nonce` (discord.py adds enforce_nonce) and no pings."""
-        channel = self.client.get_partial_messageable(channel_id)
-        try:
-            message = await channel.send(content, nonce=nonce, allowed_mentions=NO_PINGS)
-        except discord.NotFound as exc:
-            raise ChannelGone(f"{exc.status} {exc.text or 'Not Found'} (code {exc.code})") from exc
-        except discord.Forbidden as exc:
-            raise ChannelForbidden(
-                f"{exc.status} {exc.text or 'Forbidden'} (code {exc.code})"
-            ) from exc
-        except discord.RateLimited as exc:
-            raise RetryableError("429 rate limited", retry_after=exc.retry_after) from exc
-        except discord.HTTPException as exc:
-            if exc.status == 429 or exc.status >= 500:
-                raise RetryableError(f"{exc.status} {exc.text or 'server error'}") from exc
-            raise RejectedError(f"{exc.status} {exc.text} (code {exc.code})") from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise RetryableError(f"network error: {exc!r}") from exc
-        return message.id
-
-    async def find(self, channel_id: int, marker: str) -> int | None:
-        """A recent message of the bot's whose last line is `marker`."""
-        me = self.client.user
-        if me is None:
-            return None
-        channel = self.client.get_partial_messageable(channel_id)
-        try:
-            async for message in channel.history(limit=50):
-                if message.author.id == me.id and message.content.rsplit("\n", 1)[-1] == marker:
-                    return message.id
-        except discord.NotFound as exc:
-            raise ChannelGone(str(exc)) from exc
-        except discord.Forbidden as exc:
-            raise ChannelForbidden(str(exc)) from exc
-        except discord.HTTPException as exc:
-            raise RetryableError(str(exc)) from exc
-        return None
+def missing_permissions(
+    target: discord.abc.GuildChannel | discord.Thread, me: discord.Member
+) -> list[str]:
+    """The permissions delivery needs in `target` that the bot lacks, by their Discord names.
+    Read Message History is needed to find a part already posted when a delivery resumes."""
+    perms = target.permissions_for(me)
+    needed = [("view_channel", "View Channel")]
+    if not isinstance(target, discord.Thread):
+        needed.append(("send_messages", "Send Messages"))  # in a forum: create posts
+    if isinstance(target, discord.Thread | discord.ForumChannel):
+        needed.append(("send_messages_in_threads", "Send Messages in Threads"))
+    needed.append(("read_message_history", "Read Message History"))
+    return [name for flag, name in needed if not getattr(perms, flag)]
 
 
 def _ts(moment: datetime, style: str) -> Safe:
@@ -216,6 +179,15 @@ class Digests(commands.Cog):
             await self._refresh_paused([sub], reason)
 
     @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        # The raw event: a thread that is not in the cache (archived, or never seen since
+        # the start) is deleted too.
+        reason = _("The thread was deleted.")
+        sub = await self.subscriptions.pause_channel(payload.thread_id, reason)
+        if sub is not None:
+            await self._refresh_paused([sub], reason)
+
+    @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         reason = _("The bot was removed from this server.")
         subs = await self.subscriptions.pause_scope(Scope.discord(guild.id), reason)
@@ -246,7 +218,7 @@ class Digests(commands.Cog):
 
     @app_commands.command(name="subscribe", description="Post digests in a channel (moderators)")
     @app_commands.describe(
-        channel="Where to post (default: this channel)",
+        channel="Where to post: a text channel, or a forum (a new post per digest)",
         topics="Comma-separated topics (default: trilateral and the three pairs)",
         cadence="weekly (default) or daily",
         weekday="Day of a weekly digest (default Monday)",
@@ -268,7 +240,7 @@ class Digests(commands.Cog):
     async def subscribe(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel | None = None,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
         topics: str | None = None,
         cadence: str | None = None,
         weekday: str | None = None,
@@ -284,13 +256,13 @@ class Digests(commands.Cog):
         target = self._channel(interaction, channel)
         guild = interaction.guild
         if guild is not None:
-            perms = target.permissions_for(guild.me)
-            if not (perms.view_channel and perms.send_messages):
+            missing = missing_permissions(target, guild.me)
+            if missing:
                 raise InvalidInput(
                     "channel",
                     _(
-                        "the bot cannot post in #{name}: give it View Channel and Send Messages there first"
-                    ).format(name=target.name),
+                        "the bot cannot deliver digests in #{name}: give it {permissions} there first"
+                    ).format(name=target.name, permissions=" and ".join(missing)),
                 )
         before = await self.subscriptions.of_channel(target.id)
         result = await self.subscriptions.subscribe(
@@ -326,7 +298,9 @@ class Digests(commands.Cog):
     @app_commands.describe(channel="Which channel (default: this channel)")
     @app_commands.guild_only()
     async def unsubscribe(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
     ) -> None:
         await defer(interaction, ephemeral=True)  # answer within 3 s, before any DB work
         actor = await require_moderator(interaction)
@@ -371,7 +345,9 @@ class Digests(commands.Cog):
     @digest.command(name="preview", description="The digest a channel would get now, only to you")
     @app_commands.describe(channel="Which channel (default: this channel)")
     async def preview(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
     ) -> None:
         _, sub = await self._subscription_of(interaction, channel)
         svc = services(interaction)
@@ -390,7 +366,9 @@ class Digests(commands.Cog):
     )
     @app_commands.describe(channel="Which channel (default: this channel)")
     async def send_now(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
     ) -> None:
         target, sub = await self._subscription_of(interaction, channel)
         outcome = await self.engine.send_now(sub.id)
@@ -422,6 +400,12 @@ def _send_now_text(channel_id: int, outcome: Outcome) -> str:
         "failed": _("The digest could not be delivered: {detail}").format(detail=outcome.detail),
         "missing": _("{where} has no subscription any more.").format(where=where),
         "not-due": _("Nothing to send."),
+        "superseded": _(
+            "Another bot process took over the digest of {where}; it finishes it."
+        ).format(where=where),
+        "standby": _("Another bot process delivers the digests; it will post in {where}.").format(
+            where=where
+        ),
     }
     return texts[outcome.kind]
 

@@ -10,16 +10,18 @@ characters, each part ending in its marker line. `TelegramPoster` sends the part
 * "bot was blocked", "kicked" and "chat not found" pause the subscription with the reason;
 * a group upgraded to a supergroup (`migrate_to_chat_id`) moves the subscription to the new
   chat id and the part is sent there;
-* 429s carry `retry_after`, which the engine obeys; sends are paced under Telegram's 30
-  messages a second (the engine paces each chat; python-telegram-bot's AIORateLimiter
-  keeps groups under 20 a minute).
+* 429s carry `retry_after`: one up to `MAX_RATELIMIT_WAIT` seconds is waited out here and the
+  part sent again (what discord.py does for Discord, so the engine's one retry budget means
+  the same on both platforms); a longer one ends the attempt and the engine obeys it. Sends
+  are paced under Telegram's 30 messages a second (the engine paces each chat;
+  python-telegram-bot's AIORateLimiter keeps groups under 20 a minute).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -34,16 +36,9 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import i18n
-from bot.core.delivery import (
-    ChannelForbidden,
-    ChannelGone,
-    RealTimer,
-    RejectedError,
-    RetryableError,
-    Timer,
-    TokenBucket,
-)
+from bot.core.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
 from bot.core.digests import Digest, compose_digest, marker, scope_language
+from bot.core.pacing import RealTimer, Timer, TokenBucket
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan
 from bot.core.scope_moves import move_scope
@@ -57,6 +52,10 @@ from bot.telegram.common import NO_PREVIEW, PART_MAX, utf16_size
 #: any second: the bucket holds one token).
 SEND_RATE = 29.5
 MARKER_ROOM = 100
+#: The longest 429 waited out inside one send (discord.py's max_ratelimit_timeout for Discord)
+MAX_RATELIMIT_WAIT = 30.0
+#: Sends of one part per call: the chat moving, or short 429s waited out
+SEND_TRIES = 4
 Mover = Callable[[int, int], Awaitable[object]]
 
 
@@ -143,12 +142,16 @@ class TelegramPoster:
         self.bot = bot
         self.on_move = on_move
         self.moved: dict[int, int] = {}
-        self.bucket = TokenBucket(rate, 1.0, timer or RealTimer())
+        self.timer = timer or RealTimer()
+        self.bucket = TokenBucket(rate, 1.0, self.timer)
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
-        """Send one part (HTML, no preview, no nonce: Telegram has none); its message id."""
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        """Send one part (HTML, no preview, no nonce: Telegram has none; no forum posts, so
+        `first_id` is unused); its message id."""
         chat_id = self.moved.get(channel_id, channel_id)
-        for _ in range(3):
+        for _ in range(SEND_TRIES):
             await self.bucket.acquire()
             try:
                 message = await self.bot.send_message(
@@ -162,9 +165,11 @@ class TelegramPoster:
             except Forbidden as exc:
                 raise ChatForbidden(f"403 {exc.message}") from exc
             except RetryAfter as exc:
-                raise RetryableError(
-                    "429 too many requests", retry_after=retry_seconds(exc)
-                ) from exc
+                wait = retry_seconds(exc)
+                if wait > MAX_RATELIMIT_WAIT:
+                    raise RetryableError("429 too many requests", retry_after=wait) from exc
+                await self.timer.sleep(wait)
+                continue
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
                     raise ChatGone(f"400 {exc.message}") from exc
@@ -172,8 +177,16 @@ class TelegramPoster:
             except (NetworkError, TelegramError) as exc:
                 raise RetryableError(f"network error: {exc}") from exc
             return message.message_id
-        raise RetryableError("the chat kept moving")
+        raise RetryableError("the chat kept moving, or Telegram kept refusing the rate")
 
-    async def find(self, channel_id: int, marker: str) -> int | None:
+    async def find(
+        self,
+        channel_id: int,
+        marker: str,
+        *,
+        after: datetime,
+        pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
+    ) -> int | None:
         """Bots cannot read a chat's history: a part in flight at a crash is sent again."""
         return None

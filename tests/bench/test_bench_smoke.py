@@ -81,6 +81,9 @@ def test_bench_exits_by_itself_with_every_figure(tmp_path: Path) -> None:
     assert delivery["duplicates"] == 0
     assert delivery["ledger_mismatches"] == 0
     assert figures["digest_build"]["digests"] == 200
+    two = figures["digest_delivery_two_processes"]
+    assert two["http_429s"] == 0 and two["ledger_mismatches"] == 0 and two["duplicates"] == 0
+    assert two["messages_posted"] == delivery["messages_posted"]
     assert figures["feed_poll"]["new_candidates"] > 0 and figures["feed_poll"]["failed_feeds"] == 0
     assert figures["feed_poll"]["unchanged_round_304s"] == figures["feed_poll"]["feeds"]
     assert _positive(figures["feed_dedupe"]["dense_lookup_ms"])

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core.catalogue import Catalogue
-from bot.core.delivery import DeliveryEngine, Outcome, PacingConfig, RetryPolicy, TokenBucket
+from bot.core.delivery import DeliveryEngine, Outcome
 from bot.core.digests import DigestBuilder, nonce_for
+from bot.core.pacing import PacingConfig, RetryPolicy, TokenBucket
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.subscriptions import Delivery
 from storage import subscriptions as store
 from storage.database import Database
 from tests.harness.fake_poster import (
@@ -45,10 +48,11 @@ class World:
 
     def new_engine(self, **kwargs) -> DeliveryEngine:
         """A fresh engine: what a restarted process would build."""
+        compose = kwargs.pop("compose", None) or DigestBuilder(self.db, Renderer("discord"))
         return DeliveryEngine(
             self.db,
             self.poster,
-            DigestBuilder(self.db, Renderer("discord")),
+            compose,
             self.clock,
             timer=self.timer,
             **kwargs,
@@ -66,7 +70,7 @@ class World:
         self.clock.now = moment
         return await self.engine.run_due()
 
-    async def ledger(self, sub_id: int) -> list[store.Delivery]:
+    async def ledger(self, sub_id: int) -> list[Delivery]:
         return await store.deliveries(self.db, sub_id)
 
 
@@ -94,8 +98,8 @@ async def test_weekly_digest_is_posted_once_at_its_time(world: World) -> None:
     assert await world.at(utc(2023, 5, 8, 18)) == []
     (text,) = bodies(world.poster, CH1)
     assert "Seoul and Tokyo restart shuttle diplomacy" in text
-    assert text.endswith("-# Trilateral Brief digest · 2023-W19 · part 1/1")
     (row,) = await world.ledger(sub.id)
+    assert text.endswith(f"-# Trilateral Brief digest · 2023-W19 · part 1/1 · ref {row.reference}")
     assert (row.period, row.state, row.attempts) == ("2023-W19", "sent", 1)
     after = await store.get_subscription(world.db, sub.id)
     assert after is not None
@@ -305,8 +309,9 @@ async def crashed(world: World) -> None:
 async def restart(world: World) -> list[Outcome]:
     """A new process: a new engine taking over interrupted deliveries."""
     world.poster.hook = None
+    world.engine.close()  # the old process is gone: the kernel dropped its liveness lock
     world.engine = world.new_engine()
-    return await world.engine.run_due(takeover=True)
+    return await world.engine.run_due()
 
 
 async def many_developments(world: World, count: int) -> None:
@@ -332,7 +337,8 @@ async def test_crash_around_the_post_neither_loses_nor_repeats(
     assert len(bodies(world.poster, CH1)) == 1
     (row,) = await world.ledger(sub.id)
     assert (row.state, row.attempts, row.parts_sent) == ("sent", 2, 1)
-    assert world.poster.messages(CH1)[0].nonce == nonce_for(sub.id, "2023-W19", 1)
+    assert row.reference is not None
+    assert world.poster.messages(CH1)[0].nonce == nonce_for(row.reference, 1)
     assert await restart(world) == []
 
 
@@ -354,20 +360,38 @@ async def test_crash_between_parts_of_a_split_digest_resumes_at_the_next_part(
     assert [m.id for m in world.poster.messages(CH1)] == list(row.message_ids)
 
 
-async def test_an_unexpired_lease_of_another_process_is_respected_until_it_expires(
+async def test_a_live_process_keeps_its_lease_even_when_the_clock_jumps(
     world: World,
 ) -> None:
+    """Issue 10 item 2: a clock step (or a paused VM) made a live lease look expired."""
     sub = await world.subscribe(post_empty=True)
+    world.poster.hook = crash_on("before", 1)
+    world.clock.now = utc(2023, 5, 8, 9)
+    await crashed(world)  # the first engine stalls; its process is still alive
+    world.poster.hook = None
+    other = world.new_engine()
+    # The live process leads delivery; the other stands by (and would find the row busy).
+    assert [o.kind for o in await other.run_due()] == ["standby"]
+    world.clock.now += timedelta(minutes=11)  # past the stored expiry: a wall-clock step
+    assert [o.kind for o in await other.run_due()] == ["standby"]
+    assert (await other.deliver(sub.id)).kind == "busy"
+    world.clock.now += timedelta(minutes=10)  # a full lease of grace more: a hung holder
+    assert [o.kind for o in await other.run_due()] == ["sent"]
+    assert len(bodies(world.poster, CH1)) == 1
+    (row,) = await world.ledger(sub.id)
+    assert (row.attempts, row.lease_token, row.failures) == (2, 2, 0)
+
+
+async def test_a_dead_process_lease_is_taken_over_at_once(world: World) -> None:
+    await world.subscribe(post_empty=True)
     world.poster.hook = crash_on("before", 1)
     world.clock.now = utc(2023, 5, 8, 9)
     await crashed(world)
     world.poster.hook = None
+    world.engine.close()  # the kernel drops the dead process's lock
     other = world.new_engine()
-    assert [o.kind for o in await other.run_due()] == ["busy"]
-    world.clock.now += timedelta(minutes=11)
-    assert [o.kind for o in await other.run_due()] == ["sent"]
+    assert [(o.kind, o.resumed) for o in await other.run_due()] == [("sent", True)]
     assert len(bodies(world.poster, CH1)) == 1
-    assert (await world.ledger(sub.id))[0].attempts == 2
 
 
 async def test_restart_after_the_next_period_finishes_the_old_one_then_the_new(
@@ -414,6 +438,7 @@ async def test_a_channel_the_bot_cannot_post_in_pauses_and_is_not_retried(
 
 
 async def test_server_errors_and_429_are_retried_with_backoff(world: World) -> None:
+    world.engine = world.new_engine(retry=RetryPolicy(tries=4))
     await world.subscribe(CH1, post_empty=True)
     world.poster.fail(CH1, server_error(), server_error(), rate_limited(3.5))
     outcomes = await world.at(utc(2023, 5, 8, 9))
@@ -475,3 +500,39 @@ async def test_fan_out_paces_globally_and_per_channel(world: World) -> None:
     times = world.poster.send_times
     assert len(times) == world.poster.total >= 60
     assert max_in_window(times, 1.0) <= 12
+    # Discord allows 5 messages per 5 s in one channel; the pacer keeps each channel under.
+    per_channel: dict[int, list[float]] = {}
+    for channel, at in world.poster.send_log:
+        per_channel.setdefault(channel, []).append(at)
+    busiest = max(per_channel.values(), key=len)
+    assert len(busiest) >= 2
+    assert max(max_in_window(t, 5.0) for t in per_channel.values()) <= 5
+    assert max(max_in_window(t, 1.0) for t in per_channel.values()) == 1
+
+
+async def test_fan_out_paces_each_channel_when_the_global_limit_is_far(world: World) -> None:
+    world.engine = world.new_engine(pacing=PacingConfig(global_rate=1000, global_burst=50))
+    for channel in (CH1, CH2):
+        await world.subscribe(channel, post_empty=True)
+    await many_developments(world, 40)  # several parts per channel
+    outcomes = await world.at(utc(2023, 5, 8, 9))
+    assert {o.kind for o in outcomes} == {"sent"}
+    per_channel: dict[int, list[float]] = {}
+    for channel, at in world.poster.send_log:
+        per_channel.setdefault(channel, []).append(at)
+    assert min(len(t) for t in per_channel.values()) >= 3
+    # Discord allows 5 messages per 5 s in one channel.
+    assert max(max_in_window(t, 5.0) for t in per_channel.values()) <= 5
+    assert max(max_in_window(t, 1.0) for t in per_channel.values()) == 1
+
+
+async def test_token_bucket_never_spins_on_a_clock_far_from_zero() -> None:
+    timer = FakeTimer(now=7 * 86400.0 + 0.123456789)  # a week of uptime
+    bucket = TokenBucket(rate=46, burst=1.5, timer=timer)
+
+    async def take() -> None:
+        for _ in range(200):
+            await bucket.acquire()
+
+    await asyncio.wait_for(take(), 10)
+    assert len(timer.slept) < 400  # one sleep per wait, not endless tiny ones

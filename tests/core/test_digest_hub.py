@@ -3,6 +3,9 @@ whose front end is not running keeps its digests waiting (never paused, never sk
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from bot.core.actors import Actor
 from bot.core.digest_hub import DigestHub, platform_of_channel
 from bot.core.subscriptions import SubscriptionService
@@ -21,11 +24,21 @@ class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
         self.sent.append((channel_id, content))
         return len(self.sent)
 
-    async def find(self, channel_id: int, marker: str) -> int | None:
+    async def find(
+        self,
+        channel_id: int,
+        marker: str,
+        *,
+        after: datetime,
+        pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
+    ) -> int | None:
         return None
 
 
@@ -55,11 +68,51 @@ async def test_deliveries_are_routed_and_a_stopped_platform_waits(
     clock.advance(days=1)
     outcomes = {o.subscription_id: o.kind for o in await hub.engine.run_due()}
     assert sorted(outcomes.values()) == ["retry-later", "sent"]
-    assert telegram.sent == [(TELEGRAM_CHAT, "a digest")]
+    # The engine adds the delivery's reference to each part (how a resume recognises it).
+    assert [(c, t.split(" · ref ")[0]) for c, t in telegram.sent] == [(TELEGRAM_CHAT, "a digest")]
     discord_sub = await store.subscription_for_channel(db, DISCORD_CHANNEL)
     assert discord_sub is not None and discord_sub.active  # waiting, not paused
     discord = Recorder()
     hub.register("discord", discord, compose)
     outcomes = {o.subscription_id: o.kind for o in await hub.engine.run_due()}
     assert list(outcomes.values()) == ["sent"]
-    assert discord.sent == [(DISCORD_CHANNEL, "a digest")]
+    assert [(c, t.split(" · ref ")[0]) for c, t in discord.sent] == [(DISCORD_CHANNEL, "a digest")]
+
+
+class StopsMidway(Recorder):
+    """A front end that stops while its delivery is in flight."""
+
+    def __init__(self, hub: DigestHub) -> None:
+        super().__init__()
+        self.hub = hub
+
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        self.hub.poster.posters.pop("telegram")
+        return await self.hub.poster.send(channel_id, content, nonce=nonce, first_id=first_id)
+
+
+async def test_an_open_delivery_waits_for_its_front_end_without_using_up_retries(
+    db: Database, clock: FixedClock
+) -> None:
+    """A delivery claimed while Telegram ran, then left open when it stopped: the sweeps
+    while it is away are not failed attempts, so the period is not given up."""
+    scope = Scope.telegram(TELEGRAM_CHAT)
+    mod = Actor(user_id="1", name="mod", scope=scope, is_moderator=True)
+    await SubscriptionService(db, clock).subscribe(
+        mod, scope, TELEGRAM_CHAT, cadence="daily", post_empty=True
+    )
+    hub = DigestHub(db, clock)
+    hub.register("telegram", StopsMidway(hub), compose)
+    clock.advance(days=1)
+    for _ in range(5):  # more sweeps than the retry budget's attempts
+        assert [o.kind for o in await hub.engine.run_due()] == ["retry-later"]
+    sub = await store.subscription_for_channel(db, TELEGRAM_CHAT)
+    assert sub is not None
+    (row,) = await store.deliveries(db, sub.id)
+    assert row.state == "sending" and row.failures == 0
+    telegram = Recorder()
+    hub.register("telegram", telegram, compose)
+    assert [o.kind for o in await hub.engine.run_due()] == ["sent"]
+    assert len(telegram.sent) == 1

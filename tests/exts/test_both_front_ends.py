@@ -14,9 +14,9 @@ from bot.config import Settings
 from bot.services import Services, open_services
 from bot.telegram.app import TelegramBot
 from bot.telegram.common import TelegramConfig
+from harness.fake_telegram import TOKEN, FakeTelegram
 from tests.exts._support import add_development
 from tests.exts.conftest import fixed_clock, text_of
-from tests.harness.fake_telegram import TOKEN, FakeTelegram
 from tests.helpers import FixedClock
 
 TG_USER = 5550003

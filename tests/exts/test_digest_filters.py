@@ -12,7 +12,7 @@ import pytest
 from bot.client import BriefBot
 from bot.config import Settings
 from bot.core.actors import OPERATOR
-from bot.core.delivery import Pacer, PacingConfig, RealTimer, RetryPolicy
+from bot.core.pacing import Pacer, PacingConfig, RealTimer, RetryPolicy
 from bot.core.validation import validate_development
 from bot.exts.digests import Digests
 from storage import subscriptions as store

@@ -1,2 +1,3 @@
-"""Test harnesses for digest delivery: an in-memory poster, a fake Discord REST server over
-loopback HTTP, and a worker process that delivers through discord.py against it."""
+"""Delivery tests with real processes and HTTP, plus the in-memory poster of the engine's
+unit tests. The fake Discord and the worker process live in the top-level `harness/`
+package, shared with the benchmark."""

@@ -5,8 +5,9 @@ enforce_nonce return the existing message, channels can be deleted or locked, an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.core.delivery import ChannelForbidden, ChannelGone, DeliveryError, RetryableError
 
@@ -24,6 +25,7 @@ class Posted:
     id: int
     content: str
     nonce: str
+    at: float = 0.0
 
 
 @dataclass
@@ -56,6 +58,11 @@ class FakePoster:
     history_works: bool = True
     timer: FakeTimer | None = None
     send_times: list[float] = field(default_factory=list)
+    find_times: list[float] = field(default_factory=list)
+    #: (channel, time) of every post attempt
+    send_log: list[tuple[int, float]] = field(default_factory=list)
+    #: Discord forgets nonces after a few minutes (needs `timer`); None: never
+    nonce_window: float | None = None
     _next_id: int = 1000
 
     def fail(self, channel_id: int, *errors: DeliveryError) -> None:
@@ -69,10 +76,13 @@ class FakePoster:
     def total(self) -> int:
         return sum(len(m) for m in self.channels.values())
 
-    async def send(self, channel_id: int, content: str, *, nonce: str) -> int:
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
         self.calls.append(("send", channel_id))
         if self.timer is not None:
             self.send_times.append(self.timer.now)
+            self.send_log.append((channel_id, self.timer.now))
         if channel_id in self.gone:
             raise ChannelGone("404 Not Found (error code: 10003): Unknown Channel")
         if channel_id in self.forbidden:
@@ -84,17 +94,30 @@ class FakePoster:
         if self.hook:
             self.hook("before", channel_id, self.total)
         channel = self.channels.setdefault(channel_id, [])
+        now = self.timer.now if self.timer is not None else 0.0
         for message in channel:
-            if message.nonce == nonce:  # enforce_nonce: the existing message comes back
+            fresh = self.nonce_window is None or now - message.at < self.nonce_window
+            if message.nonce == nonce and fresh:  # enforce_nonce: the existing message
                 return message.id
         self._next_id += 1
-        channel.append(Posted(self._next_id, content, nonce))
+        channel.append(Posted(self._next_id, content, nonce, now))
         if self.hook:
             self.hook("after", channel_id, self.total)
         return self._next_id
 
-    async def find(self, channel_id: int, marker: str) -> int | None:
+    async def find(
+        self,
+        channel_id: int,
+        marker: str,
+        *,
+        after: datetime,
+        pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
+    ) -> int | None:
+        await pace()
         self.calls.append(("find", channel_id))
+        if self.timer is not None:
+            self.find_times.append(self.timer.now)
         if not self.history_works:
             raise ChannelForbidden("403 Forbidden (error code: 50001): Missing Access")
         for message in reversed(self.messages(channel_id)[-50:]):

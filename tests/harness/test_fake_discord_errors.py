@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from bot.core.subscriptions import SubscriptionService
+from harness.fake_discord import FakeDiscord, Fault
 from storage import subscriptions as store
 from storage.database import Database
-from tests.harness.fake_discord import FakeDiscord, Fault
 from tests.harness.test_kill_restart import ROOT
 from tests.helpers import MOD_A, SCOPE_A, FixedClock
 
@@ -38,7 +38,7 @@ async def test_worker_maps_discord_errors_to_pauses_and_retries(tmp_path: Path) 
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.harness.worker",
+            "harness.worker",
             "--db",
             str(path),
             "--api",

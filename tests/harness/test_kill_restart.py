@@ -14,9 +14,10 @@ from pathlib import Path
 
 from bot.core.catalogue import Catalogue
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.subscriptions import Subscription
+from harness.fake_discord import FakeDiscord
 from storage import subscriptions as store
 from storage.database import Database
-from tests.harness.fake_discord import FakeDiscord
 from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ async def worker(path: Path, api: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.harness.worker",
+        "harness.worker",
         "--db",
         str(path),
         "--api",
@@ -131,7 +132,7 @@ async def test_sigkill_mid_fan_out_then_restart_posts_exactly_one_digest_per_cha
         await server.stop()
 
 
-async def sub_of(db: Database, channel: int) -> store.Subscription:
+async def sub_of(db: Database, channel: int) -> Subscription:
     sub = await store.subscription_for_channel(db, channel)
     assert sub is not None
     return sub

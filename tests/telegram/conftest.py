@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.services import Services, open_services
 from bot.telegram.app import TelegramBot
 from bot.telegram.common import TelegramConfig
-from tests.harness.fake_telegram import TOKEN, FakeTelegram
+from harness.fake_telegram import TOKEN, FakeTelegram
 from tests.helpers import FixedClock
 
 EDITOR_TG = 5550001

@@ -4,7 +4,7 @@ administrators and editors, refused to members, rights asked of Telegram every t
 from __future__ import annotations
 
 from bot.domain.scope import Scope
-from tests.harness.fake_telegram import FakeTelegram, Sent
+from harness.fake_telegram import FakeTelegram, Sent
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 
 SOURCE = "https://example.com/pact | Example Wire | Seoul and Tokyo sign a pact | 2023-04-20"

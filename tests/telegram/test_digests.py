@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -9,16 +10,17 @@ from telegram import Bot
 
 from bot.config import Settings
 from bot.core.actors import Actor
-from bot.core.delivery import DeliveryEngine, RetryPolicy
+from bot.core.delivery import DeliveryEngine
+from bot.core.pacing import RetryPolicy
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from bot.services import Services
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
+from harness.fake_telegram import TOKEN, FakeTelegram, parse_html
 from storage import subscriptions as store
 from storage.database import Database
-from tests.harness.fake_telegram import TOKEN, FakeTelegram, parse_html
 from tests.helpers import EDITOR, FixedClock, draft
 
 CHAT = -100555000111
@@ -88,7 +90,9 @@ async def test_a_digest_arrives_in_html_parts_and_each_id_is_recorded(
     row = await store.get_delivery(db, sub_id, outcome.period or "")
     assert row is not None and row.message_ids == outcome.message_ids
     assert all(parse_html(s.text) == s.plain and s.link_preview_off for s in sent)
-    assert sent[-1].plain.endswith(f"part {len(sent)}/{len(sent)}")
+    # The marker names the delivery's reference too, inside the italics.
+    assert re.search(f"part {len(sent)}/{len(sent)} · ref [0-9a-f]+$", sent[-1].plain)
+    assert sent[-1].text.endswith("</i>")
     assert "<b>Step</b> 0" in " ".join(s.plain for s in sent)
 
 

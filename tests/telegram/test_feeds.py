@@ -16,9 +16,9 @@ from bot.domain.scope import Scope
 from bot.services import open_services
 from bot.telegram.app import FEEDS_SWEEP_ID, TelegramBot
 from bot.telegram.common import TelegramConfig
+from harness.fake_telegram import TOKEN, FakeTelegram, Sent
 from tests.feeds.conftest import FEEDS_NOW
 from tests.feeds.server import FeedServer, rss
-from tests.harness.fake_telegram import TOKEN, FakeTelegram, Sent
 from tests.helpers import FixedClock
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 

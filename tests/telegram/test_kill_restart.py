@@ -18,9 +18,9 @@ from bot.core.actors import Actor
 from bot.core.catalogue import Catalogue
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
+from harness.fake_telegram import FakeTelegram, Sent
 from storage import subscriptions as store
 from storage.database import Database
-from tests.harness.fake_telegram import FakeTelegram, Sent
 from tests.helpers import EDITOR, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ async def worker(path: Path, api: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.harness.telegram_worker",
+        "harness.telegram_worker",
         "--db",
         str(path),
         "--api",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness.fake_telegram import BOT_USERNAME
+from harness.fake_telegram import BOT_USERNAME
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 

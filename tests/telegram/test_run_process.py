@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.harness.fake_telegram import TOKEN, FakeTelegram
+from harness.fake_telegram import TOKEN, FakeTelegram
 from tests.telegram.conftest import MEMBER_TG
 
 BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))

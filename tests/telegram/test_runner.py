@@ -9,7 +9,7 @@ import pytest
 from bot.config import ConfigError, Settings
 from bot.runner import FrontEnds, check_tokens
 from bot.services import open_services
-from tests.harness.fake_telegram import TOKEN, FakeTelegram
+from harness.fake_telegram import TOKEN, FakeTelegram
 from tests.telegram.conftest import MEMBER_TG
 
 

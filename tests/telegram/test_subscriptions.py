@@ -3,7 +3,7 @@ channels subscribed from a private chat; delivered by the process's one schedule
 
 from __future__ import annotations
 
-from tests.harness.fake_telegram import BOT_ID, BOT_USERNAME
+from harness.fake_telegram import BOT_ID, BOT_USERNAME
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, CHANNEL, GROUP, MEMBER_TG, Running
 

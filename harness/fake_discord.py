@@ -11,7 +11,7 @@ It answers what digest delivery uses — GET /users/@me, POST and GET
 * a hook runs after a message is stored and before the answer is sent, so a test can kill
   the client exactly between "Discord has the message" and "the client knows it".
 
-The benchmark (bench/) reuses it to measure delivery throughput under the 50 req/s limit.
+The benchmark (bench/) uses it too to measure delivery throughput under the 50 req/s limit.
 """
 
 from __future__ import annotations
@@ -30,7 +30,14 @@ from typing import Any
 from aiohttp import web
 
 BOT_ID = 424242424242424242
+OTHER_USER_ID = 515151515151515151
 API = "/api/v10"
+DISCORD_EPOCH_MS = 1420070400000
+
+
+def _snowflakes() -> itertools.count[int]:
+    """Ids that encode the time, like Discord's (history `after=` relies on that)."""
+    return itertools.count((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22)
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -58,7 +65,13 @@ class FakeDiscord:
 
     global_limit: int | None = 50
     nonce_window: float = 300.0
+    #: the bot's messages per channel
     messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: other users' messages per channel (see `chatter`)
+    others: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: every message per channel in posting order
+    timeline: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    history_requests: int = 0
     faults: dict[int, list[Fault]] = field(default_factory=dict)
     request_times: list[float] = field(default_factory=list)
     invalid_requests: int = 0
@@ -67,7 +80,7 @@ class FakeDiscord:
     on_post: Callable[[int, int], None] | None = None
     _nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
     _window: deque[float] = field(default_factory=deque)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10**17))
+    _ids: itertools.count[int] = field(default_factory=_snowflakes)
     _runner: web.AppRunner | None = None
     url: str = ""
 
@@ -77,13 +90,23 @@ class FakeDiscord:
         """Answer posts to a channel with `fault` (queued after earlier faults)."""
         self.faults.setdefault(channel_id, []).append(fault)
 
+    def chatter(self, channel_id: int, count: int, *, content: str = "chat") -> None:
+        """`count` messages by another user (a busy channel); `content` may copy a marker."""
+        for _ in range(count):
+            message = self._message(channel_id, content, None, author=OTHER_USER_ID)
+            self.others.setdefault(channel_id, []).append(message)
+            self._all(channel_id).append(message)
+
+    def _all(self, channel_id: int) -> list[dict[str, Any]]:
+        return self.timeline.setdefault(channel_id, [])
+
     def count(self, channel_id: int) -> int:
-        """Messages in a channel."""
+        """The bot's messages in a channel."""
         return len(self.messages.get(channel_id, []))
 
     @property
     def total(self) -> int:
-        """Messages in every channel."""
+        """The bot's messages in every channel."""
         return sum(len(m) for m in self.messages.values())
 
     def max_per_second(self) -> int:
@@ -120,21 +143,23 @@ class FakeDiscord:
     # --- Discord-shaped answers ------------------------------------------------------------
 
     @staticmethod
-    def _user() -> dict[str, Any]:
+    def _user(user_id: int = BOT_ID) -> dict[str, Any]:
         return {
-            "id": str(BOT_ID),
-            "username": "Trilateral Brief",
+            "id": str(user_id),
+            "username": "Trilateral Brief" if user_id == BOT_ID else "someone",
             "discriminator": "0",
             "global_name": None,
             "avatar": None,
-            "bot": True,
+            "bot": user_id == BOT_ID,
         }
 
-    def _message(self, channel_id: int, content: str, nonce: str | None) -> dict[str, Any]:
+    def _message(
+        self, channel_id: int, content: str, nonce: str | None, *, author: int = BOT_ID
+    ) -> dict[str, Any]:
         return {
             "id": str(next(self._ids)),
             "channel_id": str(channel_id),
-            "author": self._user(),
+            "author": self._user(author),
             "content": content,
             "timestamp": datetime.now(UTC).isoformat(),
             "edited_timestamp": None,
@@ -175,6 +200,7 @@ class FakeDiscord:
                 headers={
                     "Retry-After": f"{retry_after:.3f}",
                     "X-RateLimit-Global": "true",
+                    "Via": "1.1 google",  # discord.py takes a 429 without it for a ban
                     "X-RateLimit-Scope": "global",
                 },
             )
@@ -206,7 +232,11 @@ class FakeDiscord:
                         "global": False,
                     },
                     status=429,
-                    headers={"Retry-After": str(fault.retry_after), "X-RateLimit-Scope": "user"},
+                    headers={
+                        "Retry-After": str(fault.retry_after),
+                        "X-RateLimit-Scope": "user",
+                        "Via": "1.1 google",
+                    },
                 )
             names = {403: "Missing Permissions", 404: "Unknown Channel", 500: "Internal Error"}
             return self._error(fault.status, fault.code, names.get(fault.status, "Error"))
@@ -222,6 +252,7 @@ class FakeDiscord:
                 return _json(seen[1])
         message = self._message(channel_id, content, None if nonce is None else str(nonce))
         self.messages.setdefault(channel_id, []).append(message)
+        self._all(channel_id).append(message)
         if nonce is not None:
             self._nonces[key] = (time.monotonic(), message)
         if self.on_post is not None:
@@ -232,7 +263,16 @@ class FakeDiscord:
         limited = self._limited()
         if limited is not None:
             return limited
+        self.history_requests += 1
         channel_id = int(request.match_info["channel_id"])
-        limit = int(request.query.get("limit", "50"))
-        newest_first = list(reversed(self.messages.get(channel_id, [])))[:limit]
-        return _json(newest_first)
+        limit = min(100, int(request.query.get("limit", "50")))
+        found = self.timeline.get(channel_id, [])
+        if "after" in request.query:
+            after = int(request.query["after"])
+            # Discord answers `after` with the oldest messages after it, newest first.
+            oldest = [m for m in found if int(m["id"]) > after][:limit]
+            return _json(list(reversed(oldest)))
+        if "before" in request.query:
+            before = int(request.query["before"])
+            found = [m for m in found if int(m["id"]) < before]
+        return _json(list(reversed(found))[:limit])

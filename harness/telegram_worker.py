@@ -2,7 +2,7 @@
 pointed at the fake Bot API, the real delivery engine over a real SQLite file. Runs what is
 due once and exits.
 
-    python -m tests.harness.telegram_worker --db PATH --api http://127.0.0.1:PORT/bot
+    python -m harness.telegram_worker --db PATH --api http://127.0.0.1:PORT/bot
 
 It prints one JSON line with the outcome counts. The kill test SIGKILLs it mid-fan-out and
 starts it again; the benchmark uses it to measure throughput.
@@ -21,15 +21,16 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.config import Settings
 from bot.core.clock import system_clock
-from bot.core.delivery import DeliveryEngine, PacingConfig, RetryPolicy
+from bot.core.delivery import DeliveryEngine
+from bot.core.pacing import PacingConfig, RetryPolicy
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.domain.scope import Scope
 from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE
 from bot.telegram.digests import SEND_RATE, TelegramDigestBuilder, TelegramPoster
+from harness.fake_telegram import TOKEN
 from storage.database import Database
-from tests.harness.fake_telegram import TOKEN
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
@@ -54,7 +55,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 pacing=PacingConfig(global_rate=46.0, concurrency=args.concurrency),
                 retry=RetryPolicy(base_delay=0.05, max_delay=2.0),
             )
-            outcomes = await engine.run_due(takeover=True)
+            outcomes = await engine.run_due()
+            engine.close()
     finally:
         await db.close()
     return {
@@ -65,7 +67,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.harness.telegram_worker")
+    parser = argparse.ArgumentParser(prog="python -m harness.telegram_worker")
     parser.add_argument("--db", required=True)
     parser.add_argument("--api", required=True)
     parser.add_argument("--rate", type=float, default=SEND_RATE)

@@ -1,0 +1,116 @@
+"""Is the process that holds a delivery lease still running? Asked of the kernel, not a clock.
+
+Each delivery engine holds an exclusive `flock` on its own file in `<database>.owners/` for
+as long as it lives; the kernel drops the lock when the process dies (SIGKILL included).
+Another process asks by trying the same lock: if it gets it, the owner is dead. The database
+runs in WAL mode, which only works when every process shares one host, so the lock files are
+always visible to every process that can see the ledger.
+
+This is why a clock step or a paused VM cannot make a live lease look expired: a live
+owner's lease is only ever taken over after its stored expiry *and* a full extra lease of
+grace, and even then the fencing token stops the old holder before its next post.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+_SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class Liveness:
+    """Registers this process's owner id and answers whether other owners are alive."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._held: dict[str, IO[bytes]] = {}
+
+    @classmethod
+    def beside(cls, database_path: Path) -> Liveness:
+        """The registry for a database file (none for an in-memory database)."""
+        if str(database_path) == ":memory:":
+            return cls(None)
+        return cls(Path(f"{database_path}.owners"))
+
+    def _path(self, owner: str) -> Path | None:
+        if self.directory is None or not _SAFE.match(owner):
+            return None
+        return self.directory / f"{owner}.lock"
+
+    def register(self, owner: str) -> None:
+        """Hold `owner`'s lock for as long as this process lives (or until `release`), and
+        tidy away the files of owners that are gone."""
+        path = self._path(owner)
+        if path is None or owner in self._held:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._tidy(path.parent)
+            for _ in range(5):
+                handle = path.open("ab")
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # A tidy-up by another process may have unlinked the file between our open
+                # and our lock: only a lock on the file that is still there counts.
+                if path.exists() and os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+                    self._held[owner] = handle
+                    return
+                handle.close()
+        except OSError as exc:
+            log.warning(
+                "cannot register delivery owner %s (%s): leases fall back to expiry", owner, exc
+            )
+        self.directory = None  # unknown for everyone: expiry decides
+
+    def release(self, owner: str) -> None:
+        """Drop `owner`'s lock (what process exit does); its file then reads as dead."""
+        handle = self._held.pop(owner, None)
+        if handle is not None:
+            handle.close()
+
+    def _tidy(self, directory: Path) -> None:
+        for path in directory.glob("*.lock"):
+            if path.stem in self._held:
+                continue
+            self._dead(path)
+
+    @staticmethod
+    def _dead(path: Path) -> bool | None:
+        """Try the owner's lock: True (and the file removed) when nobody holds it."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except OSError:
+            os.close(fd)
+            return None
+        with contextlib.suppress(OSError):
+            path.unlink()  # while holding the lock, so a registering owner notices
+        os.close(fd)
+        return True
+
+    def alive(self, owner: str) -> bool | None:
+        """True or False when the kernel can tell (an owner registered here whose file is
+        gone is dead: files are only removed once their lock is free); None when unknown
+        (an in-memory database, or a registry that could not be written)."""
+        if owner in self._held:
+            return True
+        path = self._path(owner)
+        if path is None:
+            return None
+        dead = self._dead(path)
+        return None if dead is None else not dead

@@ -1,0 +1,155 @@
+"""A delivery worker process: discord.py's REST client pointed at a fake Discord, the real
+delivery engine (and, with `--jobs`, the real scheduler) over a real SQLite file.
+
+    python -m harness.worker --db PATH --api http://127.0.0.1:PORT/api/v10 [--jobs --due ISO]
+
+Without `--jobs` it runs what is due once (the sweep) and exits. With `--jobs` it starts the
+`DigestScheduler` on a clock that reaches `--due` a moment after start, so every subscription
+due then is fired by its own scheduler job — the path production takes at Monday 09:00 — and
+exits once every job has run. It prints one JSON line: outcome counts, messages, seconds and
+the event loop's lag. The kill test SIGKILLs it mid-fan-out; the benchmark runs one or two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord
+import discord.http
+
+from bot.core.clock import system_clock
+from bot.core.delivery import DeliveryEngine
+from bot.core.digest_scheduler import DigestScheduler
+from bot.core.digests import DigestBuilder
+from bot.core.pacing import PacingConfig
+from bot.core.rendering import Renderer
+from bot.exts._digest_poster import DiscordPoster
+from storage.database import Database
+
+LAG_TICK = 0.01
+
+
+class ShiftedClock:
+    """Real time, shifted so that `start` is now."""
+
+    def __init__(self, start: datetime) -> None:
+        self.offset = start - datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+async def _lag_monitor(samples: list[float], stop: asyncio.Event) -> None:
+    """How late the loop wakes a task that asked to sleep LAG_TICK (a blocked loop misses
+    gateway heartbeats)."""
+    while not stop.is_set():
+        asked = time.perf_counter()
+        await asyncio.sleep(LAG_TICK)
+        samples.append(time.perf_counter() - asked - LAG_TICK)
+
+
+def _p99(samples: list[float]) -> float:
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def _client(api: str) -> discord.Client:
+    discord.http.Route.BASE = api
+    client = discord.Client(intents=discord.Intents.none())
+    # No gateway: REST only. static_login checks the token with GET /users/@me.
+    data = await client.http.static_login("fake-token")
+    client._connection.user = discord.ClientUser(state=client._connection, data=data)
+    return client
+
+
+async def _by_jobs(
+    engine: DeliveryEngine, db: Database, due: datetime, lead: float
+) -> Counter[str]:
+    clock = ShiftedClock(due - timedelta(seconds=lead))
+    engine.clock = clock
+    scheduler = DigestScheduler(engine, db, clock, sweep_seconds=0)
+    await scheduler.start()
+    expected = len(scheduler.jobs())
+    try:
+        while sum(scheduler.counts.values()) < expected:
+            await asyncio.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+    return scheduler.counts
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    client = await _client(args.api)
+    db = await Database.open(args.db)
+    pacing = PacingConfig(
+        global_rate=args.rate, global_burst=args.burst, concurrency=args.concurrency
+    )
+    engine = DeliveryEngine(
+        db,
+        DiscordPoster(client),
+        DigestBuilder(db, Renderer("discord")),
+        system_clock,
+        pacing=pacing,
+    )
+    lag: list[float] = []
+    stop = asyncio.Event()
+    monitor = asyncio.create_task(_lag_monitor(lag, stop))
+    started = time.monotonic()
+    try:
+        if args.jobs:
+            counts = await _by_jobs(engine, db, args.due, args.lead)
+            messages = None
+        else:
+            if args.now is not None:
+                now = args.now
+                engine.clock = lambda: now
+            outcomes = await engine.run_due()
+            counts = Counter(o.kind for o in outcomes)
+            messages = sum(len(o.message_ids) for o in outcomes if o.kind == "sent")
+    finally:
+        stop.set()
+        await monitor
+        engine.close()
+        await db.close()
+        await client.http.close()
+    return {
+        "outcomes": dict(counts),
+        "messages": messages,
+        "seconds": round(time.monotonic() - started, 3),
+        "leads_taken": engine.leads_taken,
+        "loop_lag_p99_ms": round(_p99(lag) * 1000, 2),
+        "loop_lag_max_ms": round(max(lag, default=0.0) * 1000, 2),
+        "pacing": {"global_rate": args.rate, "burst": args.burst, "concurrency": args.concurrency},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.worker")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--api", required=True)
+    parser.add_argument("--rate", type=float, default=PacingConfig.global_rate)
+    parser.add_argument("--burst", type=float, default=PacingConfig.global_burst)
+    parser.add_argument("--concurrency", type=int, default=PacingConfig.concurrency)
+    parser.add_argument("--now", type=datetime.fromisoformat, default=None)
+    parser.add_argument("--jobs", action="store_true", help="fire through scheduler jobs")
+    parser.add_argument("--due", type=datetime.fromisoformat, default=None)
+    parser.add_argument("--lead", type=float, default=1.0, help="seconds before --due at start")
+    args = parser.parse_args(argv)
+    if args.jobs and args.due is None:
+        parser.error("--jobs needs --due")
+    result = asyncio.run(run(args))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
