@@ -27,9 +27,9 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.actors import Actor
-from bot.core.errors import DomainError, InvalidInput
 from bot.core.rendering import Renderer
 from bot.core.text import split_items
+from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.scope import Scope
 from bot.services import Services
 
