@@ -17,11 +17,11 @@ from typing import Any
 import simcord
 
 from bench.measure import Timing
-from bot.client import BriefBot
 from bot.config import Settings
 from bot.core.briefs import PERIODS
 from bot.core.topics import all_topics
-from bot.exts.digests import Digests
+from bot.discord.client import BriefBot
+from bot.discord.exts.digests import Digests
 
 BATCH = 20
 

@@ -24,12 +24,12 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.config import Settings
 from bot.core.actors import Actor
-from bot.core.clock import system_clock
 from bot.core.delivery import DeliveryEngine
 from bot.core.pacing import PacingConfig
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
+from bot.domain.clock import system_clock
 from bot.domain.scope import Scope
 from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE

@@ -13,11 +13,11 @@ from discord import LoginFailure
 from telegram.error import InvalidToken
 
 from bot.config import ConfigError, Settings
-from bot.core.clock import Clock, system_clock
+from bot.domain.clock import Clock, system_clock
 from bot.services import Services, open_services
 
 if TYPE_CHECKING:
-    from bot.client import BriefBot
+    from bot.discord.client import BriefBot
     from bot.telegram.app import TelegramBot
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class FrontEnds:
                 ) from None
             self.telegram = bot
         if settings.discord_token:
-            from bot.client import BriefBot
+            from bot.discord.client import BriefBot
 
             client = BriefBot(settings, clock=self.services.clock, services=self.services)
             self.discord = client

@@ -20,11 +20,11 @@ from collections import Counter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.config import Settings
-from bot.core.clock import system_clock
 from bot.core.delivery import DeliveryEngine
 from bot.core.pacing import PacingConfig, RetryPolicy
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
+from bot.domain.clock import system_clock
 from bot.domain.scope import Scope
 from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE

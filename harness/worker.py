@@ -24,13 +24,13 @@ from typing import Any
 import discord
 import discord.http
 
-from bot.core.clock import system_clock
 from bot.core.delivery import DeliveryEngine
 from bot.core.digest_scheduler import DigestScheduler
 from bot.core.digests import DigestBuilder
 from bot.core.pacing import PacingConfig
 from bot.core.rendering import Renderer
-from bot.exts._digest_poster import DiscordPoster
+from bot.discord.exts._digest_poster import DiscordPoster
+from bot.domain.clock import system_clock
 from storage.database import Database
 
 LAG_TICK = 0.01

@@ -18,4 +18,7 @@ def test_the_subscription_domain_imports_neither_services_nor_storage() -> None:
                 module = ",".join(a.name for a in node.names)
             else:
                 continue
-            assert not module.startswith(("bot.core", "storage", "bot.exts")), (name, module)
+            assert not module.startswith(("bot.core", "storage", "bot.discord.exts")), (
+                name,
+                module,
+            )

@@ -9,8 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_PARTY = ("bot", "storage", "templates")
-# The Discord front end is its cogs and its client (one folder once they move together).
-DISCORD = ("bot.exts", "bot.client", "bot.discord")
+# The Discord front end: its client and its cogs, in one package.
+DISCORD = ("bot.discord",)
 FRONT_ENDS = ("bot.discord", "bot.telegram", "bot.cli")
 
 

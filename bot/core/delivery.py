@@ -22,7 +22,7 @@ The protocol (README, "How the delivery guarantee works"):
 
 Retries have one budget, split by layer and never multiplied: discord.py retries a request
 (server errors 5 times, short 429s waited out; longer ones raise `RateLimited`, see
-`bot.exts.digest_poster`), the engine posts each part once per attempt (`RetryPolicy.tries`)
+`bot.discord.exts.digest_poster`), the engine posts each part once per attempt (`RetryPolicy.tries`)
 and gives a period up after `RetryPolicy.max_attempts` failed attempts (takeovers after a
 crash are not failures). Channels the bot can no longer post in pause the subscription.
 Every delivery — a scheduled job's, the sweep's, the catch-up's — goes through one bounded
@@ -39,7 +39,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.core.clock import Clock, iso_utc
 from bot.core.digests import legacy_nonce, nonce_for, with_reference
 from bot.core.liveness import Liveness
 from bot.core.pacing import KeyedLocks, Pacer, PacingConfig, RealTimer, RetryPolicy, Timer
@@ -50,6 +49,7 @@ from bot.core.schedule import (
     plan_due,
     plan_now,
 )
+from bot.domain.clock import Clock, iso_utc
 from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
 from storage import catalogue as catalogue_store
 from storage import subscriptions as store

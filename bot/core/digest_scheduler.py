@@ -21,8 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.clock import Clock
 from bot.core.delivery import DeliveryEngine, Outcome
+from bot.domain.clock import Clock
 from storage import subscriptions as store
 from storage.database import Database
 

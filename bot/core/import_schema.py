@@ -19,7 +19,7 @@ from pydantic import (
     ValidationError,
 )
 
-from bot.core.clock import parse_utc
+from bot.domain.clock import parse_utc
 from bot.domain.errors import InvalidInput
 
 MAX_NESTING = 12

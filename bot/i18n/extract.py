@@ -1,7 +1,7 @@
 """A Babel extractor for Discord command text: besides the usual `_()`/`N_()` calls, the
 strings Discord shows in its command picker — `description=` of commands and groups,
 every `@app_commands.describe(...)` value and `Choice(name=...)` — which discord.py hands
-to the tree's translator (`bot.exts._translator`). Names stay English (Discord's rules)."""
+to the tree's translator (`bot.discord.exts._translator`). Names stay English (Discord's rules)."""
 
 from __future__ import annotations
 

@@ -28,9 +28,9 @@ from telegram.ext import ContextTypes
 
 from bot import i18n
 from bot.core.actors import Actor
-from bot.core.errors import DomainError, InvalidInput
 from bot.core.rendering import Renderer
 from bot.core.text import split_items
+from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.scope import Scope
 from bot.i18n import gettext as _
 from bot.services import Services

@@ -7,8 +7,8 @@ from telegram.constants import ParseMode
 from telegram.ext import InlineQueryHandler
 
 from bot.core.briefs import compose_brief
-from bot.core.errors import UnknownTopic
 from bot.core.topics import get_topic, rank_topics
+from bot.domain.errors import UnknownTopic
 from bot.i18n import gettext as _
 from bot.telegram.common import NO_PREVIEW, Context, front, split_html
 

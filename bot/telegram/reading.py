@@ -10,11 +10,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import __version__
 from bot.core import lookup
 from bot.core.briefs import PERIODS, compose_brief, parse_domain
-from bot.core.errors import PermissionDenied
-from bot.core.models import DOMAINS
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics, get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
+from bot.domain.errors import PermissionDenied
+from bot.domain.models import DOMAINS
 from bot.domain.wording import N_
 from bot.i18n import gettext as _
 from bot.telegram.common import (

@@ -21,13 +21,13 @@ from telegram.ext import CommandHandler
 from bot import i18n
 from bot.core.actors import Actor
 from bot.core.digests import compose_digest
-from bot.core.errors import InvalidInput, NotFound
 from bot.core.rendering import html_escape
 from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.scope_settings import check_language
 from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic
 from bot.domain.clock import iso_utc
+from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import Scope
 from bot.i18n import gettext as _
 from bot.telegram.common import Context, actor_for, answer, front, send_html, usage

@@ -8,11 +8,11 @@ from datetime import timedelta
 from typing import Any, cast
 
 from bot.core.catalogue import Catalogue
-from bot.core.clock import iso_utc
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, plan_now
 from bot.core.validation import validate_development
+from bot.domain.clock import iso_utc
 from bot.domain.digest_filter import DigestFilter
 from bot.domain.scope import Scope
 from bot.domain.settings import ScopeSettings

@@ -19,9 +19,9 @@ import pytest
 
 from bot.core import transfer
 from bot.core.catalogue import Catalogue
-from bot.core.clock import iso_utc
-from bot.core.errors import InvalidInput
 from bot.core.validation import validate_development
+from bot.domain.clock import iso_utc
+from bot.domain.errors import InvalidInput
 from storage import bulk
 from storage import catalogue as queries
 from storage.database import Database

@@ -12,7 +12,7 @@ import discord.http
 import pytest
 
 from bot.core.delivery import RetryableError
-from bot.exts._digest_poster import DiscordPoster
+from bot.discord.exts._digest_poster import DiscordPoster
 from harness.fake_discord import FakeDiscord
 
 CHANNEL = 8801

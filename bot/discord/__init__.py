@@ -1,0 +1,1 @@
+"""The Discord front end: the client and one extension (cog) per command group."""

@@ -1,0 +1,96 @@
+"""The Discord client: opens the shared services, loads every extension, syncs commands."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+
+import discord
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.discord import exts
+from bot.discord.exts._common import BriefTree
+from bot.discord.exts._translator import CatalogueTranslator
+from bot.domain.clock import Clock, system_clock
+from bot.services import Services, open_services
+
+log = logging.getLogger(__name__)
+
+
+def extension_names() -> list[str]:
+    """Every extension module under `bot.discord.exts` (private `_modules` excluded)."""
+    return sorted(
+        f"{exts.__name__}.{m.name}"
+        for m in pkgutil.iter_modules(exts.__path__)
+        if not m.name.startswith("_")
+    )
+
+
+def _no_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
+    """No message is ever a command: the bot answers slash commands only."""
+    return []
+
+
+class BriefBot(commands.Bot):
+    """Trilateral Brief: app commands only, the guilds intent only, never pings.
+
+    `commands.Bot` (not `discord.Client`) only for its extension and cog loading: without
+    the message intents no guild message reaches the bot, and none is parsed as a command.
+    """
+
+    services: Services
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        sync: bool = True,
+        services: Services | None = None,
+    ) -> None:
+        super().__init__(
+            command_prefix=_no_prefix,
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            tree_cls=BriefTree,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.sync_on_start = sync
+        # Services opened by the process (`briefbot run` with other front ends) are shared
+        # and closed by it; otherwise the bot opens and closes its own.
+        self._shared_services = services
+        if services is not None:
+            self.services = services
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Ignore messages (DMs could still arrive): there are no prefix commands."""
+
+    async def setup_hook(self) -> None:
+        """Open the database, load extensions and sync the command tree."""
+        if self._shared_services is None:
+            self.services = await open_services(self.settings, clock=self.clock)
+        await self.tree.set_translator(CatalogueTranslator())
+        for name in extension_names():
+            await self.load_extension(name)
+        if self.sync_on_start:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync to DEV_GUILD_ID when set (instant), else globally."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("commands synced guild=%s count=%s", self.settings.dev_guild_id, len(synced))
+        else:
+            synced = await self.tree.sync()
+            log.info("commands synced globally count=%s", len(synced))
+
+    async def close(self) -> None:
+        """Stop the bot and close the database."""
+        await super().close()
+        if hasattr(self, "services") and self._shared_services is None:
+            await self.services.close()
