@@ -155,6 +155,10 @@ class FakeTelegram:
     migrated: dict[int, int] = field(default_factory=dict)
     fail_next: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     commands: list[dict[str, Any]] = field(default_factory=list)
+    #: the menus set per `language_code` ("" = the default menu, also in `commands`)
+    menus: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: user id → the `language_code` their app sends (none when absent)
+    languages: dict[int, str] = field(default_factory=dict)
     inline_answers: list[dict[str, Any]] = field(default_factory=list)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     refusals: list[tuple[str, int, str]] = field(default_factory=list)
@@ -221,7 +225,10 @@ class FakeTelegram:
 
     def user(self, user_id: int, name: str | None = None) -> dict[str, Any]:
         """A user object."""
-        return {"id": user_id, "is_bot": False, "first_name": name or f"user{user_id}"}
+        user = {"id": user_id, "is_bot": False, "first_name": name or f"user{user_id}"}
+        if user_id in self.languages:
+            user["language_code"] = self.languages[user_id]
+        return user
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         return self.chats.get(chat_id) or self.add_chat(
@@ -429,7 +436,11 @@ class FakeTelegram:
         return _ok(True)
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> web.Response:
-        self.commands = _json_value(params.get("commands", "[]"))
+        menu = _json_value(params.get("commands", "[]"))
+        language = str(params.get("language_code") or "")
+        self.menus[language] = menu
+        if not language:
+            self.commands = menu
         return _ok(True)
 
     async def api_getUpdates(self, params: dict[str, Any]) -> web.Response:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.domain.scope import Scope
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -33,43 +35,56 @@ class Actor:
 
 OPERATOR = Actor(user_id="cli", name="operator", is_editor=True)
 
-# Who moderates a scope, in each platform's words.
-_MODERATORS = {
-    "discord": "this server's moderators (Manage Server, or the moderator role set with /settings)",
-    "telegram": "this chat's administrators",
+# Who moderates a scope, in each platform's words: whole sentences, one per case.
+_MODERATORS_ONLY = {
+    "discord": N_(
+        "Only this server's moderators (Manage Server, or the moderator role set with "
+        "/settings) can do this."
+    ),
+    "telegram": N_("Only this chat's administrators can do this."),
+}
+MODERATORS_MANAGE_SUBSCRIPTIONS = {
+    "discord": N_(
+        "Only this server's moderators (Manage Server, or the moderator role set with "
+        "/settings) can manage digest subscriptions."
+    ),
+    "telegram": N_("Only this chat's administrators can manage digest subscriptions."),
+}
+_MODERATORS_WRITE = {
+    "discord": N_(
+        "Only this server's moderators (Manage Server, or the moderator role set with "
+        "/settings) can change its developments and assessments."
+    ),
+    "telegram": N_("Only this chat's administrators can change its developments and assessments."),
 }
 
 
-def moderators_of(scope: Scope) -> str:
-    """'this server's moderators (…)' or 'this chat's administrators'."""
-    return _MODERATORS[scope.platform]
-
-
 def check_visible(owner: Scope | None, viewer: Scope | None, what: str) -> None:
-    """Raise NotFound for another scope's data: it must look absent, not forbidden."""
+    """Raise NotFound for another scope's data: it must look absent, not forbidden.
+    `what` names it for the reader, already translated ('development #12')."""
     if owner is not None and owner != viewer:
-        raise NotFound(f"There is no {what} here.")
+        raise NotFound(_("There is no {what} here.").format(what=what))
 
 
 def check_can_write(actor: Actor, owner: Scope | None, what: str) -> None:
     """Editors write global data; a server's moderators write that server's data."""
     if owner is None:
         if not actor.is_editor:
-            raise PermissionDenied(
-                f"Only editors of the bot can change the global catalogue ({what})."
-            )
+            raise PermissionDenied(_("Only editors of the bot can change the global catalogue."))
         return
     check_visible(owner, actor.scope, what)
     if not actor.is_moderator:
-        raise PermissionDenied(f"Only {moderators_of(owner)} can change its {what}.")
+        raise PermissionDenied(_(_MODERATORS_WRITE[owner.platform]))
 
 
-def require_moderator(actor: Actor, what: str = "do this") -> Scope:
-    """The actor's scope, if they moderate it: the one moderator policy of every front end."""
+def require_moderator(actor: Actor, refusals: dict[str, str] | None = None) -> Scope:
+    """The actor's scope, if they moderate it: the one moderator policy of every front end.
+    `refusals` words the refusal per platform (a whole sentence each, e.g.
+    MODERATORS_MANAGE_SUBSCRIPTIONS); by default 'only … can do this'."""
     if actor.scope is None:
-        raise InvalidInput("where", "use this command inside a server")
+        raise InvalidInput("where", _("use this command inside a server"))
     if not actor.is_moderator:
-        raise PermissionDenied(f"Only {moderators_of(actor.scope)} can {what}.")
+        raise PermissionDenied(_((refusals or _MODERATORS_ONLY)[actor.scope.platform]))
     return actor.scope
 
 
@@ -77,16 +92,18 @@ def default_scope(actor: Actor, requested: str | None) -> Scope | None:
     """The scope (None for global) a new development or assessment goes to."""
     if requested == "global":
         if not actor.is_editor:
-            raise PermissionDenied("Only editors of the bot can add to the global catalogue.")
+            raise PermissionDenied(_("Only editors of the bot can add to the global catalogue."))
         return None
     if requested == "server" or (requested is None and actor.is_moderator and actor.scope):
         if actor.scope is None:
-            raise PermissionDenied("A server scope needs a server: use this inside one.")
-        check_can_write(actor, actor.scope, "developments")
+            raise PermissionDenied(_("A server scope needs a server: use this inside one."))
+        check_can_write(actor, actor.scope, _("developments"))
         return actor.scope
     if actor.is_editor:
         return None
     raise PermissionDenied(
-        "Only moderators (Manage Server, or the moderator role set with /settings) and "
-        "editors can do this."
+        _(
+            "Only moderators (Manage Server, or the moderator role set with /settings) and "
+            "editors can do this."
+        )
     )

@@ -11,17 +11,19 @@ from bot.domain.clock import Clock, system_clock, today
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, Assessment, Development, Source
 from bot.domain.scope import Scope
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database, Row
 
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
 PERIOD_LABELS = {
-    "7d": "last 7 days",
-    "30d": "last 30 days",
-    "90d": "last 90 days",
-    "1y": "last year",
-    "all": "all time",
+    "7d": N_("last 7 days"),
+    "30d": N_("last 30 days"),
+    "90d": N_("last 90 days"),
+    "1y": N_("last year"),
+    "all": N_("all time"),
 }
 KEY_LIMIT = 6
 INDICATOR_LIMIT = 4
@@ -36,7 +38,7 @@ def parse_period(value: str | None) -> str:
     """One of 7d, 30d, 90d, 1y, all (default all)."""
     text = (value or "all").strip().lower()
     if text not in PERIODS:
-        raise InvalidInput("period", f"must be one of {', '.join(PERIODS)}")
+        raise InvalidInput("period", _("must be one of {value}").format(value=", ".join(PERIODS)))
     return text
 
 
@@ -52,7 +54,7 @@ def parse_domain(value: str | None) -> str | None:
         return None
     text = value.strip().lower()
     if text not in DOMAINS:
-        raise InvalidInput("domain", f"must be one of {', '.join(DOMAINS)}")
+        raise InvalidInput("domain", _("must be one of {value}").format(value=", ".join(DOMAINS)))
     return text
 
 

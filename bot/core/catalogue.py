@@ -17,6 +17,7 @@ from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.domain.models import Assessment, Development, DevelopmentDraft, Revision, Trend
 from bot.domain.scope import Scope, scope_key
+from bot.i18n import gettext as _
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.database import Database, Writer
@@ -48,8 +49,8 @@ class Catalogue:
         """One development visible from `viewer` (retracted ones too)."""
         dev = await queries.get_development(self.db, dev_id)
         if dev is None:
-            raise NotFound(f"There is no development #{dev_id}.")
-        check_visible(dev.scope, viewer, f"development #{dev_id}")
+            raise NotFound(_("There is no development #{id}.").format(id=dev_id))
+        check_visible(dev.scope, viewer, _("development #{id}").format(id=dev_id))
         return dev
 
     async def add(
@@ -75,7 +76,7 @@ class Catalogue:
 
     async def _writable(self, actor: Actor, dev_id: int) -> Development:
         dev = await self.show(dev_id, actor.scope)
-        check_can_write(actor, dev.scope, f"development #{dev_id}")
+        check_can_write(actor, dev.scope, _("development #{id}").format(id=dev_id))
         return dev
 
     @staticmethod
@@ -83,15 +84,21 @@ class Catalogue:
         """Inside the write transaction: nobody changed it since `before` was read."""
         if await queries.revision_count(w, before.id) != before.revision_count:
             raise Conflict(
-                f"#{before.id} was changed by someone else a moment ago; "
-                "look at it again and redo your change."
+                _(
+                    "#{id} was changed by someone else a moment ago; look at it again and redo your change."
+                ).format(id=before.id)
             )
 
     async def edit(self, actor: Actor, dev_id: int, draft: DevelopmentDraft) -> EditResult:
         """Replace a development's content, recording a revision of what changed."""
         before = await self._writable(actor, dev_id)
         if before.retracted:
-            raise InvalidInput("id", f"#{dev_id} is retracted; retracted developments are frozen")
+            raise InvalidInput(
+                "id",
+                _("#{dev_id} is retracted; retracted developments are frozen").format(
+                    dev_id=dev_id
+                ),
+            )
         changes = diff(before.to_dict(), draft.to_dict())
         if not changes:
             return EditResult(before, {})
@@ -117,7 +124,7 @@ class Catalogue:
         text = require_text("reason", reason, REASON_MAX, single_line=True)
         before = await self._writable(actor, dev_id)
         if before.retracted:
-            raise InvalidInput("id", f"#{dev_id} is already retracted")
+            raise InvalidInput("id", _("#{dev_id} is already retracted").format(dev_id=dev_id))
         at = iso_utc(self.clock())
         async with self.db.transaction() as w:
             await self._unchanged_since(w, before)
@@ -142,7 +149,7 @@ class Catalogue:
         """A development and every revision of it (moderators and editors only)."""
         dev = await self.show(dev_id, actor.scope)
         if not (actor.is_moderator or actor.is_editor):
-            raise PermissionDenied("Only moderators and editors can read revision history.")
+            raise PermissionDenied(_("Only moderators and editors can read revision history."))
         return dev, await queries.list_revisions(self.db, dev_id)
 
     async def set_assessment(

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot import i18n
 from bot.domain.models import DOMAINS, Development
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def render_timeline_png(devs: Sequence[Development], title: str, subtitle: str =
         fig.text(0.11, 0.885, subtitle, color=SUBTLE, fontproperties=font, va="center")
     if not devs:
         ax.text(
-            0.5, 0.5, "No developments in this range", transform=ax.transAxes,
+            0.5, 0.5, i18n.gettext("No developments in this range"), transform=ax.transAxes,
             ha="center", va="center", color=TEXT, fontproperties=font, fontsize=12,
         )  # fmt: skip
         ax.set_xticks([])
@@ -132,7 +133,8 @@ def render_timeline_png(devs: Sequence[Development], title: str, subtitle: str =
 
 def _style_axes(ax: Any, font: Any, rows: dict[str, int]) -> None:
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set_yticks(list(rows.values()), list(rows), fontproperties=font, color=TEXT)
+    labels = [i18n.gettext(domain) for domain in rows]  # the reader's words for the domains
+    ax.set_yticks(list(rows.values()), labels, fontproperties=font, color=TEXT)
     ax.tick_params(axis="x", colors=TEXT, labelsize=9)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", color=GRID, alpha=0.35, linewidth=0.6)
@@ -194,18 +196,32 @@ async def draw_timeline_png(devs: Sequence[Development], title: str, subtitle: s
 
 
 def timeline_caption(tl: Timeline) -> str:
-    """`12 developments · 2023-03-15 to 2023-04-14` (and how many are drawn when capped)."""
+    """`12 developments · 2023-03-15 to 2023-04-14` (and how many are drawn when capped),
+    in the reader's language."""
     shown = len(tl.developments)
-    count = f"{tl.total:,} development{'' if tl.total == 1 else 's'}"
     if shown < tl.total:
-        count += f" (the first {shown:,} drawn)"
+        count = i18n.ngettext(
+            "{total} development (the first {shown} drawn)",
+            "{total} developments (the first {shown} drawn)",
+            tl.total,
+        ).format(total=f"{tl.total:,}", shown=f"{shown:,}")
+    else:
+        count = i18n.ngettext("{total} development", "{total} developments", tl.total).format(
+            total=f"{tl.total:,}"
+        )
     if tl.developments:
         first = tl.developments[0].occurred.iso()
         last = tl.developments[-1].occurred.iso()
-        count += f" · {first}" + (f" to {last}" if last != first else "")
+        span = (
+            first
+            if last == first
+            else i18n.gettext("{first} to {last}").format(first=first, last=last)
+        )
+        count = f"{count} · {span}"
     return count
 
 
 async def draw_timeline(tl: Timeline) -> bytes:
     """A timeline's chart, drawn off the event loop."""
-    return await draw_timeline_png(tl.developments, tl.topic.title, timeline_caption(tl))
+    title = i18n.gettext(tl.topic.title)
+    return await draw_timeline_png(tl.developments, title, timeline_caption(tl))

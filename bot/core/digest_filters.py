@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.domain.digest_filter import DigestFilter
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, Development
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.core.digests import Digest
@@ -32,10 +33,17 @@ def parse_words(field: str, value: str | None) -> tuple[str, ...]:
     parts = text.split(",") if "," in text else text.split(" ")
     words = tuple(dict.fromkeys(p.strip().casefold() for p in parts if p.strip()))
     if len(words) > WORDS_MAX:
-        raise InvalidInput(field, f"at most {WORDS_MAX} words or phrases")
+        raise InvalidInput(
+            field, _("at most {words_max} words or phrases").format(words_max=WORDS_MAX)
+        )
     for word in words:
         if len(word) > WORD_MAX:
-            raise InvalidInput(field, f"each word or phrase must be at most {WORD_MAX} characters")
+            raise InvalidInput(
+                field,
+                _("each word or phrase must be at most {word_max} characters").format(
+                    word_max=WORD_MAX
+                ),
+            )
     return words
 
 
@@ -47,7 +55,10 @@ def parse_domains(value: str | None) -> tuple[str, ...]:
     for name in names:
         if name not in DOMAINS:
             raise InvalidInput(
-                "domains", f"{name[:20]!r} is not a domain; use any of {', '.join(DOMAINS)}"
+                "domains",
+                _("{name!r} is not a domain; use any of {value}").format(
+                    name=name[:20], value=", ".join(DOMAINS)
+                ),
             )
     return tuple(d for d in DOMAINS if d in names)
 
@@ -62,7 +73,7 @@ def parse_filter(
         domains=parse_domains(domains),
     )
     if set(result.include) & set(result.exclude):
-        raise InvalidInput("exclude", "a word cannot be both included and excluded")
+        raise InvalidInput("exclude", _("a word cannot be both included and excluded"))
     return result
 
 

@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import i18n
 from bot.core.digest_filters import filter_digest
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
+from bot.core.scope_settings import language_of
 from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc
@@ -264,15 +266,23 @@ class DigestBuilder:
         return entry
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        entry = await self._window(plan)
-        digest = digest_from_window(entry.changes, sub, plan)
-        if digest.is_empty and not sub.post_empty:
-            return []
-        key = content_key(digest)
-        parts = entry.renders.get(key)
-        if parts is None:
-            parts = entry.renders[key] = render_parts(self.renderer, digest)
-        return list(parts)
+        with i18n.use_locale(await scope_language(self.db, sub)):
+            entry = await self._window(plan)
+            digest = digest_from_window(entry.changes, sub, plan)
+            if digest.is_empty and not sub.post_empty:
+                return []
+            # The same content renders differently per language: the locale is in the key.
+            key = (i18n.current.get(), *content_key(digest))
+            parts = entry.renders.get(key)
+            if parts is None:
+                parts = entry.renders[key] = render_parts(self.renderer, digest)
+            return list(parts)
+
+
+async def scope_language(db: Database, sub: Subscription) -> str | None:
+    """The language a subscription's server or chat set (`/settings language`): a digest
+    is a post to everyone there, so it speaks the place's language, not a person's."""
+    return await language_of(db, sub.scope)
 
 
 async def preview_text(

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.core.actors import Actor
+from bot.domain.wording import N_
 
 Audience = Literal["everyone", "moderators", "editors"]
 AUDIENCE_TITLES: dict[Audience, str] = {
-    "everyone": "Everyone",
-    "moderators": "Moderators of this server",
-    "editors": "Editors of the global catalogue",
+    "everyone": N_("Everyone"),
+    "moderators": N_("Moderators of this server"),
+    "editors": N_("Editors of the global catalogue"),
 }
 
 
@@ -30,27 +31,35 @@ class CommandHelp:
 
 
 COMMANDS: tuple[CommandHelp, ...] = (
-    CommandHelp("everyone", "/brief topic:japan-korea", "bottom line, key developments, sources"),
-    CommandHelp("everyone", "/timeline topic:trilateral chart:True", "in date order, with a chart"),
-    CommandHelp("everyone", "/search query:export controls", "best match first"),
-    CommandHelp("everyone", "/development show id:2", "one development with its sources"),
-    CommandHelp("everyone", "/help", "the commands you can use"),
-    CommandHelp("moderators", "/development add", "a form: text, then countries and domain"),
-    CommandHelp("moderators", "/development edit id:13", "the same form, prefilled"),
-    CommandHelp("moderators", "/development retract id:13 reason:Duplicate", "hide it, keep it"),
-    CommandHelp("moderators", "/development history id:13", "who changed what"),
-    CommandHelp("moderators", "/assessment set topic:japan-korea", "bottom line and trend"),
+    CommandHelp(
+        "everyone", "/brief topic:japan-korea", N_("bottom line, key developments, sources")
+    ),
+    CommandHelp(
+        "everyone", "/timeline topic:trilateral chart:True", N_("in date order, with a chart")
+    ),
+    CommandHelp("everyone", "/search query:export controls", N_("best match first")),
+    CommandHelp("everyone", "/development show id:2", N_("one development with its sources")),
+    CommandHelp("everyone", "/help", N_("the commands you can use")),
+    CommandHelp("moderators", "/development add", N_("a form: text, then countries and domain")),
+    CommandHelp("moderators", "/development edit id:13", N_("the same form, prefilled")),
+    CommandHelp(
+        "moderators", "/development retract id:13 reason:Duplicate", N_("hide it, keep it")
+    ),
+    CommandHelp("moderators", "/development history id:13", N_("who changed what")),
+    CommandHelp("moderators", "/assessment set topic:japan-korea", N_("bottom line and trend")),
     CommandHelp(
         "moderators",
         "/subscribe topics:trilateral include:chips domains:economy",
         "weekly digests here, filtered",
     ),
-    CommandHelp("moderators", "/subscriptions", "this server's digests and filters"),
-    CommandHelp("moderators", "/digest preview", "the next digest, only to you"),
-    CommandHelp("moderators", "/digest send-now", "deliver this period's digest now"),
-    CommandHelp("moderators", "/unsubscribe", "stop this channel's digests"),
-    CommandHelp("moderators", "/settings timezone:Asia/Seoul", "time zone, moderator role"),
-    CommandHelp("editors", "/development add scope:global", "add to every server's catalogue"),
+    CommandHelp("moderators", "/subscriptions", N_("this server's digests and filters")),
+    CommandHelp("moderators", "/digest preview", N_("the next digest, only to you")),
+    CommandHelp("moderators", "/digest send-now", N_("deliver this period's digest now")),
+    CommandHelp("moderators", "/unsubscribe", N_("stop this channel's digests")),
+    CommandHelp(
+        "moderators", "/settings timezone:Asia/Seoul", N_("time zone, moderator role, language")
+    ),
+    CommandHelp("editors", "/development add scope:global", N_("add to every server's catalogue")),
     CommandHelp(
         "editors", "/assessment set topic:trilateral scope:global", "the global bottom line"
     ),

@@ -10,6 +10,7 @@ from bot.core.validation import parse_fuzzy_date
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Development
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 from storage import catalogue as queries
 from storage.database import Database
 from storage.search_query import MAX_QUERY_CHARS, query_terms
@@ -72,7 +73,7 @@ async def timeline(
     since = _bound(start, "from", end=False)
     until = _bound(end, "to", end=True)
     if since and until and since > until:
-        raise InvalidInput("from", "must not be after 'to'")
+        raise InvalidInput("from", _("must not be after 'to'"))
     devs = await queries.select_topic(
         db, topic.slug, scope, since=since, until=until, limit=limit, newest_first=False
     )
@@ -94,7 +95,10 @@ async def search(
     topic = get_topic(topic_name) if topic_name else None
     if not has_search_terms(text):
         raise InvalidInput(
-            "query", f"type at least one word or number (up to {MAX_QUERY_CHARS} characters)"
+            "query",
+            _("type at least one word or number (up to {max_query_chars} characters)").format(
+                max_query_chars=MAX_QUERY_CHARS
+            ),
         )
     found = await queries.search(
         db, text, scope, topic=topic.slug if topic else None, limit=SEARCH_LIMIT

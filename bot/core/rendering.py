@@ -20,8 +20,10 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup
 
+from bot import i18n
 from bot.domain.clock import parse_utc
 from bot.domain.models import Development, FuzzyDate, Source
+from bot.domain.wording import N_
 from storage.catalogue import HIT_END, HIT_START
 from templates import TEMPLATES_DIR
 
@@ -35,22 +37,15 @@ _SCHEME = re.compile(r"\b([a-z][a-z0-9+.-]{0,30}):(?=//)", re.IGNORECASE)
 _INVITE_HOST = re.compile(r"\b(discord(?:app)?)\.(?=(?:gg|com|io|me|li|new)\b)", re.IGNORECASE)
 ZWSP = "\u200b"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-TRENDS = {
-    "discord": {
-        "improving": "📈 improving",
-        "unchanged": "➡️ unchanged",
-        "deteriorating": "📉 deteriorating",
-    },
-    "telegram": {
-        "improving": "📈 improving",
-        "unchanged": "➡️ unchanged",
-        "deteriorating": "📉 deteriorating",
-    },
-    "terminal": {
-        "improving": "↑ improving",
-        "unchanged": "→ unchanged",
-        "deteriorating": "↓ deteriorating",
-    },
+TREND_MARKS = {
+    "discord": {"improving": "📈", "unchanged": "➡️", "deteriorating": "📉"},
+    "telegram": {"improving": "📈", "unchanged": "➡️", "deteriorating": "📉"},
+    "terminal": {"improving": "↑", "unchanged": "→", "deteriorating": "↓"},
+}
+TREND_WORDS = {
+    "improving": N_("improving"),
+    "unchanged": N_("unchanged"),
+    "deteriorating": N_("deteriorating"),
 }
 
 
@@ -126,12 +121,18 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             finalize=lambda v: self._finalize(v, escape),
+            extensions=["jinja2.ext.i18n"],
         )
+        self._install_gettext(escape)
         self.env.filters.update(
             date=self.f_date,
             source=self.f_source,
             hits=self.f_hits,
-            trend=lambda t: Safe(TRENDS[flavor][t]),
+            trend=lambda t: Safe(f"{TREND_MARKS[flavor][t]} {i18n.gettext(TREND_WORDS[t])}"),
+            tr=lambda text: i18n.gettext(str(text)),
+            countries=i18n.country_names,
+            schedule=i18n.describe_schedule,
+            digest_filter=i18n.describe_filter,
             truncate_words=truncate,
             when=self.f_when,
             esc=lambda t: Safe(escape(str(t))),
@@ -139,6 +140,25 @@ class Renderer:
         )
         self.env.globals["flavor"] = flavor
         self._block_imports: dict[str, tuple[jinja2.Template, dict[str, Any]]] = {}
+
+    def _install_gettext(self, escape: Any) -> None:
+        """`_()`, `{% trans %}` and `{% pluralize %}` in the current locale (a ContextVar),
+        new-style (`%(name)s` placeholders). Jinja's own new-style wrappers would
+        HTML-escape the placeholders' values; these escape them for the flavour instead."""
+        self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+        self.env.policies["ext.i18n.trimmed"] = True
+
+        def values(variables: dict[str, Any]) -> dict[str, Markup]:
+            return {k: self._finalize(v, escape) for k, v in variables.items()}
+
+        def gettext(message: str, **variables: Any) -> Markup:
+            return Markup(i18n.gettext(message) % values(variables))
+
+        def ngettext(singular: str, plural: str, n: int, **variables: Any) -> Markup:
+            variables.setdefault("num", n)
+            return Markup(i18n.ngettext(singular, plural, n) % values(variables))
+
+        self.env.globals.update(gettext=gettext, _=gettext, ngettext=ngettext)
 
     @staticmethod
     def _finalize(value: Any, escape: Any) -> Markup:
@@ -184,14 +204,13 @@ class Renderer:
     # --- filters -------------------------------------------------------------------------
 
     def f_date(self, value: Development | FuzzyDate | date | str) -> str:
-        """A development's or fuzzy date's label: 16 Mar 2023, Mar 2023, 2023."""
+        """A development's or fuzzy date's label in the reader's language: 16 Mar 2023,
+        Mar 2023, 2023; 2023年3月16日; 2023년 3월 16일."""
         if isinstance(value, Development):
-            return value.occurred.label()
-        if isinstance(value, FuzzyDate):
-            return value.label()
+            return i18n.date_label(value.occurred)
         if isinstance(value, str):
             value = date.fromisoformat(value[:10])
-        return f"{value.day} {value:%b %Y}"
+        return i18n.date_label(value)
 
     def f_when(self, stamp: str) -> Safe:
         """A stored UTC timestamp: a Discord timestamp, or 'YYYY-MM-DD HH:MM UTC' elsewhere."""
@@ -207,7 +226,11 @@ class Renderer:
         accessed = None if source.published_on else source.accessed_on
         extra = ", ".join(
             escape(p)
-            for p in (source.publisher, source.published_on, accessed and f"accessed {accessed}")
+            for p in (
+                source.publisher,
+                source.published_on,
+                accessed and i18n.gettext("accessed %(date)s") % {"date": accessed},
+            )
             if p
         )
         if self.flavor == "discord":

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
+from bot import i18n
 from bot.domain.errors import InvalidInput
 from bot.domain.schedule import CADENCES, DEFAULT_TIME, WEEKDAYS, Cadence, Schedule
+from bot.i18n import gettext as _
 
 __all__ = [
     "CADENCES",
@@ -79,8 +81,9 @@ def parse_timezone(value: str | None, default: str = "UTC") -> str:
         return folded[text.lower()]
     raise InvalidInput(
         "timezone",
-        f"{text[:40]!r} is not an IANA time zone: use a name like Europe/Berlin, "
-        "America/New_York, Asia/Seoul, Asia/Tokyo or UTC (the list offers them as you type)",
+        _(
+            "{text!r} is not an IANA time zone: use a name like Europe/Berlin, America/New_York, Asia/Seoul, Asia/Tokyo or UTC (the list offers them as you type)"
+        ).format(text=text[:40]),
     )
 
 
@@ -97,7 +100,10 @@ def parse_weekday(value: str | int | None) -> int:
             if text == name or (len(text) >= 3 and name.startswith(text)):
                 return index
     raise InvalidInput(
-        "weekday", f"{str(value)[:20]!r} is not a weekday: use monday, tuesday, … sunday"
+        "weekday",
+        _("{value!r} is not a weekday: use monday, tuesday, … sunday").format(
+            value=str(value)[:20]
+        ),
     )
 
 
@@ -112,7 +118,8 @@ def parse_time(value: str | None) -> time:
         if hour < 24 and minute < 60:
             return time(hour, minute)
     raise InvalidInput(
-        "time", f"{text[:20]!r} is not a time: use 24-hour HH:MM, e.g. 09:00 or 17:30"
+        "time",
+        _("{text!r} is not a time: use 24-hour HH:MM, e.g. 09:00 or 17:30").format(text=text[:20]),
     )
 
 
@@ -123,7 +130,7 @@ def parse_cadence(value: str | None) -> Cadence:
         return "weekly"
     if text == "daily":
         return "daily"
-    raise InvalidInput("cadence", "must be weekly or daily")
+    raise InvalidInput("cadence", _("must be weekly or daily"))
 
 
 @dataclass(frozen=True, order=True)
@@ -253,14 +260,19 @@ def occurrence_for_period(schedule: Schedule, period: str) -> Occurrence | None:
 
 
 def period_label(schedule: Schedule, period: str) -> str:
-    """'Sunday 9 Mar 2025' or 'week 10 of 2025 (3–9 Mar)'."""
+    """'Sunday 9 Mar 2025' or 'week 10 of 2025 (3–9 Mar)', in the current locale."""
     try:
         if "-W" in period:
             year, week = (int(x) for x in period.split("-W"))
             first = date.fromisocalendar(year, week, 1)
             last = first + timedelta(days=6)
-            return f"week {week} of {year} ({first.day} {first:%b}–{last.day} {last:%b})"
+            return i18n.gettext("week %(week)s of %(year)s (%(first)s–%(last)s)") % {
+                "week": week,
+                "year": year,
+                "first": i18n.day_month(first),
+                "last": i18n.day_month(last),
+            }
         day = date.fromisoformat(period)
     except ValueError:
         return period
-    return f"{day:%A} {day.day} {day:%b %Y}"
+    return i18n.weekday_date(day)

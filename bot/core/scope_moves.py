@@ -8,6 +8,7 @@ import logging
 
 from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 from storage.database import Database
 from storage.scopes import move_scope as move_rows
 
@@ -18,7 +19,7 @@ async def move_scope(db: Database, old: Scope, new: Scope) -> dict[str, int]:
     """Re-home everything `old` owns under `new` (same platform), in one transaction; the
     rows moved per table. Moving twice is harmless: the second finds nothing."""
     if old.platform != new.platform:
-        raise InvalidInput("scope", "a scope moves within its own platform only")
+        raise InvalidInput("scope", _("a scope moves within its own platform only"))
     async with db.transaction() as w:
         moved = await move_rows(w, old, new)
     log.info("scope moved from=%s to=%s rows=%s", old.key(), new.key(), moved)

@@ -5,15 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import i18n
 from bot.core.actors import Actor, require_moderator
 from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
 from bot.domain.settings import ScopeSettings
+from bot.i18n import gettext as _
 from storage.database import Database
 from storage.settings import get_scope_settings, put_scope_settings
 
-__all__ = ["ScopeSettings", "ScopeSettingsService", "SettingsChange", "check_timezone"]
+__all__ = [
+    "ScopeSettings",
+    "ScopeSettingsService",
+    "SettingsChange",
+    "check_language",
+    "check_timezone",
+    "language_of",
+]
 
 
 def check_timezone(name: str) -> str:
@@ -23,10 +32,32 @@ def check_timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
             "timezone",
-            f"{name[:40]!r} is not an IANA time zone; use a name like Asia/Seoul, "
-            "America/New_York or UTC",
+            _(
+                "{name!r} is not an IANA time zone; use a name like Asia/Seoul, America/New_York or UTC"
+            ).format(name=name[:40]),
         ) from None
     return name
+
+
+def check_language(code: str) -> str:
+    """One of the bot's languages (en, ja, ko), or a refusal listing them."""
+    language = code.strip().lower()
+    if language not in i18n.LOCALES:
+        raise InvalidInput(
+            "language",
+            _("{code!r} is not a language of the bot; use one of {languages}").format(
+                code=code[:20], languages=", ".join(i18n.LOCALES)
+            ),
+        )
+    return language
+
+
+async def language_of(db: Database, scope: Scope | None) -> str | None:
+    """The language a server or chat set with `/settings language` (None: English, also
+    for the global catalogue): what its digests and other posts are written in."""
+    if scope is None:
+        return None
+    return (await get_scope_settings(db, scope)).language
 
 
 @dataclass(frozen=True)
@@ -70,6 +101,8 @@ class ScopeSettingsService:
         """Change the actor's scope's settings (None leaves a setting as it is)."""
         if timezone is not None:
             check_timezone(timezone)
+        if language is not None:
+            check_language(language)
         scope = require_moderator(actor)
         current = await self.get(scope)
         changed = replace(

@@ -10,7 +10,7 @@ import builtins
 import re
 from dataclasses import dataclass
 
-from bot.core.actors import Actor, require_moderator
+from bot.core.actors import MODERATORS_MANAGE_SUBSCRIPTIONS, Actor, require_moderator
 from bot.core.digest_filters import parse_filter
 from bot.core.schedule import (
     Occurrence,
@@ -28,6 +28,7 @@ from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import Scope
 from bot.domain.subscriptions import Subscription
+from bot.i18n import gettext as _
 from storage import subscriptions as store
 from storage.database import Database
 from storage.subscriptions import NewSubscription
@@ -44,7 +45,7 @@ def parse_topics(value: str | None) -> tuple[str, ...]:
         return DEFAULT_SUBSCRIPTION_TOPICS
     slugs = tuple(dict.fromkeys(get_topic(n).slug for n in names))
     if len(slugs) > MAX_TOPICS:
-        raise InvalidInput("topics", f"at most {MAX_TOPICS} topics")
+        raise InvalidInput("topics", _("at most {max_topics} topics").format(max_topics=MAX_TOPICS))
     return slugs
 
 
@@ -60,8 +61,8 @@ class SubscribeResult:
 def check_moderator(actor: Actor, scope: Scope | None) -> Scope:
     """The scope, if the actor is asking inside it and moderates it."""
     if scope is None or actor.scope != scope:
-        raise InvalidInput("where", "use this command inside a server")
-    return require_moderator(actor, "manage digest subscriptions")
+        raise InvalidInput("where", _("use this command inside a server"))
+    return require_moderator(actor, MODERATORS_MANAGE_SUBSCRIPTIONS)
 
 
 class SubscriptionService:
@@ -104,7 +105,7 @@ class SubscriptionService:
         )
         existing = await store.subscription_for_channel(self.db, channel_id)
         if existing is not None and existing.scope != home:
-            raise NotFound("There is no such channel in this server.")
+            raise NotFound(_("There is no such channel in this server."))
         now = self.clock()
         async with self.db.transaction() as w:
             occ = first_run(schedule, now)
@@ -146,7 +147,9 @@ class SubscriptionService:
         home = check_moderator(actor, scope)
         sub = await store.subscription_for_channel(self.db, channel_id)
         if sub is None or sub.scope != home:
-            raise NotFound("That channel has no digest subscription. Create one with /subscribe.")
+            raise NotFound(
+                _("That channel has no digest subscription. Create one with /subscribe.")
+            )
         return sub
 
     async def of_channel(self, channel_id: int) -> Subscription | None:

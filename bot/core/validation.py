@@ -24,6 +24,7 @@ from bot.domain.models import (
     Source,
     Trend,
 )
+from bot.i18n import gettext as _
 
 TITLE_MAX = 150
 SUMMARY_MAX = 1000
@@ -61,9 +62,14 @@ def require_text(field: str, value: Any, limit: int, *, single_line: bool = Fals
     """A non-empty text of at most `limit` characters."""
     text = clean_text(value, single_line=single_line)
     if not text:
-        raise InvalidInput(field, "is required")
+        raise InvalidInput(field, _("is required"))
     if len(text) > limit:
-        raise InvalidInput(field, f"must be at most {limit} characters (it has {len(text)})")
+        raise InvalidInput(
+            field,
+            _("must be at most {limit} characters (it has {count})").format(
+                limit=limit, count=len(text)
+            ),
+        )
     return text
 
 
@@ -73,7 +79,12 @@ def optional_text(field: str, value: Any, limit: int, *, single_line: bool = Fal
     if not text:
         return None
     if len(text) > limit:
-        raise InvalidInput(field, f"must be at most {limit} characters (it has {len(text)})")
+        raise InvalidInput(
+            field,
+            _("must be at most {limit} characters (it has {count})").format(
+                limit=limit, count=len(text)
+            ),
+        )
     return text
 
 
@@ -82,17 +93,30 @@ def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
     text = clean_text(value)
     match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
     if not match:
-        raise InvalidInput(field, f"must be {_DATE_FORMS}; got {text[:40]!r}")
+        raise InvalidInput(
+            field,
+            _("must be {date_forms}; got {text!r}").format(date_forms=_DATE_FORMS, text=text[:40]),
+        )
     year, month, day = int(match[1]), match[2], match[3]
     if not YEAR_MIN <= year <= YEAR_MAX:
-        raise InvalidInput(field, f"year must be between {YEAR_MIN} and {YEAR_MAX}")
+        raise InvalidInput(
+            field,
+            _("year must be between {year_min} and {year_max}").format(
+                year_min=YEAR_MIN, year_max=YEAR_MAX
+            ),
+        )
     try:
         if day is not None:
             return FuzzyDate(date(year, int(cast(str, month)), int(day)), "day")
         if month is not None:
             return FuzzyDate(date(year, int(month), 1), "month")
     except ValueError:
-        raise InvalidInput(field, f"{text!r} is not a real date ({_DATE_FORMS})") from None
+        raise InvalidInput(
+            field,
+            _("{text!r} is not a real date ({date_forms})").format(
+                text=text, date_forms=_DATE_FORMS
+            ),
+        ) from None
     return FuzzyDate(date(year, 1, 1), "year")
 
 
@@ -112,11 +136,13 @@ def parse_countries(value: Any) -> tuple[str, ...]:
         if code is None:
             raise InvalidInput(
                 "countries",
-                f"{part[:20]!r} is not an ISO country code (use e.g. US JP KR KP CN RU)",
+                _("{part!r} is not an ISO country code (use e.g. US JP KR KP CN RU)").format(
+                    part=part[:20]
+                ),
             )
         codes.add(code)
     if not codes:
-        raise InvalidInput("countries", "at least one ISO country code is required (e.g. JP KR)")
+        raise InvalidInput("countries", _("at least one ISO country code is required (e.g. JP KR)"))
     return tuple(sorted(codes))
 
 
@@ -127,12 +153,15 @@ def parse_tags(value: Any) -> tuple[str, ...]:
         tag = part.lower().lstrip("#")
         if not _TAG.match(tag):
             raise InvalidInput(
-                "tags", f"{part[:40]!r} is not a tag (lowercase letters, digits, hyphens; ≤ 32)"
+                "tags",
+                _("{part!r} is not a tag (lowercase letters, digits, hyphens; ≤ 32)").format(
+                    part=part[:40]
+                ),
             )
         if tag not in tags:
             tags.append(tag)
     if len(tags) > TAGS_MAX:
-        raise InvalidInput("tags", f"at most {TAGS_MAX} tags")
+        raise InvalidInput("tags", _("at most {tags_max} tags").format(tags_max=TAGS_MAX))
     return tuple(tags)
 
 
@@ -141,7 +170,7 @@ def parse_choice(field: str, value: Any, allowed: Iterable[str]) -> str:
     options = tuple(allowed)
     text = clean_text(value).lower()
     if text not in options:
-        raise InvalidInput(field, f"must be one of {', '.join(options)}")
+        raise InvalidInput(field, _("must be one of {value}").format(value=", ".join(options)))
     return text
 
 
@@ -149,7 +178,7 @@ def parse_importance(value: Any) -> int:
     """1 (minor), 2 (notable) or 3 (major)."""
     text = clean_text(value) or "2"
     if text not in ("1", "2", "3"):
-        raise InvalidInput("importance", "must be 1 (minor), 2 (notable) or 3 (major)")
+        raise InvalidInput("importance", _("must be 1 (minor), 2 (notable) or 3 (major)"))
     return int(text)
 
 
@@ -159,10 +188,12 @@ def parse_url(value: Any, field: str = "source url") -> str | None:
     if not text:
         return None
     if len(text) > URL_MAX:
-        raise InvalidInput(field, f"must be at most {URL_MAX} characters")
+        raise InvalidInput(field, _("must be at most {url_max} characters").format(url_max=URL_MAX))
     parts = urlsplit(text)
     if parts.scheme.lower() != "https" or not parts.netloc or " " in text:
-        raise InvalidInput(field, f"must be an https:// link; got {text[:60]!r}")
+        raise InvalidInput(
+            field, _("must be an https:// link; got {text!r}").format(text=text[:60])
+        )
     return text
 
 
@@ -175,7 +206,7 @@ def parse_source(value: Mapping[str, Any] | Source, index: int = 1) -> Source:
     title = optional_text(f"{prefix} title", value.get("title"), SOURCE_TITLE_MAX, single_line=True)
     if title is None:
         if url is None:
-            raise InvalidInput(prefix, "needs a title (a citation) or an https:// link")
+            raise InvalidInput(prefix, _("needs a title (a citation) or an https:// link"))
         title = urlsplit(url).netloc
     published = value.get("published_on")
     accessed = value.get("accessed_on")
@@ -249,9 +280,14 @@ def check_sources(sources: Iterable[Source]) -> tuple[Source, ...]:
     """At least one and at most ten sources."""
     result = tuple(sources)
     if not result:
-        raise InvalidInput("sources", "at least one source is required (a link or a citation)")
+        raise InvalidInput("sources", _("at least one source is required (a link or a citation)"))
     if len(result) > SOURCES_MAX:
-        raise InvalidInput("sources", f"at most {SOURCES_MAX} sources (got {len(result)})")
+        raise InvalidInput(
+            "sources",
+            _("at most {sources_max} sources (got {count})").format(
+                sources_max=SOURCES_MAX, count=len(result)
+            ),
+        )
     return result
 
 
@@ -315,10 +351,20 @@ def parse_watch_next(value: Any) -> tuple[str, ...]:
         items = [clean_text(v) for v in (value or ())]
     items = [i for i in items if i]
     if len(items) > WATCH_ITEMS_MAX:
-        raise InvalidInput("watch next", f"at most {WATCH_ITEMS_MAX} items, one per line")
+        raise InvalidInput(
+            "watch next",
+            _("at most {watch_items_max} items, one per line").format(
+                watch_items_max=WATCH_ITEMS_MAX
+            ),
+        )
     for item in items:
         if len(item) > WATCH_ITEM_MAX:
-            raise InvalidInput("watch next", f"each item must be at most {WATCH_ITEM_MAX} chars")
+            raise InvalidInput(
+                "watch next",
+                _("each item must be at most {watch_item_max} chars").format(
+                    watch_item_max=WATCH_ITEM_MAX
+                ),
+            )
     return tuple(" ".join(i.split()) for i in items)
 
 
@@ -326,7 +372,10 @@ def parse_development_id(value: Any) -> int:
     """A development id as users type it: `12` or `#12`."""
     text = clean_text(value).lstrip("#")
     if not text.isdigit() or len(text) > 12 or int(text) == 0:
-        raise InvalidInput("id", f"{clean_text(value)[:20]!r} is not a development id (e.g. 12)")
+        raise InvalidInput(
+            "id",
+            _("{value!r} is not a development id (e.g. 12)").format(value=clean_text(value)[:20]),
+        )
     return int(text)
 
 
@@ -336,11 +385,12 @@ def check_moderator_role(role_id: int, guild_id: int, *, managed: bool = False) 
     if role_id == guild_id:
         raise InvalidInput(
             "moderator role",
-            "cannot be @everyone: that would make every member a moderator; "
-            "pick a role only moderators have",
+            _(
+                "cannot be @everyone: that would make every member a moderator; pick a role only moderators have"
+            ),
         )
     if managed:
         raise InvalidInput(
-            "moderator role", "cannot be a bot's or integration's own role; pick a server role"
+            "moderator role", _("cannot be a bot's or integration's own role; pick a server role")
         )
     return role_id

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.discord import exts
 from bot.discord.exts._common import BriefTree
+from bot.discord.exts._translator import CatalogueTranslator
 from bot.domain.clock import Clock, system_clock
 from bot.services import Services, open_services
 
@@ -71,6 +72,7 @@ class BriefBot(commands.Bot):
         """Open the database, load extensions and sync the command tree."""
         if self._shared_services is None:
             self.services = await open_services(self.settings, clock=self.clock)
+        await self.tree.set_translator(CatalogueTranslator())
         for name in extension_names():
             await self.load_extension(name)
         if self.sync_on_start:

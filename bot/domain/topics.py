@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.domain.wording import N_
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -31,60 +33,72 @@ class Topic:
 TOPICS: tuple[Topic, ...] = (
     Topic(
         "trilateral",
-        "US–Japan–South Korea",
-        "The trilateral relationship: summits, drills, intelligence sharing, economic security.",
+        N_("US–Japan–South Korea"),
+        N_(
+            "The trilateral relationship: summits, drills, intelligence sharing, economic security."
+        ),
         frozenset({"US", "JP", "KR"}),
     ),
     Topic(
         "japan-korea",
-        "Japan–South Korea",
-        "Seoul–Tokyo ties: history disputes, trade, security cooperation, people-to-people links.",
+        N_("Japan–South Korea"),
+        N_(
+            "Seoul–Tokyo ties: history disputes, trade, security cooperation, people-to-people links."
+        ),
         frozenset({"JP", "KR"}),
     ),
     Topic(
         "us-japan",
-        "US–Japan",
-        "The US–Japan alliance: defence, trade, technology and diplomacy.",
+        N_("US–Japan"),
+        N_("The US–Japan alliance: defence, trade, technology and diplomacy."),
         frozenset({"US", "JP"}),
     ),
     Topic(
         "us-korea",
-        "US–South Korea",
-        "The US–ROK alliance: deterrence, trade, technology and diplomacy.",
+        N_("US–South Korea"),
+        N_("The US–ROK alliance: deterrence, trade, technology and diplomacy."),
         frozenset({"US", "KR"}),
     ),
     Topic(
         "north-korea",
-        "North Korea",
-        "Pyongyang's weapons programmes, provocations and diplomacy as they shape the region.",
+        N_("North Korea"),
+        N_("Pyongyang's weapons programmes, provocations and diplomacy as they shape the region."),
         frozenset({"KP"}),
     ),
     Topic(
         "china",
-        "China",
-        "China's role: rivalry with the US, pressure on Seoul and Tokyo, ties to Pyongyang.",
+        N_("China"),
+        N_("China's role: rivalry with the US, pressure on Seoul and Tokyo, ties to Pyongyang."),
         frozenset({"CN"}),
     ),
     Topic(
         "russia",
-        "Russia",
-        "Russia's role in the region, including its ties to North Korea.",
+        N_("Russia"),
+        N_("Russia's role in the region, including its ties to North Korea."),
         frozenset({"RU"}),
     ),
-    Topic("security", "Security", "Defence, deterrence, drills, intelligence.", domain="security"),
     Topic(
-        "economy", "Economy", "Trade, export controls, supply chains, investment.", domain="economy"
+        "security",
+        N_("Security"),
+        N_("Defence, deterrence, drills, intelligence."),
+        domain="security",
+    ),
+    Topic(
+        "economy",
+        N_("Economy"),
+        N_("Trade, export controls, supply chains, investment."),
+        domain="economy",
     ),
     Topic(
         "diplomacy",
-        "Diplomacy",
-        "Summits, agreements, official visits and statements.",
+        N_("Diplomacy"),
+        N_("Summits, agreements, official visits and statements."),
         domain="diplomacy",
     ),
     Topic(
         "society",
-        "Society",
-        "Tourism, public opinion, history and people-to-people ties.",
+        N_("Society"),
+        N_("Tourism, public opinion, history and people-to-people ties."),
         domain="society",
     ),
 )

@@ -12,14 +12,15 @@ from datetime import UTC
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
 
+from bot import i18n
 from bot.core.rendering import Renderer
 from bot.services import Services
 from bot.telegram import chats, curating, feeds, inline, reading, subscriptions
-from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error
+from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error, speak_to
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster, chat_mover
 
 log = logging.getLogger(__name__)
@@ -66,15 +67,29 @@ def build_application(
         *inline.handlers(),
         *chats.handlers(),
     ]
+    # First, in its own group: every update is answered in its sender's language.
+    app.add_handler(TypeHandler(Update, speak_to), group=-1)
     for handler in handlers:
         app.add_handler(handler)
     app.add_error_handler(on_error)
     return app
 
 
-def bot_commands() -> list[BotCommand]:
-    """The menu Telegram shows, with descriptions."""
-    return [BotCommand(name, description) for name, _usage, description in reading.COMMANDS]
+def bot_commands(language: str = i18n.DEFAULT) -> list[BotCommand]:
+    """The menu Telegram shows, with descriptions in `language`."""
+    return [
+        BotCommand(name, i18n.translate_to(language, description))
+        for name, _usage, description in reading.COMMANDS
+    ]
+
+
+async def register_commands(bot: Bot) -> None:
+    """The command menu: English by default, and one per translated language (Telegram
+    shows users whose app language is `ja` or `ko` their own)."""
+    await bot.set_my_commands(bot_commands())
+    for language in i18n.LOCALES:
+        if language != i18n.DEFAULT:
+            await bot.set_my_commands(bot_commands(language), language_code=language)
 
 
 class TelegramBot:
@@ -91,7 +106,7 @@ class TelegramBot:
         """Connect, register the command menu, join the process's digest scheduler and
         start fetching updates."""
         await self.app.initialize()
-        await self.app.bot.set_my_commands(bot_commands())
+        await register_commands(self.app.bot)
         if digests:
             await self._join_digests()
         await self.app.start()

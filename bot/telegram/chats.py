@@ -10,6 +10,7 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 from bot.telegram.common import Context, front
 
 GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
@@ -37,9 +38,9 @@ async def bot_membership(update: Update, context: Context) -> None:
         return
     svc = front(context).services
     reason = (
-        "The bot was blocked in this private chat."
+        _("The bot was blocked in this private chat.")
         if change.chat.type == "private"
-        else "The bot was removed from this chat."
+        else _("The bot was removed from this chat.")
     )
     subs = await SubscriptionService(svc.db, svc.clock).pause_scope(
         Scope.telegram(change.chat.id), reason

@@ -26,11 +26,13 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import i18n
 from bot.core.actors import Actor
 from bot.core.rendering import Renderer
 from bot.core.text import split_items
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 from bot.services import Services
 
 log = logging.getLogger("bot.telegram")
@@ -70,11 +72,18 @@ def usage(line: str) -> InvalidInput:
     return InvalidInput("usage", line)
 
 
+async def speak_to(update: Update, context: Context) -> None:
+    """Answer this update in its sender's app language (`language_code`); English when
+    the bot does not speak it. Handlers of the update run in this task and read it."""
+    user = update.effective_user
+    i18n.set_locale(user.language_code if user is not None else None)
+
+
 def chat_scope(update: Update) -> Scope:
     """The scope a chat reads and writes: the chat itself (never a Discord server's)."""
     chat = update.effective_chat
     if chat is None:
-        raise InvalidInput("where", "use this in a chat with the bot")
+        raise InvalidInput("where", _("use this in a chat with the bot"))
     return Scope.telegram(chat.id)
 
 
@@ -90,7 +99,7 @@ async def actor_for(update: Update, context: Context, scope: Scope | None = None
     it. Telegram ids are prefixed so they never collide with Discord's in the audit trail."""
     user = update.effective_user
     if user is None:
-        raise InvalidInput("who", "this needs a person, not an anonymous post")
+        raise InvalidInput("who", _("this needs a person, not an anonymous post"))
     scope = scope or chat_scope(update)
     if scope.id == user.id:
         moderator = True
@@ -152,7 +161,9 @@ def error_text(renderer: Renderer, error: BaseException, error_id: str | None = 
     if isinstance(error, InvalidInput):
         return renderer.render("error.j2", kind="invalid", field=error.field, message=error.rule)
     if isinstance(error, DomainError):
-        return renderer.render("error.j2", kind="domain", field=None, message=str(error))
+        return renderer.render(
+            "error.j2", kind="domain", field=None, message=i18n.error_message(error)
+        )
     return renderer.render("error.j2", kind="unexpected", field=None, message="", error_id=error_id)
 
 

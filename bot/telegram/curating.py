@@ -28,6 +28,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot import i18n
 from bot.core.actors import default_scope
 from bot.core.rendering import html_escape
 from bot.core.topics import get_topic
@@ -44,6 +45,7 @@ from bot.core.validation import (
     validate_development,
 )
 from bot.domain.models import DOMAINS, TRENDS
+from bot.i18n import gettext as _
 from bot.telegram.common import Context, actor_for, answer, front, usage
 
 TITLE, DATE, SUMMARY, SOURCES, COUNTRIES, DOMAIN, CONFIRM = range(7)
@@ -93,19 +95,19 @@ async def add_start(update: Update, context: Context) -> int:
     default_scope(actor, scope)  # refuses members before any question
     assert context.user_data is not None
     context.user_data[DRAFT] = {"scope": scope, "countries": []}
-    await _ask(update, context, "New development — <b>title</b>? (/cancel to stop)")
+    await _ask(update, context, _("New development — <b>title</b>? (/cancel to stop)"))
     return TITLE
 
 
 async def add_title(update: Update, context: Context) -> int:
     draft(context)["title"] = require_text("title", _text(update), TITLE_MAX, single_line=True)
-    await _ask(update, context, "<b>Date</b>? YYYY-MM-DD, YYYY-MM or YYYY")
+    await _ask(update, context, _("<b>Date</b>? YYYY-MM-DD, YYYY-MM or YYYY"))
     return DATE
 
 
 async def add_date(update: Update, context: Context) -> int:
     draft(context)["date"] = parse_fuzzy_date(_text(update)).iso()
-    await _ask(update, context, "<b>Summary</b>? Two or three sentences.")
+    await _ask(update, context, _("<b>Summary</b>? Two or three sentences."))
     return SUMMARY
 
 
@@ -114,7 +116,7 @@ async def add_summary(update: Update, context: Context) -> int:
     await _ask(
         update,
         context,
-        "<b>Sources</b>, one per line: https://link | Publisher | Title | YYYY-MM-DD",
+        _("<b>Sources</b>, one per line: https://link | Publisher | Title | YYYY-MM-DD"),
     )
     return SOURCES
 
@@ -128,8 +130,10 @@ async def add_sources(update: Update, context: Context) -> int:
 
 
 def _countries_prompt(chosen: list[str]) -> str:
-    return "<b>Countries</b> involved? Tap to choose, then Done." + (
-        f" Chosen: {' '.join(chosen)}" if chosen else ""
+    if not chosen:
+        return _("<b>Countries</b> involved? Tap to choose, then Done.")
+    return _("<b>Countries</b> involved? Tap to choose, then Done. Chosen: {value}").format(
+        value=" ".join(chosen)
     )
 
 
@@ -139,7 +143,7 @@ def _countries_keyboard(chosen: list[str]) -> InlineKeyboardMarkup:
         for c in COUNTRY_CODES
     ]
     return InlineKeyboardMarkup(
-        [row[:3], row[3:], [InlineKeyboardButton("Done", callback_data="add:c:done")]]
+        [row[:3], row[3:], [InlineKeyboardButton(_("Done"), callback_data="add:c:done")]]
     )
 
 
@@ -150,14 +154,15 @@ async def add_country(update: Update, context: Context) -> int:
     code = query.data.removeprefix("add:c:")
     if code == "done":
         if not chosen:
-            await query.answer("Choose at least one country.", show_alert=True)
+            await query.answer(_("Choose at least one country."), show_alert=True)
             return COUNTRIES
         await query.answer()
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(d, callback_data=f"add:d:{d}") for d in DOMAINS]]
+            [[InlineKeyboardButton(_(d), callback_data=f"add:d:{d}") for d in DOMAINS]]
         )
         await query.edit_message_text(
-            f"Countries: {' '.join(chosen)}. <b>Domain</b>?", reply_markup=keyboard
+            _("Countries: {value}. <b>Domain</b>?").format(value=" ".join(chosen)),
+            reply_markup=keyboard,
         )
         return DOMAIN
     if code in chosen:
@@ -181,16 +186,21 @@ async def add_domain(update: Update, context: Context) -> int:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Publish", callback_data="add:ok"),
-                InlineKeyboardButton("Cancel", callback_data="add:no"),
+                InlineKeyboardButton(_("Publish"), callback_data="add:ok"),
+                InlineKeyboardButton(_("Cancel"), callback_data="add:no"),
             ]
         ]
     )
-    where = "the global catalogue" if values["scope"] == "global" else "this chat"
-    summary = (
-        f"Publish to {where}?\n<b>{html_escape(checked.title)}</b> · {checked.occurred.label()}"
-        f" · {' '.join(checked.countries)} · {checked.domain} · "
-        f"{len(checked.sources)} source(s)"
+    where = _("the global catalogue") if values["scope"] == "global" else _("this chat")
+    summary = _(
+        "Publish to {where}?\n<b>{value}</b> · {value2} · {value3} · {domain} · {value4} source(s)"
+    ).format(
+        where=where,
+        value=html_escape(checked.title),
+        value2=i18n.date_label(checked.occurred),
+        value3=" ".join(checked.countries),
+        domain=_(checked.domain),
+        value4=len(checked.sources),
     )
     await query.edit_message_text(summary, reply_markup=keyboard)
     return CONFIRM
@@ -202,7 +212,7 @@ async def add_confirm(update: Update, context: Context) -> int:
     values = draft(context)
     if query.data == "add:no":
         await query.answer()
-        await query.edit_message_text("Cancelled; nothing was saved.")
+        await query.edit_message_text(_("Cancelled; nothing was saved."))
         return _end(context)
     # Rights again at the moment of writing: an administrator may have been demoted.
     actor = await actor_for(update, context)
@@ -211,14 +221,16 @@ async def add_confirm(update: Update, context: Context) -> int:
     )
     await query.answer()
     await query.edit_message_text(
-        f"Published <code>#{dev.id}</code> · {html_escape(dev.title)}. /development {dev.id} shows it."
+        _("Published <code>#{id}</code> · {value}. /development {id} shows it.").format(
+            id=dev.id, value=html_escape(dev.title)
+        )
     )
     return _end(context)
 
 
 async def cancel(update: Update, context: Context) -> int:
     """/cancel: leave the conversation, saving nothing."""
-    await answer(update, context, "Cancelled; nothing was saved.")
+    await answer(update, context, _("Cancelled; nothing was saved."))
     return _end(context)
 
 
@@ -226,7 +238,9 @@ async def not_yours(update: Update, context: Context) -> None:
     """Someone else's buttons."""
     query = update.callback_query
     assert query is not None
-    await query.answer("Only the person who started this can press its buttons.", show_alert=True)
+    await query.answer(
+        _("Only the person who started this can press its buttons."), show_alert=True
+    )
 
 
 def draft(context: Context) -> dict[str, Any]:
@@ -277,9 +291,11 @@ async def edit(update: Update, context: Context) -> None:
     await answer(
         update,
         context,
-        f"Updated <code>#{dev_id}</code> ({html_escape(field)}). /history {dev_id} shows the change."
+        _("Updated <code>#{dev_id}</code> ({value}). /history {dev_id} shows the change.").format(
+            dev_id=dev_id, value=html_escape(field)
+        )
         if result.changes
-        else "Nothing changed.",
+        else _("Nothing changed."),
     )
 
 
@@ -294,8 +310,9 @@ async def retract(update: Update, context: Context) -> None:
     await answer(
         update,
         context,
-        f"Retracted <code>#{dev.id}</code>: it no longer shows in briefs, search or digests; "
-        "its history is kept.",
+        _(
+            "Retracted <code>#{id}</code>: it no longer shows in briefs, search or digests; its history is kept."
+        ).format(id=dev.id),
     )
 
 
@@ -312,15 +329,19 @@ async def assess_start(update: Update, context: Context) -> int:
     default_scope(await actor_for(update, context), scope)
     assert context.user_data is not None
     context.user_data[ASSESSMENT] = {"topic": slug, "scope": scope}
-    await _ask(update, context, f"Assessment of <b>{slug}</b> — the <b>bottom line</b>?")
+    await _ask(
+        update,
+        context,
+        _("Assessment of <b>{slug}</b> — the <b>bottom line</b>?").format(slug=slug),
+    )
     return BOTTOM
 
 
 async def assess_bottom(update: Update, context: Context) -> int:
     values = _assessment(context)
-    values["bottom_line"] = require_text("bottom line", _text(update), BOTTOM_LINE_MAX)
+    values["bottom_line"] = require_text(_("bottom line"), _text(update), BOTTOM_LINE_MAX)
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t, callback_data=f"assess:{t}") for t in TRENDS]]
+        [[InlineKeyboardButton(_(t), callback_data=f"assess:{t}") for t in TRENDS]]
     )
     await _ask(update, context, "<b>Trend</b>?", keyboard=keyboard)
     return TREND
@@ -331,8 +352,12 @@ async def assess_trend(update: Update, context: Context) -> int:
     assert query is not None and query.data is not None
     _assessment(context)["trend"] = parse_trend(query.data.removeprefix("assess:"))
     await query.answer()
-    await query.edit_message_text(f"Trend: {html_escape(query.data.removeprefix('assess:'))}.")
-    await _ask(update, context, "<b>What to watch</b> next? Up to 5, one per line (or - for none).")
+    await query.edit_message_text(
+        _("Trend: {value}.").format(value=html_escape(_(query.data.removeprefix("assess:"))))
+    )
+    await _ask(
+        update, context, _("<b>What to watch</b> next? Up to 5, one per line (or - for none).")
+    )
     return WATCH
 
 
@@ -344,12 +369,16 @@ async def assess_watch(update: Update, context: Context) -> int:
     saved = await front(context).services.catalogue.set_assessment(
         actor, values["topic"], values["bottom_line"], values["trend"], watch, values["scope"]
     )
-    where = "globally" if saved.scope is None else "for this chat"
     await answer(
         update,
         context,
-        f"Assessment of <b>{saved.topic}</b> set {where}: {saved.trend}. "
-        f"/brief {saved.topic} shows it now.",
+        (
+            _("Assessment of <b>{topic}</b> set globally: {trend}. /brief {topic} shows it now.")
+            if saved.scope is None
+            else _(
+                "Assessment of <b>{topic}</b> set for this chat: {trend}. /brief {topic} shows it now."
+            )
+        ).format(topic=saved.topic, trend=_(saved.trend)),
     )
     return _end(context)
 

@@ -35,8 +35,9 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import i18n
 from bot.core.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
-from bot.core.digests import Digest, compose_digest, marker
+from bot.core.digests import Digest, compose_digest, marker, scope_language
 from bot.core.pacing import RealTimer, Timer, TokenBucket
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan
@@ -82,10 +83,11 @@ class TelegramDigestBuilder:
         self.renderer = renderer
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        digest = await compose_digest(self.services.db, sub, plan)
-        if digest.is_empty and not sub.post_empty:
-            return []
-        return render_telegram_parts(self.renderer, digest)
+        with i18n.use_locale(await scope_language(self.services.db, sub)):
+            digest = await compose_digest(self.services.db, sub, plan)
+            if digest.is_empty and not sub.post_empty:
+                return []
+            return render_telegram_parts(self.renderer, digest)
 
 
 class ChatForbidden(ChannelForbidden):

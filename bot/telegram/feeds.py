@@ -19,13 +19,17 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot import i18n
 from bot.core.actors import Actor
 from bot.core.feeds.service import FeedService
 from bot.core.rendering import Renderer, html_escape
+from bot.core.scope_settings import language_of
 from bot.domain.errors import InvalidInput, PermissionDenied
 from bot.domain.feeds import Candidate
 from bot.domain.models import Development, Source
 from bot.domain.scope import Scope
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 from bot.telegram.common import (
     NO_PREVIEW,
     Context,
@@ -46,8 +50,8 @@ QUEUE_USAGE = "/queue [global]"
 QUEUE_SHOWN = 25
 _OPTIONS = ("topics", "keywords", "every")
 _CARD = re.compile(r"^feedq:(approve|edit|reject):([0-9]{1,18})$")
-_BUTTONS = (("Approve", "approve"), ("Approve + edit", "edit"), ("Reject", "reject"))
-_REVIEWERS = "Only this chat's administrators and the bot's editors can review candidates."
+_BUTTONS = ((N_("Approve"), "approve"), (N_("Approve + edit"), "edit"), (N_("Reject"), "reject"))
+_REVIEWERS = N_("Only this chat's administrators and the bot's editors can review candidates.")
 
 
 def _feeds(context: Context) -> FeedService:
@@ -57,7 +61,9 @@ def _feeds(context: Context) -> FeedService:
 def _feed_id(text: str) -> int:
     digits = text.lstrip("#")
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 12 or int(digits) == 0:
-        raise InvalidInput("id", f"{text[:20]!r} is not a feed number (see /feed list)")
+        raise InvalidInput(
+            "id", _("{text!r} is not a feed number (see /feed list)").format(text=text[:20])
+        )
     return int(digits)
 
 
@@ -74,7 +80,7 @@ def _add_options(args: list[str]) -> dict[str, Any]:
             raise usage(FEED_USAGE)
     if "every" in found:
         if not found["every"].isdigit():
-            raise InvalidInput("every", "must be a number of minutes, e.g. every=30")
+            raise InvalidInput("every", _("must be a number of minutes, e.g. every=30"))
         found["every"] = int(found["every"])
     return found
 
@@ -84,11 +90,11 @@ def _queue_of(actor: Actor, wants_global: bool) -> Scope | None:
     administrators)."""
     if wants_global or (not actor.is_moderator and actor.is_editor):
         if not actor.is_editor:
-            raise PermissionDenied("Only editors of the bot can see the global queue.")
+            raise PermissionDenied(_("Only editors of the bot can see the global queue."))
         return None
     if not actor.is_moderator or actor.scope is None:
         raise PermissionDenied(
-            "Only this chat's administrators and the bot's editors can see its feeds and queue."
+            _("Only this chat's administrators and the bot's editors can see its feeds and queue.")
         )
     return actor.scope
 
@@ -107,7 +113,7 @@ async def feed(update: Update, context: Context) -> None:
     elif action == "list" and args in ([], ["global"]):
         actor = await actor_for(update, context)
         queue = _queue_of(actor, args == ["global"])
-        heading = "Feeds of the global queue" if queue is None else "Feeds of this chat"
+        heading = _("Feeds of the global queue") if queue is None else _("Feeds of this chat")
         found = await _feeds(context).list_feeds(queue)
         await answer(
             update,
@@ -136,16 +142,33 @@ async def _add(update: Update, context: Context, url: str, options: dict[str, An
     r = added.report
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(r.skipped.items()))
     where = await feeds.review_channel(added.feed.scope)
-    which = "the global queue" if added.feed.scope is None else "this chat's queue"
-    hint = "" if where else " Send /feed review global in the chat where its cards should go."
-    await answer(
-        update,
-        context,
-        f"Added feed <b>#{added.feed.id}</b> · {html_escape(added.feed.title)} to {which}: "
-        f"{r.items} items, {len(r.new)} new candidates, {r.merged} merged into queued ones"
-        + (f"; skipped {html_escape(skipped)}" if skipped else "")
-        + f". It is read every {added.feed.interval_s // 60} minutes.{hint}",
-    )
+    which = _("the global queue") if added.feed.scope is None else _("this chat's queue")
+    counts = {
+        "id": added.feed.id,
+        "title": html_escape(added.feed.title),
+        "which": which,
+        "items": r.items,
+        "new": len(r.new),
+        "merged": r.merged,
+        "skipped": html_escape(skipped),
+    }
+    sentences = [
+        (
+            _(
+                "Added feed <b>#{id}</b> · {title} to {which}: {items} items, {new} new "
+                "candidates, {merged} merged into queued ones; skipped {skipped}."
+            )
+            if skipped
+            else _(
+                "Added feed <b>#{id}</b> · {title} to {which}: {items} items, {new} new "
+                "candidates, {merged} merged into queued ones."
+            )
+        ).format(**counts),
+        _("It is read every {minutes} minutes.").format(minutes=added.feed.interval_s // 60),
+    ]
+    if not where:
+        sentences.append(_("Send /feed review global in the chat where its cards should go."))
+    await answer(update, context, " ".join(sentences))
     await post_cards(context.bot, feeds, front(context).renderer, r.merged_into)
 
 
@@ -158,13 +181,18 @@ async def _change(
         if rest:
             raise usage(FEED_USAGE)
         gone = await feeds.remove_feed(actor, feed_id)
-        text = f"Removed feed #{gone.id} · {html_escape(gone.title)}; its queued candidates stay."
+        text = _("Removed feed #{id} · {value}; its queued candidates stay.").format(
+            id=gone.id, value=html_escape(gone.title)
+        )
     else:
         if rest not in ([], ["resume"]):
             raise usage(FEED_USAGE)
         changed = await feeds.pause_feed(actor, feed_id, paused=not rest)
-        state = "resumed: it is read at the next sweep" if rest else "paused"
-        text = f"Feed #{changed.id} · {html_escape(changed.title)} {state}."
+        text = (
+            _("Feed #{id} · {title} resumed: it is read at the next sweep.")
+            if rest
+            else _("Feed #{id} · {title} paused.")
+        ).format(id=changed.id, title=html_escape(changed.title))
     await answer(update, context, text)
 
 
@@ -172,13 +200,15 @@ async def _review_here(update: Update, context: Context, wants_global: bool) -> 
     """Send a queue's cards to this chat (the global queue: editors only)."""
     actor = await actor_for(update, context)
     if actor.scope is None:
-        raise InvalidInput("where", "use this in a chat with the bot")
+        raise InvalidInput("where", _("use this in a chat with the bot"))
     feeds = _feeds(context)
     queue = await feeds.set_review_channel(
         actor, "telegram", actor.scope.id, "global" if wants_global else None
     )
-    which = "the global queue" if queue is None else "this chat's queue"
-    await answer(update, context, f"Review cards of {which} are posted in this chat.")
+    which = _("the global queue") if queue is None else _("this chat's queue")
+    await answer(
+        update, context, _("Review cards of {which} are posted in this chat.").format(which=which)
+    )
     await post_cards(context.bot, feeds, front(context).renderer)
 
 
@@ -192,7 +222,7 @@ async def queue(update: Update, context: Context) -> None:
     feeds = _feeds(context)
     waiting = await feeds.queue(which, limit=QUEUE_SHOWN)
     total = await feeds.pending_count(which)
-    heading = "Global review queue" if which is None else "This chat's review queue"
+    heading = _("Global review queue") if which is None else _("This chat's review queue")
     text = front(context).renderer.render(
         "queue.j2", candidates=waiting, total=total, heading=heading
     )
@@ -218,7 +248,7 @@ def card_keyboard(candidate_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label, callback_data=f"feedq:{action}:{candidate_id}")
+                InlineKeyboardButton(_(label), callback_data=f"feedq:{action}:{candidate_id}")
                 for label, action in _BUTTONS
             ]
         ]
@@ -231,26 +261,32 @@ async def post_cards(
     """Post a card for every pending candidate of a Telegram-reviewed queue without one, and
     show new sources on the cards of `merged` candidates; returns how many were posted."""
     for c in await feeds.cards_to_refresh("telegram", merged or []):
+        with i18n.use_locale(await language_of(feeds.db, c.scope)):
+            text = card_text(renderer, c)  # a post to the chat: in the chat's language
+            keyboard = card_keyboard(c.id)
         try:
             await bot.edit_message_text(
-                card_text(renderer, c),
+                text,
                 chat_id=c.card_channel_id,
                 message_id=c.card_message_id,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
-                reply_markup=card_keyboard(c.id),
+                reply_markup=keyboard,
             )
         except TelegramError as exc:
             log.warning("could not update review card candidate=%s error=%s", c.id, exc)
     posted = 0
     for chat_id, c in await feeds.cards_to_post("telegram"):
+        with i18n.use_locale(await language_of(feeds.db, c.scope)):
+            text = card_text(renderer, c)
+            keyboard = card_keyboard(c.id)
         try:
             message = await bot.send_message(
                 chat_id,
-                card_text(renderer, c),
+                text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
-                reply_markup=card_keyboard(c.id),
+                reply_markup=keyboard,
             )
         except TelegramError as exc:  # the bot left the chat, or cannot post there
             log.warning("review card not posted chat=%s candidate=%s error=%s", chat_id, c.id, exc)
@@ -266,21 +302,23 @@ async def review_pressed(update: Update, context: Context) -> None:
     assert query is not None
     match = _CARD.match(query.data or "")
     if match is None:
-        raise InvalidInput("button", "this button is not from a review card")
+        raise InvalidInput("button", _("this button is not from a review card"))
     action, candidate_id = match[1], int(match[2])
     actor = await actor_for(update, context)
     if not (actor.is_moderator or actor.is_editor):
-        raise PermissionDenied(_REVIEWERS)
+        raise PermissionDenied(_(_REVIEWERS))
     feeds = _feeds(context)
     if action == "reject":
         decided = await feeds.reject(actor, candidate_id)
-        decision = f"Rejected by {actor.name}"
-        note = f"Rejected candidate #{candidate_id}; it will not return."
+        decision = _("Rejected by {name}").format(name=actor.name)
+        note = _("Rejected candidate #{candidate_id}; it will not return.").format(
+            candidate_id=candidate_id
+        )
     else:
         dev = await feeds.approve(actor, candidate_id)
         decided = await feeds.candidate(candidate_id, actor.scope)
-        decision = f"Approved by {actor.name} as #{dev.id}"
-        note = f"Approved: development #{dev.id}."
+        decision = _("Approved by {name} as #{id}").format(name=actor.name, id=dev.id)
+        note = _("Approved: development #{id}.").format(id=dev.id)
     await query.answer(note)
     await query.edit_message_text(
         card_text(front(context).renderer, decided, decision),
@@ -307,10 +345,9 @@ def edit_prompt(dev: Development) -> str:
         f"<code>/edit {dev.id} {field} {html_escape(value)}</code>"
         for field, value in values.items()
     )
-    return (
-        f"Approved as <code>#{dev.id}</code>. To change a field, send its line with the new "
-        f"value (tap to copy):\n{lines}"
-    )
+    return _(
+        "Approved as <code>#{id}</code>. To change a field, send its line with the new value (tap to copy):\n{lines}"
+    ).format(id=dev.id, lines=lines)
 
 
 def handlers() -> list[BaseHandler[Update, Context, Any]]:

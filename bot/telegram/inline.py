@@ -9,6 +9,7 @@ from telegram.ext import InlineQueryHandler
 from bot.core.briefs import compose_brief
 from bot.core.topics import get_topic, rank_topics
 from bot.domain.errors import UnknownTopic
+from bot.i18n import gettext as _
 from bot.telegram.common import NO_PREVIEW, Context, front, split_html
 
 RESULTS_MAX = 10
@@ -35,8 +36,8 @@ async def offer_brief(update: Update, context: Context) -> None:
         results.append(
             InlineQueryResultArticle(
                 id=topic.slug,
-                title=f"Brief: {topic.title}",
-                description=topic.description[:100],
+                title=_("Brief: {title}").format(title=_(topic.title)),
+                description=_(topic.description)[:100],
                 input_message_content=InputTextMessageContent(
                     first, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
                 ),

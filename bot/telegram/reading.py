@@ -15,6 +15,8 @@ from bot.core.topics import all_topics, get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
 from bot.domain.errors import PermissionDenied
 from bot.domain.models import DOMAINS
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 from bot.telegram.common import (
     NO_PREVIEW,
     Context,
@@ -27,32 +29,44 @@ from bot.telegram.common import (
 
 #: (command, usage, description) — the menu (setMyCommands) and /help list these.
 COMMANDS: list[tuple[str, str, str]] = [
-    ("brief", "topic [period] [domain]", "A briefing on a topic: bottom line, key developments"),
-    ("timeline", "topic [from] [to]", "A topic's developments in date order"),
-    ("search", "words", "Search developments, best match first"),
-    ("development", "id", "One development in full, with its sources"),
-    ("history", "id", "Who changed a development, and what (editors)"),
+    (
+        "brief",
+        "topic [period] [domain]",
+        N_("A briefing on a topic: bottom line, key developments"),
+    ),
+    ("timeline", "topic [from] [to]", N_("A topic's developments in date order")),
+    ("search", "words", N_("Search developments, best match first")),
+    ("development", "id", N_("One development in full, with its sources")),
+    ("history", "id", N_("Who changed a development, and what (editors)")),
     (
         "subscribe",
         "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone] "
         "[include=word,word] [exclude=word] [domains=economy,security]",
-        "Digests here or in your channel (administrators)",
+        N_("Digests here or in your channel (administrators)"),
     ),
-    ("unsubscribe", "[@channel]", "Stop the digests (administrators)"),
-    ("subscriptions", "[@channel]", "The digest subscription and its state (administrators)"),
+    ("unsubscribe", "[@channel]", N_("Stop the digests (administrators)")),
+    ("subscriptions", "[@channel]", N_("The digest subscription and its state (administrators)")),
     (
         "digest",
         "preview|sendnow [@channel]",
-        "See the next digest, or send it now (administrators)",
+        N_("See the next digest, or send it now (administrators)"),
     ),
-    ("settings", "timezone Zone", "This chat's time zone for digests (administrators)"),
+    (
+        "settings",
+        "timezone Zone | language en|ja|ko",
+        N_("This chat's time zone and language for digests (administrators)"),
+    ),
     (
         "feed",
         "add URL|list|remove ID|pause ID [resume]",
-        "News feeds read into this chat's review queue (administrators, editors)",
+        N_("News feeds read into this chat's review queue (administrators, editors)"),
     ),
-    ("queue", "[global]", "Candidate developments waiting for review (administrators, editors)"),
-    ("help", "", "What this bot does and how to use it"),
+    (
+        "queue",
+        "[global]",
+        N_("Candidate developments waiting for review (administrators, editors)"),
+    ),
+    ("help", "", N_("What this bot does and how to use it")),
 ]
 BRIEF_USAGE = "/brief topic [period] [domain] — e.g. /brief japan-korea 30d"
 TIMELINE_USAGE = "/timeline topic [from] [to] — dates as YYYY, YYYY-MM or YYYY-MM-DD"
@@ -88,8 +102,9 @@ async def brief(update: Update, context: Context) -> None:
             domain = parse_domain(extra)
         else:
             raise usage(
-                f"{BRIEF_USAGE}; period is one of {', '.join(PERIODS)}, "
-                f"domain one of {', '.join(DOMAINS)}"
+                _("{brief_usage}; period is one of {value}, domain one of {value2}").format(
+                    brief_usage=BRIEF_USAGE, value=", ".join(PERIODS), value2=", ".join(DOMAINS)
+                )
             )
     fe = front(context)
     result = await compose_brief(
@@ -126,13 +141,13 @@ async def _timeline_page(
     if page > 0:
         row.append(
             InlineKeyboardButton(
-                "◀ Earlier", callback_data=_page_data(user.id, page - 1, slug, start, end)
+                _("◀ Earlier"), callback_data=_page_data(user.id, page - 1, slug, start, end)
             )
         )
     if page < pages - 1:
         row.append(
             InlineKeyboardButton(
-                "Later ▶", callback_data=_page_data(user.id, page + 1, slug, start, end)
+                _("Later ▶"), callback_data=_page_data(user.id, page + 1, slug, start, end)
             )
         )
     return text, InlineKeyboardMarkup([row])
@@ -156,9 +171,9 @@ async def turn_page(update: Update, context: Context) -> None:
     """A timeline button: only the person who asked may turn its pages."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, owner, page, slug, start, end = query.data.split(":", 5)
+    _prefix, owner, page, slug, start, end = query.data.split(":", 5)
     if query.from_user.id != int(owner):
-        raise PermissionDenied("Only the person who asked for this timeline can turn its pages.")
+        raise PermissionDenied(_("Only the person who asked for this timeline can turn its pages."))
     text, keyboard = await _timeline_page(update, context, slug, start, end, int(page))
     await query.answer()
     await query.edit_message_text(

@@ -18,20 +18,25 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CommandHandler
 
+from bot import i18n
 from bot.core.actors import Actor
 from bot.core.digests import compose_digest
 from bot.core.rendering import html_escape
 from bot.core.schedule import WEEKDAYS, plan_now
+from bot.core.scope_settings import check_language
 from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic
 from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 from bot.telegram.common import Context, actor_for, answer, front, send_html, usage
 from bot.telegram.digests import render_telegram_parts
 
 DIGEST_USAGE = "/digest preview|sendnow [@channel]"
-SETTINGS_USAGE = "/settings timezone Zone — e.g. /settings timezone Asia/Seoul"
+SETTINGS_USAGE = (
+    "/settings timezone Zone — e.g. /settings timezone Asia/Seoul · /settings language en|ja|ko"
+)
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
 _TARGET = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{5,16})$")
 
@@ -56,10 +61,10 @@ async def target_of(update: Update, context: Context, args: list[str]) -> Target
     assert chat is not None
     if args and _TARGET.match(args[0]):
         if chat.type != ChatType.PRIVATE:
-            raise InvalidInput("channel", "name a channel only in a private chat with the bot")
+            raise InvalidInput("channel", _("name a channel only in a private chat with the bot"))
         return await _channel_target(update, context, args.pop(0))
     actor = await actor_for(update, context)
-    label = "this chat" if chat.type != ChatType.PRIVATE else "this private chat"
+    label = _("this chat") if chat.type != ChatType.PRIVATE else _("this private chat")
     return Target(chat.id, label, actor)
 
 
@@ -71,13 +76,20 @@ async def _channel_target(update: Update, context: Context, name: str) -> Target
         me = await context.bot.get_chat_member(channel.id, context.bot.id)
     except (BadRequest, Forbidden):
         raise NotFound(
-            f"The bot cannot see {name}: add it to the channel as an administrator first."
+            _("The bot cannot see {name}: add it to the channel as an administrator first.").format(
+                name=name
+            )
         ) from None
     if channel.type != ChatType.CHANNEL:
-        raise InvalidInput("channel", f"{name} is not a channel; use /subscribe inside a group")
+        raise InvalidInput(
+            "channel", _("{name} is not a channel; use /subscribe inside a group").format(name=name)
+        )
     if me.status != ChatMemberStatus.ADMINISTRATOR or not getattr(me, "can_post_messages", False):
         raise InvalidInput(
-            "channel", f"make the bot an administrator of {name} that may post messages first"
+            "channel",
+            _("make the bot an administrator of {name} that may post messages first").format(
+                name=name
+            ),
         )
     actor = await actor_for(update, context, Scope.telegram(channel.id))
     return Target(channel.id, channel.title or name, actor)
@@ -98,7 +110,10 @@ def parse_subscribe(args: list[str]) -> dict[str, str | None]:
         if equals:
             if key.lower() not in FILTER_KEYS:
                 raise InvalidInput(
-                    "subscribe", f"{key[:20]!r} is not an option; use include=, exclude=, domains="
+                    "subscribe",
+                    _("{key!r} is not an option; use include=, exclude=, domains=").format(
+                        key=key[:20]
+                    ),
                 )
             found[key.lower()] = value
         elif low in ("daily", "weekly"):
@@ -117,7 +132,7 @@ def parse_subscribe(args: list[str]) -> dict[str, str | None]:
 
 def _local(sub: Subscription, moment: datetime) -> str:
     local = sub.schedule.local(moment)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({sub.schedule.timezone})"
+    return i18n.local_moment(local, sub.schedule.timezone)
 
 
 async def subscribe(update: Update, context: Context) -> None:
@@ -149,7 +164,7 @@ async def subscribe(update: Update, context: Context) -> None:
         replaced=result.replaced,
         resumed=before is not None and not before.active,
         sub=sub,
-        topics=[get_topic(t).title for t in sub.topics],
+        topics=[i18n.gettext(get_topic(t).title) for t in sub.topics],
         next_local=_local(sub, result.next_delivery.at),
         next_utc=iso_utc(result.next_delivery.at),
     )
@@ -164,7 +179,9 @@ async def unsubscribe(update: Update, context: Context) -> None:
         raise usage("/unsubscribe [@channel]")
     sub = await _service(context).unsubscribe(target.actor, target.actor.scope, target.chat_id)
     await front(context).services.digests.scheduler.refresh(sub.id)
-    text = f"No more digests for {target.label}. /subscribe starts them again."
+    text = _("No more digests for {label}. /subscribe starts them again.").format(
+        label=target.label
+    )
     await answer(update, context, html_escape(text))
 
 
@@ -179,7 +196,7 @@ async def subscriptions(update: Update, context: Context) -> None:
     ]
     rows = [
         {
-            "schedule": s.schedule.describe(),
+            "schedule": i18n.describe_schedule(s.schedule),
             "topics": list(s.topics),
             "filter": s.digest_filter,
             "paused": not s.active,
@@ -218,28 +235,53 @@ async def digest(update: Update, context: Context) -> None:
     outcome = await fe.services.digests.engine.send_now(sub.id)
     await fe.services.digests.scheduler.refresh(sub.id)
     texts = {
-        "sent": f"Sent the digest for {outcome.period} ({len(outcome.message_ids)} message(s)).",
-        "skipped": f"Nothing new for {outcome.period}; recorded as delivered.",
-        "already": f"The digest for {outcome.period} was already delivered.",
-        "busy": "That digest is being delivered right now.",
-        "paused": f"The subscription is paused: {outcome.detail}",
-        "retry-later": f"Telegram is failing right now; the digest will be retried ({outcome.detail}).",
-        "failed": f"The digest could not be delivered: {outcome.detail}",
-        "missing": "There is no subscription any more.",
-        "not-due": "Nothing to send.",
+        "sent": _("Sent the digest for {period} ({value} message(s)).").format(
+            period=outcome.period, value=len(outcome.message_ids)
+        ),
+        "skipped": _("Nothing new for {period}; recorded as delivered.").format(
+            period=outcome.period
+        ),
+        "already": _("The digest for {period} was already delivered.").format(
+            period=outcome.period
+        ),
+        "busy": _("That digest is being delivered right now."),
+        "paused": _("The subscription is paused: {detail}").format(detail=outcome.detail),
+        "retry-later": _(
+            "Telegram is failing right now; the digest will be retried ({detail})."
+        ).format(detail=outcome.detail),
+        "failed": _("The digest could not be delivered: {detail}").format(detail=outcome.detail),
+        "missing": _("There is no subscription any more."),
+        "not-due": _("Nothing to send."),
     }
     await answer(update, context, html_escape(texts[outcome.kind]))
 
 
 async def settings(update: Update, context: Context) -> None:
-    """/settings timezone Zone: the chat's default zone for new subscriptions."""
+    """/settings timezone Zone | /settings language en|ja|ko: the chat's default zone for
+    new subscriptions, and the language of its digests."""
     args = list(context.args or [])
-    if len(args) != 2 or args[0].lower() != "timezone":
+    if len(args) != 2 or args[0].lower() not in ("timezone", "language"):
         raise usage(SETTINGS_USAGE)
     actor = await actor_for(update, context)
-    change = await front(context).services.scope_settings.update(actor, timezone=args[1])
+    service = front(context).services.scope_settings
+    if args[0].lower() == "language":
+        language = check_language(args[1])
+        change = await service.update(actor, language=language)
+        name = i18n.LANGUAGE_NAMES[language]
+        text = (
+            _("Language of this chat's digests: {language}.").format(language=name)
+            if change.changed
+            else _("The language was already {language}.").format(language=name)
+        )
+        await answer(update, context, html_escape(text))
+        return
+    change = await service.update(actor, timezone=args[1])
     zone = change.settings.timezone
-    text = f"Time zone: {zone}." if change.changed else f"The time zone was already {zone}."
+    text = (
+        _("Time zone: {zone}.").format(zone=i18n.zone_name(zone or "UTC"))
+        if change.changed
+        else _("The time zone was already {zone}.").format(zone=i18n.zone_name(zone or "UTC"))
+    )
     await answer(update, context, html_escape(text))
 
 

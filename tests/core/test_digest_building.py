@@ -14,8 +14,11 @@ from bot.core.schedule import DuePlan, Schedule, first_run, plan_now
 from bot.core.validation import validate_development
 from bot.domain.clock import iso_utc
 from bot.domain.digest_filter import DigestFilter
+from bot.domain.scope import Scope
+from bot.domain.settings import ScopeSettings
 from bot.domain.subscriptions import Subscription
 from storage.database import Database
+from storage.settings import put_scope_settings
 from tests.helpers import EDITOR, GUILD_A, GUILD_B, MOD_A, FixedClock, raw_development
 
 
@@ -159,3 +162,24 @@ async def test_subscriptions_differing_only_in_their_filter_get_their_own_render
         alone = render_parts(Renderer("discord"), await compose_digest(db, sub, plan))
         assert await builder(sub, plan) == alone
     assert "tourism" in "\n".join(await builder(filtered, _plan(filtered, clock)))
+
+
+async def test_the_same_digest_renders_in_each_servers_language(
+    db: Database, catalogue: Catalogue, clock: FixedClock
+) -> None:
+    # Same topics, same window, same developments: only the server's language differs, so
+    # the shared render must not hand Korean text to the English server (or back).
+    english = _subscription(1, GUILD_B, ("japan-korea",), clock)
+    korean = _subscription(2, GUILD_B + 1, ("japan-korea",), clock)
+    async with db.transaction() as w:
+        settings = ScopeSettings(Scope.discord(GUILD_B + 1), language="ko")
+        await put_scope_settings(w, settings, actor="test", at=iso_utc(clock()))
+    await _week_of_news(catalogue, clock)
+    clock.advance(days=8)
+    builder = DigestBuilder(db, Renderer("discord"))
+    text_en = "\n".join(await builder(english, _plan(english, clock)))
+    text_ko = "\n".join(await builder(korean, _plan(korean, clock)))
+    assert "weekly digest" in text_en and "### Japan–South Korea" in text_en
+    assert "주간 다이제스트" in text_ko and "### 한일" in text_ko
+    assert "Seoul and Tokyo meet" in text_ko  # content stays as written
+    assert "\n".join(await builder(english, _plan(english, clock))) == text_en

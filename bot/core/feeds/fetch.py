@@ -20,6 +20,7 @@ from aiohttp.resolver import DefaultResolver
 
 from bot import __version__
 from bot.domain.errors import DomainError, InvalidInput, Unreachable
+from bot.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,15 @@ def check_feed_url(url: str) -> str:
         parts = urlsplit(text)
         parts.port  # noqa: B018  # raises ValueError on a bad port
     except ValueError:
-        raise InvalidInput("url", f"{text[:80]!r} is not a valid address") from None
+        raise InvalidInput(
+            "url", _("{text!r} is not a valid address").format(text=text[:80])
+        ) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("url", f"must start with http:// or https://; got {text[:80]!r}")
+        raise InvalidInput(
+            "url", _("must start with http:// or https://; got {text!r}").format(text=text[:80])
+        )
     if len(text) > 500 or any(c.isspace() for c in text):
-        raise InvalidInput("url", "must be one address of at most 500 characters")
+        raise InvalidInput("url", _("must be one address of at most 500 characters"))
     return text
 
 
@@ -198,7 +203,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         seen = {url}
         current = url
-        for _ in range(self.policy.max_redirects + 1):
+        for _attempt in range(self.policy.max_redirects + 1):
             result = await self._one(current, headers)
             if isinstance(result, FetchResult):
                 return result

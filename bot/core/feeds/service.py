@@ -32,6 +32,7 @@ from bot.domain.feeds import (
 )
 from bot.domain.models import Development, DevelopmentDraft, FuzzyDate, Source
 from bot.domain.scope import Platform, Scope, scope_key, scope_of
+from bot.i18n import gettext as _
 from storage import feeds as queries
 from storage.database import Database, Row, Writer
 
@@ -61,7 +62,10 @@ def parse_keywords(text: str | None) -> tuple[str, ...]:
     words = tuple(dict.fromkeys(w.strip().lower() for w in (text or "").split(",") if w.strip()))
     if len(words) > KEYWORDS_MAX or any(len(w) > 60 or "|" in w for w in words):
         raise InvalidInput(
-            "keywords", f"at most {KEYWORDS_MAX} comma-separated words of ≤ 60 characters"
+            "keywords",
+            _("at most {keywords_max} comma-separated words of ≤ 60 characters").format(
+                keywords_max=KEYWORDS_MAX
+            ),
         )
     return words
 
@@ -71,7 +75,12 @@ def parse_interval(minutes: int | None) -> int:
     if minutes is None:
         return DEFAULT_INTERVAL_S
     if not INTERVAL_MIN <= minutes <= INTERVAL_MAX:
-        raise InvalidInput("every", f"must be {INTERVAL_MIN} to {INTERVAL_MAX} minutes")
+        raise InvalidInput(
+            "every",
+            _("must be {interval_min} to {interval_max} minutes").format(
+                interval_min=INTERVAL_MIN, interval_max=INTERVAL_MAX
+            ),
+        )
     return minutes * 60
 
 
@@ -128,10 +137,15 @@ class FeedService:
         interval_s = parse_interval(every_minutes)
         queue = self._queue_of(actor, scope)
         if await queries.find_feed(self.db, queue, url):
-            raise Conflict(f"This queue already reads {url}.")
+            raise Conflict(_("This queue already reads {url}.").format(url=url))
         fetched = await self.fetcher.fetch(url)
         if fetched.body is None:
-            raise InvalidInput("url", f"{url} answered HTTP {fetched.status} with no feed")
+            raise InvalidInput(
+                "url",
+                _("{url} answered HTTP {status} with no feed").format(
+                    url=url, status=fetched.status
+                ),
+            )
         parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.content_type, url)
         now = self.clock()
         draft = Feed(
@@ -167,7 +181,7 @@ class FeedService:
     async def _writable_feed(self, actor: Actor, feed_id: int) -> Feed:
         feed = await queries.get_feed(self.db, feed_id)
         if feed is None:
-            raise NotFound(f"There is no feed #{feed_id}.")
+            raise NotFound(_("There is no feed #{feed_id}.").format(feed_id=feed_id))
         check_visible(feed.scope, actor.scope, f"feed #{feed_id}")
         check_can_write(actor, feed.scope, f"feed #{feed_id}")
         return feed
@@ -501,7 +515,9 @@ class FeedService:
         """One candidate visible from here."""
         found = await queries.get_candidate(self.db, candidate_id)
         if found is None:
-            raise NotFound(f"There is no candidate #{candidate_id}.")
+            raise NotFound(
+                _("There is no candidate #{candidate_id}.").format(candidate_id=candidate_id)
+            )
         check_visible(found.scope, viewer, f"candidate #{candidate_id}")
         return found
 
@@ -509,7 +525,11 @@ class FeedService:
         found = await self.candidate(candidate_id, actor.scope)
         check_can_write(actor, found.scope, "review queue")
         if found.status != "pending":
-            raise Conflict(f"Candidate #{candidate_id} is already {found.status}.")
+            raise Conflict(
+                _("Candidate #{candidate_id} is already {status}.").format(
+                    candidate_id=candidate_id, status=found.status
+                )
+            )
         return found
 
     @staticmethod
@@ -547,7 +567,11 @@ class FeedService:
         found = await self._reviewable(actor, candidate_id)
         async with self.db.transaction() as w:
             if not await queries.move_status(w, candidate_id, "pending", "approving"):
-                raise Conflict(f"Candidate #{candidate_id} was just decided by someone else.")
+                raise Conflict(
+                    _("Candidate #{candidate_id} was just decided by someone else.").format(
+                        candidate_id=candidate_id
+                    )
+                )
         scope = "global" if found.scope is None else "server"
         try:
             dev = await self.catalogue.add(actor, draft or self.draft_of(found), scope)
@@ -574,7 +598,11 @@ class FeedService:
         links = [s.link for s in found.sources]
         async with self.db.transaction() as w:
             if not await queries.move_status(w, candidate_id, "pending", "rejected"):
-                raise Conflict(f"Candidate #{candidate_id} was just decided by someone else.")
+                raise Conflict(
+                    _("Candidate #{candidate_id} was just decided by someone else.").format(
+                        candidate_id=candidate_id
+                    )
+                )
             await queries.decide(w, candidate_id, "rejected", actor.label, at)
             rid = await queries.insert_rejected(w, found.scope, found.title, links, actor.label, at)
         self._forget("candidate", candidate_id)

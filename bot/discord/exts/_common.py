@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
+from bot import i18n
 from bot.core import actors
 from bot.core.actors import Actor
 from bot.core.rendering import Renderer, truncate
@@ -21,6 +22,8 @@ from bot.core.text import split_text
 from bot.core.topics import rank_topics
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.scope import Scope
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -34,10 +37,10 @@ EMBED_FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000  # title + description + footer of one embed
 CONTENT_MAX = 2000
 PAGE_DESCRIPTION_MAX = 3800  # under 4,096, with room for title and footer in most pages
-PAGE_SUFFIX_ROOM = len(" · page 9999/9999")
+PAGE_SUFFIX_ROOM = len(" · page 9999/9999")  # as long as its ja/ko translations, or longer
 PAGE_TIMEOUT = 300.0
 COLOUR = discord.Colour(0x2B6CB0)
-PRIVATE_ANSWER = "Answered privately."
+PRIVATE_ANSWER = N_("Answered privately.")
 
 
 def services(interaction: discord.Interaction) -> Services:
@@ -121,7 +124,7 @@ async def refuse(interaction: discord.Interaction, text: str) -> None:
         # is loading, a followup would only edit it (and fails once it is deleted), so:
         # complete it neutrally, answer privately, then remove it.
         await interaction.edit_original_response(
-            content=PRIVATE_ANSWER, embeds=[], view=None, allowed_mentions=NO_PINGS
+            content=_(PRIVATE_ANSWER), embeds=[], view=None, allowed_mentions=NO_PINGS
         )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
         try:
@@ -137,7 +140,9 @@ def error_text(renderer: Renderer, error: BaseException, error_id: str | None = 
     if isinstance(error, InvalidInput):
         return renderer.render("error.j2", kind="invalid", field=error.field, message=error.rule)
     if isinstance(error, DomainError):
-        return renderer.render("error.j2", kind="domain", field=None, message=str(error))
+        return renderer.render(
+            "error.j2", kind="domain", field=None, message=i18n.error_message(error)
+        )
     return renderer.render("error.j2", kind="unexpected", field=None, message="", error_id=error_id)
 
 
@@ -160,11 +165,11 @@ async def handle_error(interaction: discord.Interaction, error: BaseException) -
     if isinstance(error, DomainError):
         text = error_text(renderer, error)
     elif isinstance(error, app_commands.MissingPermissions):
-        text = "You need the Manage Server permission (or the moderator role) for this."
+        text = _("You need the Manage Server permission (or the moderator role) for this.")
     elif isinstance(error, app_commands.NoPrivateMessage):
-        text = "Use this command inside a server."
+        text = _("Use this command inside a server.")
     elif isinstance(error, app_commands.CheckFailure):
-        text = str(error) or "You cannot use this command here."
+        text = str(error) or _("You cannot use this command here.")
     else:
         error_id = uuid.uuid4().hex[:8]
         command = interaction.command.qualified_name if interaction.command else "?"
@@ -183,8 +188,18 @@ async def handle_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("could not deliver error answer interaction=%s", interaction.id)
 
 
+def speak_to(interaction: discord.Interaction) -> None:
+    """Answer this interaction in its user's client language (English when untranslated)."""
+    i18n.set_locale(interaction.locale.value)
+
+
 class BriefTree(app_commands.CommandTree["BriefBot"]):
-    """The command tree: every command's errors go through `handle_error`."""
+    """The command tree: answers in the user's language; every command's errors go
+    through `handle_error`."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        speak_to(interaction)  # the command runs in this task: everything below reads it
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -208,7 +223,13 @@ def embed_pages(renderer: Renderer, template: str, **context: Any) -> list[disco
     parts = split_text(description, room)
     pages = []
     for number, part in enumerate(parts, start=1):
-        page_footer = footer if len(parts) == 1 else f"{footer} · page {number}/{len(parts)}"
+        page_footer = (
+            footer
+            if len(parts) == 1
+            else _("{footer} · page {number}/{count}").format(
+                footer=footer, number=number, count=len(parts)
+            )
+        )
         embed = discord.Embed(title=title, description=part, colour=COLOUR)
         embed.set_footer(text=truncate(page_footer, EMBED_FOOTER_MAX))
         pages.append(embed)
@@ -224,6 +245,8 @@ class Paginator(discord.ui.View):
         self.owner_id = owner_id
         self.index = 0
         self.message: discord.Message | discord.WebhookMessage | None = None
+        self.previous.label = _("◀ Previous")
+        self.next.label = _("Next ▶")
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:
@@ -231,10 +254,12 @@ class Paginator(discord.ui.View):
         self.next.disabled = self.index >= len(self.pages) - 1
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        speak_to(interaction)
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
-                "Only the person who ran the command can turn these pages — run it yourself "
-                "to get your own copy.",
+                _(
+                    "Only the person who ran the command can turn these pages — run it yourself to get your own copy."
+                ),
                 ephemeral=True,
                 allowed_mentions=NO_PINGS,
             )
@@ -301,7 +326,7 @@ async def topic_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     """Topics ranked for what the user typed (at most 25)."""
     return [
-        app_commands.Choice(name=f"{t.slug} — {t.title}"[:100], value=t.slug)
+        app_commands.Choice(name=f"{t.slug} — {_(t.title)}"[:100], value=t.slug)
         for t in rank_topics(current, 25)
     ]
 

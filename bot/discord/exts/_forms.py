@@ -15,6 +15,7 @@ from typing import Any
 
 import discord
 
+from bot import i18n
 from bot.core.countries import NAMES
 from bot.core.validation import (
     BOTTOM_LINE_MAX,
@@ -23,9 +24,11 @@ from bot.core.validation import (
     WHY_MAX,
     format_sources_text,
 )
-from bot.discord.exts._common import NO_PINGS, defer, handle_error, reply, services
+from bot.discord.exts._common import NO_PINGS, defer, handle_error, reply, services, speak_to
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, KINDS, TRENDS, Assessment, Development
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
 FORM_TIMEOUT = 900.0
@@ -59,7 +62,7 @@ class TextField:
             style=discord.TextStyle.paragraph if self.paragraph else discord.TextStyle.short,
             required=self.required,
             max_length=self.max_length,
-            placeholder=self.placeholder,
+            placeholder=_(self.placeholder) if self.placeholder else None,
             default=self.default,
         )
 
@@ -85,7 +88,7 @@ class ChoiceField:
         return discord.ui.Select(
             custom_id=self.id,
             options=[
-                discord.SelectOption(label=label, value=value, default=value in self.default)
+                discord.SelectOption(label=_(label), value=value, default=value in self.default)
                 for label, value in self.options
             ],
             min_values=1 if self.required else 0,
@@ -110,8 +113,16 @@ class Form(discord.ui.Modal):
             control = field.item()
             self.controls[field.id] = control
             self.add_item(
-                discord.ui.Label(text=field.label, description=field.description, component=control)
+                discord.ui.Label(
+                    text=_(field.label),
+                    description=_(field.description) if field.description else None,
+                    component=control,
+                )
             )
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        speak_to(interaction)  # a submitted form is answered in its user's language
+        return True
 
     def values(self) -> dict[str, str]:
         """What was typed or chosen, by field id."""
@@ -158,11 +169,15 @@ class Form(discord.ui.Modal):
 class RetryView(discord.ui.View):
     """One button that reopens a form with what the user typed."""
 
-    def __init__(self, form: Form, owner_id: int, label: str = "Fix and resubmit") -> None:
+    def __init__(self, form: Form, owner_id: int, label: str | None = None) -> None:
         super().__init__(timeout=FORM_TIMEOUT)
         self.form = form
         self.owner_id = owner_id
-        self.retry.label = label
+        self.retry.label = label or _("Fix and resubmit")
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        speak_to(interaction)
+        return True
 
     @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary)
     async def retry(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
@@ -179,7 +194,7 @@ async def open_form(interaction: discord.Interaction, load: Awaitable[Form]) -> 
     Discord's 3 s. A modal cannot follow a deferral, so when loading is slow the answer is
     a private button that opens the loaded form; refusals arrive as usual either way."""
     task = asyncio.ensure_future(load)
-    done, _ = await asyncio.wait({task}, timeout=FORM_LOAD_BUDGET)
+    done, _pending = await asyncio.wait({task}, timeout=FORM_LOAD_BUDGET)
     if done:
         await interaction.response.send_modal(task.result())
         return
@@ -187,8 +202,8 @@ async def open_form(interaction: discord.Interaction, load: Awaitable[Form]) -> 
     form = await task
     await reply(
         interaction,
-        "The form took a moment to load; press the button to open it.",
-        view=RetryView(form, interaction.user.id, label="Open the form"),
+        _("The form took a moment to load; press the button to open it."),
+        view=RetryView(form, interaction.user.id, label=_("Open the form")),
         ephemeral=True,
     )
 
@@ -201,12 +216,19 @@ REGION_COUNTRIES = (
     "US", "JP", "KR", "KP", "CN", "RU", "TW", "AU", "IN", "PH", "VN", "ID", "SG",
     "TH", "MY", "MN", "NZ", "CA", "GB", "FR", "DE", "UA", "IL", "IR",
 )  # fmt: skip
-IMPORTANCE_OPTIONS = (("3 — major", "3"), ("2 — notable", "2"), ("1 — minor", "1"))
+IMPORTANCE_OPTIONS = ((N_("3 — major"), "3"), (N_("2 — notable"), "2"), (N_("1 — minor"), "1"))
 
 
 def _country_options(current: Sequence[str]) -> tuple[tuple[str, str], ...]:
     codes = list(dict.fromkeys([*current, *REGION_COUNTRIES]))[:SELECT_OPTIONS_MAX]
-    return tuple((f"{code} · {NAMES[code]}" if code in NAMES else code, code) for code in codes)
+    return tuple((_country_label(code), code) for code in codes)
+
+
+def _country_label(code: str) -> str:
+    """`KR · South Korea` / `KR · 韓国` / `KR · 한국` (the code is what people know too)."""
+    if i18n.current.get() == i18n.DEFAULT:
+        return f"{code} · {NAMES[code]}" if code in NAMES else code
+    return f"{code} · {i18n.country_names((code,))}"
 
 
 def development_text_fields(dev: Development | None = None) -> list[Field]:
@@ -214,32 +236,34 @@ def development_text_fields(dev: Development | None = None) -> list[Field]:
     return [
         TextField(
             "title",
-            "Title",
+            N_("Title"),
             dev.title if dev else None,
             max_length=TITLE_MAX,
-            placeholder="Yoon and Kishida hold a summit in Tokyo",
+            placeholder=N_("Yoon and Kishida hold a summit in Tokyo"),
         ),
         TextField(
             "date",
-            "Date",
+            N_("Date"),
             dev.occurred.iso() if dev else None,
             max_length=10,
             placeholder="2023-03-16",
-            description="YYYY-MM-DD, or YYYY-MM / YYYY when only that is known",
+            description=N_("YYYY-MM-DD, or YYYY-MM / YYYY when only that is known"),
         ),
-        TextField("summary", "Summary", dev.summary if dev else None, True, max_length=SUMMARY_MAX),
+        TextField(
+            "summary", N_("Summary"), dev.summary if dev else None, True, max_length=SUMMARY_MAX
+        ),
         TextField(
             "sources",
-            "Sources, one per line",
+            N_("Sources, one per line"),
             format_sources_text(dev.sources) if dev else None,
             True,
             max_length=4000,
-            placeholder="https://www.yna.co.kr/view/AEN2023 Yonhap",
-            description="A link, a link then publisher or title, or a citation without a link",
+            placeholder=N_("https://www.yna.co.kr/view/AEN2023 Yonhap"),
+            description=N_("A link, a link then publisher or title, or a citation without a link"),
         ),
         TextField(
             "why_it_matters",
-            "Why it matters (optional)",
+            N_("Why it matters (optional)"),
             (dev.why_it_matters or None) if dev else None,
             True,
             required=False,
@@ -265,33 +289,33 @@ def development_choice_fields(
     return [
         ChoiceField(
             "countries",
-            "Countries",
+            N_("Countries"),
             _country_options(countries),
             countries,
             max_values=SELECT_OPTIONS_MAX,
-            description="Every country involved (choose several)",
+            description=N_("Every country involved (choose several)"),
         ),
         ChoiceField(
             "domain",
-            "Domain",
+            N_("Domain"),
             tuple((d, d) for d in DOMAINS),
             pick("domain", dev.domain if dev else None),
         ),
         ChoiceField(
             "kind",
-            "Kind",
+            N_("Kind"),
             tuple((k, k) for k in KINDS),
             pick("kind", dev.kind if dev else "event"),
         ),
         ChoiceField(
             "importance",
-            "Importance",
+            N_("Importance"),
             IMPORTANCE_OPTIONS,
             pick("importance", str(dev.importance) if dev else "2"),
         ),
         TextField(
             "tags",
-            "Tags (optional)",
+            N_("Tags (optional)"),
             chosen.get("tags", " ".join(dev.tags) if dev else None) or None,
             required=False,
             max_length=400,
@@ -305,20 +329,20 @@ def assessment_fields(current: Assessment | None) -> list[Field]:
     return [
         TextField(
             "bottom_line",
-            "Bottom line",
+            N_("Bottom line"),
             current.bottom_line if current else None,
             True,
             max_length=BOTTOM_LINE_MAX,
         ),
         ChoiceField(
             "trend",
-            "Trend",
+            N_("Trend"),
             tuple((t, t) for t in TRENDS),
             (current.trend if current else "unchanged",),
         ),
         TextField(
             "watch_next",
-            "Watch next (up to 5, one per line)",
+            N_("Watch next (up to 5, one per line)"),
             "\n".join(current.watch_next) if current else None,
             True,
             required=False,
@@ -339,8 +363,14 @@ class NextStepView(discord.ui.View):
         super().__init__(timeout=FORM_TIMEOUT)
         self.form = form
         self.keep = keep
+        self.next_step.label = _("Next: countries, domain, kind")
+        self.save_as_is.label = _("Save, keeping those")
         if keep is None:
             self.remove_item(self.save_as_is)
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        speak_to(interaction)
+        return True
 
     @discord.ui.button(label="Next: countries, domain, kind", style=discord.ButtonStyle.primary)
     async def next_step(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:

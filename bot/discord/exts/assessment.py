@@ -14,6 +14,7 @@ from bot.core.validation import BOTTOM_LINE_MAX, parse_trend, parse_watch_next, 
 from bot.discord.exts._common import actor_for, defer, reply, services, topic_autocomplete
 from bot.discord.exts._forms import Form, assessment_fields, open_form
 from bot.discord.exts.development import SCOPES
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -37,18 +38,24 @@ class Assessments(commands.GroupCog, group_name="assessment"):
         slug = get_topic(topic).slug
 
         async def submitted(inter: discord.Interaction, values: dict[str, str]) -> None:
-            bottom_line = require_text("bottom line", values["bottom_line"], BOTTOM_LINE_MAX)
+            bottom_line = require_text(_("bottom line"), values["bottom_line"], BOTTOM_LINE_MAX)
             trend = parse_trend(values["trend"])
             watch = parse_watch_next(values.get("watch_next", ""))
             await defer(inter, ephemeral=True)
             saved = await services(inter).catalogue.set_assessment(
                 await actor_for(inter), slug, bottom_line, trend, watch, scope
             )
-            where = "globally" if saved.guild_id is None else "for this server"
             await reply(
                 inter,
-                f"Assessment of **{slug}** set {where}: {saved.trend}. "
-                f"/brief {slug} shows it now; earlier versions are kept.",
+                (
+                    _(
+                        "Assessment of **{slug}** set globally: {trend}. /brief {slug} shows it now; earlier versions are kept."
+                    )
+                    if saved.guild_id is None
+                    else _(
+                        "Assessment of **{slug}** set for this server: {trend}. /brief {slug} shows it now; earlier versions are kept."
+                    )
+                ).format(slug=slug, trend=_(saved.trend)),
                 ephemeral=True,
             )
 
@@ -56,7 +63,11 @@ class Assessments(commands.GroupCog, group_name="assessment"):
             owner = default_scope(await actor_for(interaction), scope)
             # Prefilled with what /brief shows in that scope: the server's own, else global.
             current = await services(interaction).catalogue.current_assessment(slug, owner)
-            return Form(f"Assessment: {slug}"[:45], assessment_fields(current), submitted)
+            return Form(
+                _("Assessment: {slug}").format(slug=slug)[:45],
+                assessment_fields(current),
+                submitted,
+            )
 
         await open_form(interaction, load())
 

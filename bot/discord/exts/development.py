@@ -36,6 +36,8 @@ from bot.discord.exts._forms import (
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Development, DevelopmentDraft
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -64,7 +66,13 @@ async def id_autocomplete(
     return [app_commands.Choice(name=f"#{i} · {t}"[:100], value=str(i)) for i, t in found]
 
 
-STEP_TWO = "**Step 2 of 2**: press the button to choose the countries, domain, kind and importance."
+STEP_TWO = N_(
+    "**Step 2 of 2**: press the button to choose the countries, domain, kind and importance."
+)
+STEP_TWO_OR_SAVE = N_(
+    "**Step 2 of 2**: press the button to choose the countries, domain, kind and importance. "
+    "Or save now, keeping the current ones."
+)
 
 
 class Wizard:
@@ -91,7 +99,11 @@ class Wizard:
 
     def first_form(self) -> Form:
         """Step 1, prefilled from the development on edit."""
-        return Form(f"{self.title} (1 of 2)", development_text_fields(self.dev), self.step_one)
+        return Form(
+            _("{title} (1 of 2)").format(title=self.title),
+            development_text_fields(self.dev),
+            self.step_one,
+        )
 
     async def step_one(self, inter: discord.Interaction, text: dict[str, str]) -> None:
         await self.check(inter)
@@ -100,7 +112,11 @@ class Wizard:
         async def step_two(i: discord.Interaction, chosen: dict[str, str]) -> None:
             await self.finish(i, {**text, **chosen})
 
-        form = Form(f"{self.title} (2 of 2)", development_choice_fields(self.dev), step_two)
+        form = Form(
+            _("{title} (2 of 2)").format(title=self.title),
+            development_choice_fields(self.dev),
+            step_two,
+        )
         keep = None
         if self.dev is not None:
             current = {
@@ -115,7 +131,7 @@ class Wizard:
                 await self.finish(i, {**text, **current})
 
         await inter.response.send_message(
-            STEP_TWO if keep is None else STEP_TWO + " Or save now, keeping the current ones.",
+            _(STEP_TWO if keep is None else STEP_TWO_OR_SAVE),
             view=NextStepView(form, keep),
             ephemeral=True,
             allowed_mentions=NO_PINGS,
@@ -123,7 +139,7 @@ class Wizard:
 
     async def finish(self, inter: discord.Interaction, values: dict[str, str]) -> None:
         if self.saved:
-            raise InvalidInput("form", "this form was already saved; use /development edit")
+            raise InvalidInput("form", _("this form was already saved; use /development edit"))
         draft = validate_development(values)
         self.saved = True
         try:
@@ -159,7 +175,9 @@ class Developments(commands.GroupCog, group_name="development"):
             await send_pages(
                 inter,
                 self.card(inter, dev),
-                content=f"Added development **#{dev.id}**. It now appears in /brief and /search.",
+                content=_(
+                    "Added development **#{id}**. It now appears in /brief and /search."
+                ).format(id=dev.id),
                 ephemeral=True,
             )
 
@@ -168,7 +186,7 @@ class Developments(commands.GroupCog, group_name="development"):
 
         async def load() -> Form:
             await check(interaction)
-            return Wizard("Add a development", None, save, check).first_form()
+            return Wizard(_("Add a development"), None, save, check).first_form()
 
         await open_form(interaction, load())
 
@@ -181,27 +199,34 @@ class Developments(commands.GroupCog, group_name="development"):
         async def save(inter: discord.Interaction, draft: DevelopmentDraft) -> None:
             await defer(inter, ephemeral=True)
             result = await services(inter).catalogue.edit(await actor_for(inter), dev_id, draft)
-            changed = ", ".join(result.changes) or "nothing — no revision recorded"
+            changed = ", ".join(result.changes) or _("nothing — no revision recorded")
             await send_pages(
                 inter,
                 self.card(inter, result.development),
-                content=f"Edited **#{dev_id}**: changed {changed}.",
+                content=_("Edited **#{dev_id}**: changed {changed}.").format(
+                    dev_id=dev_id, changed=changed
+                ),
                 ephemeral=True,
             )
 
         async def check(inter: discord.Interaction) -> Development:
             actor = await actor_for(inter)
             dev = await services(inter).catalogue.show(dev_id, actor.scope)
-            check_can_write(actor, dev.scope, f"development #{dev_id}")
+            check_can_write(actor, dev.scope, _("development #{id}").format(id=dev_id))
             return dev
 
         async def load() -> Form:
             dev = await check(interaction)
             if dev.retracted:  # say so before the form, not after it was filled in
                 raise InvalidInput(
-                    "id", f"#{dev_id} is retracted; retracted developments are frozen"
+                    "id",
+                    _("#{dev_id} is retracted; retracted developments are frozen").format(
+                        dev_id=dev_id
+                    ),
                 )
-            return Wizard(f"Edit development #{dev_id}", dev, save, check).first_form()
+            return Wizard(
+                _("Edit development #{dev_id}").format(dev_id=dev_id), dev, save, check
+            ).first_form()
 
         await open_form(interaction, load())
 
@@ -220,8 +245,9 @@ class Developments(commands.GroupCog, group_name="development"):
         dev = await svc.catalogue.retract(await actor_for(interaction), dev_id, reason)
         await reply(
             interaction,
-            f"Retracted **#{dev.id}**. It no longer appears in briefs, search or digests; "
-            "its history is kept.",
+            _(
+                "Retracted **#{id}**. It no longer appears in briefs, search or digests; its history is kept."
+            ).format(id=dev.id),
             ephemeral=True,
         )
 

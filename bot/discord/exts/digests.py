@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import i18n
 from bot.core.delivery import Outcome
 from bot.core.digests import DigestBuilder, compose_digest, render_parts
 from bot.core.rendering import Safe
@@ -37,6 +38,7 @@ from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS
 from bot.domain.scope import Scope
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -71,7 +73,7 @@ def _ts(moment: datetime, style: str) -> Safe:
 
 def _local_label(sub: Subscription, moment: datetime) -> str:
     local = sub.schedule.local(moment)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({sub.schedule.timezone})"
+    return i18n.local_moment(local, sub.schedule.timezone)
 
 
 async def topics_autocomplete(
@@ -171,7 +173,7 @@ class Digests(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        reason = "The channel was deleted."
+        reason = _("The channel was deleted.")
         sub = await self.subscriptions.pause_channel(channel.id, reason)
         if sub is not None:
             await self._refresh_paused([sub], reason)
@@ -180,14 +182,14 @@ class Digests(commands.Cog):
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         # The raw event: a thread that is not in the cache (archived, or never seen since
         # the start) is deleted too.
-        reason = "The thread was deleted."
+        reason = _("The thread was deleted.")
         sub = await self.subscriptions.pause_channel(payload.thread_id, reason)
         if sub is not None:
             await self._refresh_paused([sub], reason)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        reason = "The bot was removed from this server."
+        reason = _("The bot was removed from this server.")
         subs = await self.subscriptions.pause_scope(Scope.discord(guild.id), reason)
         await self._refresh_paused(subs, reason)
 
@@ -199,7 +201,7 @@ class Digests(commands.Cog):
     ) -> discord.abc.GuildChannel | discord.Thread:
         target = channel or interaction.channel
         if not isinstance(target, POSTABLE):
-            raise InvalidInput("channel", "pick a text channel of this server")
+            raise InvalidInput("channel", _("pick a text channel of this server"))
         return target
 
     async def _subscription_of(
@@ -258,8 +260,9 @@ class Digests(commands.Cog):
             if missing:
                 raise InvalidInput(
                     "channel",
-                    f"the bot cannot deliver digests in #{target.name}: give it "
-                    f"{' and '.join(missing)} there first",
+                    _(
+                        "the bot cannot deliver digests in #{name}: give it {permissions} there first"
+                    ).format(name=target.name, permissions=" and ".join(missing)),
                 )
         before = await self.subscriptions.of_channel(target.id)
         result = await self.subscriptions.subscribe(
@@ -284,7 +287,7 @@ class Digests(commands.Cog):
             replaced=result.replaced,
             resumed=before is not None and not before.active,
             sub=sub,
-            topics=[get_topic(t).title for t in sub.topics],
+            topics=[i18n.gettext(get_topic(t).title) for t in sub.topics],
             next_local=_local_label(sub, result.next_delivery.at),
             next_utc=iso_utc(result.next_delivery.at),
             next_relative=_ts(result.next_delivery.at, "R"),
@@ -306,7 +309,7 @@ class Digests(commands.Cog):
         await self.scheduler.refresh(sub.id)
         await reply(
             interaction,
-            f"<#{target.id}> no longer gets digests. /subscribe starts them again.",
+            _("<#{id}> no longer gets digests. /subscribe starts them again.").format(id=target.id),
             ephemeral=True,
         )
 
@@ -323,7 +326,7 @@ class Digests(commands.Cog):
             rows.append(
                 {
                     "channel": Safe(f"<#{sub.channel_id}>"),
-                    "schedule": sub.schedule.describe(),
+                    "schedule": i18n.describe_schedule(sub.schedule),
                     "topics": list(sub.topics),
                     "post_empty": sub.post_empty,
                     "filter": sub.digest_filter,
@@ -376,20 +379,33 @@ class Digests(commands.Cog):
 def _send_now_text(channel_id: int, outcome: Outcome) -> str:
     where = f"<#{channel_id}>"
     texts = {
-        "sent": f"Posted the digest for {outcome.period} in {where} "
-        f"({len(outcome.message_ids)} message(s)). It counts as that period's delivery.",
-        "skipped": f"Nothing new for {outcome.period}, and {where} skips empty digests; "
-        "the period is recorded as delivered.",
-        "already": f"The digest for {outcome.period} was already delivered in {where}.",
-        "busy": f"The digest for {outcome.period} is being delivered right now.",
-        "paused": f"The subscription of {where} is paused: {outcome.detail}",
-        "retry-later": f"Discord is failing right now; the digest will be retried. "
-        f"({outcome.detail})",
-        "failed": f"The digest could not be delivered: {outcome.detail}",
-        "missing": f"{where} has no subscription any more.",
-        "superseded": f"Another bot process took over the digest of {where}; it finishes it.",
-        "standby": f"Another bot process delivers the digests; it will post in {where}.",
-        "not-due": "Nothing to send.",
+        "sent": _(
+            "Posted the digest for {period} in {where} ({value} message(s)). It counts as that period's delivery."
+        ).format(period=outcome.period, where=where, value=len(outcome.message_ids)),
+        "skipped": _(
+            "Nothing new for {period}, and {where} skips empty digests; the period is recorded as delivered."
+        ).format(period=outcome.period, where=where),
+        "already": _("The digest for {period} was already delivered in {where}.").format(
+            period=outcome.period, where=where
+        ),
+        "busy": _("The digest for {period} is being delivered right now.").format(
+            period=outcome.period
+        ),
+        "paused": _("The subscription of {where} is paused: {detail}").format(
+            where=where, detail=outcome.detail
+        ),
+        "retry-later": _(
+            "Discord is failing right now; the digest will be retried. ({detail})"
+        ).format(detail=outcome.detail),
+        "failed": _("The digest could not be delivered: {detail}").format(detail=outcome.detail),
+        "missing": _("{where} has no subscription any more.").format(where=where),
+        "not-due": _("Nothing to send."),
+        "superseded": _(
+            "Another bot process took over the digest of {where}; it finishes it."
+        ).format(where=where),
+        "standby": _("Another bot process delivers the digests; it will post in {where}.").format(
+            where=where
+        ),
     }
     return texts[outcome.kind]
 

@@ -20,8 +20,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
+from bot import i18n
 from bot.core.actors import check_can_write
 from bot.core.rendering import Renderer
+from bot.core.scope_settings import language_of
 from bot.discord.exts._common import (
     NO_PINGS,
     actor_for,
@@ -39,6 +41,8 @@ from bot.domain.errors import Conflict, PermissionDenied
 from bot.domain.feeds import Candidate
 from bot.domain.models import DevelopmentDraft, Source
 from bot.domain.scope import Scope
+from bot.domain.wording import N_
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -52,14 +56,14 @@ SCOPES = [
     app_commands.Choice(name="this server's queue", value="server"),
     app_commands.Choice(name="global queue (editors)", value="global"),
 ]
-_REVIEWERS = (
+_REVIEWERS = N_(
     "Only moderators and editors can review candidates; members can read what is approved "
     "with /brief and /search."
 )
 _BUTTONS = {
-    "approve": ("Approve", discord.ButtonStyle.success),
-    "edit": ("Edit", discord.ButtonStyle.primary),
-    "reject": ("Reject", discord.ButtonStyle.danger),
+    "approve": (N_("Approve"), discord.ButtonStyle.success),
+    "edit": (N_("Edit"), discord.ButtonStyle.primary),
+    "reject": (N_("Reject"), discord.ButtonStyle.danger),
 }
 
 
@@ -98,7 +102,9 @@ class ReviewButton(
     def __init__(self, action: str, candidate_id: int) -> None:
         label, style = _BUTTONS[action]
         super().__init__(
-            discord.ui.Button(label=label, style=style, custom_id=f"feedq:{action}:{candidate_id}")
+            discord.ui.Button(
+                label=_(label), style=style, custom_id=f"feedq:{action}:{candidate_id}"
+            )
         )
         self.action = action
         self.candidate_id = candidate_id
@@ -117,7 +123,7 @@ class ReviewButton(
         try:
             actor = await actor_for(interaction)
             if not (actor.is_moderator or actor.is_editor):
-                raise PermissionDenied(_REVIEWERS)
+                raise PermissionDenied(_(_REVIEWERS))
             if self.action == "edit":
                 await open_form(interaction, _edit_form(interaction, self.candidate_id))
             elif self.action == "approve":
@@ -151,10 +157,14 @@ async def _approve(interaction: discord.Interaction, candidate_id: int) -> None:
     actor = await actor_for(interaction)
     dev = await feeds.approve(actor, candidate_id)
     c = await feeds.candidate(candidate_id, scope_of(interaction))
-    await _close_card(interaction.client, c, f"Approved by {actor.name} as #{dev.id}")
+    await _close_card(
+        interaction.client, c, _("Approved by {name} as #{id}").format(name=actor.name, id=dev.id)
+    )
     await reply(
         interaction,
-        f"Approved: development **#{dev.id}**. It now appears in /brief, /search and digests.",
+        _("Approved: development **#{id}**. It now appears in /brief, /search and digests.").format(
+            id=dev.id
+        ),
         ephemeral=True,
     )
 
@@ -164,9 +174,13 @@ async def _reject(interaction: discord.Interaction, candidate_id: int) -> None:
     feeds = services(interaction).feeds
     actor = await actor_for(interaction)
     c = await feeds.reject(actor, candidate_id)
-    await _close_card(interaction.client, c, f"Rejected by {actor.name}")
+    await _close_card(interaction.client, c, _("Rejected by {name}").format(name=actor.name))
     await reply(
-        interaction, f"Rejected candidate #{candidate_id}; it will not return.", ephemeral=True
+        interaction,
+        _("Rejected candidate #{candidate_id}; it will not return.").format(
+            candidate_id=candidate_id
+        ),
+        ephemeral=True,
     )
 
 
@@ -182,29 +196,42 @@ async def _edit_form(interaction: discord.Interaction, candidate_id: int) -> For
         dev = await feeds.approve(actor, candidate_id, draft)
         decided = await feeds.candidate(candidate_id, scope_of(inter))
         await _close_card(
-            inter.client, decided, f"Edited and approved by {actor.name} as #{dev.id}"
+            inter.client,
+            decided,
+            _("Edited and approved by {name} as #{id}").format(name=actor.name, id=dev.id),
         )
         await reply(
             inter,
-            f"Approved as edited: development **#{dev.id}**. It now appears in /brief and /search.",
+            _(
+                "Approved as edited: development **#{id}**. It now appears in /brief and /search."
+            ).format(id=dev.id),
             ephemeral=True,
         )
 
     async def check(inter: discord.Interaction) -> None:
         await _pending_for_reviewer(inter, candidate_id)
 
-    return Wizard(f"Review candidate #{candidate_id}", feeds.preview(c), save, check).first_form()
+    return Wizard(
+        _("Review candidate #{candidate_id}").format(candidate_id=candidate_id),
+        feeds.preview(c),
+        save,
+        check,
+    ).first_form()
 
 
 async def _pending_for_reviewer(interaction: discord.Interaction, candidate_id: int) -> Candidate:
     """The candidate, if it still waits and the person may review its queue."""
     actor = await actor_for(interaction)
     if not (actor.is_moderator or actor.is_editor):
-        raise PermissionDenied(_REVIEWERS)
+        raise PermissionDenied(_(_REVIEWERS))
     c = await services(interaction).feeds.candidate(candidate_id, actor.scope)
-    check_can_write(actor, c.scope, "review queue")
+    check_can_write(actor, c.scope, _("review queue"))
     if c.status != "pending":
-        raise Conflict(f"Candidate #{candidate_id} is already {c.status}.")
+        raise Conflict(
+            _("Candidate #{candidate_id} is already {status}.").format(
+                candidate_id=candidate_id, status=c.status
+            )
+        )
     return c
 
 
@@ -268,18 +295,21 @@ class Feeds(commands.Cog):
         cards of `merged` candidates; returns how many cards were posted."""
         feeds = self.bot.services.feeds
         for c in await feeds.cards_to_refresh("discord", merged or []):
-            await self._edit_card(c)
+            with i18n.use_locale(await language_of(feeds.db, c.scope)):
+                await self._edit_card(c)
         posted = 0
         for channel_id, c in await feeds.cards_to_post("discord"):
             channel = self.bot.get_channel(channel_id)
             if not isinstance(channel, discord.TextChannel | discord.Thread):
                 log.warning("review channel %s is not reachable", channel_id)
                 continue
-            message = await channel.send(
-                embeds=card_embeds(self.bot.services.renderers.discord, c)[:1],
-                view=card_view(c.id),
-                allowed_mentions=NO_PINGS,
-            )
+            # A card is a post to the server: in its language, not the last asker's.
+            with i18n.use_locale(await language_of(feeds.db, c.scope)):
+                message = await channel.send(
+                    embeds=card_embeds(self.bot.services.renderers.discord, c)[:1],
+                    view=card_view(c.id),
+                    allowed_mentions=NO_PINGS,
+                )
             await feeds.card_posted(c.id, channel_id, message.id)
             posted += 1
         return posted
@@ -324,15 +354,31 @@ class Feeds(commands.Cog):
         r = added.report
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(r.skipped.items()))
         where = await services(interaction).feeds.review_channel(added.feed.scope)
-        hint = "" if where else " Set where cards go with /feed review-channel."
-        await reply(
-            interaction,
-            f"Added feed **#{added.feed.id}** · {added.feed.title}: {r.items} items, "
-            f"{len(r.new)} new candidates, {r.merged} merged into queued ones"
-            + (f"; skipped {skipped}" if skipped else "")
-            + f". It is read every {added.feed.interval_s // 60} minutes.{hint}",
-            ephemeral=True,
-        )
+        counts = {
+            "id": added.feed.id,
+            "title": added.feed.title,
+            "items": r.items,
+            "new": len(r.new),
+            "merged": r.merged,
+            "skipped": skipped,
+        }
+        sentences = [
+            (
+                _(
+                    "Added feed **#{id}** · {title}: {items} items, {new} new candidates, "
+                    "{merged} merged into queued ones; skipped {skipped}."
+                )
+                if skipped
+                else _(
+                    "Added feed **#{id}** · {title}: {items} items, {new} new candidates, "
+                    "{merged} merged into queued ones."
+                )
+            ).format(**counts),
+            _("It is read every {minutes} minutes.").format(minutes=added.feed.interval_s // 60),
+        ]
+        if not where:
+            sentences.append(_("Set where cards go with /feed review-channel."))
+        await reply(interaction, " ".join(sentences), ephemeral=True)
         await self.post_cards(r.merged_into)
 
     @feed.command(name="list", description="The feeds of this server's (or the global) queue")
@@ -341,7 +387,7 @@ class Feeds(commands.Cog):
         await defer(interaction, ephemeral=True)
         queue = await self._queue(interaction, scope)
         found = await services(interaction).feeds.list_feeds(queue)
-        heading = "Feeds of the global queue" if queue is None else "Feeds of this server"
+        heading = _("Feeds of the global queue") if queue is None else _("Feeds of this server")
         pages = embed_pages(
             services(interaction).renderers.discord, "feeds.j2", feeds=found, heading=heading
         )
@@ -354,7 +400,11 @@ class Feeds(commands.Cog):
     ) -> None:
         await defer(interaction, ephemeral=True)
         gone = await services(interaction).feeds.remove_feed(await actor_for(interaction), id)
-        await reply(interaction, f"Removed feed #{gone.id} · {gone.title}.", ephemeral=True)
+        await reply(
+            interaction,
+            _("Removed feed #{id} · {title}.").format(id=gone.id, title=gone.title),
+            ephemeral=True,
+        )
 
     @feed.command(name="pause", description="Pause a feed, or resume it")
     @app_commands.describe(id="The feed's number in /feed list", resume="Resume instead")
@@ -364,8 +414,12 @@ class Feeds(commands.Cog):
         await defer(interaction, ephemeral=True)
         feeds = services(interaction).feeds
         feed = await feeds.pause_feed(await actor_for(interaction), id, paused=not resume)
-        state = "resumed: it is read at the next sweep" if resume else "paused"
-        await reply(interaction, f"Feed #{feed.id} · {feed.title} {state}.", ephemeral=True)
+        text = (
+            _("Feed #{id} · {title} resumed: it is read at the next sweep.")
+            if resume
+            else _("Feed #{id} · {title} paused.")
+        )
+        await reply(interaction, text.format(id=feed.id, title=feed.title), ephemeral=True)
 
     @feed.command(name="review-channel", description="Where review cards are posted")
     @app_commands.describe(channel="The channel for review cards", scope="Which queue")
@@ -381,8 +435,12 @@ class Feeds(commands.Cog):
         queue = await services(interaction).feeds.set_review_channel(
             actor, "discord", channel.id, scope
         )
-        which = "the global queue" if queue is None else "this server's queue"
-        await reply(interaction, f"Cards of {which} go to {channel.mention}.", ephemeral=True)
+        which = _("the global queue") if queue is None else _("this server's queue")
+        await reply(
+            interaction,
+            _("Cards of {which} go to {mention}.").format(which=which, mention=channel.mention),
+            ephemeral=True,
+        )
         await self.post_cards()
 
     # --- /queue --------------------------------------------------------------------------
@@ -391,12 +449,13 @@ class Feeds(commands.Cog):
         actor = await actor_for(interaction)
         if scope == "global" or (scope is None and not actor.is_moderator and actor.is_editor):
             if not actor.is_editor:
-                raise PermissionDenied("Only editors of the bot can see the global queue.")
+                raise PermissionDenied(_("Only editors of the bot can see the global queue."))
             return None
         if not actor.is_moderator or actor.scope is None:
             raise PermissionDenied(
-                "Only this server's moderators (Manage Server, or the moderator role set with "
-                "/settings) and editors can see the review queue."
+                _(
+                    "Only this server's moderators (Manage Server, or the moderator role set with /settings) and editors can see the review queue."
+                )
             )
         return actor.scope
 
@@ -408,7 +467,7 @@ class Feeds(commands.Cog):
         feeds = services(interaction).feeds
         waiting = await feeds.queue(queue, limit=QUEUE_SHOWN)
         total = await feeds.pending_count(queue)
-        heading = "Global review queue" if queue is None else "This server's review queue"
+        heading = _("Global review queue") if queue is None else _("This server's review queue")
         pages = embed_pages(
             services(interaction).renderers.discord,
             "queue.j2",

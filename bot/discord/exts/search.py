@@ -12,6 +12,7 @@ from bot.core import lookup
 from bot.core.topics import get_topic
 from bot.discord.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
 from bot.domain.errors import InvalidInput
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -32,7 +33,7 @@ class Search(commands.Cog):
         if topic:
             get_topic(topic)
         if not lookup.has_search_terms(query):
-            raise InvalidInput("query", "type at least one word or number")
+            raise InvalidInput("query", _("type at least one word or number"))
         await defer(interaction)
         svc = services(interaction)
         results = await lookup.search(svc.db, query, scope_of(interaction), topic_name=topic)

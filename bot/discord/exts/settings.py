@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import i18n
 from bot.core.scope_settings import check_timezone
 from bot.core.validation import check_moderator_role
 from bot.discord.exts._common import (
@@ -17,11 +18,14 @@ from bot.discord.exts._common import (
     services,
     timezone_autocomplete,
 )
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
 
-LANGUAGES = [app_commands.Choice(name="English", value="en")]
+LANGUAGES = [
+    app_commands.Choice(name=name, value=code) for code, name in i18n.LANGUAGE_NAMES.items()
+]
 
 
 class ServerSettings(commands.Cog):
@@ -33,7 +37,7 @@ class ServerSettings(commands.Cog):
     @app_commands.describe(
         timezone="IANA time zone for digests, e.g. Asia/Seoul",
         moderator_role="Members with this role count as moderators",
-        language="Language of answers",
+        language="Language of digests and other posts in this server",
     )
     @app_commands.rename(moderator_role="moderator-role")
     @app_commands.choices(language=LANGUAGES)
@@ -66,13 +70,17 @@ class ServerSettings(commands.Cog):
         role = (
             f"<@&{changed.moderator_role_id}>"
             if changed.moderator_role_id
-            else "none (Manage Server only)"
+            else _("none (Manage Server only)")
         )
         lines = [
-            "**Settings saved.**" if result.changed else "**Current settings**",
-            f"Time zone: {changed.timezone or svc.settings.default_timezone + ' (bot default)'}",
-            f"Moderator role: {role}",
-            f"Language: {changed.language or 'en'}",
+            _("**Settings saved.**") if result.changed else _("**Current settings**"),
+            _("Time zone: {value}").format(value=i18n.zone_name(changed.timezone))
+            if changed.timezone
+            else _("Time zone: {value} (bot default)").format(
+                value=i18n.zone_name(svc.settings.default_timezone)
+            ),
+            _("Moderator role: {role}").format(role=role),
+            _("Language: {value}").format(value=i18n.LANGUAGE_NAMES[changed.language or "en"]),
         ]
         await reply(interaction, "\n".join(lines), ephemeral=True)
 
