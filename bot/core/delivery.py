@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.core.digests import legacy_nonce, nonce_for, with_reference
+from bot.core.digest_parts import legacy_nonce, nonce_for, with_reference
 from bot.core.liveness import Liveness
 from bot.core.pacing import KeyedLocks, Pacer, PacingConfig, RealTimer, RetryPolicy, Timer
 from bot.core.schedule import (

@@ -2,25 +2,22 @@
 
 Developments published, changed or retracted in the window are grouped by the first of the
 subscription's topics they belong to (so none appears twice), new before updated, with
-retractions noted; assessments set in the window follow. The Discord rendering is split
-into messages under 2,000 characters, each ending in a marker line that names the period
-and the part; the delivery engine adds its delivery's unique reference to the marker when it
-claims the period, which is how a restarted delivery recognises a part already posted.
+retractions noted; assessments set in the window follow. How a digest becomes messages
+(parts, markers, nonces) is in `bot.core.digest_parts`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot import i18n
 from bot.core.digest_filters import filter_digest
+from bot.core.digest_parts import render_parts
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.scope_settings import language_of
-from bot.core.text import split_text
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc
 from bot.domain.errors import NotFound
@@ -31,10 +28,7 @@ from storage import catalogue as queries
 from storage.database import Database
 from storage.subscriptions import subscription_for_channel
 
-CONTENT_MAX = 2000
-MARKER_ROOM = 80
 MAX_ITEMS = 40
-NONCE_MAX = 25
 
 
 @dataclass
@@ -183,47 +177,6 @@ def content_key(digest: Digest) -> tuple[object, ...]:
         tuple((t.slug, a.id) for t, a in digest.assessments),
         digest.omitted,
     )
-
-
-def marker(digest_period: str, part: int, total: int) -> str:
-    """The last line of every posted part: names the period and the part (never a ping)."""
-    return f"-# Trilateral Brief digest · {digest_period} · part {part}/{total}"
-
-
-def with_reference(part: str, reference: str) -> str:
-    """A rendered part whose marker line also names its delivery (unique per ledger row), so
-    a message of an earlier delivery of the same period is never taken for this one. A marker
-    in Telegram's italics keeps the reference inside them."""
-    if part.endswith("</i>"):
-        return f"{part.removesuffix('</i>')} · ref {reference}</i>"
-    return f"{part} · ref {reference}"
-
-
-def nonce_for(reference: str, part: int) -> str:
-    """Deterministic Discord nonce per (delivery, part), at most 25 characters."""
-    return _short(f"dr{reference}.{part}")
-
-
-def legacy_nonce(subscription_id: int, period: str, part: int) -> str:
-    """The nonce of a delivery claimed before 004 (it has no reference)."""
-    return _short(f"dg{subscription_id}.{period}.{part}")
-
-
-def _short(text: str) -> str:
-    if len(text) <= NONCE_MAX:
-        return text
-    return "dg" + hashlib.sha256(text.encode()).hexdigest()[: NONCE_MAX - 2]
-
-
-def render_parts(renderer: Renderer, digest: Digest, limit: int = CONTENT_MAX) -> list[str]:
-    """The Discord messages of a digest, each within `limit` and ending in its marker."""
-    text = renderer.render("digest.j2", digest=digest)
-    chunks = split_text(text, limit - MARKER_ROOM)
-    total = len(chunks)
-    return [
-        f"{chunk}\n{marker(digest.period, number, total)}"
-        for number, chunk in enumerate(chunks, start=1)
-    ]
 
 
 @dataclass

@@ -37,7 +37,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot import i18n
 from bot.core.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
-from bot.core.digests import Digest, compose_digest, marker, scope_language
+from bot.core.digest_parts import marker
+from bot.core.digests import Digest, compose_digest, scope_language
 from bot.core.pacing import RealTimer, Timer, TokenBucket
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan

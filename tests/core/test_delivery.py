@@ -10,7 +10,8 @@ import pytest
 
 from bot.core.catalogue import Catalogue
 from bot.core.delivery import DeliveryEngine, Outcome
-from bot.core.digests import DigestBuilder, nonce_for
+from bot.core.digest_parts import nonce_for
+from bot.core.digests import DigestBuilder
 from bot.core.pacing import PacingConfig, RetryPolicy, TokenBucket
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService

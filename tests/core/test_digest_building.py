@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any, cast
 
 from bot.core.catalogue import Catalogue
-from bot.core.digests import DigestBuilder, compose_digest, render_parts
+from bot.core.digest_parts import render_parts
+from bot.core.digests import DigestBuilder, compose_digest
 from bot.core.rendering import Renderer
 from bot.core.schedule import DuePlan, Schedule, first_run, plan_now
 from bot.core.validation import validate_development

@@ -19,7 +19,8 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.core.delivery import Outcome
-from bot.core.digests import DigestBuilder, compose_digest, render_parts
+from bot.core.digest_parts import render_parts
+from bot.core.digests import DigestBuilder, compose_digest
 from bot.core.rendering import Safe
 from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.subscriptions import Subscription, SubscriptionService
