@@ -266,8 +266,8 @@ def read_file(path: Path) -> dict[str, Any]:
 
 def check_document(doc: dict[str, Any]) -> dict[str, Any]:
     """The document's own fields checked: format, version, lists of objects."""
-    checked = import_schema.check(import_schema.DocumentIn, doc, "")
-    if checked.get("format", FORMAT) != FORMAT or checked.get("version", 1) > FORMAT_VERSION:
+    checked = import_schema.check_document(doc)
+    if checked.format != FORMAT or checked.version > FORMAT_VERSION:
         raise InvalidInput("file", f"is not a {FORMAT} version {FORMAT_VERSION} document")
     return doc
 

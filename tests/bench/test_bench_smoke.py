@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.generate import generate
 from bench.runner import TARGETS, Target, lookup_figure
 
@@ -97,3 +99,14 @@ def test_bench_exits_by_itself_with_every_figure(tmp_path: Path) -> None:
     all_pass = all(t["pass"] for t in results["targets"])
     assert done.returncode == (0 if all_pass else 1)
     assert ("MISS" in done.stdout) is not all_pass
+
+
+def test_the_import_figure_runs_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m bench.import_figure` times the full bench's import and gives its verdict."""
+    from bench import import_figure
+
+    code = import_figure.main(["--developments", "300", "--servers", "5", "--runs", "2"])
+    out = capsys.readouterr().out
+    assert "run 1: " in out and "run 2: " in out and "900 rows in" in out
+    verdict = "PASS" if code == 0 else "MISS"
+    assert out.strip().endswith(f"(target ≥ 20,000): {verdict}")
