@@ -31,9 +31,9 @@ from bench.generate import generate
 from bench.measure import Timing
 from bot.core.actors import Actor
 from bot.core.catalogue import Catalogue
-from bot.core.digests import DigestBuilder
+from bot.core.digests.building import DigestBuilder
+from bot.core.digests.schedule import plan_due
 from bot.core.rendering import Renderer
-from bot.core.schedule import plan_due
 from bot.core.subscriptions import SubscriptionService
 from bot.core.topics import all_topics
 from bot.core.validation import validate_development

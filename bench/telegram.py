@@ -24,8 +24,8 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.config import Settings
 from bot.core.actors import Actor
-from bot.core.delivery import DeliveryEngine
-from bot.core.pacing import PacingConfig
+from bot.core.digests.delivery import DeliveryEngine
+from bot.core.digests.pacing import PacingConfig
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService

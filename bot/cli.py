@@ -315,7 +315,9 @@ async def check(settings: Settings) -> tuple[bool, str]:
 
 
 async def _digest_preview(args: argparse.Namespace, s: Services) -> str:
-    from bot.core.digests import preview_text  # only here: a brief's cold start does not load it
+    from bot.core.digests.building import (
+        preview_text,  # only here: a brief's cold start does not load it
+    )
 
     return await preview_text(
         s.db,

@@ -17,7 +17,7 @@ from bot.domain.clock import Clock, system_clock
 from storage.database import Database
 
 if TYPE_CHECKING:
-    from bot.core.digest_hub import DigestHub
+    from bot.core.digests.hub import DigestHub
     from bot.core.feeds.service import FeedService
 
 
@@ -54,7 +54,7 @@ class Services:
     def digests(self) -> DigestHub:
         """One engine and scheduler for every front end (made when first used: the
         scheduler library is not loaded by a CLI command that needs no digests)."""
-        from bot.core.digest_hub import DigestHub
+        from bot.core.digests.hub import DigestHub
 
         return DigestHub(self.db, self.clock)
 

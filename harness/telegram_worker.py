@@ -20,8 +20,8 @@ from collections import Counter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.config import Settings
-from bot.core.delivery import DeliveryEngine
-from bot.core.pacing import PacingConfig, RetryPolicy
+from bot.core.digests.delivery import DeliveryEngine
+from bot.core.digests.pacing import PacingConfig, RetryPolicy
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.domain.clock import system_clock

@@ -24,10 +24,10 @@ from typing import Any
 import discord
 import discord.http
 
-from bot.core.delivery import DeliveryEngine
-from bot.core.digest_scheduler import DigestScheduler
-from bot.core.digests import DigestBuilder
-from bot.core.pacing import PacingConfig
+from bot.core.digests.building import DigestBuilder
+from bot.core.digests.delivery import DeliveryEngine
+from bot.core.digests.pacing import PacingConfig
+from bot.core.digests.scheduler import DigestScheduler
 from bot.core.rendering import Renderer
 from bot.discord.exts._digest_poster import DiscordPoster
 from bot.domain.clock import system_clock

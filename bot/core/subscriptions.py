@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 from bot.core.actors import MODERATORS_MANAGE_SUBSCRIPTIONS, Actor, require_moderator
-from bot.core.digest_filters import parse_filter
-from bot.core.schedule import (
+from bot.core.digests.filters import parse_filter
+from bot.core.digests.schedule import (
     Occurrence,
     Schedule,
     first_run,

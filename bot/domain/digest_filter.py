@@ -1,5 +1,5 @@
 """A subscription's digest filter: words a development must mention, words it must not,
-and its domains. Pure: parsing what people type lives in `bot.core.digest_filters`.
+and its domains. Pure: parsing what people type lives in `bot.core.digests.filters`.
 
 Words match the title, summary, tags and why-it-matters line, ignoring case. A word in
 Latin letters or digits matches at the start of a word, so `chip` finds `chips` but not

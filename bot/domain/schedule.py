@@ -1,6 +1,6 @@
 """A digest schedule as stored: cadence, weekday, local time and IANA zone.
 
-The rules that compute occurrences from it live in `bot.core.schedule`.
+The rules that compute occurrences from it live in `bot.core.digests.schedule`.
 """
 
 from __future__ import annotations

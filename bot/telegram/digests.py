@@ -36,12 +36,12 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import i18n
-from bot.core.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
-from bot.core.digest_parts import marker
-from bot.core.digests import Digest, compose_digest, scope_language
-from bot.core.pacing import RealTimer, Timer, TokenBucket
+from bot.core.digests.building import Digest, compose_digest, scope_language
+from bot.core.digests.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
+from bot.core.digests.pacing import RealTimer, Timer, TokenBucket
+from bot.core.digests.parts import marker
+from bot.core.digests.schedule import DuePlan
 from bot.core.rendering import Renderer
-from bot.core.schedule import DuePlan
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import Subscription
 from bot.core.text import split_items

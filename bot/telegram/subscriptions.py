@@ -20,9 +20,9 @@ from telegram.ext import CommandHandler
 
 from bot import i18n
 from bot.core.actors import Actor
-from bot.core.digests import compose_digest
+from bot.core.digests.building import compose_digest
+from bot.core.digests.schedule import WEEKDAYS, plan_now
 from bot.core.rendering import html_escape
-from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.scope_settings import check_language
 from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic

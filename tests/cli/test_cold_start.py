@@ -13,7 +13,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Top-level packages the brief path must not import, and our own modules it does not need.
 HEAVY = ("matplotlib", "feedparser", "telegram", "discord", "apscheduler", "aiohttp", "numpy")
-NOT_NEEDED = ("bot.core.digests", "bot.core.transfer", "bot.core.delivery", "bot.discord.client")
+NOT_NEEDED = (
+    "bot.core.digests.building",
+    "bot.core.transfer",
+    "bot.core.digests.delivery",
+    "bot.discord.client",
+)
 
 _PROBE = """
 import json, sys

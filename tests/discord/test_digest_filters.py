@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.core.actors import OPERATOR
-from bot.core.pacing import Pacer, PacingConfig, RealTimer, RetryPolicy
+from bot.core.digests.pacing import Pacer, PacingConfig, RealTimer, RetryPolicy
 from bot.core.validation import validate_development
 from bot.discord.client import BriefBot
 from bot.discord.exts.digests import Digests

@@ -20,7 +20,7 @@ from simcord.builders import ChannelHandle
 
 from bot.config import Settings
 from bot.core.actors import OPERATOR
-from bot.core.pacing import Pacer, PacingConfig, RealTimer, RetryPolicy
+from bot.core.digests.pacing import Pacer, PacingConfig, RealTimer, RetryPolicy
 from bot.core.validation import validate_development
 from bot.discord.client import BriefBot
 from bot.discord.exts.digests import Digests

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.delivery import ChannelForbidden, ChannelGone, DeliveryError, RetryableError
+from bot.core.digests.delivery import ChannelForbidden, ChannelGone, DeliveryError, RetryableError
 
 
 class Crash(Exception):

@@ -11,7 +11,7 @@ import discord
 import discord.http
 import pytest
 
-from bot.core.delivery import RetryableError
+from bot.core.digests.delivery import RetryableError
 from bot.discord.exts._digest_poster import DiscordPoster
 from harness.fake_discord import FakeDiscord
 

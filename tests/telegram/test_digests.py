@@ -10,8 +10,8 @@ from telegram import Bot
 
 from bot.config import Settings
 from bot.core.actors import Actor
-from bot.core.delivery import DeliveryEngine
-from bot.core.pacing import RetryPolicy
+from bot.core.digests.delivery import DeliveryEngine
+from bot.core.digests.pacing import RetryPolicy
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService

@@ -16,8 +16,8 @@ from discord import app_commands
 from bot import i18n
 from bot.core import actors
 from bot.core.actors import Actor
+from bot.core.digests.schedule import listed_zones
 from bot.core.rendering import Renderer, truncate
-from bot.core.schedule import listed_zones
 from bot.core.text import split_text
 from bot.core.topics import rank_topics
 from bot.domain.errors import DomainError, InvalidInput

@@ -1,6 +1,6 @@
 """The Discord transport of digest delivery: `DiscordPoster` posts through discord.py's REST
 client with a nonce (discord.py then sends enforce_nonce) and no pings, looks for its own
-earlier parts, and turns Discord's errors into the engine's typed ones (`bot.core.delivery`).
+earlier parts, and turns Discord's errors into the engine's typed ones (`bot.core.digests.delivery`).
 
 Retries: discord.py retries server errors and network errors up to 5 times per request and
 waits out 429s up to `MAX_RATELIMIT_WAIT`; a longer 429 raises `RateLimited`, which becomes
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import aiohttp
 import discord
 
-from bot.core.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
+from bot.core.digests.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
 from bot.discord.exts._common import NO_PINGS
 
 #: discord.py's smallest allowed value: a 429 asking for longer gives the sweep the retry.

@@ -18,11 +18,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import i18n
-from bot.core.delivery import Outcome
-from bot.core.digest_parts import render_parts
-from bot.core.digests import DigestBuilder, compose_digest
+from bot.core.digests.building import DigestBuilder, compose_digest
+from bot.core.digests.delivery import Outcome
+from bot.core.digests.parts import render_parts
+from bot.core.digests.schedule import WEEKDAYS, plan_now
 from bot.core.rendering import Safe
-from bot.core.schedule import WEEKDAYS, plan_now
 from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic, rank_topics
 from bot.discord.exts._common import (

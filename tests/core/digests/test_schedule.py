@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.core.schedule import (
+from bot.core.digests.schedule import (
     Occurrence,
     Schedule,
     first_run,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.digest_filters import filter_developments, parse_filter
+from bot.core.digests.filters import filter_developments, parse_filter
 from bot.domain.digest_filter import DigestFilter
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS, Development

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.core.delivery import DeliveryEngine
-from bot.core.digest_scheduler import DigestScheduler, job_id
-from bot.core.digests import DigestBuilder
+from bot.core.digests.building import DigestBuilder
+from bot.core.digests.delivery import DeliveryEngine
+from bot.core.digests.scheduler import DigestScheduler, job_id
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
 from storage import subscriptions as store

@@ -13,7 +13,7 @@ from bot.core.rendering import Renderer
 from bot.core.text import split_text
 
 if TYPE_CHECKING:
-    from bot.core.digests import Digest
+    from bot.core.digests.building import Digest
 
 CONTENT_MAX = 2000
 MARKER_ROOM = 80

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.catalogue import Catalogue
-from bot.core.delivery import DeliveryEngine, Outcome
-from bot.core.digest_parts import nonce_for
-from bot.core.digests import DigestBuilder
-from bot.core.pacing import PacingConfig, RetryPolicy, TokenBucket
+from bot.core.digests.building import DigestBuilder
+from bot.core.digests.delivery import DeliveryEngine, Outcome
+from bot.core.digests.pacing import PacingConfig, RetryPolicy, TokenBucket
+from bot.core.digests.parts import nonce_for
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.subscriptions import Delivery

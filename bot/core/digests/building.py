@@ -3,7 +3,7 @@
 Developments published, changed or retracted in the window are grouped by the first of the
 subscription's topics they belong to (so none appears twice), new before updated, with
 retractions noted; assessments set in the window follow. How a digest becomes messages
-(parts, markers, nonces) is in `bot.core.digest_parts`.
+(parts, markers, nonces) is in `bot.core.digests.parts`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot import i18n
-from bot.core.digest_filters import filter_digest
-from bot.core.digest_parts import render_parts
+from bot.core.digests.filters import filter_digest
+from bot.core.digests.parts import render_parts
+from bot.core.digests.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.rendering import Renderer
-from bot.core.schedule import DuePlan, Schedule, first_run, period_label, plan_now
 from bot.core.scope_settings import language_of
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc

@@ -18,7 +18,7 @@ from bot.domain.models import DOMAINS, Development
 from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
-    from bot.core.digests import Digest
+    from bot.core.digests.building import Digest
 
 WORDS_MAX = 10
 WORD_MAX = 40

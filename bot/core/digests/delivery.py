@@ -14,7 +14,7 @@ The protocol (README, "How the delivery guarantee works"):
    After every part the message id is recorded — only if the fence still holds — so a
    restart resumes at the next part.
 3. **Resume.** An interrupted row is taken over (token + 1) when its owner is dead (asked of
-   the kernel, `bot.core.liveness`), nobody holds it, or its stored expiry is a full lease in
+   the kernel, `bot.core.digests.liveness`), nobody holds it, or its stored expiry is a full lease in
    the past. The part whose fate is unknown is first looked for among the bot's own messages
    posted since the claim, by its marker line; only when it is not there is it posted again
    (with the same nonce).
@@ -39,10 +39,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.core.digest_parts import legacy_nonce, nonce_for, with_reference
-from bot.core.liveness import Liveness
-from bot.core.pacing import KeyedLocks, Pacer, PacingConfig, RealTimer, RetryPolicy, Timer
-from bot.core.schedule import (
+from bot.core.digests.liveness import Liveness
+from bot.core.digests.pacing import KeyedLocks, Pacer, PacingConfig, RealTimer, RetryPolicy, Timer
+from bot.core.digests.parts import legacy_nonce, nonce_for, with_reference
+from bot.core.digests.schedule import (
     DuePlan,
     next_occurrence,
     occurrence_for_period,

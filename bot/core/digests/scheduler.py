@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.delivery import DeliveryEngine, Outcome
+from bot.core.digests.delivery import DeliveryEngine, Outcome
 from bot.domain.clock import Clock
 from storage import subscriptions as store
 from storage.database import Database

@@ -2,7 +2,7 @@
 a global-plus-per-key pacer whose state stays bounded, a retry policy, keyed locks that
 forget idle keys, and the monotonic timer they all run on (fake in tests).
 
-Nothing here knows about digests; `bot.core.delivery` uses it for Discord's limits.
+Nothing here knows about digests; `bot.core.digests.delivery` uses it for Discord's limits.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class Pacer:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """The engine's share of the retry budget (the one budget, see `bot.core.delivery`):
+    """The engine's share of the retry budget (the one budget, see `bot.core.digests.delivery`):
     `tries` posts per part per attempt, then up to `max_attempts` failed attempts (sweeps)
     per period before giving it up. discord.py already retries server errors 5 times per
     request and waits out short 429s, so the engine adds no retries of its own by default."""

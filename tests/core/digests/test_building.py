@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any, cast
 
 from bot.core.catalogue import Catalogue
-from bot.core.digest_parts import render_parts
-from bot.core.digests import DigestBuilder, compose_digest
+from bot.core.digests.building import DigestBuilder, compose_digest
+from bot.core.digests.parts import render_parts
+from bot.core.digests.schedule import DuePlan, Schedule, first_run, plan_now
 from bot.core.rendering import Renderer
-from bot.core.schedule import DuePlan, Schedule, first_run, plan_now
 from bot.core.validation import validate_development
 from bot.domain.clock import iso_utc
 from bot.domain.digest_filter import DigestFilter

@@ -5,7 +5,7 @@ render a digest for it); deliveries are routed by platform. The scheduler starts
 first front end and stops with the last.
 
 The engine leads delivery for the whole database (one process at a time, see
-`bot.core.delivery`) for both platforms at once: Telegram's 30 messages a second are per bot
+`bot.core.digests.delivery`) for both platforms at once: Telegram's 30 messages a second are per bot
 like Discord's 50 requests, so one sending process keeps both limits. The engine's pacer
 (Discord's limits, the tighter per channel) paces every part; Telegram's poster adds its own
 bucket under Telegram's overall limit.
@@ -17,9 +17,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.core.delivery import Composer, DeliveryEngine, FrontEndDown, Poster
-from bot.core.digest_scheduler import DigestScheduler
-from bot.core.schedule import DuePlan
+from bot.core.digests.delivery import Composer, DeliveryEngine, FrontEndDown, Poster
+from bot.core.digests.schedule import DuePlan
+from bot.core.digests.scheduler import DigestScheduler
 from bot.core.subscriptions import Subscription
 from bot.domain.clock import Clock
 from bot.domain.scope import Platform

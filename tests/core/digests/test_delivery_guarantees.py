@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 
 from bot.core.catalogue import Catalogue
-from bot.core.delivery import ChannelForbidden, RejectedError
-from bot.core.digest_scheduler import RECENT_OUTCOMES, DigestScheduler
-from bot.core.digests import DigestBuilder
-from bot.core.pacing import PacingConfig, RetryPolicy
+from bot.core.digests.building import DigestBuilder
+from bot.core.digests.delivery import ChannelForbidden, RejectedError
+from bot.core.digests.pacing import PacingConfig, RetryPolicy
+from bot.core.digests.schedule import DuePlan
+from bot.core.digests.scheduler import RECENT_OUTCOMES, DigestScheduler
 from bot.core.rendering import Renderer
-from bot.core.schedule import DuePlan
 from bot.domain.subscriptions import Fence, Subscription
 from storage import subscriptions as store
 from storage.database import Database
-from tests.core.test_delivery import (
+from tests.core.digests.test_delivery import (
     CH1,
     CH2,
     World,

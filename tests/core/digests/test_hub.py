@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.core.actors import Actor
-from bot.core.digest_hub import DigestHub, platform_of_channel
+from bot.core.digests.hub import DigestHub, platform_of_channel
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from storage import subscriptions as store
