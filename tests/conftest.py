@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
+from harness.postgres import PostgresUnavailable, ThrowawayCluster
 from storage.database import Database
 from tests.helpers import FixedClock
 
@@ -88,3 +90,21 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("DeprecationWarnings from the project's own code (fail)")
         for line in dict.fromkeys(_own_deprecations):
             terminalreporter.write_line(line)
+
+
+# --- PostgreSQL: one throwaway cluster for the whole run -------------------------------------
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[ThrowawayCluster]:
+    """A PostgreSQL cluster started for this test run and removed after it. Without server
+    binaries the PostgreSQL tests skip with the reason, unless BRIEFBOT_REQUIRE_POSTGRES=1
+    (set by .ci/run), where a missing PostgreSQL fails instead of hiding half the suite."""
+    try:
+        cluster = ThrowawayCluster().start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("BRIEFBOT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here: {exc}")
+        pytest.skip(f"PostgreSQL half skipped: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
