@@ -50,10 +50,42 @@ CHOICE_NAME_MAX = 100
 CHOICE_VALUE_MAX = 100  # autocomplete and string choices (Discord's documented limit)
 COMMANDS_MAX = 100
 LOCALES = frozenset(
-    (
-        "ar bg cs da de el en-GB en-US es-419 es-ES fi fr he hi hr hu id it ja ko lt nl no pl "
-        "pt-BR ro ru sv-SE th tr uk vi zh-CN zh-TW"
-    ).split()
+    [
+        "ar",
+        "bg",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en-GB",
+        "en-US",
+        "es-419",
+        "es-ES",
+        "fi",
+        "fr",
+        "he",
+        "hi",
+        "hr",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "lt",
+        "nl",
+        "no",
+        "pl",
+        "pt-BR",
+        "ro",
+        "ru",
+        "sv-SE",
+        "th",
+        "tr",
+        "uk",
+        "vi",
+        "zh-CN",
+        "zh-TW",
+    ]
 )
 #: the keys a message body may carry (MessageCreateRequest, and the edit / interaction forms)
 MESSAGE_KEYS = frozenset(
@@ -127,7 +159,12 @@ def check_embed(embed: Mapping[str, Any], where: str = "embed") -> tuple[list[st
         problems.append(f"{where}: {len(fields)} fields (limit {EMBED_FIELDS_MAX})")
     size = sum(
         len(str(v or ""))
-        for v in (embed.get("title"), embed.get("description"), footer.get("text"), author.get("name"))
+        for v in (
+            embed.get("title"),
+            embed.get("description"),
+            footer.get("text"),
+            author.get("name"),
+        )
     )
     for n, f in enumerate(fields):
         name, value = f.get("name"), f.get("value")
@@ -162,9 +199,7 @@ def _check_select(problems: list[str], where: str, select: Mapping[str, Any]) ->
     for n, option in enumerate(options):
         for key in ("label", "value"):
             _too_long(problems, f"{where}.options[{n}].{key}", option.get(key), 100, least=1)
-        _too_long(
-            problems, f"{where}.options[{n}].description", option.get("description"), 100
-        )
+        _too_long(problems, f"{where}.options[{n}].description", option.get("description"), 100)
     if int(select.get("max_values", 1)) > max(1, len(options)):
         problems.append(f"{where}: max_values above the number of options")
 
@@ -247,10 +282,10 @@ def _check_option(problems: list[str], where: str, option: Mapping[str, Any]) ->
     problems += check_name(option.get("name"), f"{where}.name")
     for locale, text in (option.get("name_localizations") or {}).items():
         problems += check_name(text, f"{where}.name_localizations[{locale}]")
-    _check_localizations(problems, f"{where}.name_localizations", option.get("name_localizations"), 32)
-    _too_long(
-        problems, f"{where}.description", option.get("description"), 100, least=1
+    _check_localizations(
+        problems, f"{where}.name_localizations", option.get("name_localizations"), 32
     )
+    _too_long(problems, f"{where}.description", option.get("description"), 100, least=1)
     _check_localizations(
         problems, f"{where}.description_localizations", option.get("description_localizations"), 100
     )
@@ -264,7 +299,10 @@ def _check_option(problems: list[str], where: str, option: Mapping[str, Any]) ->
         if isinstance(choice.get("value"), str):
             _too_long(problems, f"{where}.choices[{n}].value", choice["value"], CHOICE_VALUE_MAX)
         _check_localizations(
-            problems, f"{where}.choices[{n}].name_localizations", choice.get("name_localizations"), 100
+            problems,
+            f"{where}.choices[{n}].name_localizations",
+            choice.get("name_localizations"),
+            100,
         )
     sub = option.get("options") or []
     if len(sub) > COMMAND_OPTIONS_MAX:

@@ -161,9 +161,11 @@ def _check_attributes(name: str, text: str, offset: int) -> None:
         if "href" not in attributes:
             raise HtmlError("Can't find end of href")
         href = attributes["href"].strip()
-        scheme = href.split(":", 1)[0].lower() if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", href) else ""
+        scheme = (
+            href.split(":", 1)[0].lower() if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", href) else ""
+        )
         if scheme and scheme not in LINK_SCHEMES:
-            raise HtmlError(f"Unsupported URL protocol \"{scheme}\" at byte offset {offset}")
+            raise HtmlError(f'Unsupported URL protocol "{scheme}" at byte offset {offset}')
     elif name == "span" and attributes.get("class") != "tg-spoiler":
         raise HtmlError(f'Unsupported start tag "span" at byte offset {offset}')
 
@@ -187,7 +189,7 @@ def keyboard_problem(markup: Any) -> str | None:
         return None
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        return "Bad Request: can't parse inline keyboard: field \"inline_keyboard\" must be an Array of Arrays"
+        return 'Bad Request: can\'t parse inline keyboard: field "inline_keyboard" must be an Array of Arrays'
     if sum(len(r) for r in rows) > KEYBOARD_BUTTONS_MAX:
         return "Bad Request: reply markup is too long"
     for row in rows:

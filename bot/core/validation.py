@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, cast
@@ -97,8 +98,10 @@ def optional_text(field: str, value: Any, limit: int, *, single_line: bool = Fal
 
 
 def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
-    """`2023-03-16`, `2023-03` or `2023` to a `FuzzyDate` with matching precision."""
-    return _fuzzy_date(clean_text(value), field)
+    """`2023-03-16`, `2023-03` or `2023` to a `FuzzyDate` with matching precision.
+    Full-width digits and dashes (ordinary from a Japanese or Korean keyboard) are read as
+    their ASCII forms (NFKC)."""
+    return _fuzzy_date(unicodedata.normalize("NFKC", clean_text(value)), field)
 
 
 _FUZZY_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")

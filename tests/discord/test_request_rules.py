@@ -118,7 +118,7 @@ def test_autocomplete_answers_are_checked() -> None:
 
 
 def test_messages_over_the_limits_or_able_to_ping_are_refused() -> None:
-    quiet = {"allowed_mentions": {"parse": []}}
+    quiet: dict[str, Any] = {"allowed_mentions": {"parse": []}}
     answer = {"type": 4, "data": {"content": "x" * 2001, **quiet}}
     assert "content: 2001 characters" in refused("POST", CALLBACK, answer)
     followup = "/webhooks/1/tok"

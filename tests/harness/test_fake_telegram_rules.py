@@ -136,7 +136,10 @@ def article(result_id: str) -> dict[str, Any]:
         ([article("x" * 65)], "RESULT_ID_INVALID"),
         ([article("")], "RESULT_ID_INVALID"),
         ([article("a"), article("a")], "RESULT_ID_DUPLICATE"),
-        ([{**article("a"), "reply_markup": keyboard(callback_data="x" * 65)}], "BUTTON_DATA_INVALID"),
+        (
+            [{**article("a"), "reply_markup": keyboard(callback_data="x" * 65)}],
+            "BUTTON_DATA_INVALID",
+        ),
     ],
 )
 async def test_inline_answers_are_checked(
