@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -317,6 +317,21 @@ def format_sources_text(sources: Iterable[Source]) -> str:
         parts = [p for p in (s.url, s.publisher, s.title, s.published_on) if p]
         lines.append(" | ".join(parts))
     return "\n".join(lines)
+
+
+def fit_sources_text(sources: Sequence[Source], limit: int) -> tuple[str, int]:
+    """The `format_sources_text` of as many whole sources as fit in `limit` characters
+    (counted as UTF-16 units, as Discord counts a text box), and how many that is."""
+    lines: list[str] = []
+    size = 0
+    for source in sources:
+        line = format_sources_text((source,))
+        added = len(line.encode("utf-16-le")) // 2 + (1 if lines else 0)
+        if size + added > limit:
+            break
+        lines.append(line)
+        size += added
+    return "\n".join(lines), len(lines)
 
 
 def parse_sources(value: Any) -> tuple[Source, ...]:
