@@ -392,6 +392,7 @@ def check_interaction_callback(body: Mapping[str, Any]) -> list[str]:
     return []
 
 
+_THREADS = re.compile(r"^/channels/\d+/threads$")
 _COMMANDS = re.compile(r"^/applications/\d+(?:/guilds/\d+)?/commands$")
 _CALLBACK = re.compile(r"^/interactions/\d+/[^/]+/callback$")
 _MESSAGE = re.compile(
@@ -412,4 +413,6 @@ def check_request(method: str, path: str, body: Any) -> list[str]:
             return check_interaction_callback(body)
         if _MESSAGE.match(path):
             return check_message(body, edit=method == "PATCH")
+        if _THREADS.match(path) and isinstance(body.get("message"), Mapping):
+            return check_message(body["message"])  # a forum post's first message
     return []

@@ -126,6 +126,8 @@ def test_messages_over_the_limits_or_able_to_ping_are_refused() -> None:
     edit = f"{followup}/messages/@original"
     assert "embeds[0].title" in refused("PATCH", edit, {"embeds": [{"title": "t" * 257}], **quiet})
     accepted("POST", "/channels/5/messages", {"embeds": [{"title": "t"}], **quiet})
+    post = {"name": "Digest", "message": {"content": "x" * 2001, **quiet}}
+    assert "content: 2001 characters" in refused("POST", "/channels/5/threads", post)
 
 
 async def test_the_running_bot_gets_discords_refusal(world: World) -> None:
