@@ -8,6 +8,9 @@ It answers what digest delivery uses — GET /users/@me, POST and GET
 * a global limit (default 50 requests per second): beyond it, 429 with `retry_after`
   and `X-RateLimit-Global`, counted as an invalid request;
 * channels can be told to answer 403 (50013), 404 (10003), 500 or 429, once or always;
+* a message Discord would refuse (harness.discord_rules: content over 2,000 characters,
+  oversized embeds, bad components, unknown fields, nothing to show) answers 400 50035;
+  a message of embeds alone is accepted;
 * a hook runs after a message is stored and before the answer is sent, so a test can kill
   the client exactly between "Discord has the message" and "the client knows it".
 
@@ -28,6 +31,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
+from harness.discord_rules import check_message
 
 BOT_ID = 424242424242424242
 OTHER_USER_ID = 515151515151515151
@@ -76,6 +81,8 @@ class FakeDiscord:
     request_times: list[float] = field(default_factory=list)
     invalid_requests: int = 0
     global_429s: int = 0
+    #: why each refused message was refused (Discord's 400 50035)
+    refusals: list[str] = field(default_factory=list)
     #: called as hook(channel_id, total_messages) after storing, before answering
     on_post: Callable[[int, int], None] | None = None
     _nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
@@ -243,14 +250,18 @@ class FakeDiscord:
         body = await request.json()
         nonce = body.get("nonce")
         content = str(body.get("content") or "")
-        if not content or len(content) > 2000:
-            return self._error(400, 50035, "Invalid Form Body")
+        problems = check_message(body) if isinstance(body, dict) else ["not a JSON object"]
+        if problems:
+            self.refusals.append("; ".join(problems))
+            return self._error(400, 50035, "Invalid Form Body: " + "; ".join(problems))
         key = (channel_id, str(nonce))
         if nonce is not None and body.get("enforce_nonce"):
             seen = self._nonces.get(key)
             if seen is not None and time.monotonic() - seen[0] < self.nonce_window:
                 return _json(seen[1])
         message = self._message(channel_id, content, None if nonce is None else str(nonce))
+        message["embeds"] = list(body.get("embeds") or [])
+        message["components"] = list(body.get("components") or [])
         self.messages.setdefault(channel_id, []).append(message)
         self._all(channel_id).append(message)
         if nonce is not None:

@@ -6,6 +6,16 @@ refuses what Telegram refuses, so a test fails where Telegram would:
 * `parse_mode=HTML` text with unclosed, misnested or unknown tags, a bare `<` or `&`, or an
   entity other than `&lt; &gt; &amp; &quot;` and numeric ones: 400 "can't parse entities";
 * text that is empty, or longer than 4,096 characters after entity parsing: 400;
+* a `parse_mode` other than HTML, MarkdownV2 or Markdown; a `<span>` without
+  `class="tg-spoiler"`; a link whose scheme is not http(s), tg, mailto or ftp (e.g.
+  `javascript:`): 400;
+* inline keyboards Telegram refuses: a button without an action or with several,
+  `callback_data` empty or over 64 bytes, a `url` that is not http(s)/tg: 400;
+* `setMyCommands` with more than 100 commands, a command not of 1–32 characters of
+  a–z, 0–9 and `_`, a description not of 1–256 characters, or a `language_code` that is
+  not two lowercase letters (or empty): 400;
+* `answerCallbackQuery` text over 200 characters; `answerInlineQuery` with more than 50
+  results, a result id empty, over 64 bytes or repeated, or `next_offset` over 64 bytes: 400;
 * rate limits: more than `global_limit` messages in any second, more than `group_limit`
   in any `group_window` seconds to one group, more than `chat_limit` in any second to one
   chat: 429 with `retry_after`; a test can also ask for 429s with `fail_next`;
@@ -34,7 +44,33 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "BriefTestBot"
 TOKEN = "7000001:TEST-token"
+# Limits from the Bot API documentation (https://core.telegram.org/bots/api).
 MESSAGE_MAX = 4096
+CALLBACK_DATA_MAX = 64  # bytes
+CALLBACK_TEXT_MAX = 200
+COMMANDS_MAX = 100
+COMMAND_DESCRIPTION_MAX = 256
+INLINE_RESULTS_MAX = 50
+RESULT_ID_MAX = 64  # bytes
+NEXT_OFFSET_MAX = 64  # bytes
+KEYBOARD_BUTTONS_MAX = 100
+PARSE_MODES = ("HTML", "MarkdownV2", "Markdown")
+LINK_SCHEMES = ("http", "https", "tg", "mailto", "ftp")
+_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+_LANGUAGE = re.compile(r"[a-z]{2}")
+#: an inline keyboard button's actions: exactly one of them
+BUTTON_ACTIONS = (
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+)
 ALLOWED_TAGS = {
     "b",
     "strong",
@@ -56,6 +92,7 @@ ALLOWED_TAGS = {
 _TAG = re.compile(
     r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=\"[^\"<>]*\"|='[^'<>]*')?)*)\s*>"
 )
+_ATTRIBUTE = re.compile(r"([a-zA-Z-]+)(?:=\"([^\"<>]*)\"|='([^'<>]*)')?")
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
 ERRORS = {
     "blocked": (403, "Forbidden: bot was blocked by the user"),
@@ -89,8 +126,7 @@ def parse_html(text: str) -> str:
                     )
                 stack.pop()
             else:
-                if name == "a" and "href=" not in match[3]:
-                    raise HtmlError("Can't find end of href")
+                _check_attributes(name, match[3], i)
                 stack.append(name)
             i = match.end()
         elif ch == "&":
@@ -114,6 +150,115 @@ def parse_html(text: str) -> str:
     if stack:
         raise HtmlError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
     return "".join(out)
+
+
+def _check_attributes(name: str, text: str, offset: int) -> None:
+    attributes = {
+        m[1].lower(): _unescape(m[2] if m[2] is not None else (m[3] or ""))
+        for m in _ATTRIBUTE.finditer(text)
+    }
+    if name == "a":
+        if "href" not in attributes:
+            raise HtmlError("Can't find end of href")
+        href = attributes["href"].strip()
+        scheme = (
+            href.split(":", 1)[0].lower() if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", href) else ""
+        )
+        if scheme and scheme not in LINK_SCHEMES:
+            raise HtmlError(f'Unsupported URL protocol "{scheme}" at byte offset {offset}')
+    elif name == "span" and attributes.get("class") != "tg-spoiler":
+        raise HtmlError(f'Unsupported start tag "span" at byte offset {offset}')
+
+
+def _unescape(text: str) -> str:
+    return _ENTITY.sub(
+        lambda m: (
+            chr(int(m[1][2:], 16))
+            if m[1].startswith("#x")
+            else chr(int(m[1][1:]))
+            if m[1].startswith("#")
+            else {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}[m[1]]
+        ),
+        text,
+    )
+
+
+def keyboard_problem(markup: Any) -> str | None:
+    """Telegram's refusal of a reply_markup's inline keyboard, or None when it is fine."""
+    if not isinstance(markup, dict) or "inline_keyboard" not in markup:
+        return None
+    rows = markup["inline_keyboard"]
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        return 'Bad Request: can\'t parse inline keyboard: field "inline_keyboard" must be an Array of Arrays'
+    if sum(len(r) for r in rows) > KEYBOARD_BUTTONS_MAX:
+        return "Bad Request: reply markup is too long"
+    for row in rows:
+        for button in row:
+            if not str(button.get("text") or ""):
+                return "Bad Request: can't parse inline keyboard button: Text must be non-empty"
+            actions = [a for a in BUTTON_ACTIONS if a in button]
+            if not actions:
+                return (
+                    "Bad Request: can't parse inline keyboard button: "
+                    "Text buttons are unallowed in the inline keyboard"
+                )
+            if len(actions) > 1:
+                return (
+                    "Bad Request: can't parse inline keyboard button: "
+                    f"exactly one of {', '.join(actions)} must be specified"
+                )
+            if "callback_data" in button:
+                data = str(button["callback_data"]).encode()
+                if not 1 <= len(data) <= CALLBACK_DATA_MAX:
+                    return "Bad Request: BUTTON_DATA_INVALID"
+            if "url" in button:
+                scheme = str(button["url"]).split(":", 1)[0].lower()
+                if scheme not in ("http", "https", "tg"):
+                    return "Bad Request: BUTTON_URL_INVALID"
+    return None
+
+
+def commands_problem(params: dict[str, Any]) -> str | None:
+    """Telegram's refusal of a setMyCommands call, or None when it is fine."""
+    language = str(params.get("language_code") or "")
+    if language and not _LANGUAGE.fullmatch(language):
+        return "Bad Request: LANG_CODE_INVALID"
+    menu = _json_value(params.get("commands", "[]"))
+    if not isinstance(menu, list):
+        return "Bad Request: can't parse commands JSON object"
+    if len(menu) > COMMANDS_MAX:
+        return "Bad Request: BOT_COMMANDS_TOO_MUCH"
+    for command in menu:
+        if not _COMMAND.fullmatch(str(command.get("command") or "")):
+            return "Bad Request: BOT_COMMAND_INVALID"
+        description = str(command.get("description") or "").strip()
+        if not 1 <= len(description) <= COMMAND_DESCRIPTION_MAX:
+            return "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"
+    return None
+
+
+def inline_results_problem(params: dict[str, Any], results: Any) -> str | None:
+    """Telegram's refusal of an answerInlineQuery's results (apart from their texts)."""
+    if not isinstance(results, list):
+        return "Bad Request: can't parse results JSON object"
+    if len(results) > INLINE_RESULTS_MAX:
+        return "Bad Request: RESULTS_TOO_MUCH"
+    if len(str(params.get("next_offset") or "").encode()) > NEXT_OFFSET_MAX:
+        return "Bad Request: NEXT_OFFSET_INVALID"
+    seen: set[str] = set()
+    for result in results:
+        result_id = str(result.get("id") or "")
+        if not 1 <= len(result_id.encode()) <= RESULT_ID_MAX:
+            return "Bad Request: RESULT_ID_INVALID"
+        if result_id in seen:
+            return "Bad Request: RESULT_ID_DUPLICATE"
+        seen.add(result_id)
+        if result.get("type") == "article" and not str(result.get("title") or ""):
+            return "Bad Request: RESULT_TITLE_EMPTY"
+        problem = keyboard_problem(result.get("reply_markup"))
+        if problem is not None:
+            return problem
+    return None
 
 
 def utf16_len(text: str) -> int:
@@ -409,7 +554,10 @@ class FakeTelegram:
         """(text, plain) or the refusal's description."""
         text = str(params.get(key, ""))
         plain = text
-        if params.get("parse_mode") == "HTML":
+        mode = params.get("parse_mode")
+        if mode and mode not in PARSE_MODES:
+            return f"Bad Request: unsupported parse_mode {mode!r}"
+        if mode == "HTML":
             try:
                 plain = parse_html(text)
             except HtmlError as error:
@@ -418,6 +566,9 @@ class FakeTelegram:
             return "Bad Request: message text is empty"
         if utf16_len(plain) > MESSAGE_MAX:
             return "Bad Request: message is too long"
+        problem = keyboard_problem(_json_value(params.get("reply_markup", "null")))
+        if problem is not None:
+            return problem
         return text, plain
 
     # --- API methods -----------------------------------------------------------------------
@@ -436,6 +587,10 @@ class FakeTelegram:
         return _ok(True)
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> web.Response:
+        problem = commands_problem(params)
+        if problem is not None:
+            self.refusals.append(("setMyCommands", 0, problem))
+            return _error(400, problem)
         menu = _json_value(params.get("commands", "[]"))
         language = str(params.get("language_code") or "")
         self.menus[language] = menu
@@ -495,11 +650,19 @@ class FakeTelegram:
         return _ok(self._message(sent))
 
     async def api_answerCallbackQuery(self, params: dict[str, Any]) -> web.Response:
+        if utf16_len(str(params.get("text") or "")) > CALLBACK_TEXT_MAX:
+            problem = "Bad Request: MESSAGE_TOO_LONG"
+            self.refusals.append(("answerCallbackQuery", 0, problem))
+            return _error(400, problem)
         self.callback_answers.append(params)
         return _ok(True)
 
     async def api_answerInlineQuery(self, params: dict[str, Any]) -> web.Response:
         results = _json_value(params.get("results", "[]"))
+        problem = inline_results_problem(params, results)
+        if problem is not None:
+            self.refusals.append(("answerInlineQuery", 0, problem))
+            return _error(400, problem)
         for result in results:
             content = result.get("input_message_content") or {}
             checked = self._check_text(content, "message_text")

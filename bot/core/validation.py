@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -97,8 +98,10 @@ def optional_text(field: str, value: Any, limit: int, *, single_line: bool = Fal
 
 
 def parse_fuzzy_date(value: Any, field: str = "date") -> FuzzyDate:
-    """`2023-03-16`, `2023-03` or `2023` to a `FuzzyDate` with matching precision."""
-    return _fuzzy_date(clean_text(value), field)
+    """`2023-03-16`, `2023-03` or `2023` to a `FuzzyDate` with matching precision.
+    Full-width digits and dashes (ordinary from a Japanese or Korean keyboard) are read as
+    their ASCII forms (NFKC)."""
+    return _fuzzy_date(unicodedata.normalize("NFKC", clean_text(value)), field)
 
 
 _FUZZY_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
@@ -314,6 +317,21 @@ def format_sources_text(sources: Iterable[Source]) -> str:
         parts = [p for p in (s.url, s.publisher, s.title, s.published_on) if p]
         lines.append(" | ".join(parts))
     return "\n".join(lines)
+
+
+def fit_sources_text(sources: Sequence[Source], limit: int) -> tuple[str, int]:
+    """The `format_sources_text` of as many whole sources as fit in `limit` characters
+    (counted as UTF-16 units, as Discord counts a text box), and how many that is."""
+    lines: list[str] = []
+    size = 0
+    for source in sources:
+        line = format_sources_text((source,))
+        added = len(line.encode("utf-16-le")) // 2 + (1 if lines else 0)
+        if size + added > limit:
+            break
+        lines.append(line)
+        size += added
+    return "\n".join(lines), len(lines)
 
 
 def parse_sources(value: Any) -> tuple[Source, ...]:

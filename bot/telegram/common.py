@@ -38,6 +38,7 @@ from bot.services import Services
 log = logging.getLogger("bot.telegram")
 
 MESSAGE_MAX = 4096
+CALLBACK_DATA_MAX = 64  # bytes: Telegram refuses longer (or empty) callback_data
 PART_MAX = 4000  # below 4,096 after entity parsing: the raw HTML is never shorter than that
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Context = ContextTypes.DEFAULT_TYPE
@@ -112,6 +113,16 @@ async def actor_for(update: Update, context: Context, scope: Scope | None = None
         is_moderator=moderator,
         is_editor=user.id in front(context).config.editor_ids,
     )
+
+
+def callback_data(*parts: str | int) -> str:
+    """A button's callback_data: its parts joined by ':'. The one place the Bot API's 1–64
+    byte limit is checked, so a button that Telegram would refuse (BUTTON_DATA_INVALID, and
+    the whole message with it) fails here instead, where it is our defect to see."""
+    data = ":".join(str(p) for p in parts)
+    if not 1 <= len(data.encode()) <= CALLBACK_DATA_MAX:
+        raise ValueError(f"callback_data of {len(data.encode())} bytes: {data[:80]!r}")
+    return data
 
 
 def utf16_size(text: str) -> int:

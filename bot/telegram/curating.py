@@ -46,7 +46,7 @@ from bot.core.validation import (
 )
 from bot.domain.models import DOMAINS, TRENDS
 from bot.i18n import gettext as _
-from bot.telegram.common import Context, actor_for, answer, front, usage
+from bot.telegram.common import Context, actor_for, answer, callback_data, front, usage
 
 TITLE, DATE, SUMMARY, SOURCES, COUNTRIES, DOMAIN, CONFIRM = range(7)
 BOTTOM, TREND, WATCH = range(10, 13)
@@ -139,11 +139,17 @@ def _countries_prompt(chosen: list[str]) -> str:
 
 def _countries_keyboard(chosen: list[str]) -> InlineKeyboardMarkup:
     row = [
-        InlineKeyboardButton(("✅ " if c in chosen else "") + c, callback_data=f"add:c:{c}")
+        InlineKeyboardButton(
+            ("✅ " if c in chosen else "") + c, callback_data=callback_data("add", "c", c)
+        )
         for c in COUNTRY_CODES
     ]
     return InlineKeyboardMarkup(
-        [row[:3], row[3:], [InlineKeyboardButton(_("Done"), callback_data="add:c:done")]]
+        [
+            row[:3],
+            row[3:],
+            [InlineKeyboardButton(_("Done"), callback_data=callback_data("add", "c", "done"))],
+        ]
     )
 
 
@@ -158,7 +164,12 @@ async def add_country(update: Update, context: Context) -> int:
             return COUNTRIES
         await query.answer()
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(_(d), callback_data=f"add:d:{d}") for d in DOMAINS]]
+            [
+                [
+                    InlineKeyboardButton(_(d), callback_data=callback_data("add", "d", d))
+                    for d in DOMAINS
+                ]
+            ]
         )
         await query.edit_message_text(
             _("Countries: {value}. <b>Domain</b>?").format(value=" ".join(chosen)),
@@ -186,8 +197,8 @@ async def add_domain(update: Update, context: Context) -> int:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Publish"), callback_data="add:ok"),
-                InlineKeyboardButton(_("Cancel"), callback_data="add:no"),
+                InlineKeyboardButton(_("Publish"), callback_data=callback_data("add", "ok")),
+                InlineKeyboardButton(_("Cancel"), callback_data=callback_data("add", "no")),
             ]
         ]
     )
@@ -341,7 +352,7 @@ async def assess_bottom(update: Update, context: Context) -> int:
     values = _assessment(context)
     values["bottom_line"] = require_text(_("bottom line"), _text(update), BOTTOM_LINE_MAX)
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_(t), callback_data=f"assess:{t}") for t in TRENDS]]
+        [[InlineKeyboardButton(_(t), callback_data=callback_data("assess", t)) for t in TRENDS]]
     )
     await _ask(update, context, "<b>Trend</b>?", keyboard=keyboard)
     return TREND

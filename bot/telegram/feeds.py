@@ -35,6 +35,7 @@ from bot.telegram.common import (
     Context,
     actor_for,
     answer,
+    callback_data,
     front,
     split_html,
     usage,
@@ -248,7 +249,9 @@ def card_keyboard(candidate_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_(label), callback_data=f"feedq:{action}:{candidate_id}")
+                InlineKeyboardButton(
+                    _(label), callback_data=callback_data("feedq", action, candidate_id)
+                )
                 for label, action in _BUTTONS
             ]
         ]

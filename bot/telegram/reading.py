@@ -13,7 +13,7 @@ from bot.core.briefs import PERIODS, compose_brief, parse_domain
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics, get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
-from bot.domain.errors import PermissionDenied
+from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.domain.models import DOMAINS
 from bot.domain.wording import N_
 from bot.i18n import gettext as _
@@ -22,6 +22,7 @@ from bot.telegram.common import (
     Context,
     actor_for,
     answer,
+    callback_data,
     chat_scope,
     front,
     usage,
@@ -74,6 +75,8 @@ SEARCH_USAGE = "/search words — e.g. /search missile launch"
 ID_USAGE = "/{name} id — e.g. /{name} 12"
 PAGE_SIZE = 12
 PAGE_PREFIX = "tl"
+PAGE_OWNERS = "timeline_owners"  # chat_data key: message id → who asked for that timeline
+PAGE_OWNERS_KEPT = 500  # per chat; older timelines' buttons answer "ask again"
 
 
 async def start(update: Update, context: Context) -> None:
@@ -118,9 +121,33 @@ async def brief(update: Update, context: Context) -> None:
     await answer(update, context, fe.renderer.render("brief.j2", brief=result))
 
 
-def _page_data(user_id: int, page: int, slug: str, start: str, end: str) -> str:
-    """Callback data (≤ 64 bytes): who may press, which page, and the query to redo."""
-    return f"{PAGE_PREFIX}:{user_id}:{page}:{slug}:{start}:{end}"
+def _page_data(page: int, slug: str, start: str, end: str) -> str:
+    """A page button's data: which page and the query to redo, as canonical values (a
+    topic slug, ISO dates). Who may press it is kept by the bot, not in the data."""
+    return callback_data(PAGE_PREFIX, page, slug, start, end)
+
+
+def _canonical_date(value: str, name: str) -> str:
+    """A typed date as `2023-03-16`, `2023-03` or `2023` (full-width digits and dashes
+    from a Japanese or Korean keyboard included), or "" when none was given."""
+    return parse_fuzzy_date(value, name).iso() if value.strip() else ""
+
+
+def _remember_owner(context: Context, message_id: int, user_id: int) -> None:
+    """Who asked for the timeline in `message_id` (only they may turn its pages)."""
+    if context.chat_data is None:
+        return
+    owners: dict[int, int] = context.chat_data.setdefault(PAGE_OWNERS, {})
+    owners[message_id] = user_id
+    while len(owners) > PAGE_OWNERS_KEPT:
+        del owners[next(iter(owners))]
+
+
+def _owner(context: Context, message_id: int) -> int | None:
+    if context.chat_data is None:
+        return None
+    owners: dict[int, int] = context.chat_data.get(PAGE_OWNERS, {})
+    return owners.get(message_id)
 
 
 async def _timeline_page(
@@ -134,21 +161,18 @@ async def _timeline_page(
     page = min(max(page, 0), pages - 1)
     items = result.developments[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     text = fe.renderer.render("timeline.j2", timeline=result, items=items, page=page, pages=pages)
-    user = update.effective_user
-    if pages == 1 or user is None:
+    if pages == 1:
         return text, None
     row = []
     if page > 0:
         row.append(
             InlineKeyboardButton(
-                _("◀ Earlier"), callback_data=_page_data(user.id, page - 1, slug, start, end)
+                _("◀ Earlier"), callback_data=_page_data(page - 1, slug, start, end)
             )
         )
     if page < pages - 1:
         row.append(
-            InlineKeyboardButton(
-                _("Later ▶"), callback_data=_page_data(user.id, page + 1, slug, start, end)
-            )
+            InlineKeyboardButton(_("Later ▶"), callback_data=_page_data(page + 1, slug, start, end))
         )
     return text, InlineKeyboardMarkup([row])
 
@@ -159,22 +183,44 @@ async def timeline(update: Update, context: Context) -> None:
     if not args or len(args) > 3:
         raise usage(TIMELINE_USAGE)
     slug = get_topic(args[0]).slug
-    start, end = ([*args[1:], "", ""])[:2]
-    for value, name in ((start, "from"), (end, "to")):
-        if value:
-            parse_fuzzy_date(value, name)
+    typed = ([*args[1:], "", ""])[:2]
+    start, end = _canonical_date(typed[0], "from"), _canonical_date(typed[1], "to")
     text, keyboard = await _timeline_page(update, context, slug, start, end, 0)
-    await answer(update, context, text, keyboard=keyboard)
+    sent = await answer(update, context, text, keyboard=keyboard)
+    user = update.effective_user
+    if keyboard is not None and user is not None:
+        _remember_owner(context, sent[-1].message_id, user.id)
+
+
+def _page_query(data: str) -> tuple[int, str, str, str]:
+    """(page, slug, start, end) from a page button's data, checked again: the data comes
+    from the presser's app and can be forged."""
+    parts = data.split(":")
+    if len(parts) != 5 or not parts[1].isascii() or not parts[1].isdigit():
+        raise InvalidInput("page", _("this button is not one of ours; ask again with /timeline"))
+    slug = get_topic(parts[2]).slug
+    start, end = _canonical_date(parts[3], "from"), _canonical_date(parts[4], "to")
+    if parts[2:] != [slug, start, end]:
+        raise InvalidInput("page", _("this button is not one of ours; ask again with /timeline"))
+    return int(parts[1]), slug, start, end
 
 
 async def turn_page(update: Update, context: Context) -> None:
     """A timeline button: only the person who asked may turn its pages."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _prefix, owner, page, slug, start, end = query.data.split(":", 5)
-    if query.from_user.id != int(owner):
+    message = query.message
+    owner = _owner(context, message.message_id) if message is not None else None
+    if owner is None:
+        raise NotFound(
+            _(
+                "These buttons no longer work (the bot has restarted since); ask again with /timeline."
+            )
+        )
+    if query.from_user.id != owner:
         raise PermissionDenied(_("Only the person who asked for this timeline can turn its pages."))
-    text, keyboard = await _timeline_page(update, context, slug, start, end, int(page))
+    page, slug, start, end = _page_query(query.data)
+    text, keyboard = await _timeline_page(update, context, slug, start, end, page)
     await query.answer()
     await query.edit_message_text(
         text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_markup=keyboard

@@ -6,6 +6,7 @@ listed in EDITOR_IDS) and Beta (its own moderator).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +14,13 @@ from typing import Any
 
 import discord
 import pytest
+from simcord.backend.errors import BackendError
+from simcord.env import Env
+from simcord.types import HttpLogEntry
 
 from bot.config import Settings
 from bot.discord.client import BriefBot
+from harness.discord_rules import check_request
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -37,6 +42,57 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def simcord_bot(db_path: Path) -> BriefBot:
     return make_bot(db_path)
+
+
+def pings_possible(body: Any) -> list[str]:
+    """The project's own rule on top of Discord's: nothing posted may ping anyone, so a
+    body with text says `allowed_mentions: {"parse": []}`."""
+    if not isinstance(body, dict):
+        return []
+    if isinstance(body.get("data"), dict) and body.get("type") in (4, 7):
+        body = body["data"]
+    has_text = body.get("content") or body.get("embeds")
+    if has_text and body.get("allowed_mentions") != {"parse": []}:
+        return ["allowed_mentions must be {'parse': []} (nothing posted may ping)"]
+    return []
+
+
+class CheckedRequests(list[HttpLogEntry]):
+    """SimCord's request log, checking each request against what Discord refuses
+    (harness.discord_rules) as it is made: a refused request answers the bot with Discord's
+    400 50035, and is kept in `refused` so the test fails even when the bot swallows it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[str] = []
+
+    def append(self, entry: HttpLogEntry) -> None:
+        """Log the request, refusing it as Discord would when it breaks a rule."""
+        super().append(entry)
+        problems = check_request(entry.method, entry.path, entry.json)
+        if entry.method in ("POST", "PATCH"):
+            problems += pings_possible(entry.json)
+        if problems:
+            self.refused.append(f"{entry.method} {entry.path}: " + "; ".join(problems))
+            raise BackendError(400, 50035, "Invalid Form Body: " + "; ".join(problems))
+
+
+@pytest.fixture
+async def simcord_env(simcord_bot: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """SimCord's own fixture, with every request the bot sends checked (see CheckedRequests);
+    a test ends in failure if Discord would have refused one of them."""
+    marker = request.node.get_closest_marker("simcord")
+    env = Env(simcord_bot, **(marker.kwargs if marker else {}))
+    checked = CheckedRequests()
+    env.backend.http_requests = checked
+    await env.start()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+        if env.check_errors:
+            env._raise_errors_since(env._errors_acknowledged)
+    assert not checked.refused, "Discord would refuse:\n" + "\n".join(checked.refused)
 
 
 @dataclass

@@ -3,10 +3,14 @@ refused ephemerally and nothing changes; forms validate and can be fixed and res
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import simcord
 
 from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
+from bot.domain.models import Source
+from bot.domain.scope import Scope
 from tests.discord._support import (
     COUNTRIES,
     DATE,
@@ -20,6 +24,7 @@ from tests.discord._support import (
     TITLE,
     WHY,
     add_development,
+    bulk_add,
     choice_form,
     count,
     dev_form,
@@ -31,7 +36,7 @@ from tests.discord._support import (
     second_step,
     snapshot,
 )
-from tests.discord.conftest import modal_id, text_of
+from tests.discord.conftest import World, modal_id, text_of
 
 SUMMIT = 2  # the starter dataset's Yoon–Kishida summit (global)
 
@@ -408,3 +413,65 @@ async def test_long_history_pages_privately(world) -> None:
     assert "page 2/" in turned.response.embeds[0].footer.text
     assert turned.response.message.flags.ephemeral
     assert world.general.history() == []  # nothing of it is public
+
+
+# --- edit: values refilled within Discord's limits ---------------------------------------
+
+
+def _description(shown: Any, label: str) -> str:
+    """The description under a modal control's label."""
+    found = [n for n in shown.modal["components"] if n.get("label") == label]
+    return str(found[0].get("description") or "")
+
+
+async def _stored_sources(world: World, dev_id: int) -> tuple[Source, ...]:
+    dev = await world.env.bot.services.catalogue.show(dev_id, Scope.discord(world.alpha.id))
+    return tuple(dev.sources)
+
+
+async def test_edit_opens_for_3999_characters_of_sources_and_keeps_every_source(
+    world: World,
+) -> None:
+    # Ten bare links typed in 3,999 characters: prefilled as `link | host` each, they would
+    # need 4,139 characters and Discord would refuse the form (50035).
+    links = [f"https://example.com/{i}/" + "p" * 377 for i in range(10)]
+    typed = "\n".join(links)
+    assert len(typed) == 3999
+    [dev_id] = await bulk_add(world.env, 1, guild_id=world.alpha.id, sources=typed)
+    before = await _stored_sources(world, dev_id)
+
+    shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
+    assert shown.modal is not None
+    assert len(modal_values(shown)[SOURCES]) <= 4000
+    assert "Sources 1–9 of 10; the other one is kept as it is" in _description(shown, SOURCES)
+    done = await edit_development(world.mod, world.general, dev_id, {TITLE: "A new title"})
+    assert "changed title" in done.response.content, done.response.content
+    assert await _stored_sources(world, dev_id) == before
+
+
+async def test_edit_opens_for_ten_maximal_sources_and_edits_the_shown_ones(world: World) -> None:
+    sources = [
+        {
+            "url": f"https://example.com/{i}/" + "u" * (500 - 22),
+            "publisher": f"Publisher {i} " + "p" * 107,
+            "title": f"Title {i} " + "t" * 291,
+            "published_on": "2023-01-02",
+        }
+        for i in range(10)
+    ]
+    [dev_id] = await bulk_add(world.env, 1, guild_id=world.alpha.id, sources=sources)
+    before = await _stored_sources(world, dev_id)
+    shown = await world.mod.slash(world.general, "development edit", id=str(dev_id))
+    assert shown.modal is not None
+    box = modal_values(shown)[SOURCES]
+    assert len(box) <= 4000 and len(box.splitlines()) == 4
+    assert "Sources 1–4 of 10; the other 6 are kept" in _description(shown, SOURCES)
+
+    # Unchanged: nothing changes. The first shown source removed: only it goes.
+    unchanged = await edit_development(world.mod, world.general, dev_id)
+    assert "no revision recorded" in unchanged.response.content, unchanged.response.content
+    assert await _stored_sources(world, dev_id) == before
+    rest = "\n".join(box.splitlines()[1:])
+    done = await edit_development(world.mod, world.general, dev_id, {SOURCES: rest})
+    assert "changed sources" in done.response.content, done.response.content
+    assert await _stored_sources(world, dev_id) == before[1:]

@@ -137,3 +137,18 @@ async def test_domains_autocomplete_builds_a_list(world: World) -> None:
     assert [c["value"] for c in first][:2] == ["all", "security"]
     more = await world.mod.autocomplete(world.general, "subscribe", "domains", "security, e")
     assert [c["value"] for c in more] == ["security, economy"]
+
+
+async def test_domains_autocomplete_never_offers_a_choice_over_100_characters(
+    world: World,
+) -> None:
+    # A long word typed before the last comma: completing it would make 104–106 characters
+    # (Discord refuses the whole answer; the request hook would too).
+    typed = "security, " + "economy" * 12 + ", "
+    offered = await world.mod.autocomplete(world.general, "subscribe", "domains", typed)
+    assert all(0 < len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in offered)
+    short = "security, " + "economy" * 11 + "abc, "  # room for 7 more letters, not 9
+    offered = await world.mod.autocomplete(world.general, "subscribe", "domains", short)
+    assert [c["value"][len(short) :] for c in offered] == ["economy", "society"]
+    topics = await world.mod.autocomplete(world.general, "subscribe", "topics", typed)
+    assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in topics)

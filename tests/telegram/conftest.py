@@ -33,13 +33,15 @@ class Running:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    """The fake Bot API, serving."""
+    """The fake Bot API, serving. A test fails if the bot sent anything Telegram refuses
+    (a test that provokes a refusal on purpose clears `fake.refusals` once it has seen it)."""
     server = FakeTelegram()
     await server.start()
     server.add_chat(GROUP, "supergroup", "Alliance watchers")
     server.add_chat(CHANNEL, "channel", "Alliance digest")["username"] = "alliance_digest"
     yield server
     await server.stop()
+    assert not server.refusals, f"Telegram would refuse: {server.refusals}"
 
 
 @pytest.fixture

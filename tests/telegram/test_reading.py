@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.fake_telegram import BOT_USERNAME
+from harness.fake_telegram import BOT_USERNAME, Sent
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 
@@ -61,6 +61,70 @@ async def test_timeline_pages_turn_only_for_the_requester(tg: Running) -> None:
     await tg.fake.wait_for(lambda: sent.edits == 1)
     assert "page 2 of" in sent.plain
     assert len(tg.fake.sent[MEMBER_TG]) == 1
+
+
+async def _paged_timeline(tg: Running, command: str = "/timeline japan-korea") -> Sent:
+    """A timeline of two pages or more asked by MEMBER_TG in their private chat."""
+    for number in range(14):
+        await tg.services.catalogue.add(
+            EDITOR, draft(title=f"Extra {number}", date=f"2023-05-{number + 1:02d}")
+        )
+    tg.fake.message(MEMBER_TG, MEMBER_TG, command)
+    sent = (await tg.fake.wait_sent(MEMBER_TG))[0]
+    assert sent.reply_markup is not None, sent.plain
+    return sent
+
+
+async def test_timeline_with_full_width_dates_has_buttons_telegram_accepts(tg: Running) -> None:
+    # Typed on a Japanese keyboard: full-width digits and dashes (NFKC folds them).
+    sent = await _paged_timeline(
+        tg, "/timeline japan-korea ２０２３－０１－０１ ２０２３－１２－３１"
+    )
+    button = sent.reply_markup["inline_keyboard"][0][-1]  # type: ignore[index]
+    assert button["callback_data"] == "tl:1:japan-korea:2023-01-01:2023-12-31"
+    tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, button["callback_data"])
+    await tg.fake.wait_for(lambda: sent.edits == 1)
+    assert "page 2 of" in sent.plain
+    assert tg.fake.refusals == []
+
+
+async def test_a_forged_page_button_from_another_member_is_refused(tg: Running) -> None:
+    sent = await _paged_timeline(tg)
+    # Another member crafts data naming themselves (the old format carried the owner id)
+    # and in the current format: neither turns the asker's page.
+    for forged in (f"tl:{OTHER_TG}:1:japan-korea::", "tl:1:japan-korea::"):
+        tg.fake.press(MEMBER_TG, OTHER_TG, sent.message_id, forged)
+    await tg.fake.wait_for(lambda: len(tg.fake.callback_answers) == 2)
+    for answered in tg.fake.callback_answers:
+        assert answered["show_alert"] in ("true", True)
+        assert "Only the person who asked" in answered["text"]
+    assert sent.edits == 0
+
+
+async def test_page_data_is_checked_again_when_pressed(tg: Running) -> None:
+    sent = await _paged_timeline(tg)
+    for crafted in (
+        "tl:1:no-such-topic::",
+        "tl:1:japan-korea:2023-13-01:",
+        "tl:1:japan-korea:２０２３:",  # valid once normalised, but not data the bot made
+        "tl:x:japan-korea::",
+        "tl:1:japan-korea:",
+    ):
+        tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, crafted)
+    await tg.fake.wait_for(lambda: len(tg.fake.callback_answers) == 5)
+    assert all(a["show_alert"] in ("true", True) for a in tg.fake.callback_answers)
+    assert "no topic called 'no-such-topic'" in tg.fake.callback_answers[0]["text"]
+    assert "not a real date" in tg.fake.callback_answers[1]["text"]
+    assert sent.edits == 0
+
+
+async def test_page_buttons_the_bot_no_longer_knows_ask_to_start_again(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea")
+    brief = (await tg.fake.wait_sent(MEMBER_TG))[0]
+    tg.fake.press(MEMBER_TG, MEMBER_TG, brief.message_id, "tl:1:japan-korea::")
+    answered = await tg.fake.wait_for(lambda: tg.fake.callback_answers)
+    assert "ask again with /timeline" in answered[0]["text"]
+    assert brief.edits == 0
 
 
 async def test_inline_mode_offers_the_brief(tg: Running) -> None:

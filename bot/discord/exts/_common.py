@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -319,6 +320,22 @@ async def send_rendered(interaction: discord.Interaction, template: str, **conte
 
 
 # --- autocomplete -----------------------------------------------------------------------
+
+
+CHOICE_MAX = 100  # Discord's limit on an autocomplete choice's name and value
+CHOICES_MAX = 25  # and on how many choices one answer holds
+
+
+def fitting_choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """(name, value) pairs as autocomplete choices Discord accepts: a pair whose name or
+    value is empty or over 100 characters is left out (a cut value would complete to
+    something the user did not mean, and Discord refuses the whole answer otherwise)."""
+    choices = [
+        app_commands.Choice(name=name, value=value)
+        for name, value in pairs
+        if 0 < len(name) <= CHOICE_MAX and 0 < len(value) <= CHOICE_MAX
+    ]
+    return choices[:CHOICES_MAX]
 
 
 async def topic_autocomplete(

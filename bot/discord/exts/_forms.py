@@ -22,13 +22,14 @@ from bot.core.validation import (
     SUMMARY_MAX,
     TITLE_MAX,
     WHY_MAX,
-    format_sources_text,
+    fit_sources_text,
 )
 from bot.discord.exts._common import NO_PINGS, defer, handle_error, reply, services, speak_to
 from bot.domain.errors import InvalidInput
-from bot.domain.models import DOMAINS, KINDS, TRENDS, Assessment, Development
+from bot.domain.models import DOMAINS, KINDS, TRENDS, Assessment, Development, Source
 from bot.domain.wording import N_
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
 FORM_TIMEOUT = 900.0
@@ -36,6 +37,8 @@ FORM_TIMEOUT = 900.0
 # the bot answers with a button that opens it instead.
 FORM_LOAD_BUDGET = 2.0
 SELECT_OPTIONS_MAX = 25  # Discord's limit per select menu
+TEXT_INPUT_MAX = 4000  # Discord's limit on a text box's length, and on a value refilled in it
+SOURCES_HINT = N_("A link, a link then publisher or title, or a citation without a link")
 
 
 @dataclass(frozen=True)
@@ -231,8 +234,30 @@ def _country_label(code: str) -> str:
     return f"{code} · {i18n.country_names((code,))}"
 
 
+def sources_prefill(dev: Development) -> tuple[str, tuple[Source, ...]]:
+    """The sources text box of the edit form, and the sources that did not fit in it (ten
+    long sources can take 9,000 characters; a text box holds 4,000). Those are kept as
+    they are when the form is saved (see `Wizard.step_one`)."""
+    text, shown = fit_sources_text(dev.sources, TEXT_INPUT_MAX)
+    return text, dev.sources[shown:]
+
+
+def _sources_hint(dev: Development | None) -> str:
+    """The sources box's description: how to write them, or which ones it leaves out."""
+    kept = sources_prefill(dev)[1] if dev else ()
+    if not kept:
+        return SOURCES_HINT  # translated when the form is built
+    shown = len(dev.sources) - len(kept) if dev else 0
+    return ngettext(
+        "Sources 1–{shown} of {total}; the other one is kept as it is",
+        "Sources 1–{shown} of {total}; the other {kept} are kept as they are",
+        len(kept),
+    ).format(shown=shown, total=shown + len(kept), kept=len(kept))
+
+
 def development_text_fields(dev: Development | None = None) -> list[Field]:
-    """Step 1: what happened and where it is documented, prefilled from `dev` on edit."""
+    """Step 1: what happened and where it is documented, prefilled from `dev` on edit
+    (every value within its box's limit: see `sources_prefill`)."""
     return [
         TextField(
             "title",
@@ -255,11 +280,11 @@ def development_text_fields(dev: Development | None = None) -> list[Field]:
         TextField(
             "sources",
             N_("Sources, one per line"),
-            format_sources_text(dev.sources) if dev else None,
+            sources_prefill(dev)[0] if dev else None,
             True,
-            max_length=4000,
+            max_length=TEXT_INPUT_MAX,
             placeholder=N_("https://www.yna.co.kr/view/AEN2023 Yonhap"),
-            description=N_("A link, a link then publisher or title, or a citation without a link"),
+            description=_sources_hint(dev),
         ),
         TextField(
             "why_it_matters",

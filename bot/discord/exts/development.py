@@ -14,6 +14,7 @@ from bot.core.actors import check_can_write, default_scope
 from bot.core.validation import (
     REASON_MAX,
     check_development_text,
+    format_sources_text,
     parse_development_id,
     validate_development,
 )
@@ -33,6 +34,7 @@ from bot.discord.exts._forms import (
     development_choice_fields,
     development_text_fields,
     open_form,
+    sources_prefill,
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Development, DevelopmentDraft
@@ -96,6 +98,8 @@ class Wizard:
         self.save = save
         self.check = check  # the rights again: they may have changed since the form opened
         self.saved = False
+        # Sources that do not fit in the sources box: saved unchanged with what was typed.
+        self.kept_sources = sources_prefill(dev)[1] if dev else ()
 
     def first_form(self) -> Form:
         """Step 1, prefilled from the development on edit."""
@@ -107,6 +111,10 @@ class Wizard:
 
     async def step_one(self, inter: discord.Interaction, text: dict[str, str]) -> None:
         await self.check(inter)
+        if self.kept_sources:
+            typed = text.get("sources", "").rstrip()
+            kept = format_sources_text(self.kept_sources)
+            text = {**text, "sources": f"{typed}\n{kept}" if typed else kept}
         check_development_text(text)
 
         async def step_two(i: discord.Interaction, chosen: dict[str, str]) -> None:

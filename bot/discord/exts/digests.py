@@ -28,6 +28,7 @@ from bot.core.topics import get_topic, rank_topics
 from bot.discord.exts._common import (
     defer,
     embed_pages,
+    fitting_choices,
     reply,
     require_moderator,
     send_pages,
@@ -84,13 +85,12 @@ async def topics_autocomplete(
     head, _, last = current.rpartition(",")
     chosen = [p.strip() for p in head.split(",") if p.strip()]
     prefix = ", ".join(chosen)
-    choices = []
+    values = []
     for topic in rank_topics(last, 25):
         if topic.slug in chosen:
             continue
-        value = f"{prefix}, {topic.slug}" if prefix else topic.slug
-        choices.append(app_commands.Choice(name=value[:100], value=value[:100]))
-    return choices[:25]
+        values.append(f"{prefix}, {topic.slug}" if prefix else topic.slug)
+    return fitting_choices((v, v) for v in values)
 
 
 async def domains_autocomplete(
@@ -106,7 +106,7 @@ async def domains_autocomplete(
         for d in DOMAINS
         if d not in chosen and d.startswith(last.strip().lower())
     ]
-    return [app_commands.Choice(name=v, value=v) for v in values[:25]]
+    return fitting_choices((v, v) for v in values)
 
 
 async def weekday_autocomplete(
