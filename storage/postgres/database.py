@@ -19,7 +19,6 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from storage.database import DatabaseError, TransactionMisuse
+from storage.database import DatabaseError, Migration, TransactionMisuse
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +39,6 @@ WRITER_LOCK = 0x6272_6965_6677_7274  # "briefwrt"
 # A generic plan of a search statement ignores the query's selectivity: it turned 0.7 ms
 # searches into 400–600 ms. Custom plans cost a planning step per query and no more.
 _SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan", "application_name": "briefbot"}
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One numbered SQL migration file of the PostgreSQL backend."""
-
-    version: int
-    name: str
-    sql: str
 
 
 def load_migrations() -> list[Migration]:
@@ -174,7 +164,7 @@ class PostgresDatabase:
     # --- writing -------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Writer]:
+    async def transaction(self) -> AsyncIterator[PostgresWriter]:
         """A write transaction, serialised with every other writer (see the module's
         docstring): committed on exit, rolled back on error."""
         self._not_in_own_transaction()
@@ -184,7 +174,7 @@ class PostgresDatabase:
             if task is not None:
                 self._writer_tasks.add(task)
             try:
-                yield Writer(conn)
+                yield PostgresWriter(conn)
             finally:
                 if task is not None:
                     self._writer_tasks.discard(task)
@@ -251,7 +241,7 @@ class PostgresDatabase:
         return applied
 
 
-class Writer:
+class PostgresWriter:
     """The statements allowed inside a write transaction (the SQLite Writer's surface)."""
 
     def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
