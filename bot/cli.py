@@ -358,7 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level if args.command == "run" else "WARNING")
+        configure_logging(
+            settings.log_level if args.command == "run" else "WARNING",
+            secrets=(settings.discord_token, settings.telegram_token),
+        )
         if args.command == "run":
             from bot.runner import run_front_ends
 

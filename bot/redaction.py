@@ -20,7 +20,8 @@ _TELEGRAM = r"\d{3,}:[A-Za-z0-9_-]{30,}"
 # Discord: base64url(user id) . base64url(timestamp) . base64url(HMAC), e.g.
 # `MTA4…NDU.Gx1abc.xYz…`; the first part always decodes a number, so starts with M, N or O.
 _DISCORD = r"[MNO][A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{25,}"
-_SHAPES = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_TELEGRAM}|{_DISCORD})(?![A-Za-z0-9_-])")
+# No left boundary for Telegram's: in a URL the token follows `bot` directly.
+_SHAPES = re.compile(rf"(?:{_TELEGRAM}|(?<![A-Za-z0-9_-]){_DISCORD})(?![A-Za-z0-9_-])")
 
 
 class RedactSecrets(logging.Filter):
