@@ -175,7 +175,7 @@ async def test_a_refused_telegram_token_stops_with_one_line(
         telegram_api_url=tg_fake.base_url,
     )
     sleeps = Sleeps()
-    with pytest.raises(ConfigError, match="^TELEGRAM_TOKEN: Telegram rejected the token"):
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_TOKEN: Telegram rejected the token"):
         await asyncio.wait_for(run_front_ends(settings, sleep=sleeps), 30)
     assert sleeps.delays == []  # not retried
 
@@ -195,4 +195,3 @@ async def test_discord_start_logs_no_misleading_warning(
         await client.close()
         await services.close()
     assert [r.getMessage() for r in caplog.records if r.name.startswith("discord")] == []
-
