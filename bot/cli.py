@@ -245,7 +245,10 @@ def _new_file_in_existing_folder(field: str, path: Path, *, replace: bool) -> No
     must not be a folder, and an existing file is replaced only when `replace` is set."""
     if path.is_dir():
         raise InvalidInput(field, f"{path} is a folder; give a file name")
-    if not path.resolve().parent.is_dir():
+    folder = path.resolve().parent
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(field, f"{path.parent} is a file, not a folder")
+    if not folder.is_dir():
         raise InvalidInput(field, f"folder {path.parent} does not exist")
     if path.exists() and not replace:
         raise InvalidInput(field, f"{path} already exists (add --force to replace it)")
