@@ -248,7 +248,7 @@ async def run_front_ends(
     check_tokens(settings)
     services = await open_services(settings, clock=clock)
     # Named at start: a relative DATABASE_PATH run from another folder is another database.
-    log.info("database %s", Path(settings.database_path).resolve())
+    log.info("using database %s", Path(settings.database_path).resolve())
     running = FrontEnds(services, sleep=sleep)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

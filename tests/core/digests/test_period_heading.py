@@ -16,8 +16,8 @@ from storage.database import Database
 from tests.helpers import FixedClock
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 DASH = "\u2009–\u2009"  # CLDR's interval: an en dash between thin spaces
