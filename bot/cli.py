@@ -297,6 +297,8 @@ async def _db(args: argparse.Namespace, settings: Settings) -> str:
         return await restore(args.path, path)
     if args.action == "migrate":
         return f"database {path} is at schema version {await maintenance.migrate(path)}"
+    if args.path.resolve() == path.resolve():
+        raise InvalidInput("path", f"{args.path} is the database itself; choose another file")
     await maintenance.backup(path, args.path)
     return f"backed up {path} to {args.path}"
 

@@ -188,10 +188,9 @@ async def test_discord_start_logs_no_misleading_warning(
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = True  # a fresh process
     services = await open_services(Settings(database_path=db_path))
     caplog.set_level(logging.WARNING)
-    client = BriefBot(services.settings, services=services, sync=False)
     try:
-        await client._async_setup_hook()  # what `login` runs first
+        async with BriefBot(services.settings, services=services, sync=False):
+            pass  # entering runs discord.py's set-up, as `login` does first
     finally:
-        await client.close()
         await services.close()
     assert [r.getMessage() for r in caplog.records if r.name.startswith("discord")] == []

@@ -35,6 +35,7 @@ def test_backup_never_overwrites_a_file_without_force(cli: Cli) -> None:
         assert conn.execute("SELECT COUNT(*) FROM developments").fetchone()[0] > 0
     conn.close()
     one_line_error(cli("db", "backup", "missing/b.sqlite3"), "folder", "does not exist")
+    one_line_error(cli("db", "backup", str(cli.db), "--force"), "is the database itself")
     assert not (cli.root / "missing").exists()
 
 
