@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -86,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database operations")
     dbsub = db.add_subparsers(dest="action", required=True, parser_class=_Parser)
     dbsub.add_parser("migrate", help="apply pending migrations")
-    dbsub.add_parser("backup", help="write an online backup").add_argument("path", type=Path)
+    bk = dbsub.add_parser("backup", help="write an online backup to a new file")
+    bk.add_argument("path", type=Path)
+    bk.add_argument("--force", action="store_true", help="replace the file if it exists")
     dbsub.add_parser("restore", help="replace the database with a backup").add_argument(
         "path", type=Path
     )
@@ -227,10 +230,28 @@ def _validate(args: argparse.Namespace) -> None:
             raise InvalidInput("file", "must end in .json or .csv")
         if args.command == "import" and not args.file.is_file():
             raise InvalidInput("file", f"{args.file} does not exist")
+        if args.command == "export":
+            _new_file_in_existing_folder("file", args.file, replace=True)
     if args.command in ("feed", "queue"):
         _parse_feed_ids(args)
     if args.command == "db" and args.action == "restore" and not args.path.is_file():
         raise InvalidInput("path", f"{args.path} does not exist")
+    if args.command == "db" and args.action == "backup":
+        _new_file_in_existing_folder("path", args.path, replace=args.force)
+
+
+def _new_file_in_existing_folder(field: str, path: Path, *, replace: bool) -> None:
+    """A file to write: its folder must exist (a typo in it must not create folders), it
+    must not be a folder, and an existing file is replaced only when `replace` is set."""
+    if path.is_dir():
+        raise InvalidInput(field, f"{path} is a folder; give a file name")
+    folder = path.resolve().parent
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(field, f"{path.parent} is a file, not a folder")
+    if not folder.is_dir():
+        raise InvalidInput(field, f"folder {path.parent} does not exist")
+    if path.exists() and not replace:
+        raise InvalidInput(field, f"{path} already exists (add --force to replace it)")
 
 
 async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[_T]]) -> _T:
@@ -276,6 +297,8 @@ async def _db(args: argparse.Namespace, settings: Settings) -> str:
         return await restore(args.path, path)
     if args.action == "migrate":
         return f"database {path} is at schema version {await maintenance.migrate(path)}"
+    if args.path.resolve() == path.resolve():
+        raise InvalidInput("path", f"{args.path} is the database itself; choose another file")
     await maintenance.backup(path, args.path)
     return f"backed up {path} to {args.path}"
 
@@ -297,10 +320,16 @@ async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
     return f"imported {devs} developments and {assessments} assessments from {args.file}"
 
 
+def database_file(settings: Settings) -> Path:
+    """The database in use, as an absolute path: a relative DATABASE_PATH is relative to
+    the folder briefbot runs in, so running it elsewhere opens another database."""
+    return Path(settings.database_path).resolve()
+
+
 async def check(settings: Settings) -> tuple[bool, str]:
     """Configuration and database health, one line per check."""
     lines = [
-        f"config: ok (database {settings.database_path}, time zone {settings.default_timezone}, "
+        f"config: ok (database {database_file(settings)}, time zone {settings.default_timezone}, "
         f"{len(settings.editor_ids)} editor(s))",
         "token: set" if settings.discord_token else "token: not set (only `briefbot run` needs it)",
         "telegram token: set" if settings.telegram_token else "telegram token: not set",
@@ -355,10 +384,28 @@ def _os_error(exc: OSError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefbot` console script."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # now, so a closed pipe is met here and not at exit
+    except BrokenPipeError:
+        # The reader stopped reading (`briefbot brief … | head`): that ends the output,
+        # it is not an error. Later writes (and the flush at exit) go nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level if args.command == "run" else "WARNING")
+        configure_logging(
+            settings.log_level if args.command == "run" else "WARNING",
+            secrets=(settings.discord_token, settings.telegram_token),
+        )
         if args.command == "run":
             from bot.runner import run_front_ends
 

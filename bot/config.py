@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.redaction import RedactSecrets
+
 DEFAULT_DATABASE_PATH = Path("data") / "briefbot.sqlite3"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What @BotFather hands out: the bot's numeric id, a colon, then the secret part.
+TELEGRAM_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 
 
 class ConfigError(Exception):
@@ -151,16 +157,45 @@ def _telegram_values(get: Callable[[str], str | None]) -> dict[str, Any]:
             "(the base URL up to the token, e.g. http://localhost:8081/bot)"
         )
     editors = id_list("TELEGRAM_EDITOR_IDS", get("TELEGRAM_EDITOR_IDS"), _telegram_user)
+    token = get("TELEGRAM_TOKEN")
+    if token is not None and not TELEGRAM_TOKEN_SHAPE.fullmatch(token):
+        # The value itself is never echoed: it is (nearly) a secret.
+        raise ConfigError(
+            "TELEGRAM_TOKEN: is not a Telegram bot token (digits, a colon, then letters and "
+            "digits, e.g. 123456789:AAE…; copy it again from @BotFather)"
+        )
     return {
-        "telegram_token": get("TELEGRAM_TOKEN"),
+        "telegram_token": token,
         "telegram_api_url": url,
         "telegram_editor_ids": editors,
     }
 
 
-def configure_logging(level: str) -> None:
-    """Log as `time level logger key=value message`, to stderr."""
-    logging.basicConfig(
-        level=getattr(logging, level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+# Third-party loggers that say too much for an operator: httpx logs every request URL (and
+# Telegram's contain the token) at INFO. They speak at DEBUG only when the operator asks.
+CHATTY_LOGGERS = ("httpx", "httpcore")
+_OURS = "_briefbot_handler"
+
+
+def configure_logging(
+    level: str, *, secrets: Iterable[str | None] = (), stream: IO[str] | None = None
+) -> logging.Handler:
+    """Log as `time level logger: message` to stderr (or `stream`), every record masked of
+    tokens (`bot.redaction`): the configured `secrets` and anything shaped like one.
+
+    The filter sits on the root handler, so third-party records pass through it too.
+    Calling it again replaces the handler it installed before.
+    """
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    setattr(handler, _OURS, True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level))
+    chatty = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty)
+    return handler

@@ -119,3 +119,15 @@ def test_editor_ids_only_take_ascii_digits_that_fit(value: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings({"EDITOR_IDS": value}, dotenv=None)
     assert str(err.value).startswith("EDITOR_IDS:")
+
+
+@pytest.mark.parametrize("token", ["abc", "98765", "bot123:abc", "123:abc def", ":abc", "12a:xyz"])
+def test_a_malformed_telegram_token_is_one_line_naming_it(token: str) -> None:
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_TOKEN: is not a Telegram bot token") as e:
+        load_settings({"TELEGRAM_TOKEN": token}, dotenv=None)
+    assert "\n" not in str(e.value) and token not in str(e.value)
+
+
+def test_a_telegram_token_of_the_right_shape_is_kept() -> None:
+    token = "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
+    assert load_settings({"TELEGRAM_TOKEN": token}, dotenv=None).telegram_token == token

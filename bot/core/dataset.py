@@ -1,13 +1,15 @@
 """The bundled starter dataset: loaded into the global catalogue once, on first start.
 
 A second start adds nothing (the load is recorded in `dataset_loads`), so later edits and
-retractions of starter developments survive restarts.
+retractions of starter developments survive restarts. Its assessments carry their own
+date (`set_on`: the analysis cannot predate the newest source it cites, 16 Apr 2023).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, date, datetime, time
 from importlib import resources
 from typing import Any
 
@@ -81,7 +83,11 @@ async def load_starter(db: Database, clock: Clock = system_clock) -> int:
                 trend=parse_trend(item["trend"]),
                 watch_next=parse_watch_next(item["watch_next"]),
                 author=DATASET_AUTHOR,
-                created_at=at,
+                # The analysis's own date, not the install's: a fresh install's first digest
+                # must not present a 2023 assessment as set this week.
+                created_at=iso_utc(
+                    datetime.combine(date.fromisoformat(item["set_on"]), time(), UTC)
+                ),
                 sources=tuple(
                     parse_source(sources[k], i) for i, k in enumerate(item["sources"], 1)
                 ),

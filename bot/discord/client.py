@@ -27,11 +27,6 @@ def extension_names() -> list[str]:
     )
 
 
-def _no_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
-    """No message is ever a command: the bot answers slash commands only."""
-    return []
-
-
 class BriefBot(commands.Bot):
     """Trilateral Brief: app commands only, the guilds intent only, never pings.
 
@@ -49,8 +44,14 @@ class BriefBot(commands.Bot):
         sync: bool = True,
         services: Services | None = None,
     ) -> None:
+        # The bot has no voice: without this, discord.py warns at start that PyNaCl and
+        # davey are missing, which reads like a broken install.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
-            command_prefix=_no_prefix,
+            # No prefix at all (an empty list, not a function returning one): no message is
+            # ever a command, and discord.py then does not warn that the message content
+            # intent is missing (the README says to leave it off).
+            command_prefix=[],
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,

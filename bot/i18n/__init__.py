@@ -17,7 +17,13 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton, get_day_names, get_timezone_name
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_skeleton,
+    get_day_names,
+    get_timezone_name,
+)
 
 from bot.domain.digest_filter import DigestFilter
 from bot.domain.errors import DomainError, UnknownTopic
@@ -108,11 +114,11 @@ def weekday_date(day: date) -> str:
     return format_date(day, "full", locale=current.get())
 
 
-def day_month(day: date) -> str:
-    """`3 Mar` / `3月3日` / `3월 3일`."""
-    if current.get() == DEFAULT:
-        return f"{day.day} {day:%b}"
-    return format_skeleton("MMMd", day, locale=current.get())
+def date_span(first: date, last: date) -> str:
+    """`30 Nov – 7 Dec 2026` / `2026年11月30日～12月7日` / `2026년 11월 30일~12월 7일`
+    (CLDR's interval formats: each language joins and shortens its own way)."""
+    locale = "en_GB" if current.get() == DEFAULT else current.get()  # day before month
+    return format_interval(first, last, "yMMMd", locale=locale)
 
 
 def describe_schedule(schedule: Schedule) -> str:

@@ -20,7 +20,7 @@ from telegram.ext import CommandHandler
 
 from bot import i18n
 from bot.core.actors import Actor
-from bot.core.digests.building import compose_digest
+from bot.core.digests.building import compose_digest, scope_language
 from bot.core.digests.schedule import WEEKDAYS, plan_now
 from bot.core.rendering import html_escape
 from bot.core.scope_settings import check_language
@@ -226,7 +226,10 @@ async def digest(update: Update, context: Context) -> None:
         plan = plan_now(
             sub.schedule, next_run=sub.next_run or now, covered_until=sub.covered_until, now=now
         )
-        parts = render_telegram_parts(fe.renderer, await compose_digest(fe.services.db, sub, plan))
+        # In the chat's language, not the asker's: a preview is what the chat will get.
+        with i18n.use_locale(await scope_language(fe.services.db, sub)):
+            digest = await compose_digest(fe.services.db, sub, plan)
+            parts = render_telegram_parts(fe.renderer, digest)
         user = update.effective_user
         assert user is not None
         for part in parts:  # only to the person who asked, in private

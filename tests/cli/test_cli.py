@@ -278,6 +278,7 @@ def _import_file(path: Path) -> None:
 def test_backup_then_restore(cli: Cli) -> None:
     cli.ok("brief", "trilateral")  # creates the database with the starter dataset
     backup = cli.root / "backups" / "before.sqlite3"
+    backup.parent.mkdir()
     assert "backed up" in cli.ok("db", "backup", str(backup))
     original = cli.counts()
     _import_file(cli.root / "new.json")

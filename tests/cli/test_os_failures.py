@@ -115,7 +115,8 @@ def test_writing_under_a_file_is_one_line(cli: Cli, command: str) -> None:
     blocker.write_text("x", encoding="utf-8")
     target = blocker / "out.json"
     args = ("export", str(target)) if command == "export" else ("db", "backup", str(target))
-    _one_line(cli(*args), 1, str(blocker))
+    # Refused as a bad argument before anything is opened or written.
+    _one_line(cli(*args), 2, str(blocker), "is a file, not a folder")
     assert blocker.read_text(encoding="utf-8") == "x"
 
 
@@ -176,7 +177,7 @@ def test_export_on_a_full_disk_keeps_the_earlier_file(cli: Cli, name: str) -> No
 def test_backup_on_a_full_disk_keeps_the_earlier_backup(cli: Cli) -> None:
     cli.ok("db", "backup", "backup.sqlite3")
     earlier = (cli.root / "backup.sqlite3").read_bytes()
-    result = _limited(cli, LIMIT, "db", "backup", "backup.sqlite3")
+    result = _limited(cli, LIMIT, "db", "backup", "backup.sqlite3", "--force")
     _one_line(result, 1)
     assert (cli.root / "backup.sqlite3").read_bytes() == earlier
     assert not (cli.root / "backup.sqlite3.partial").exists()

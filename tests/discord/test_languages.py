@@ -175,3 +175,18 @@ async def test_help_lists_commands_in_the_users_language(
     assert "ここでできること" in text
     assert "**全員**" in text and "**このサーバーのモデレーター**" in text
     assert "`/brief topic:japan-korea` — 要点、主な動向、出典" in text
+
+
+async def test_a_preview_in_a_server_set_to_korean_is_korean(
+    world: World, clock: FixedClock
+) -> None:
+    """A preview looks exactly like what the channel will get, whoever asks."""
+    await world.mod.slash(world.general, "settings", language="ko")
+    await world.mod.slash(world.general, "subscribe", post_empty=True)
+    clock.advance(hours=1)
+    preview = await world.mod.slash(world.general, "digest preview")
+    shown = preview.response.content
+    assert shown.startswith("## 🗞️ Trilateral Brief — 주간 다이제스트"), shown
+    await world.mod.slash(world.general, "digest send-now")
+    posted = world.general.last_message.content
+    assert shown.splitlines()[:3] == posted.splitlines()[:3]

@@ -46,3 +46,6 @@ async def test_briefbot_run_serves_telegram_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()[-2000:]
+    log = err.decode()
+    assert TOKEN not in log  # httpx logs request URLs, which hold the token
+    assert f"database {(tmp_path / 'bot.sqlite3').resolve()}" in log  # which file is used

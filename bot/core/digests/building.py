@@ -15,7 +15,7 @@ from datetime import datetime
 from bot import i18n
 from bot.core.digests.filters import filter_digest
 from bot.core.digests.parts import render_parts
-from bot.core.digests.schedule import DuePlan, Schedule, first_run, period_label, plan_now
+from bot.core.digests.schedule import DuePlan, Schedule, first_run, plan_now, window_label
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import language_of
 from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
@@ -141,7 +141,7 @@ def digest_from_window(changes: WindowChanges, sub: Subscription, plan: DuePlan)
     digest = Digest(
         subscription=sub,
         period=plan.period,
-        period_label=period_label(sub.schedule, plan.period),
+        period_label=window_label(sub.schedule, plan.window_start, plan.window_end),
         window_start=start,
         window_end=changes.end,
         folded=plan.folded,

@@ -46,10 +46,10 @@ __all__ = [
     "parse_time",
     "parse_timezone",
     "parse_weekday",
-    "period_label",
     "plan_due",
     "plan_now",
     "previous_occurrence",
+    "window_label",
 ]
 
 
@@ -259,20 +259,15 @@ def occurrence_for_period(schedule: Schedule, period: str) -> Occurrence | None:
     return occurrence_on(schedule, day)
 
 
-def period_label(schedule: Schedule, period: str) -> str:
-    """'Sunday 9 Mar 2025' or 'week 10 of 2025 (3–9 Mar)', in the current locale."""
-    try:
-        if "-W" in period:
-            year, week = (int(x) for x in period.split("-W"))
-            first = date.fromisocalendar(year, week, 1)
-            last = first + timedelta(days=6)
-            return i18n.gettext("week %(week)s of %(year)s (%(first)s–%(last)s)") % {
-                "week": week,
-                "year": year,
-                "first": i18n.day_month(first),
-                "last": i18n.day_month(last),
-            }
-        day = date.fromisoformat(period)
-    except ValueError:
-        return period
-    return i18n.weekday_date(day)
+def window_label(schedule: Schedule, start: datetime, end: datetime) -> str:
+    """The days a digest's content covers, in the subscription's zone and the current
+    locale: `Monday 7 Dec 2026` for one local day, else `30 Nov – 7 Dec 2026`.
+
+    It names the content's window, never the period key: a weekly digest sent on Monday
+    morning covers the week before, and a send-now covers up to now, not tomorrow."""
+    first = schedule.local(start).date()
+    # A window ending at local midnight has nothing of the day it ends on.
+    last = schedule.local(max(start, end - timedelta(microseconds=1))).date()
+    if first == last:
+        return i18n.weekday_date(last)
+    return i18n.date_span(first, last)

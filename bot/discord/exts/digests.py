@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import i18n
-from bot.core.digests.building import DigestBuilder, compose_digest
+from bot.core.digests.building import DigestBuilder, compose_digest, scope_language
 from bot.core.digests.delivery import Outcome
 from bot.core.digests.parts import render_parts
 from bot.core.digests.schedule import WEEKDAYS, plan_now
@@ -358,8 +358,11 @@ class Digests(commands.Cog):
             covered_until=sub.covered_until,
             now=svc.clock(),
         )
-        digest = await compose_digest(svc.db, sub, plan)
-        for part in render_parts(svc.renderers.discord, digest):
+        # In the server's language, not the asker's: a preview is what the channel will get.
+        with i18n.use_locale(await scope_language(svc.db, sub)):
+            digest = await compose_digest(svc.db, sub, plan)
+            parts = render_parts(svc.renderers.discord, digest)
+        for part in parts:
             await reply(interaction, part, ephemeral=True)
 
     @digest.command(

@@ -18,7 +18,6 @@ from bot.core.digests.schedule import (
     parse_time,
     parse_timezone,
     parse_weekday,
-    period_label,
     plan_due,
     plan_now,
 )
@@ -127,7 +126,6 @@ def test_weekly_periods_are_local_iso_weeks() -> None:
     assert occ.at == utc(2025, 3, 1, 23, 0)
     assert occ.local_date == date(2025, 3, 2) and occ.period == "2025-W09"
     assert occurrence_for_period(s, "2025-W09") == occ
-    assert period_label(s, "2025-W09") == "week 9 of 2025 (24 Feb–2 Mar)"
 
 
 def test_latest_occurrence_and_first_run() -> None:
