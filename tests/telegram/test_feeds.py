@@ -255,3 +255,67 @@ async def test_pause_remove_and_the_global_queue_for_editors(
     assert "editors" in fake.callback_answers[-1]["text"]  # the chat's admin: not global
     fake.press(GROUP, EDITOR_TG, global_card.message_id, buttons(global_card)["Approve"])
     await fake.wait_for(lambda: "Approved by" in global_card.plain)
+
+
+async def test_approving_a_candidate_never_stores_search_markers(
+    tgf: Running, server: FeedServer, db_path: Path
+) -> None:
+    """A feed item carrying search's private hit markers (U+E000/U+E001) is approved
+    through the same validation as typed input: the markers are not stored, so a /search
+    showing that row is HTML Telegram accepts."""
+    fake = tgf.fake
+    title = "Allies plan \ue000zebrafish\ue001 drills near Jeju"
+    server.serve_items(
+        "marks", "Marks wire", [(title, "https://w.example/marks", "Sat, 31 Oct 2026 08:00:00 GMT")]
+    )
+    await added(tgf, server, "marks")
+    await fake.wait_for(lambda: len(cards(fake)) == 1)
+    found = cards(fake)[0]
+    fake.press(GROUP, ADMIN_TG, found.message_id, buttons(found)["Approve"])
+    await fake.wait_for(lambda: "Approved by" in found.plain)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        stored = conn.execute(
+            "SELECT title, summary FROM developments WHERE title LIKE '%zebrafish%'"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert stored and not any("\ue000" in v or "\ue001" in v for row in stored for v in row)
+    before = len(fake.sent[GROUP])
+    fake.message(GROUP, MEMBER_TG, "/search zebrafish")
+    await fake.wait_for(lambda: len(fake.sent[GROUP]) > before or fake.refusals)
+    assert fake.refusals == []
+    assert "<b>zebrafish</b>" in fake.sent[GROUP][-1].text
+    assert fake.refusals == []
+
+
+async def test_a_feed_item_with_an_over_long_link_is_skipped(
+    tgf: Running, server: FeedServer
+) -> None:
+    """Feed links obey URL_MAX like every other link: an item whose link is longer is
+    skipped (and said so), never stored as a candidate or a source."""
+    fake = tgf.fake
+    long_link = "https://w.example/" + "a" * 4800
+    server.serve_items(
+        "long",
+        "Long wire",
+        [
+            (
+                "Japan and South Korea sign a long-link accord",
+                long_link,
+                "Sat, 31 Oct 2026 08:00:00 GMT",
+            ),
+            (
+                "Japan and South Korea sign a short accord",
+                "https://w.example/s",
+                "Sat, 31 Oct 2026 08:00:00 GMT",
+            ),
+        ],
+    )
+    await added(tgf, server, "long")
+    await fake.wait_for(lambda: len(cards(fake)) == 1)
+    assert "short accord" in cards(fake)[0].plain
+    assert "skipped 1 link over 500 characters" in fake.texts(GROUP)[0]
+    waiting = await tgf.services.feeds.queue(CHAT)
+    assert all(len(s.link) <= 500 for c in waiting for s in c.sources)
+    assert fake.refusals == []
