@@ -29,7 +29,7 @@ from telegram.ext import ContextTypes
 from bot import i18n
 from bot.core.actors import Actor
 from bot.core.rendering import Renderer
-from bot.core.text import split_items
+from bot.core.text import split_markup
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.scope import Scope
 from bot.i18n import gettext as _
@@ -120,8 +120,8 @@ def utf16_size(text: str) -> int:
 
 
 def split_html(text: str) -> list[str]:
-    """Telegram messages of at most PART_MAX UTF-16 units of HTML, split between items."""
-    return split_items(text, PART_MAX, utf16_size)
+    """Telegram messages of at most PART_MAX UTF-16 units of HTML, cut only between entities."""
+    return split_markup(text, PART_MAX, utf16_size)
 
 
 async def send_html(

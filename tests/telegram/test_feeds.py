@@ -12,11 +12,14 @@ import pytest
 
 from bot.config import Settings
 from bot.core.feeds.fetch import FetchPolicy, HostGate
+from bot.core.rendering import Renderer
+from bot.domain.feeds import Candidate, CandidateSource
 from bot.domain.scope import Scope
 from bot.services import open_services
 from bot.telegram.app import FEEDS_SWEEP_ID, TelegramBot
 from bot.telegram.common import TelegramConfig
-from harness.fake_telegram import TOKEN, FakeTelegram, Sent
+from bot.telegram.feeds import card_text
+from harness.fake_telegram import TOKEN, FakeTelegram, Sent, parse_html
 from tests.feeds.conftest import FEEDS_NOW
 from tests.feeds.server import FeedServer, rss
 from tests.helpers import FixedClock
@@ -319,3 +322,40 @@ async def test_a_feed_item_with_an_over_long_link_is_skipped(
     waiting = await tgf.services.feeds.queue(CHAT)
     assert all(len(s.link) <= 500 for c in waiting for s in c.sources)
     assert fake.refusals == []
+
+
+def test_a_review_card_with_long_sources_still_shows_them() -> None:
+    """Eight sources with long (but allowed) links make a card longer than one message:
+    the card lists as many as fit and counts the rest, instead of losing them all to a
+    second part that is never sent."""
+    sources = tuple(
+        CandidateSource(
+            link=f"https://news{i}.example/{'story-' * 78}{i}",
+            title=f"Japan and South Korea agree on missile drills, report {i} " + "x" * 80,
+            publisher=f"Wire {i}",
+            published_on="2026-10-31",
+            seen_on="2026-10-31",
+        )
+        for i in range(8)
+    )
+    c = Candidate(
+        id=7,
+        scope=CHAT,
+        title="Japan and South Korea agree on missile drills",
+        summary="S" * 1000,
+        occurred_on="2026-10-31",
+        date_precision="day",
+        date_from_feed=True,
+        countries=("JP", "KR"),
+        domain="security",
+        relevance=0.9,
+        status="pending",
+        created_at="2026-11-01T00:00:00Z",
+        sources=sources,
+    )
+    text = card_text(Renderer("telegram"), c)
+    shown = parse_html(text)
+    assert "Sources" in shown and "report 0" in shown
+    listed = sum(f"report {i}" in shown for i in range(8))
+    assert f"… and {8 - listed} more (all are kept when approved)" in shown
+    assert "This chat's review queue" in shown  # the card is whole
