@@ -13,14 +13,18 @@ background, light text and mid-tone markers. Labels use Noto Sans CJK (bundled b
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import io
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot import i18n
+from bot.domain.errors import TryAgain
 from bot.domain.models import DOMAINS, Development
 
 if TYPE_CHECKING:
@@ -190,9 +194,41 @@ def _label(
         )  # fmt: skip
 
 
+#: Charts drawn at once (each holds a core for 0.3–1.4 s) and charts allowed to wait for
+#: one of those: more is refused ("try again") rather than queued behind minutes of work.
+RENDERS_MAX = 2
+WAITING_MAX = 4
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_in_flight = 0
+
+
+def _renderers() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=RENDERS_MAX, thread_name_prefix="chart")
+        return _pool
+
+
 async def draw_timeline_png(devs: Sequence[Development], title: str, subtitle: str = "") -> bytes:
-    """`render_timeline_png` in a worker thread, so the event loop keeps answering."""
-    return await asyncio.to_thread(render_timeline_png, list(devs), title, subtitle)
+    """`render_timeline_png` off the event loop, at most `RENDERS_MAX` at a time; `TryAgain`
+    when `WAITING_MAX` more already wait. The reader's locale goes with it (the worker
+    thread does not share the caller's context otherwise)."""
+    global _in_flight
+    if _in_flight >= RENDERS_MAX + WAITING_MAX:
+        raise TryAgain(
+            i18n.gettext("Many charts are being drawn right now; try again in a few seconds.")
+        )
+    _in_flight += 1
+    try:
+        work = functools.partial(render_timeline_png, list(devs), title, subtitle)
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_renderers(), context.run, work)
+    finally:
+        _in_flight -= 1
 
 
 def timeline_caption(tl: Timeline) -> str:

@@ -79,6 +79,15 @@ async def speak_to(update: Update, context: Context) -> None:
     i18n.set_locale(user.language_code if user is not None else None)
 
 
+def take_turn(update: Update, context: Context, action: str) -> None:
+    """Count a costly action (`bot.core.cooldowns`) against the sender's allowance and
+    their chat's; `TooSoon` (answered like every refusal) when either is used up."""
+    user, chat = update.effective_user, update.effective_chat
+    person = f"tg:{user.id}" if user is not None else "tg:anonymous"
+    place = f"tg:{chat.id}" if chat is not None else None
+    front(context).services.limits.take(action, person, place)
+
+
 def chat_scope(update: Update) -> Scope:
     """The scope a chat reads and writes: the chat itself (never a Discord server's)."""
     chat = update.effective_chat

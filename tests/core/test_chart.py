@@ -3,14 +3,21 @@ the bundled font, and matplotlib kept out of start-up."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
+
+from bot.core import chart
 from bot.core.chart import key_events, render_timeline_png
+from bot.domain.errors import TryAgain
 from bot.domain.models import DOMAINS, Development, FuzzyDate
 from tests.helpers import draft
 
@@ -93,3 +100,36 @@ def test_a_cold_cli_start_does_not_import_matplotlib() -> None:
     code = "import sys, bot.cli; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_charts_render_off_the_loop_a_bounded_number_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At most RENDERS_MAX charts draw at once (each holds a core for up to a second) and
+    WAITING_MAX more may wait; one more is refused at once with "try again", while the
+    event loop goes on answering."""
+    release = threading.Event()
+    lock = threading.Lock()
+    drawing: list[int] = [0, 0]  # now, most at once
+
+    def held(devs: Any, title: str, subtitle: str = "") -> bytes:
+        with lock:
+            drawing[0] += 1
+            drawing[1] = max(drawing)
+        release.wait(30)
+        with lock:
+            drawing[0] -= 1
+        return b"png"
+
+    monkeypatch.setattr(chart, "render_timeline_png", held)
+    queued = [
+        asyncio.create_task(chart.draw_timeline_png([], "t"))
+        for _ in range(chart.RENDERS_MAX + chart.WAITING_MAX)
+    ]
+    await asyncio.sleep(0)  # every task has started and is waiting for a drawer
+    with pytest.raises(TryAgain):
+        await chart.draw_timeline_png([], "one too many")
+    release.set()
+    assert await asyncio.gather(*queued) == [b"png"] * len(queued)
+    assert drawing[1] <= chart.RENDERS_MAX
+    assert await asyncio.wait_for(chart.draw_timeline_png([], "again"), 30) == b"png"
