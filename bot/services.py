@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.catalogue import Catalogue
+from bot.core.cooldowns import RateLimiter
 from bot.core.dataset import load_starter
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
@@ -39,12 +40,15 @@ class Services:
     catalogue: Catalogue = field(init=False)
     scope_settings: ScopeSettingsService = field(init=False)
     renderers: Renderers = field(init=False)
+    limits: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
         self.scope_settings = ScopeSettingsService(
             self.db, self.clock, self.settings.default_timezone
         )
+        # Per person and per chat or server: the costly commands' allowances.
+        self.limits = RateLimiter(self.clock)
         self.renderers = Renderers(
             discord=Renderer("discord", self.settings.templates_dir),
             terminal=Renderer("terminal", self.settings.templates_dir),

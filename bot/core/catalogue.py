@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.core.actors import Actor, check_can_write, check_visible, default_scope
 from bot.core.topics import get_topic
-from bot.core.validation import REASON_MAX, require_text
+from bot.core.validation import REASON_MAX, check_draft, require_text
 from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.domain.models import Assessment, Development, DevelopmentDraft, Revision, Trend
@@ -57,6 +57,7 @@ class Catalogue:
         self, actor: Actor, draft: DevelopmentDraft, scope: str | None = None
     ) -> Development:
         """Publish a new development in the actor's default (or requested) scope."""
+        draft = check_draft(draft)
         owner = default_scope(actor, scope)
         at = iso_utc(self.clock())
         async with self.db.transaction() as w:
@@ -91,6 +92,7 @@ class Catalogue:
 
     async def edit(self, actor: Actor, dev_id: int, draft: DevelopmentDraft) -> EditResult:
         """Replace a development's content, recording a revision of what changed."""
+        draft = check_draft(draft)
         before = await self._writable(actor, dev_id)
         if before.retracted:
             raise InvalidInput(

@@ -362,6 +362,13 @@ def validate_development(raw: Mapping[str, Any]) -> DevelopmentDraft:
     )
 
 
+def check_draft(draft: DevelopmentDraft) -> DevelopmentDraft:
+    """The one gate into the catalogue: a draft however it was built (a form, an import,
+    a feed candidate, a copy) passes the rules typed input passes, so nothing a rule forbids
+    (control characters, search's hit markers, an over-long link) is ever stored."""
+    return validate_development(draft.to_dict())
+
+
 def check_development_text(raw: Mapping[str, Any]) -> None:
     """The first step of the development form: title, date, summary, sources and why it
     matters, checked before the second step asks for countries and domain."""

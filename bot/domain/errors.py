@@ -45,3 +45,13 @@ class TryAgain(DomainError):
 class Unreachable(DomainError):
     """Another system (a feed's web server) failed or could not be reached: not the
     user's input; nothing changed."""
+
+
+class TooSoon(DomainError):
+    """A costly action (`search`, `chart`, …) asked for too often: nothing was done; it
+    may be asked again in `wait_s` seconds."""
+
+    def __init__(self, action: str, wait_s: int) -> None:
+        super().__init__(f"Too many {action} requests: wait {wait_s} s and try again.")
+        self.action = action
+        self.wait_s = wait_s

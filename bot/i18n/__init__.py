@@ -26,9 +26,10 @@ from babel.dates import (
 )
 
 from bot.domain.digest_filter import DigestFilter
-from bot.domain.errors import DomainError, UnknownTopic
+from bot.domain.errors import DomainError, TooSoon, UnknownTopic
 from bot.domain.models import FuzzyDate
 from bot.domain.schedule import Schedule
+from bot.domain.wording import N_
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT = "en"
@@ -162,7 +163,21 @@ def error_message(error: DomainError) -> str:
                 name=error.name, suggestions=", ".join(error.suggestions)
             )
         return gettext("There is no topic called '{name}'.").format(name=error.name)
+    if isinstance(error, TooSoon):
+        what = _COSTLY.get(error.action)
+        return gettext("Too many {what} requests just now: wait {seconds} s and try again.").format(
+            what=gettext(what) if what else error.action, seconds=error.wait_s
+        )
     return str(error)
+
+
+#: The costly actions rate-limited by `bot.core.cooldowns`, as a refusal names them.
+_COSTLY = {
+    "search": N_("search"),
+    "chart": N_("chart"),
+    "inline": N_("inline brief"),
+    "ask": N_("question"),
+}
 
 
 def local_moment(moment: datetime, zone: str) -> str:

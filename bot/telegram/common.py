@@ -29,7 +29,7 @@ from telegram.ext import ContextTypes
 from bot import i18n
 from bot.core.actors import Actor
 from bot.core.rendering import Renderer
-from bot.core.text import split_items
+from bot.core.text import split_markup
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.scope import Scope
 from bot.i18n import gettext as _
@@ -78,6 +78,15 @@ async def speak_to(update: Update, context: Context) -> None:
     the bot does not speak it. Handlers of the update run in this task and read it."""
     user = update.effective_user
     i18n.set_locale(user.language_code if user is not None else None)
+
+
+def take_turn(update: Update, context: Context, action: str) -> None:
+    """Count a costly action (`bot.core.cooldowns`) against the sender's allowance and
+    their chat's; `TooSoon` (answered like every refusal) when either is used up."""
+    user, chat = update.effective_user, update.effective_chat
+    person = f"tg:{user.id}" if user is not None else "tg:anonymous"
+    place = f"tg:{chat.id}" if chat is not None else None
+    front(context).services.limits.take(action, person, place)
 
 
 def chat_scope(update: Update) -> Scope:
@@ -131,8 +140,8 @@ def utf16_size(text: str) -> int:
 
 
 def split_html(text: str) -> list[str]:
-    """Telegram messages of at most PART_MAX UTF-16 units of HTML, split between items."""
-    return split_items(text, PART_MAX, utf16_size)
+    """Telegram messages of at most PART_MAX UTF-16 units of HTML, cut only between entities."""
+    return split_markup(text, PART_MAX, utf16_size)
 
 
 async def send_html(

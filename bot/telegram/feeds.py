@@ -233,14 +233,24 @@ async def queue(update: Update, context: Context) -> None:
 # --- review cards ------------------------------------------------------------------------
 
 
+CARD_SOURCES = 8  # sources listed on a card; the others are counted
+
+
 def card_text(renderer: Renderer, c: Candidate, decision: str | None = None) -> str:
-    """A candidate's card, cut to one Telegram message (its first part)."""
+    """A candidate's card in one Telegram message, its sources always on it: when long
+    links make it too long, fewer sources are listed and the rest counted (all are kept
+    when approved), never silently dropped by a cut."""
     sources = [
         Source(title=s.title, publisher=s.publisher, url=s.link, published_on=s.published_on)
         for s in c.sources
     ]
-    text = renderer.render("candidate.j2", c=c, sources=sources, decision=decision)
-    return split_html(text)[0]
+    shown = min(CARD_SOURCES, len(sources))
+    while True:
+        text = renderer.render("candidate.j2", c=c, sources=sources, shown=shown, decision=decision)
+        parts = split_html(text)
+        if len(parts) == 1 or shown <= 1:
+            return parts[0]
+        shown -= 1
 
 
 def card_keyboard(candidate_id: int) -> InlineKeyboardMarkup:

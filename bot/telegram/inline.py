@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.ext import InlineQueryHandler
 
+from bot import i18n
 from bot.core.briefs import compose_brief
 from bot.core.topics import get_topic, rank_topics
-from bot.domain.errors import UnknownTopic
+from bot.domain.errors import TooSoon, UnknownTopic
 from bot.i18n import gettext as _
-from bot.telegram.common import NO_PREVIEW, Context, front, split_html
+from bot.telegram.common import NO_PREVIEW, Context, front, split_html, take_turn
 
 RESULTS_MAX = 10
 CACHE_SECONDS = 60
@@ -27,6 +33,16 @@ async def offer_brief(update: Update, context: Context) -> None:
         topics = []
     if not topics:
         topics = rank_topics(typed, RESULTS_MAX) if typed else []
+    if topics:
+        try:
+            take_turn(update, context, "inline")
+        except TooSoon as error:
+            # No chat to answer in: the refusal is the button above the (empty) results.
+            button = InlineQueryResultsButton(
+                text=i18n.error_message(error), start_parameter="help"
+            )
+            await query.answer([], cache_time=0, is_personal=True, button=button)
+            return
     fe = front(context)
     results = []
     for topic in topics[:RESULTS_MAX]:

@@ -25,6 +25,7 @@ from bot.telegram.common import (
     callback_data,
     chat_scope,
     front,
+    take_turn,
     usage,
 )
 
@@ -232,6 +233,7 @@ async def search(update: Update, context: Context) -> None:
     words = " ".join(context.args or [])
     if not words.strip():
         raise usage(SEARCH_USAGE)
+    take_turn(update, context, "search")
     fe = front(context)
     results = await lookup.search(fe.services.db, words, chat_scope(update))
     await answer(update, context, fe.renderer.render("search.j2", results=results))

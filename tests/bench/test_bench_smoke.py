@@ -89,6 +89,12 @@ def test_bench_exits_by_itself_with_every_figure(tmp_path: Path) -> None:
     assert figures["feed_poll"]["new_candidates"] > 0 and figures["feed_poll"]["failed_feeds"] == 0
     assert figures["feed_poll"]["unchanged_round_304s"] == figures["feed_poll"]["feeds"]
     assert _positive(figures["feed_dedupe"]["dense_lookup_ms"])
+    # First responses under load: every member command answered, the flooder refused.
+    for phase in ("load_flood", "load_import"):
+        load = figures[phase]
+        assert load["n"] == 200 and _positive(load["p99_ms"])
+        assert load["outcomes"].get("flood search refused", 0) > 0, load["outcomes"]
+    assert figures["load_import"]["import_developments"] == 400
     # Every target is reported, with the verdict its limit gives, and the exit code agrees.
     by_figure = {t["figure"]: t for t in results["targets"]}
     assert set(by_figure) == {t.figure for t in TARGETS}

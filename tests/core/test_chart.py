@@ -3,14 +3,22 @@ the bundled font, and matplotlib kept out of start-up."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
+
+from bot import i18n
+from bot.core import chart
 from bot.core.chart import key_events, render_timeline_png
+from bot.domain.errors import TryAgain
 from bot.domain.models import DOMAINS, Development, FuzzyDate
 from tests.helpers import draft
 
@@ -93,3 +101,89 @@ def test_a_cold_cli_start_does_not_import_matplotlib() -> None:
     code = "import sys, bot.cli; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_charts_render_off_the_loop_a_bounded_number_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At most RENDERS_MAX charts draw at once (each holds a core for up to a second) and
+    WAITING_MAX more may wait; one more is refused at once with "try again", while the
+    event loop goes on answering."""
+    release = threading.Event()
+    lock = threading.Lock()
+    drawing: list[int] = [0, 0]  # now, most at once
+
+    def held(devs: Any, title: str, subtitle: str = "") -> bytes:
+        with lock:
+            drawing[0] += 1
+            drawing[1] = max(drawing)
+        release.wait(30)
+        with lock:
+            drawing[0] -= 1
+        return b"png"
+
+    monkeypatch.setattr(chart, "render_timeline_png", held)
+    queued = [
+        asyncio.create_task(chart.draw_timeline_png([], "t"))
+        for _ in range(chart.RENDERS_MAX + chart.WAITING_MAX)
+    ]
+    await asyncio.sleep(0)  # every task has started and is waiting for a drawer
+    with pytest.raises(TryAgain):
+        await chart.draw_timeline_png([], "one too many")
+    release.set()
+    assert await asyncio.gather(*queued) == [b"png"] * len(queued)
+    assert drawing[1] <= chart.RENDERS_MAX
+    assert await asyncio.wait_for(chart.draw_timeline_png([], "again"), 30) == b"png"
+
+
+def _labels(fig: Any) -> list[Any]:
+    from matplotlib.text import Annotation
+
+    return [t for t in fig.axes[0].texts if isinstance(t, Annotation)]
+
+
+def test_the_legend_says_what_filled_hollow_large_and_small_mean() -> None:
+    fig = chart.timeline_figure(developments(12), "Japan–South Korea")
+    legend = fig.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "exact date",
+        "month or year only",
+        "minor",
+        "notable",
+        "major",
+    ]
+    with i18n.use_locale("ko"):
+        fig = chart.timeline_figure(developments(12), "한일")
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["날짜 확정", "월 또는 연도만"]
+
+
+def test_key_events_are_labelled_with_ids_and_short_titles_that_do_not_overlap() -> None:
+    devs = developments(30)
+    fig = chart.timeline_figure(devs, "Japan–South Korea")
+    labels = _labels(fig)
+    assert len(labels) >= 8
+    by_id = {d.id: d for d in devs}
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for label in labels:
+        text = label.get_text()
+        dev_id = int(text.split()[0].lstrip("#"))
+        assert text.startswith(f"#{dev_id} ") and by_id[dev_id].importance >= 2
+        assert len(text) <= len(f"#{dev_id} ") + chart.LABEL_CHARS
+        boxes.append(label.get_window_extent(renderer))
+    for i, one in enumerate(boxes):
+        assert not any(one.overlaps(other) for other in boxes[i + 1 :]), labels[i].get_text()
+    short = chart.short_label(replace(devs[0], title="Yoon Suk-yeol and Fumio Kishida hold summit"))
+    assert short == "#1 Yoon Suk-yeol and Fumio…"
+
+
+def test_points_on_the_same_day_and_row_are_drawn_apart() -> None:
+    base = developments(1)[0]
+    same_day = [
+        replace(base, id=i + 1, importance=1 + i % 3, domain="economy") for i in range(4)
+    ] + [replace(base, id=9, domain="security")]
+    fig = chart.timeline_figure(same_day, "Japan–South Korea")
+    centres = [tuple(p) for c in fig.axes[0].collections for p in c.get_offsets()]
+    assert len(centres) == 5 and len(set(centres)) == 5
+    economy = [y for _x, y in centres if abs(y - DOMAINS.index("economy")) < 0.5]
+    assert len(economy) == 4  # moved within the economy row, never into another row

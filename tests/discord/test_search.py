@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, TooSoon, UnknownTopic
 from tests.discord._support import add_development, refusals, refused
 from tests.discord.conftest import text_of
 
@@ -70,3 +70,26 @@ async def test_hostile_search_text_is_harmless(world) -> None:
 async def test_topic_autocomplete(world) -> None:
     choices = await world.member.autocomplete(world.general, "search", "topic", "rus")
     assert choices[0]["value"] == "russia"
+
+
+async def test_a_member_searching_too_often_is_told_to_wait(world) -> None:
+    """Search is costly: a burst of five, then one every two seconds per member; the
+    sixth in a row gets a private "wait N s", and another member still searches."""
+    for _ in range(5):
+        r = await world.member.slash(world.general, "search", query="summit")
+        assert not r.ephemeral
+    r = await world.member.slash(world.general, "search", query="summit")
+    assert "Too many search requests just now: wait 2 s and try again." in refused(r)
+    assert [type(e) for e in refusals(world.env)] == [TooSoon]
+    other = await world.mod.slash(world.general, "search", query="summit")
+    assert not other.ephemeral and "`#2`" in text_of(other)
+
+
+async def test_charts_are_limited_per_member(world) -> None:
+    for _ in range(2):
+        await world.member.slash(world.general, "timeline", topic="japan-korea", chart=True)
+    r = await world.member.slash(world.general, "timeline", topic="japan-korea", chart=True)
+    assert "Too many chart requests just now: wait 15 s and try again." in refused(r)
+    assert [type(e) for e in refusals(world.env)] == [TooSoon]
+    plain = await world.member.slash(world.general, "timeline", topic="japan-korea")
+    assert not plain.ephemeral  # a timeline without a chart is cheap: never limited

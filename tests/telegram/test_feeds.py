@@ -12,11 +12,14 @@ import pytest
 
 from bot.config import Settings
 from bot.core.feeds.fetch import FetchPolicy, HostGate
+from bot.core.rendering import Renderer
+from bot.domain.feeds import Candidate, CandidateSource
 from bot.domain.scope import Scope
 from bot.services import open_services
 from bot.telegram.app import FEEDS_SWEEP_ID, TelegramBot
 from bot.telegram.common import TelegramConfig
-from harness.fake_telegram import TOKEN, FakeTelegram, Sent
+from bot.telegram.feeds import card_text
+from harness.fake_telegram import TOKEN, FakeTelegram, Sent, parse_html
 from tests.feeds.conftest import FEEDS_NOW
 from tests.feeds.server import FeedServer, rss
 from tests.helpers import FixedClock
@@ -255,3 +258,104 @@ async def test_pause_remove_and_the_global_queue_for_editors(
     assert "editors" in fake.callback_answers[-1]["text"]  # the chat's admin: not global
     fake.press(GROUP, EDITOR_TG, global_card.message_id, buttons(global_card)["Approve"])
     await fake.wait_for(lambda: "Approved by" in global_card.plain)
+
+
+async def test_approving_a_candidate_never_stores_search_markers(
+    tgf: Running, server: FeedServer, db_path: Path
+) -> None:
+    """A feed item carrying search's private hit markers (U+E000/U+E001) is approved
+    through the same validation as typed input: the markers are not stored, so a /search
+    showing that row is HTML Telegram accepts."""
+    fake = tgf.fake
+    title = "Allies plan \ue000zebrafish\ue001 drills near Jeju"
+    server.serve_items(
+        "marks", "Marks wire", [(title, "https://w.example/marks", "Sat, 31 Oct 2026 08:00:00 GMT")]
+    )
+    await added(tgf, server, "marks")
+    await fake.wait_for(lambda: len(cards(fake)) == 1)
+    found = cards(fake)[0]
+    fake.press(GROUP, ADMIN_TG, found.message_id, buttons(found)["Approve"])
+    await fake.wait_for(lambda: "Approved by" in found.plain)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        stored = conn.execute(
+            "SELECT title, summary FROM developments WHERE title LIKE '%zebrafish%'"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert stored and not any("\ue000" in v or "\ue001" in v for row in stored for v in row)
+    before = len(fake.sent[GROUP])
+    fake.message(GROUP, MEMBER_TG, "/search zebrafish")
+    await fake.wait_for(lambda: len(fake.sent[GROUP]) > before or fake.refusals)
+    assert fake.refusals == []
+    assert "<b>zebrafish</b>" in fake.sent[GROUP][-1].text
+    assert fake.refusals == []
+
+
+async def test_a_feed_item_with_an_over_long_link_is_skipped(
+    tgf: Running, server: FeedServer
+) -> None:
+    """Feed links obey URL_MAX like every other link: an item whose link is longer is
+    skipped (and said so), never stored as a candidate or a source."""
+    fake = tgf.fake
+    long_link = "https://w.example/" + "a" * 4800
+    server.serve_items(
+        "long",
+        "Long wire",
+        [
+            (
+                "Japan and South Korea sign a long-link accord",
+                long_link,
+                "Sat, 31 Oct 2026 08:00:00 GMT",
+            ),
+            (
+                "Japan and South Korea sign a short accord",
+                "https://w.example/s",
+                "Sat, 31 Oct 2026 08:00:00 GMT",
+            ),
+        ],
+    )
+    await added(tgf, server, "long")
+    await fake.wait_for(lambda: len(cards(fake)) == 1)
+    assert "short accord" in cards(fake)[0].plain
+    assert "skipped 1 link over 500 characters" in fake.texts(GROUP)[0]
+    waiting = await tgf.services.feeds.queue(CHAT)
+    assert all(len(s.link) <= 500 for c in waiting for s in c.sources)
+    assert fake.refusals == []
+
+
+def test_a_review_card_with_long_sources_still_shows_them() -> None:
+    """Eight sources with long (but allowed) links make a card longer than one message:
+    the card lists as many as fit and counts the rest, instead of losing them all to a
+    second part that is never sent."""
+    sources = tuple(
+        CandidateSource(
+            link=f"https://news{i}.example/{'story-' * 78}{i}",
+            title=f"Japan and South Korea agree on missile drills, report {i} " + "x" * 80,
+            publisher=f"Wire {i}",
+            published_on="2026-10-31",
+            seen_on="2026-10-31",
+        )
+        for i in range(8)
+    )
+    c = Candidate(
+        id=7,
+        scope=CHAT,
+        title="Japan and South Korea agree on missile drills",
+        summary="S" * 1000,
+        occurred_on="2026-10-31",
+        date_precision="day",
+        date_from_feed=True,
+        countries=("JP", "KR"),
+        domain="security",
+        relevance=0.9,
+        status="pending",
+        created_at="2026-11-01T00:00:00Z",
+        sources=sources,
+    )
+    text = card_text(Renderer("telegram"), c)
+    shown = parse_html(text)
+    assert "Sources" in shown and "report 0" in shown
+    listed = sum(f"report {i}" in shown for i in range(8))
+    assert f"… and {8 - listed} more (all are kept when approved)" in shown
+    assert "This chat's review queue" in shown  # the card is whole

@@ -101,3 +101,25 @@ def test_parts_are_measured_as_telegram_counts_them() -> None:
     parts = split_html("\n".join([line] * 40))
     assert len(parts) > 1
     assert all(len(p.encode("utf-16-le")) // 2 <= 4000 for p in parts)
+
+
+@pytest.mark.parametrize("link_chars", [60, 480])
+def test_a_long_line_is_cut_only_between_entities(link_chars: int) -> None:
+    """A line longer than a message, full of links and bold words, splits between them:
+    every part is HTML Telegram accepts, and every link arrives whole."""
+    link = f'<a href="https://example.org/{"p" * link_chars}">Ministers &amp; envoys meet</a>'
+    line = " ".join(f"{link} — <b>AT&amp;T</b> note {i}" for i in range(40))
+    parts = split_html(f"<b>Sources</b>\n{line}\nend")
+    assert len(parts) > 1
+    for part in parts:
+        parse_html(part)  # raises on a cut tag, link or escape
+    shown = "".join(parse_html(p) for p in parts)
+    assert shown.count("Ministers & envoys meet") == 40 and shown.endswith("end")
+
+
+def test_an_element_longer_than_a_message_keeps_its_text() -> None:
+    word = "<b>" + "&amp;x" * 1500 + "</b>"
+    parts = split_html(word)
+    for part in parts:
+        parse_html(part)
+    assert "".join(parse_html(p) for p in parts).replace("…", "") == "&x" * 1500

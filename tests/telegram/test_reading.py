@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from harness.fake_telegram import BOT_USERNAME, Sent
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
@@ -214,3 +216,30 @@ async def test_the_brief_says_what_the_bottom_line_is_based_on(tg: Running) -> N
     assert "<i>Based on:</i> <i>The Deepening Relations" in sent.text  # a citation, no link
     assert "Based on: The Deepening Relations in the North Pacific" in head
     assert "Yonhap News Agency" in head
+
+
+async def test_searching_too_often_gets_a_wait_answer(tg: Running) -> None:
+    """/search is costly: the sixth in a row answers "wait N s" instead of searching (or
+    staying silent); another member in the same chat still searches."""
+    for _ in range(6):
+        tg.fake.message(MEMBER_TG, MEMBER_TG, "/search summit")
+    sent = await tg.fake.wait_sent(MEMBER_TG, 6)
+    texts = [s.plain for s in sent]
+    assert sum(t.startswith("Search — summit") for t in texts) == 5, texts
+    assert any("Too many search requests just now: wait 2 s and try again." in t for t in texts)
+    tg.fake.message(EDITOR_TG, EDITOR_TG, "/search summit")
+    assert (await tg.fake.wait_sent(EDITOR_TG))[0].plain.startswith("Search — summit")
+    assert tg.fake.refusals == []
+
+
+async def test_inline_queries_too_often_get_a_wait_button(tg: Running) -> None:
+    """An inline query composes briefs: past the allowance the answer is no results and a
+    button saying how long to wait (there is no chat to answer in)."""
+    for _ in range(13):
+        tg.fake.inline(MEMBER_TG, "japan-korea")
+    await tg.fake.wait_for(lambda: len(tg.fake.inline_answers) == 13)
+    refused = [a for a in tg.fake.inline_answers if not a["results"]]
+    assert len(refused) == 1
+    button = json.loads(refused[0]["button"])
+    assert button["text"] == "Too many inline brief requests just now: wait 1 s and try again."
+    assert refused[0]["cache_time"] in (0, "0")

@@ -13,7 +13,7 @@ from typing import Any
 import feedparser
 
 from bot.core.feeds.text import normalise_link, plain_text, shorten
-from bot.core.validation import SUMMARY_MAX, TITLE_MAX
+from bot.core.validation import SUMMARY_MAX, TITLE_MAX, URL_MAX
 from bot.domain.errors import InvalidInput
 
 _HTML_PAGE = re.compile(rb"<html[\s>]|<!doctype html", re.IGNORECASE)
@@ -59,6 +59,9 @@ def _item(entry: Any, skipped: Counter[str]) -> FeedItem | None:
     link = normalise_link(entry.get("link"))
     if link is None:
         skipped["no http(s) link"] += 1
+        return None
+    if len(link) > URL_MAX:  # the catalogue's rule for every link, feeds' too
+        skipped[f"link over {URL_MAX} characters"] += 1
         return None
     title = plain_text(entry.get("title"))
     summary = plain_text(entry.get("summary") or entry.get("description"))

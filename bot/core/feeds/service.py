@@ -18,9 +18,9 @@ from bot.core.feeds.classify import classify
 from bot.core.feeds.dedupe import WINDOW_DAYS, Entry, Signature, StoryIndex, link_key
 from bot.core.feeds.fetch import Fetcher, FetchResult, check_feed_url
 from bot.core.feeds.parse import FeedItem, ParsedFeed, parse_feed
-from bot.core.feeds.text import normalise_known_link
+from bot.core.feeds.text import normalise_known_link, shorten
 from bot.core.topics import get_topic, topics_for
-from bot.core.validation import SOURCES_MAX
+from bot.core.validation import PUBLISHER_MAX, SOURCES_MAX, URL_MAX
 from bot.domain.clock import Clock, iso_utc, parse_utc, system_clock
 from bot.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bot.domain.feeds import (
@@ -538,8 +538,9 @@ class FeedService:
         sources = tuple(
             Source(
                 title=s.title,
-                publisher=s.publisher,
-                url=_https(s.link),
+                publisher=shorten(s.publisher, PUBLISHER_MAX) if s.publisher else None,
+                # A candidate kept from before links were checked: its source stays, as a citation.
+                url=_https(s.link) if len(_https(s.link)) <= URL_MAX else None,
                 published_on=s.published_on,
                 accessed_on=s.seen_on,
             )

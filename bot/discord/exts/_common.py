@@ -49,6 +49,14 @@ def services(interaction: discord.Interaction) -> Services:
     return cast("BriefBot", interaction.client).services
 
 
+def take_turn(interaction: discord.Interaction, action: str) -> None:
+    """Count a costly action (`bot.core.cooldowns`) against the caller's allowance and
+    their server's (or DM channel's); `TooSoon`, answered privately, when either is used
+    up. Call it before deferring, so the refusal is the first, ephemeral, answer."""
+    place = interaction.guild_id or f"dm:{interaction.channel_id}"
+    services(interaction).limits.take(action, f"dc:{interaction.user.id}", f"dc:{place}")
+
+
 def scope_of(interaction: discord.Interaction) -> Scope | None:
     """The server asked in; None in a direct message."""
     return None if interaction.guild_id is None else Scope.discord(interaction.guild_id)

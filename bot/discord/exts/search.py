@@ -10,7 +10,14 @@ from discord.ext import commands
 
 from bot.core import lookup
 from bot.core.topics import get_topic
-from bot.discord.exts._common import defer, scope_of, send_rendered, services, topic_autocomplete
+from bot.discord.exts._common import (
+    defer,
+    scope_of,
+    send_rendered,
+    services,
+    take_turn,
+    topic_autocomplete,
+)
 from bot.domain.errors import InvalidInput
 from bot.i18n import gettext as _
 
@@ -34,6 +41,7 @@ class Search(commands.Cog):
             get_topic(topic)
         if not lookup.has_search_terms(query):
             raise InvalidInput("query", _("type at least one word or number"))
+        take_turn(interaction, "search")
         await defer(interaction)
         svc = services(interaction)
         results = await lookup.search(svc.db, query, scope_of(interaction), topic_name=topic)

@@ -18,6 +18,7 @@ from bot.discord.exts._common import (
     scope_of,
     send_rendered,
     services,
+    take_turn,
     topic_autocomplete,
 )
 
@@ -49,6 +50,8 @@ class Timelines(commands.Cog):
         for value, name in ((start, "from"), (end, "to")):
             if value:
                 parse_fuzzy_date(value, name)
+        if chart:
+            take_turn(interaction, "chart")
         await defer(interaction)
         svc = services(interaction)
         result = await lookup.timeline(svc.db, topic, scope_of(interaction), start=start, end=end)
