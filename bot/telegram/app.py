@@ -156,15 +156,17 @@ class TelegramBot:
             return 0
 
     async def stop(self) -> None:
-        """Stop fetching updates, finish handlers and disconnect."""
-        for task in list(self._tasks):
-            task.cancel()
+        """Stop fetching updates and finish handlers; then stop sending digests (the parts
+        in flight finish) and only then give up the sender lead, so an overlapping deploy's
+        new process never re-sends a part this one is still posting; then disconnect."""
         jobs = self.services.digests.scheduler.scheduler
         if jobs.get_job(FEEDS_SWEEP_ID) is not None:
             jobs.remove_job(FEEDS_SWEEP_ID)
-        self.services.digests.stop("telegram")
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        await self.services.digests.stop("telegram")
+        for task in list(self._tasks):
+            task.cancel()
         await self.app.shutdown()

@@ -431,3 +431,16 @@ async def test_a_forum_subscription_gets_a_new_post_per_digest(
     assert rows[0].period in (posts_made[0].name or "")
     assert [m.content for m in posts_made[1].history() if m.content] == list(rows[1].parts)
     assert_no_pings(world.env)
+
+
+async def test_subscriptions_shows_a_digest_waiting_for_its_platform(world: World) -> None:
+    """A digest no running process could send for over a period (another process's
+    sweeps marked it) says why in /subscriptions."""
+    await world.mod.slash(world.general, "subscribe")
+    db = world.env.bot.services.db
+    sub = await store.subscription_for_channel(db, world.general.id)
+    assert sub is not None
+    async with db.transaction() as w:
+        await store.set_waiting_for(w, sub.id, "discord")
+    text = text_of(await world.mod.slash(world.general, "subscriptions"))
+    assert "Waiting: no running process has Discord, so this digest cannot be sent yet." in text
