@@ -5,6 +5,7 @@ found by its marker, never made twice."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import discord
 import discord.http
@@ -37,20 +38,23 @@ async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
     data = await bot.http.static_login("fake-token")
     state = bot._connection
     state.user = discord.ClientUser(state=state, data=data)
-    guild = discord.Guild(data={"id": str(GUILD), "name": "Alpha"}, state=state)
+    guild = discord.Guild(data=cast(Any, {"id": str(GUILD), "name": "Alpha"}), state=state)
     forum = discord.ForumChannel(
         state=state,
         guild=guild,
-        data={  # type: ignore[typeddict-item]
-            "id": str(FORUM),
-            "type": 15,
-            "guild_id": str(GUILD),
-            "name": "briefings",
-            "position": 0,
-            "permission_overwrites": [],
-            "available_tags": [],
-            "flags": 0,
-        },
+        data=cast(
+            Any,
+            {
+                "id": str(FORUM),
+                "type": 15,
+                "guild_id": str(GUILD),
+                "name": "briefings",
+                "position": 0,
+                "permission_overwrites": [],
+                "available_tags": [],
+                "flags": 0,
+            },
+        ),
     )
     guild._add_channel(forum)
     state._add_guild(guild)
