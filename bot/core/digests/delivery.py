@@ -317,16 +317,18 @@ class DeliveryEngine:
         """Due subscriptions of a platform no live process serves: once one has waited
         longer than a period, /subscriptions says what it waits for."""
         assert self.leadership is not None
-        unserved = {p for p in set(platforms.values()) if not await self.leadership.served(p)}
+        waiting = {platforms[i] for i in sub_ids}
+        unserved = {p for p in sorted(waiting) if not await self.leadership.served(p)}
         now = self.clock()
-        for sub_id in sub_ids:
+        # A platform another live process leads is its business (its delivery clears the mark).
+        for sub_id in (i for i in sub_ids if platforms[i] in unserved):
             platform = platforms[sub_id]
             sub = await store.get_subscription(self.db, sub_id)
             if sub is None or not sub.active or sub.next_run is None:
                 continue
             overdue = next_occurrence(sub.schedule, sub.next_run).at <= now
-            wanted = platform if platform in unserved and overdue else None
-            if sub.waiting_for != wanted and (wanted is not None or platform not in unserved):
+            wanted = platform if overdue else None
+            if sub.waiting_for != wanted:
                 async with self.db.transaction() as w:
                     await store.set_waiting_for(w, sub_id, wanted)
                 if wanted is not None:
