@@ -99,6 +99,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         DigestBuilder(db, Renderer("discord")),
         system_clock,
         pacing=pacing,
+        platforms={"discord"},  # a Discord-only process
     )
     lag: list[float] = []
     stop = asyncio.Event()
