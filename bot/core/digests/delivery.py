@@ -343,21 +343,24 @@ class DeliveryEngine:
         (up to `timeout` seconds, then cancel them), and only then give up the lead, so a
         process taking over never posts a part this one is still posting."""
         self.platforms.discard(platform)
-        self._stopping.add(platform)
-        try:
-            tasks = [t for t, p in self._inflight.items() if p == platform]
-            current = asyncio.current_task()
-            tasks = [t for t in tasks if t is not current]
-            if tasks:
-                _done, pending = await asyncio.wait(tasks, timeout=timeout)
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    await asyncio.wait(pending)
-            assert self.leadership is not None
-            await self.leadership.release(platform)
-        finally:
-            self._stopping.discard(platform)
+        self._stopping.add(platform)  # until `serve` (a delivery still starting sees it)
+        current = asyncio.current_task()
+        tasks = [
+            t for t, p in self._inflight.items() if p in (platform, None) and t is not current
+        ]
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        assert self.leadership is not None
+        await self.leadership.release(platform)
+
+    def serve(self, platform: Platform) -> None:
+        """Send `platform`'s digests (again): its front end runs in this process."""
+        self._stopping.discard(platform)
+        self.platforms.add(platform)
 
     # --- one delivery ----------------------------------------------------------------------
 

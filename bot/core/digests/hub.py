@@ -101,7 +101,7 @@ class DigestHub:
         platform's digests (leading them when no other live process does)."""
         self.poster.posters[platform] = poster
         self.composer.composers[platform] = composer
-        self.engine.platforms.add(platform)
+        self.engine.serve(platform)
 
     async def start(self, platform: Platform) -> None:
         """Start the scheduler with the first front end."""
