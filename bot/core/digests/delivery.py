@@ -345,9 +345,7 @@ class DeliveryEngine:
         self.platforms.discard(platform)
         self._stopping.add(platform)  # until `serve` (a delivery still starting sees it)
         current = asyncio.current_task()
-        tasks = [
-            t for t, p in self._inflight.items() if p in (platform, None) and t is not current
-        ]
+        tasks = [t for t, p in self._inflight.items() if p in (platform, None) and t is not current]
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
