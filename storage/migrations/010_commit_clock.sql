@@ -5,7 +5,8 @@
 -- window already delivered, and no digest would ever show it. So the database keeps a commit
 -- clock: the end of the latest window a digest claimed. A row written with an earlier stamp is
 -- stamped at that end instead, which puts it in the next window. The stamps only move forward
--- by the size of a step back, and only after one.
+-- by the size of a step back, and only after one. Imported rows keep the stamps they carry
+-- (their digest window is the moment their import was made visible, which is clamped).
 CREATE TABLE commit_clock (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     high TEXT NOT NULL
@@ -20,7 +21,7 @@ BEGIN
 END;
 
 CREATE TRIGGER commit_clock_development_added AFTER INSERT ON developments
-WHEN NEW.updated_at < (SELECT high FROM commit_clock WHERE id = 1)
+WHEN NEW.import_id IS NULL AND NEW.updated_at < (SELECT high FROM commit_clock WHERE id = 1)
 BEGIN
     UPDATE developments SET
         created_at = CASE WHEN created_at = updated_at
@@ -36,8 +37,12 @@ BEGIN
     WHERE id = NEW.id;
 END;
 
+-- An import's assessments carry their own dates: only a stamp of the last day (a clock step,
+-- or one stamped when its import was made visible) is moved.
 CREATE TRIGGER commit_clock_assessment AFTER INSERT ON assessments
 WHEN NEW.created_at < (SELECT high FROM commit_clock WHERE id = 1)
+    AND NEW.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ',
+                                   (SELECT high FROM commit_clock WHERE id = 1), '-1 day')
 BEGIN
     UPDATE assessments SET created_at = (SELECT high FROM commit_clock WHERE id = 1)
     WHERE id = NEW.id;

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.core.digests.building import DigestBuilder
 from bot.core.digests.delivery import DeliveryEngine, Outcome
@@ -25,7 +26,7 @@ from tests.harness.fake_poster import (
     rate_limited,
     server_error,
 )
-from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
+from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft, raw_development
 
 CH1, CH2, CH3 = 301, 302, 303
 # Monday 1 May 2023 09:30 UTC is the fixtures' "now".
@@ -585,3 +586,24 @@ async def test_send_now_after_a_large_step_back_loses_nothing(world: World) -> N
     await world.at(utc(2023, 5, 3, 9))
     _now_digest, next_digest = bodies(world.poster, CH1)
     assert "Added after a two-hour step back" in next_digest
+
+
+async def test_an_import_keeps_the_dates_its_records_carry_after_digests_were_sent(
+    world: World,
+) -> None:
+    await world.subscribe(cadence="daily", at="09:00", post_empty=True)
+    assert [o.kind for o in await world.at(utc(2023, 5, 2, 9))] == ["sent"]
+    record = raw_development(title="A development from an older export") | {
+        "created_at": "2020-01-01T00:00:00Z",
+        "updated_at": "2020-01-02T00:00:00Z",
+    }
+    await transfer.import_data(world.db, {"developments": [record]}, world.clock)
+    row = await world.db.fetchone(
+        "SELECT created_at, updated_at FROM developments WHERE title = ?",
+        ("A development from an older export",),
+    )
+    assert row is not None
+    assert (row["created_at"], row["updated_at"]) == (
+        "2020-01-01T00:00:00Z",
+        "2020-01-02T00:00:00Z",
+    )
