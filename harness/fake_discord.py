@@ -7,10 +7,14 @@ It answers what digest delivery uses — GET /users/@me, POST and GET
   seconds returns the message already created instead of posting again;
 * a global limit (default 50 requests per second): beyond it, 429 with `retry_after`
   and `X-RateLimit-Global`, counted as an invalid request;
-* channels can be told to answer 403 (50013), 404 (10003), 500 or 429, once or always;
 * a message Discord would refuse (harness.discord_rules: content over 2,000 characters,
   oversized embeds, bad components, unknown fields, nothing to show) answers 400 50035;
   a message of embeds alone is accepted;
+* channels can be told to answer 403 (50013), 404 (10003), 500 or 429, once or always, and
+  a fault can come after the post is made (`after_commit`: Discord has it, the answer is lost);
+* forums (`add_forum`): POST /channels/{forum}/threads makes a post (no nonce: Discord takes
+  none there) whose starter message has the post's id; GET /guilds/{id}/threads/active lists
+  the active posts;
 * a hook runs after a message is stored and before the answer is sent, so a test can kill
   the client exactly between "Discord has the message" and "the client knows it".
 
@@ -62,6 +66,8 @@ class Fault:
     code: int = 0
     times: int | None = 1
     retry_after: float = 0.05
+    #: carry the request out, then answer with the fault (a lost answer)
+    after_commit: bool = False
 
 
 @dataclass
@@ -83,6 +89,10 @@ class FakeDiscord:
     global_429s: int = 0
     #: why each refused message was refused (Discord's 400 50035)
     refusals: list[str] = field(default_factory=list)
+    #: forum channel id → its guild id
+    forums: dict[int, int] = field(default_factory=dict)
+    #: forum posts (threads) by id
+    threads: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: called as hook(channel_id, total_messages) after storing, before answering
     on_post: Callable[[int, int], None] | None = None
     _nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
@@ -96,6 +106,14 @@ class FakeDiscord:
     def fail(self, channel_id: int, fault: Fault) -> None:
         """Answer posts to a channel with `fault` (queued after earlier faults)."""
         self.faults.setdefault(channel_id, []).append(fault)
+
+    def add_forum(self, forum_id: int, guild_id: int) -> None:
+        """A forum channel of a guild: every post to it is a new thread."""
+        self.forums[forum_id] = guild_id
+
+    def posts(self, forum_id: int) -> list[dict[str, Any]]:
+        """The posts (threads) made in a forum, oldest first."""
+        return [t for t in self.threads.values() if int(t["parent_id"]) == forum_id]
 
     def chatter(self, channel_id: int, count: int, *, content: str = "chat") -> None:
         """`count` messages by another user (a busy channel); `content` may copy a marker."""
@@ -132,6 +150,8 @@ class FakeDiscord:
         app.router.add_get(f"{API}/users/@me", self._me)
         app.router.add_post(API + "/channels/{channel_id}/messages", self._post)
         app.router.add_get(API + "/channels/{channel_id}/messages", self._history)
+        app.router.add_post(API + "/channels/{channel_id}/threads", self._post_thread)
+        app.router.add_get(API + "/guilds/{guild_id}/threads/active", self._active_threads)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -217,13 +237,9 @@ class FakeDiscord:
     async def _me(self, request: web.Request) -> web.Response:
         return _json(self._user())
 
-    async def _post(self, request: web.Request) -> web.Response:
-        limited = self._limited()
-        if limited is not None:
-            return limited
-        channel_id = int(request.match_info["channel_id"])
+    def _fault(self, channel_id: int, *, after_commit: bool = False) -> web.Response | None:
         queued = self.faults.get(channel_id)
-        if queued:
+        if queued and queued[0].after_commit == after_commit:
             fault = queued[0]
             if fault.times is not None:
                 fault.times -= 1
@@ -247,6 +263,16 @@ class FakeDiscord:
                 )
             names = {403: "Missing Permissions", 404: "Unknown Channel", 500: "Internal Error"}
             return self._error(fault.status, fault.code, names.get(fault.status, "Error"))
+        return None
+
+    async def _post(self, request: web.Request) -> web.Response:
+        limited = self._limited()
+        if limited is not None:
+            return limited
+        channel_id = int(request.match_info["channel_id"])
+        refused = self._fault(channel_id)
+        if refused is not None:
+            return refused
         body = await request.json()
         nonce = body.get("nonce")
         content = str(body.get("content") or "")
@@ -269,6 +295,66 @@ class FakeDiscord:
         if self.on_post is not None:
             self.on_post(channel_id, self.total)
         return _json(message)
+
+    async def _post_thread(self, request: web.Request) -> web.Response:
+        limited = self._limited()
+        if limited is not None:
+            return limited
+        forum_id = int(request.match_info["channel_id"])
+        if forum_id not in self.forums:
+            return self._error(400, 50024, "Cannot execute action on this channel type")
+        refused = self._fault(forum_id)
+        if refused is not None:
+            return refused
+        body = await request.json()
+        name = str(body.get("name") or "")
+        starter = body.get("message") or {}
+        content = str(starter.get("content") or "")
+        problems = [] if 1 <= len(name) <= 100 else ["name: must be 1 to 100 characters"]
+        problems += (
+            check_message(starter) if isinstance(starter, dict) else ["message: not an object"]
+        )
+        if problems:
+            self.refusals.append("; ".join(problems))
+            return self._error(400, 50035, "Invalid Form Body: " + "; ".join(problems))
+        thread_id = next(self._ids)
+        message = self._message(thread_id, content, None)
+        message["id"] = str(thread_id)  # a post's starter message has the post's id
+        self.messages.setdefault(thread_id, []).append(message)
+        self._all(thread_id).append(message)
+        thread = {
+            "id": str(thread_id),
+            "type": 11,
+            "guild_id": str(self.forums[forum_id]),
+            "parent_id": str(forum_id),
+            "owner_id": str(BOT_ID),
+            "name": name,
+            "last_message_id": str(thread_id),
+            "message_count": 1,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 10080,
+                "archive_timestamp": datetime.now(UTC).isoformat(),
+                "locked": False,
+                "create_timestamp": datetime.now(UTC).isoformat(),
+            },
+        }
+        self.threads[thread_id] = thread
+        lost = self._fault(forum_id, after_commit=True)
+        if lost is not None:
+            return lost
+        return _json(thread | {"message": message})
+
+    async def _active_threads(self, request: web.Request) -> web.Response:
+        limited = self._limited()
+        if limited is not None:
+            return limited
+        guild_id = request.match_info["guild_id"]
+        found = [t for t in self.threads.values() if t["guild_id"] == guild_id]
+        return _json({"threads": found, "members": []})
 
     async def _history(self, request: web.Request) -> web.Response:
         limited = self._limited()

@@ -54,6 +54,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 system_clock,
                 pacing=PacingConfig(global_rate=46.0, concurrency=args.concurrency),
                 retry=RetryPolicy(base_delay=0.05, max_delay=2.0),
+                platforms={"telegram"},  # a Telegram-only process
             )
             outcomes = await engine.run_due()
             engine.close()

@@ -29,7 +29,7 @@ from bot.core.digests.delivery import DeliveryEngine
 from bot.core.digests.pacing import PacingConfig
 from bot.core.digests.scheduler import DigestScheduler
 from bot.core.rendering import Renderer
-from bot.discord.exts._digest_poster import DiscordPoster
+from bot.discord.exts._digest_poster import DiscordPoster, no_resend_trace
 from bot.domain.clock import system_clock
 from storage.database import Database
 
@@ -64,7 +64,7 @@ def _p99(samples: list[float]) -> float:
 
 async def _client(api: str) -> discord.Client:
     discord.http.Route.BASE = api
-    client = discord.Client(intents=discord.Intents.none())
+    client = discord.Client(intents=discord.Intents.none(), http_trace=no_resend_trace())
     # No gateway: REST only. static_login checks the token with GET /users/@me.
     data = await client.http.static_login("fake-token")
     client._connection.user = discord.ClientUser(state=client._connection, data=data)
@@ -99,6 +99,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         DigestBuilder(db, Renderer("discord")),
         system_clock,
         pacing=pacing,
+        platforms={"discord"},  # a Discord-only process
     )
     lag: list[float] = []
     stop = asyncio.Event()

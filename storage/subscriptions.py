@@ -62,6 +62,7 @@ def to_subscription(row: Row) -> Subscription:
             domains=tuple(json.loads(row["domains"])),
         ),
         platform=cast(Platform, row["platform"]),
+        waiting_for=cast(Platform | None, row["waiting_for"]),
     )
 
 
@@ -170,6 +171,7 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
         "at_time = excluded.at_time, timezone = excluded.timezone, "
         "post_empty = excluded.post_empty, next_run_utc = excluded.next_run_utc, "
         "status = 'active', paused_reason = NULL, paused_at = NULL, last_error = NULL, "
+        "waiting_for = NULL, "
         "updated_by = excluded.created_by, updated_at = excluded.created_at",
         values,
     )
@@ -226,7 +228,8 @@ async def record_period_done(
             (period, delivered_at, sub_id),
         )
     await w.execute(
-        "UPDATE subscriptions SET covered_until = ?, next_run_utc = ? WHERE id = ?",
+        "UPDATE subscriptions SET covered_until = ?, next_run_utc = ?, waiting_for = NULL "
+        "WHERE id = ?",
         (iso_utc(covered_until), iso_utc(next_run), sub_id),
     )
 
@@ -426,34 +429,67 @@ async def deliveries(db: Database, sub_id: int) -> list[Delivery]:
     return [to_delivery(r) for r in rows]
 
 
-# --- who leads delivery ------------------------------------------------------------------
+# --- who leads delivery (per platform) ---------------------------------------------------
 
 
-async def delivery_leader(db: Database | Writer) -> tuple[str, datetime, int] | None:
-    """(owner, lease_until, token) of the process leading delivery, if any."""
-    row = await db.fetchone("SELECT owner, lease_until, token FROM delivery_leader WHERE id = 1")
+async def delivery_leader(
+    db: Database | Writer, platform: Platform
+) -> tuple[str, datetime, int] | None:
+    """(owner, lease_until, token) of the process leading `platform`'s delivery, if any."""
+    row = await db.fetchone(
+        "SELECT owner, lease_until, token FROM delivery_leaders WHERE platform = ?", (platform,)
+    )
     return None if row is None else (row["owner"], parse_utc(row["lease_until"]), row["token"])
 
 
-async def take_leadership(w: Writer, owner: str, until: datetime, *, seen_token: int) -> bool:
-    """Lead (or keep leading) delivery until `until`; False when someone else changed the
-    leader since `seen_token` was read (0: nobody led)."""
+async def take_leadership(
+    w: Writer, platform: Platform, owner: str, until: datetime, *, seen_token: int
+) -> bool:
+    """Lead (or keep leading) `platform`'s delivery until `until`; False when someone else
+    changed its leader since `seen_token` was read (0: nobody led)."""
     if seen_token == 0:
         changed = await w.execute_rowcount(
-            "INSERT INTO delivery_leader (id, owner, lease_until, token) VALUES (1, ?, ?, 1) "
-            "ON CONFLICT (id) DO NOTHING",
-            (owner, iso_utc(until)),
+            "INSERT INTO delivery_leaders (platform, owner, lease_until, token) "
+            "VALUES (?, ?, ?, 1) ON CONFLICT (platform) DO NOTHING",
+            (platform, owner, iso_utc(until)),
         )
         return changed > 0
     changed = await w.execute_rowcount(
-        "UPDATE delivery_leader SET owner = ?, lease_until = ?, "
-        "token = token + (owner != ?) WHERE id = 1 AND token = ?",
-        (owner, iso_utc(until), owner, seen_token),
+        "UPDATE delivery_leaders SET owner = ?, lease_until = ?, "
+        "token = token + (owner != ?) WHERE platform = ? AND token = ?",
+        (owner, iso_utc(until), owner, platform, seen_token),
     )
     return changed > 0
 
 
-async def leads_delivery(db: Database | Writer, owner: str) -> bool:
-    """Whether `owner` is the process leading delivery now."""
-    row = await db.fetchone("SELECT 1 FROM delivery_leader WHERE id = 1 AND owner = ?", (owner,))
+async def leads_delivery(db: Database | Writer, platform: Platform, owner: str) -> bool:
+    """Whether `owner` is the process leading `platform`'s delivery now."""
+    row = await db.fetchone(
+        "SELECT 1 FROM delivery_leaders WHERE platform = ? AND owner = ?", (platform, owner)
+    )
     return row is not None
+
+
+async def give_up_leadership(w: Writer, platform: Platform, owner: str) -> None:
+    """Step down (a graceful stop): the lead is free for another process at once."""
+    await w.execute(
+        "DELETE FROM delivery_leaders WHERE platform = ? AND owner = ?", (platform, owner)
+    )
+
+
+async def subscription_platforms(db: Database, sub_ids: list[int]) -> dict[int, Platform]:
+    """The platform of each of `sub_ids` that exists."""
+    found: dict[int, Platform] = {}
+    for start in range(0, len(sub_ids), 500):
+        chunk = sub_ids[start : start + 500]
+        rows = await db.fetchall(
+            f"SELECT id, platform FROM subscriptions WHERE id IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk),
+        )
+        found.update((r["id"], cast(Platform, r["platform"])) for r in rows)
+    return found
+
+
+async def set_waiting_for(w: Writer, sub_id: int, platform: Platform | None) -> None:
+    """Record (or clear) that the subscription waits for a process serving `platform`."""
+    await w.execute("UPDATE subscriptions SET waiting_for = ? WHERE id = ?", (platform, sub_id))

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.discord import exts
 from bot.discord.exts._common import BriefTree
+from bot.discord.exts._digest_poster import no_resend_trace
 from bot.discord.exts._translator import CatalogueTranslator
 from bot.domain.clock import Clock, system_clock
 from bot.services import Services, open_services
@@ -56,6 +57,9 @@ class BriefBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             tree_cls=BriefTree,
+            # A forum post (no nonce) must not be resent after a lost answer: see
+            # bot.discord.exts._digest_poster.
+            http_trace=no_resend_trace(),
         )
         self.settings = settings
         self.clock = clock

@@ -11,6 +11,8 @@ from typing import Literal
 
 Platform = Literal["discord", "telegram"]
 PLATFORMS: tuple[Platform, ...] = ("discord", "telegram")
+#: how each platform is named to people (proper nouns: never translated)
+PLATFORM_NAMES: dict[str, str] = {"discord": "Discord", "telegram": "Telegram"}
 ChatKind = Literal["private", "group", "supergroup"]
 _TELEGRAM_PREFIX = "telegram:"
 _SUPERGROUP_BELOW = -1_000_000_000_000  # supergroup and channel ids are -100 followed by 10+ digits

@@ -35,6 +35,8 @@ class Subscription:
     last_error: str | None = None
     digest_filter: DigestFilter = NO_FILTER
     platform: Platform = "discord"
+    #: a platform no running process serves, while a due digest waits for it (over a period)
+    waiting_for: Platform | None = None
 
     @property
     def scope(self) -> Scope | None:

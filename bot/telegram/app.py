@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import UTC
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 from telegram import Bot, BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
 
 from bot import i18n
@@ -21,7 +23,12 @@ from bot.core.rendering import Renderer
 from bot.services import Services
 from bot.telegram import chats, curating, feeds, inline, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error, speak_to
-from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster, chat_mover
+from bot.telegram.digests import (
+    TelegramDigestBuilder,
+    TelegramPoster,
+    chat_mover,
+    retry_seconds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +36,55 @@ log = logging.getLogger(__name__)
 OVERALL_RATE = 30
 GROUP_RATE = 20
 RATE_RETRIES = 2
+#: The longest 429 python-telegram-bot waits out inside a request. While it waits it holds
+#: every other request of the bot, so a longer one is handed to the caller at once: a digest
+#: send gives its attempt back (the next sweep retries) and other chats are not kept waiting.
+RATE_WAIT_MAX = 2.0
 POLL_TIMEOUT = 30
 FEEDS_SWEEP_ID = "feeds-sweep-telegram"
 FEEDS_SWEEP_SECONDS = 60.0
+
+
+class _LongWait(Exception):
+    """Carries a 429 out of AIORateLimiter's retry loop without its global wait."""
+
+    def __init__(self, error: RetryAfter) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class BoundedRateLimiter(AIORateLimiter):
+    """AIORateLimiter that waits out only short 429s (up to `max_wait` seconds)."""
+
+    def __init__(self, *, max_wait: float = RATE_WAIT_MAX, **limits: Any) -> None:
+        super().__init__(**limits)
+        self.max_wait = max_wait
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """The request through the limiter; a 429 over `max_wait` is raised at once."""
+
+        async def bounded(*a: Any, **k: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            try:
+                return await callback(*a, **k)
+            except RetryAfter as exc:
+                if retry_seconds(exc) > self.max_wait:
+                    raise _LongWait(exc) from exc
+                raise
+
+        try:
+            return await super().process_request(
+                bounded, args, kwargs, endpoint, data, rate_limit_args
+            )
+        except _LongWait as long:
+            raise long.error from None
 
 
 def build_application(
@@ -47,7 +100,7 @@ def build_application(
     )
     if rate_limiter:
         builder = builder.rate_limiter(
-            AIORateLimiter(
+            BoundedRateLimiter(
                 overall_max_rate=OVERALL_RATE,
                 overall_time_period=1,
                 group_max_rate=GROUP_RATE,
@@ -156,15 +209,17 @@ class TelegramBot:
             return 0
 
     async def stop(self) -> None:
-        """Stop fetching updates, finish handlers and disconnect."""
-        for task in list(self._tasks):
-            task.cancel()
+        """Stop fetching updates and finish handlers; then stop sending digests (the parts
+        in flight finish) and only then give up the sender lead, so an overlapping deploy's
+        new process never re-sends a part this one is still posting; then disconnect."""
         jobs = self.services.digests.scheduler.scheduler
         if jobs.get_job(FEEDS_SWEEP_ID) is not None:
             jobs.remove_job(FEEDS_SWEEP_ID)
-        self.services.digests.stop("telegram")
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        await self.services.digests.stop("telegram")
+        for task in list(self._tasks):
+            task.cancel()
         await self.app.shutdown()

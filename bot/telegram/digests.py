@@ -10,8 +10,10 @@ characters, each part ending in its marker line. `TelegramPoster` sends the part
 * "bot was blocked", "kicked" and "chat not found" pause the subscription with the reason;
 * a group upgraded to a supergroup (`migrate_to_chat_id`) moves the subscription to the new
   chat id and the part is sent there;
-* 429s carry `retry_after`: one up to `MAX_RATELIMIT_WAIT` seconds is waited out here and the
-  part sent again (what discord.py does for Discord, so the engine's one retry budget means
+* 429s carry `retry_after`: python-telegram-bot's rate limiter waits out only short ones
+  (`bot.telegram.app.RATE_WAIT_MAX`: it holds every request of the bot meanwhile); one up
+  to `MAX_RATELIMIT_WAIT` seconds is waited out here, by this send alone, and the part sent
+  again (what discord.py does for Discord, so the engine's one retry budget means
   the same on both platforms); a longer one ends the attempt and the engine obeys it. Sends
   are paced under Telegram's 30 messages a second (the engine paces each chat;
   python-telegram-bot's AIORateLimiter keeps groups under 20 a minute).

@@ -28,7 +28,7 @@ from bot.core.subscriptions import Subscription, SubscriptionService
 from bot.core.topics import get_topic
 from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.scope import Scope
+from bot.domain.scope import PLATFORM_NAMES, Scope
 from bot.i18n import gettext as _
 from bot.telegram.common import Context, actor_for, answer, front, send_html, usage
 from bot.telegram.digests import render_telegram_parts
@@ -205,6 +205,7 @@ async def subscriptions(update: Update, context: Context) -> None:
             "last_period": s.last_period,
             "last_at": s.last_delivered_at,
             "last_error": s.last_error,
+            "waiting_for": PLATFORM_NAMES.get(s.waiting_for or "", ""),
         }
         for s in subs
     ]

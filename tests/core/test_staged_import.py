@@ -187,6 +187,30 @@ asyncio.run(main())
 """
 
 
+def _children(pid: int) -> list[int]:
+    """The live child processes of `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a process that has not exited (a zombie has)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 async def test_an_import_whose_process_died_is_discarded_by_the_next(
     empty_db: Database, db_path: Path, clock: FixedClock
 ) -> None:
@@ -197,9 +221,16 @@ async def test_an_import_whose_process_died_is_discarded_by_the_next(
         while await _staged(empty_db) < 100:
             assert proc.poll() is None and time.monotonic() < deadline, "import never started"
             await asyncio.sleep(0.05)
+        helpers = _children(proc.pid)
+        assert helpers, "the import forked no validator"
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+    # Its forked validator must not outlive it (an operator's `kill -9` of an import).
+    deadline = time.monotonic() + 10
+    while (left := [pid for pid in helpers if _running(pid)]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert left == []
     assert await _staged(empty_db) >= 100
     assert await _visible(empty_db) == 0  # nothing of the dead import shows
     await transfer.import_data(empty_db, _document(3), clock)

@@ -20,6 +20,7 @@ from simcord.builders import ChannelHandle
 
 from bot.config import Settings
 from bot.core.actors import OPERATOR
+from bot.core.digests.liveness import Liveness
 from bot.core.digests.pacing import Pacer, PacingConfig, RealTimer, RetryPolicy
 from bot.core.validation import validate_development
 from bot.discord.client import BriefBot
@@ -431,3 +432,65 @@ async def test_a_forum_subscription_gets_a_new_post_per_digest(
     assert rows[0].period in (posts_made[0].name or "")
     assert [m.content for m in posts_made[1].history() if m.content] == list(rows[1].parts)
     assert_no_pings(world.env)
+
+
+async def test_subscriptions_shows_a_digest_waiting_for_its_platform(world: World) -> None:
+    """A digest no running process could send for over a period (another process's
+    sweeps marked it) says why in /subscriptions."""
+    await world.mod.slash(world.general, "subscribe")
+    db = world.env.bot.services.db
+    sub = await store.subscription_for_channel(db, world.general.id)
+    assert sub is not None
+    async with db.transaction() as w:
+        await store.set_waiting_for(w, sub.id, "discord")
+    text = text_of(await world.mod.slash(world.general, "subscriptions"))
+    assert "Waiting: no running process has Discord, so this digest cannot be sent yet." in text
+
+
+class _InFlight:
+    """Wraps the Discord poster: a send stays in flight until the test lets it go."""
+
+    def __init__(self, poster: Any) -> None:
+        self.poster = poster
+        self.started = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        self.started.set()
+        await self.go.wait()
+        return int(await self.poster.send(channel_id, content, nonce=nonce, first_id=first_id))
+
+    async def find(self, channel_id: int, marker: str, **kwargs: Any) -> int | None:
+        found = await self.poster.find(channel_id, marker, **kwargs)
+        return None if found is None else int(found)
+
+
+async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lead(
+    world: World, clock: FixedClock
+) -> None:
+    """Unloading the digests (the bot closing) stops sending first, then gives up the
+    lead and the liveness lock: an overlapping deploy never posts the part again."""
+    await world.mod.slash(world.general, "subscribe", cadence="daily", post_empty=True)
+    services = world.env.bot.services
+    hub = services.digests
+    in_flight = _InFlight(hub.poster.posters["discord"])
+    hub.poster.posters["discord"] = in_flight
+    clock.now = NOW + timedelta(days=1)
+    sweep = asyncio.create_task(cog(world).scheduler.sweep())
+    await in_flight.started.wait()
+    stopping = asyncio.create_task(world.env.bot.unload_extension("bot.discord.exts.digests"))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not stopping.done()
+    leader = await store.delivery_leader(services.db, "discord")
+    assert leader is not None and leader[0] == hub.engine.owner
+    other = Liveness.beside(services.db.path)
+    assert other.alive(hub.engine.owner) is True
+    in_flight.go.set()
+    await asyncio.wait_for(stopping, 10)
+    assert [o.kind for o in await sweep] == ["sent"]
+    assert len(posts(world.general)) == 1
+    assert await store.delivery_leader(services.db, "discord") is None
+    assert other.alive(hub.engine.owner) is False

@@ -4,6 +4,7 @@ channels subscribed from a private chat; delivered by the process's one schedule
 from __future__ import annotations
 
 from harness.fake_telegram import BOT_ID, BOT_USERNAME
+from storage import subscriptions as store
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, CHANNEL, GROUP, MEMBER_TG, Running
 
@@ -139,3 +140,19 @@ async def test_a_bad_filter_is_refused_and_nothing_is_stored(tg: Running) -> Non
     fake.message(MEMBER_TG, MEMBER_TG, "/subscriptions")
     listed = (await fake.wait_sent(MEMBER_TG, 3))[2].plain
     assert "No digests here yet" in listed
+
+
+async def test_subscriptions_shows_a_digest_waiting_for_telegram(tg: Running) -> None:
+    """A digest no running process could send for over a period (a Discord-only process's
+    sweeps marked it) says why in /subscriptions."""
+    fake = tg.fake
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea daily 08:00 Asia/Tokyo")
+    await fake.wait_sent(MEMBER_TG)
+    db = tg.services.db
+    sub = await store.subscription_for_channel(db, MEMBER_TG)
+    assert sub is not None
+    async with db.transaction() as w:
+        await store.set_waiting_for(w, sub.id, "telegram")
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscriptions")
+    listed = (await fake.wait_sent(MEMBER_TG, 2))[1].plain
+    assert "Waiting: no running process has Telegram, so this digest cannot be sent yet." in listed

@@ -32,13 +32,15 @@ fan-out (`concurrency`) and one pacer under Discord's global and per-channel lim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from bot.core.digests.leadership import Leadership, LedgerLeadership, takeable
 from bot.core.digests.liveness import Liveness
 from bot.core.digests.pacing import KeyedLocks, Pacer, PacingConfig, RealTimer, RetryPolicy, Timer
 from bot.core.digests.parts import legacy_nonce, nonce_for, with_reference
@@ -50,6 +52,7 @@ from bot.core.digests.schedule import (
     plan_now,
 )
 from bot.domain.clock import Clock, iso_utc
+from bot.domain.scope import PLATFORMS, Platform
 from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
 from storage import catalogue as catalogue_store
 from storage import subscriptions as store
@@ -72,7 +75,8 @@ OutcomeKind = Literal[
     "failed",  # given up on this period
     "missing",  # the subscription no longer exists
     "superseded",  # our lease was taken over or the delivery abandoned: we stopped posting
-    "standby",  # another live process leads delivery (it delivers this one)
+    "standby",  # another live process leads the platform's delivery, or none serves it
+    "stopping",  # this process is stopping sending to the platform: another takes over
 ]
 
 
@@ -148,6 +152,10 @@ class _FenceLost(Exception):
     """Our lease was taken over or the delivery abandoned: stop before posting."""
 
 
+class _Stopping(Exception):
+    """This process is stopping sending to the platform: post nothing more."""
+
+
 @dataclass
 class _Claim:
     delivery: Delivery
@@ -196,6 +204,10 @@ class DeliveryEngine:
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     liveness: Liveness | None = None
     probe: WindowProbe = window_fingerprint
+    #: the platforms this process sends to (leads, when it can): the hub sets the ones whose
+    #: front end runs; an engine on its own serves every platform
+    platforms: set[Platform] = field(default_factory=lambda: set(PLATFORMS))
+    leadership: Leadership | None = None
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.pacing, self.timer)
@@ -205,10 +217,25 @@ class DeliveryEngine:
         if self.liveness is None:
             self.liveness = Liveness.beside(self.db.path)
         self.liveness.register(self.owner)
-        self._leading = False
-        self._lead_renew_at = 0.0
+        if self.leadership is None:
+            self.leadership = LedgerLeadership(
+                self.db,
+                self.owner,
+                self.liveness,
+                self.clock,
+                self.timer,
+                self.lease,
+                on_taken=self._took_lead,
+            )
         self._lead_lock = asyncio.Lock()
-        self.leads_taken = 0  # times this engine took the lead (for logs and the bench)
+        self.leads_taken = 0  # times this engine took a lead (for logs and the bench)
+        # Deliveries in flight, by platform: a graceful stop waits for them before it lets
+        # another process take over (which would post the part in flight again).
+        self._inflight: dict[asyncio.Task[object], Platform | None] = {}
+        self._stopping: set[Platform] = set()
+
+    def _took_lead(self, platform: Platform) -> None:
+        self.leads_taken += 1
 
     def open(self) -> None:
         """Hold this engine's liveness lock again (after `close`; idempotent)."""
@@ -225,7 +252,7 @@ class DeliveryEngine:
     async def deliver(self, sub_id: int) -> Outcome:
         """Deliver what is owed now: first an interrupted delivery, then a due period.
         Unbounded: callers go through `fan_out`."""
-        async with self.locks.hold(sub_id):
+        async with self.locks.hold(sub_id), self._in_flight():
             first = await self._deliver(sub_id, now_mode=False)
             if first.kind == "sent" and first.resumed:
                 # The interrupted one is done; a later period may be due too.
@@ -236,7 +263,7 @@ class DeliveryEngine:
 
     async def send_now(self, sub_id: int) -> Outcome:
         """`/digest send-now`: the current period's digest now (its one delivery)."""
-        async with self.gate, self.locks.hold(sub_id):
+        async with self.gate, self.locks.hold(sub_id), self._in_flight():
             return await self._deliver(sub_id, now_mode=True)
 
     async def run_due(self) -> list[Outcome]:
@@ -249,12 +276,17 @@ class DeliveryEngine:
 
     async def fan_out(self, sub_ids: list[int]) -> list[Outcome]:
         """Deliver to many subscriptions at once, at most `concurrency` in flight across
-        every caller; one failure never stops the others."""
-
-        if not await self._lead():  # every sweep renews the lead, even with nothing due
-            return [Outcome(i, "standby") for i in sub_ids]
+        every caller; one failure never stops the others. Only the platforms this process
+        leads: another process's are `standby`."""
+        led = await self._lead()  # every sweep renews the leads, even with nothing due
+        platforms = await store.subscription_platforms(self.db, sub_ids)
+        waiting = [i for i in sub_ids if i in platforms and platforms[i] not in led]
+        if waiting:
+            await self._note_waiting(waiting, platforms)
 
         async def one(sub_id: int) -> Outcome:
+            if sub_id in platforms and platforms[sub_id] not in led:
+                return Outcome(sub_id, "standby")
             async with self.gate:
                 try:
                     return await self.deliver(sub_id)
@@ -263,6 +295,70 @@ class DeliveryEngine:
                     return Outcome(sub_id, "retry-later", detail=f"unexpected error: {exc!r}")
 
         return list(await asyncio.gather(*(one(i) for i in sub_ids)))
+
+    @contextlib.asynccontextmanager
+    async def _in_flight(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is None or task in self._inflight:
+            yield
+            return
+        self._inflight[task] = None  # until `_deliver` knows the subscription's platform
+        try:
+            yield
+        finally:
+            del self._inflight[task]
+
+    def _mark_platform(self, platform: Platform) -> None:
+        task = asyncio.current_task()
+        if task is not None and task in self._inflight:
+            self._inflight[task] = platform
+
+    async def _note_waiting(self, sub_ids: list[int], platforms: dict[int, Platform]) -> None:
+        """Due subscriptions of a platform no live process serves: once one has waited
+        longer than a period, /subscriptions says what it waits for."""
+        assert self.leadership is not None
+        waiting = {platforms[i] for i in sub_ids}
+        unserved = {p for p in sorted(waiting) if not await self.leadership.served(p)}
+        now = self.clock()
+        # A platform another live process leads is its business (its delivery clears the mark).
+        for sub_id in (i for i in sub_ids if platforms[i] in unserved):
+            platform = platforms[sub_id]
+            sub = await store.get_subscription(self.db, sub_id)
+            if sub is None or not sub.active or sub.next_run is None:
+                continue
+            overdue = next_occurrence(sub.schedule, sub.next_run).at <= now
+            wanted = platform if overdue else None
+            if sub.waiting_for != wanted:
+                async with self.db.transaction() as w:
+                    await store.set_waiting_for(w, sub_id, wanted)
+                if wanted is not None:
+                    log.warning(
+                        "digest waiting subscription=%s: no running process serves %s",
+                        sub_id,
+                        platform,
+                    )
+
+    async def stop_sending(self, platform: Platform, *, timeout: float = 30.0) -> None:
+        """A graceful stop of `platform`: post nothing more, let the parts in flight finish
+        (up to `timeout` seconds, then cancel them), and only then give up the lead, so a
+        process taking over never posts a part this one is still posting."""
+        self.platforms.discard(platform)
+        self._stopping.add(platform)  # until `serve` (a delivery still starting sees it)
+        current = asyncio.current_task()
+        tasks = [t for t, p in self._inflight.items() if p in (platform, None) and t is not current]
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        assert self.leadership is not None
+        await self.leadership.release(platform)
+
+    def serve(self, platform: Platform) -> None:
+        """Send `platform`'s digests (again): its front end runs in this process."""
+        self._stopping.discard(platform)
+        self.platforms.add(platform)
 
     # --- one delivery ----------------------------------------------------------------------
 
@@ -273,6 +369,9 @@ class DeliveryEngine:
                 return Outcome(sub_id, "missing")
             if not sub.active:
                 return Outcome(sub_id, "paused", detail=sub.paused_reason or "")
+            self._mark_platform(sub.platform)
+            if sub.platform in self._stopping:
+                return Outcome(sub_id, "stopping")
             open_row = await store.open_delivery(self.db, sub_id)
             if open_row is not None:
                 claim = await self._reclaim(sub, open_row)
@@ -332,8 +431,8 @@ class DeliveryEngine:
         parts = [with_reference(p, reference) for p in parts]
         following = next_occurrence(sub.schedule, plan.occurrence.at)
         async with self.db.transaction() as w:
-            if trigger != "now" and not await store.leads_delivery(w, self.owner):
-                self._leading = False
+            assert self.leadership is not None
+            if trigger != "now" and not await self.leadership.holds(w, sub.platform):
                 return Outcome(sub.id, "standby", plan.period)  # the lead moved meanwhile
             current = await store.get_subscription(w, sub.id)
             if current != sub:
@@ -385,48 +484,17 @@ class DeliveryEngine:
         return self.timer.monotonic() + self.lease.total_seconds() / 2
 
     def _takeable(self, owner: str | None, lease_until: datetime | None, now: datetime) -> bool:
-        """Whether what `owner` holds (a delivery, or the lead) may be taken over now."""
-        if owner is None or owner == self.owner:
-            return True
+        """Whether what `owner` holds (a delivery) may be taken over now."""
         assert self.liveness is not None
-        alive = self.liveness.alive(owner)
-        if alive is False:
-            return True  # the kernel says its process is gone
-        if lease_until is None:
-            return True
-        # Alive (or unknown): only a lease long past its stored expiry (a hung holder). The
-        # fencing token stops that holder before its next post if it wakes up.
-        grace = self.lease if alive else timedelta(0)
-        return lease_until + grace <= now
+        return takeable(self.liveness, self.owner, owner, lease_until, now, self.lease)
 
-    async def _lead(self) -> bool:
-        """Whether this process leads delivery (taking the lead when it is free): Discord's
-        rate limits are per bot, so one process at a time fans out and paces."""
+    async def _lead(self) -> set[Platform]:
+        """The platforms this process leads (taking each lead that is free): rate limits
+        are per bot, so one process per platform at a time fans out and paces."""
+        assert self.leadership is not None and self.liveness is not None
         async with self._lead_lock:  # jobs firing together ask at once
-            return await self._lead_once()
-
-    async def _lead_once(self) -> bool:
-        if self._leading and self.timer.monotonic() < self._lead_renew_at:
-            # Still ours? (a cheap read: another process may have found us hung)
-            self._leading = await store.leads_delivery(self.db, self.owner)
-            if self._leading:
-                return True
-        now = self.clock()
-        leader = await store.delivery_leader(self.db)
-        token = 0
-        if leader is not None:
-            owner, until, token = leader
-            if not self._takeable(owner, until, now):
-                self._leading = False
-                return False
-        async with self.db.transaction() as w:
-            took = await store.take_leadership(w, self.owner, now + self.lease, seen_token=token)
-        self._leading = took
-        self._lead_renew_at = self._renew_deadline()
-        if took and (leader is None or leader[0] != self.owner):
-            self.leads_taken += 1
-            log.info("digest delivery led by this process (owner=%s)", self.owner)
-        return took
+            self.liveness.refresh()
+            return {p for p in sorted(self.platforms) if await self.leadership.lead(p)}
 
     async def _reclaim(self, sub: Subscription, row: Delivery) -> _Claim | Outcome | None:
         now = self.clock()
@@ -504,9 +572,13 @@ class DeliveryEngine:
                 message_id = await self._find_posted(row, content, ids[0] if ids else None)
             if message_id is None:
                 try:
-                    message_id = await self._send(claim, index, content, ids[0] if ids else None)
+                    message_id = await self._send(
+                        claim, index, content, ids[0] if ids else None, sub.platform
+                    )
                 except _FenceLost:
                     return self._superseded(sub, row, ids)
+                except _Stopping:
+                    return await self._release(sub, claim, FrontEndDown("stopping"), stop=True)
                 except (ChannelGone, ChannelForbidden) as exc:
                     return await self._pause(sub, claim, exc)
                 except RetryableError as exc:
@@ -550,10 +622,14 @@ class DeliveryEngine:
             return legacy_nonce(row.subscription_id, row.period, index + 1)
         return nonce_for(row.reference, index + 1)
 
-    async def _send(self, claim: _Claim, index: int, content: str, first_id: int | None) -> int:
+    async def _send(
+        self, claim: _Claim, index: int, content: str, first_id: int | None, platform: Platform
+    ) -> int:
         row = claim.delivery
         nonce = self._nonce(row, index)
         for attempt in range(self.retry.tries):
+            if platform in self._stopping:
+                raise _Stopping
             if not await self._holds(claim):
                 raise _FenceLost
             waited = self.timer.monotonic()
@@ -630,16 +706,20 @@ class DeliveryEngine:
         )
         return Outcome(sub.id, "paused", row.period, detail=reason)
 
-    async def _release(self, sub: Subscription, claim: _Claim, exc: RetryableError) -> Outcome:
+    async def _release(
+        self, sub: Subscription, claim: _Claim, exc: RetryableError, *, stop: bool = False
+    ) -> Outcome:
         row = claim.delivery
         failed = not isinstance(exc, FrontEndDown)
         error = f"Discord kept failing: {exc}" if failed else str(exc)
         async with self.db.transaction() as w:
             if not await store.release_lease(w, row.id, claim.fence, error, failed=failed):
                 return self._superseded(sub, row, list(row.message_ids))
-            await store.set_last_error(w, sub.id, error)
+            if not stop:  # a graceful stop is no problem of the subscription's
+                await store.set_last_error(w, sub.id, error)
         log.warning("digest postponed subscription=%s period=%s: %s", sub.id, row.period, exc)
-        return Outcome(sub.id, "retry-later", row.period, detail=error, resumed=claim.resumed)
+        kind: OutcomeKind = "stopping" if stop else "retry-later"
+        return Outcome(sub.id, kind, row.period, detail=error, resumed=claim.resumed)
 
     async def _give_up(
         self, sub: Subscription, claim: _Claim, exc: DeliveryError, posted: int

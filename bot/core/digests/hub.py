@@ -4,11 +4,12 @@ Each front end registers its platform's poster (how to send a part) and composer
 render a digest for it); deliveries are routed by platform. The scheduler starts with the
 first front end and stops with the last.
 
-The engine leads delivery for the whole database (one process at a time, see
-`bot.core.digests.delivery`) for both platforms at once: Telegram's 30 messages a second are per bot
-like Discord's 50 requests, so one sending process keeps both limits. The engine's pacer
-(Discord's limits, the tighter per channel) paces every part; Telegram's poster adds its own
-bucket under Telegram's overall limit.
+The engine leads delivery per platform (one process at a time for each, see
+`bot.core.digests.leadership`), only for the platforms whose front end runs here: Telegram's
+30 messages a second are per bot like Discord's 50 requests, so one sending process per
+platform keeps both limits, and a Discord-only and a Telegram-only process on one database
+each deliver their own. The engine's pacer (Discord's limits, the tighter per channel) paces
+every part; Telegram's poster adds its own bucket under Telegram's overall limit.
 """
 
 from __future__ import annotations
@@ -91,14 +92,16 @@ class DigestHub:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.poster = RoutedPoster()
         self.composer = RoutedComposer()
-        self.engine = DeliveryEngine(db, self.poster, self.composer, clock)
+        self.engine = DeliveryEngine(db, self.poster, self.composer, clock, platforms=set())
         self.scheduler = DigestScheduler(self.engine, db, clock)
         self._front_ends: set[Platform] = set()
 
     def register(self, platform: Platform, poster: Poster, composer: Composer) -> None:
-        """A front end's way of posting and rendering digests."""
+        """A front end's way of posting and rendering digests: this process sends that
+        platform's digests (leading them when no other live process does)."""
         self.poster.posters[platform] = poster
         self.composer.composers[platform] = composer
+        self.engine.serve(platform)
 
     async def start(self, platform: Platform) -> None:
         """Start the scheduler with the first front end."""
@@ -108,11 +111,15 @@ class DigestHub:
             await self.scheduler.start()
             log.info("digest scheduler started by %s", platform)
 
-    def stop(self, platform: Platform) -> None:
-        """Forget a front end; the last one stops the scheduler."""
+    async def stop(self, platform: Platform) -> None:
+        """Forget a front end: first stop sending to its platform (the parts in flight
+        finish), then give up its lead; the last one stops the scheduler and the liveness
+        lock. In that order, a process taking over never re-sends a part in flight."""
         self._front_ends.discard(platform)
+        if not self._front_ends:
+            self.scheduler.shutdown()  # no new jobs; the running ones finish below
+        await self.engine.stop_sending(platform)
         self.poster.posters.pop(platform, None)
         self.composer.composers.pop(platform, None)
         if not self._front_ends:
-            self.scheduler.shutdown()
             self.engine.close()  # give up the liveness lock: another process may take over

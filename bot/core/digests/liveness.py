@@ -6,6 +6,11 @@ Another process asks by trying the same lock: if it gets it, the owner is dead. 
 runs in WAL mode, which only works when every process shares one host, so the lock files are
 always visible to every process that can see the ledger.
 
+The folder is found from the database's real path (a symlinked release directory leads every
+process to the same folder). A missing file means "unknown", never "dead": an operator or a
+tmp cleaner may remove the folder under a running process, which then registers again at its
+next sweep (`refresh`); meanwhile only a lease long expired can be taken over.
+
 This is why a clock step or a paused VM cannot make a live lease look expired: a live
 owner's lease is only ever taken over after its stored expiry *and* a full extra lease of
 grace, and even then the fencing token stops the old holder before its next post.
@@ -18,12 +23,16 @@ import fcntl
 import logging
 import os
 import re
+import time
 from pathlib import Path
 from typing import IO
 
 log = logging.getLogger(__name__)
 
 _SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: a dead owner's file is tidied away only this long after it was made: any lease it held
+#: has long expired by then, so its missing file ("unknown") can hold nothing up
+STALE_SECONDS = 7 * 86400
 
 
 class Liveness:
@@ -38,12 +47,29 @@ class Liveness:
         """The registry for a database file (none for an in-memory database)."""
         if str(database_path) == ":memory:":
             return cls(None)
-        return cls(Path(f"{database_path}.owners"))
+        return cls(Path(f"{os.path.realpath(database_path)}.owners"))
 
     def _path(self, owner: str) -> Path | None:
         if self.directory is None or not _SAFE.match(owner):
             return None
         return self.directory / f"{owner}.lock"
+
+    def refresh(self) -> None:
+        """Register again every owner whose file is gone (its folder removed by an
+        operator or a cleaner): other processes would read it as unknown, not alive."""
+        for owner, handle in list(self._held.items()):
+            path = self._path(owner)
+            if path is None:
+                continue
+            try:
+                if os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+                    continue
+            except OSError:
+                pass
+            log.warning("delivery owner %s lost its liveness file: registering again", owner)
+            del self._held[owner]
+            handle.close()
+            self.register(owner)
 
     def register(self, owner: str) -> None:
         """Hold `owner`'s lock for as long as this process lives (or until `release`), and
@@ -56,7 +82,12 @@ class Liveness:
             self._tidy(path.parent)
             for _ in range(5):
                 handle = path.open("ab")
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # another process asking whether we are alive
+                    handle.close()
+                    time.sleep(0.01)
+                    continue
                 # A tidy-up by another process may have unlinked the file between our open
                 # and our lock: only a lock on the file that is still there counts.
                 if path.exists() and os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
@@ -76,18 +107,23 @@ class Liveness:
             handle.close()
 
     def _tidy(self, directory: Path) -> None:
+        stale = time.time() - STALE_SECONDS
         for path in directory.glob("*.lock"):
             if path.stem in self._held:
                 continue
-            self._dead(path)
+            try:
+                if path.stat().st_mtime > stale:
+                    continue
+            except OSError:
+                continue
+            self._dead(path, remove=True)
 
     @staticmethod
-    def _dead(path: Path) -> bool | None:
-        """Try the owner's lock: True (and the file removed) when nobody holds it."""
+    def _dead(path: Path, *, remove: bool = False) -> bool | None:
+        """Try the owner's lock: True when nobody holds it (and the file removed, when
+        `remove`); None when there is no file to ask."""
         try:
             fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return True
         except OSError:
             return None
         try:
@@ -98,15 +134,15 @@ class Liveness:
         except OSError:
             os.close(fd)
             return None
-        with contextlib.suppress(OSError):
-            path.unlink()  # while holding the lock, so a registering owner notices
+        if remove:
+            with contextlib.suppress(OSError):
+                path.unlink()  # while holding the lock, so a registering owner notices
         os.close(fd)
         return True
 
     def alive(self, owner: str) -> bool | None:
-        """True or False when the kernel can tell (an owner registered here whose file is
-        gone is dead: files are only removed once their lock is free); None when unknown
-        (an in-memory database, or a registry that could not be written)."""
+        """True or False when the kernel can tell; None when unknown (no file to ask: an
+        in-memory database, a registry that could not be written, a folder removed)."""
         if owner in self._held:
             return True
         path = self._path(owner)

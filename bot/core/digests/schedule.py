@@ -230,12 +230,17 @@ def plan_now(
     Sent early, it counts as that period's delivery: the scheduled time then finds the
     period in the ledger and posts nothing.
     """
+    # Rows are stamped to the second and windows are [start, end): ending at the next whole
+    # second keeps what was added in this second (right before asking) in this digest. What
+    # is written later in the same second is stamped at the window's end (the commit clock,
+    # migration 010), so the next digest has it.
+    end = now.replace(microsecond=0) + timedelta(seconds=1)
     due = plan_due(schedule, next_run=next_run, covered_until=covered_until, now=now)
     if due is not None:
-        return DuePlan(due.occurrence, due.folded, due.window_start, now)
+        return DuePlan(due.occurrence, due.folded, due.window_start, end)
     upcoming = occurrence_from(schedule, next_run)
     start = covered_until or previous_occurrence(schedule, upcoming).at
-    return DuePlan(upcoming, (), min(start, now), now)
+    return DuePlan(upcoming, (), min(start, now), end)
 
 
 def first_run(schedule: Schedule, now: datetime, *, skip_period: str | None = None) -> Occurrence:

@@ -39,7 +39,7 @@ from bot.discord.exts._digest_poster import DiscordPoster
 from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS
-from bot.domain.scope import Scope
+from bot.domain.scope import PLATFORM_NAMES, Scope
 from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -161,7 +161,9 @@ class Digests(commands.Cog):
             )
 
     async def cog_unload(self) -> None:
-        self.bot.services.digests.stop("discord")
+        # Stop sending (the parts in flight finish), then give up the lead; the HTTP session
+        # closes only after the cogs are unloaded.
+        await self.bot.services.digests.stop("discord")
         for task in list(self._tasks):
             task.cancel()
 
@@ -338,6 +340,7 @@ class Digests(commands.Cog):
                     "last_period": sub.last_period,
                     "last_at": sub.last_delivered_at,
                     "last_error": sub.last_error,
+                    "waiting_for": PLATFORM_NAMES.get(sub.waiting_for or "", ""),
                 }
             )
         pages = embed_pages(services(interaction).renderers.discord, "subscriptions.j2", rows=rows)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.core.digests.building import DigestBuilder
 from bot.core.digests.delivery import DeliveryEngine, Outcome
@@ -25,7 +26,7 @@ from tests.harness.fake_poster import (
     rate_limited,
     server_error,
 )
-from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
+from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft, raw_development
 
 CH1, CH2, CH3 = 301, 302, 303
 # Monday 1 May 2023 09:30 UTC is the fixtures' "now".
@@ -537,3 +538,72 @@ async def test_token_bucket_never_spins_on_a_clock_far_from_zero() -> None:
 
     await asyncio.wait_for(take(), 10)
     assert len(timer.slept) < 400  # one sleep per wait, not endless tiny ones
+
+
+# --- the wall clock going back (issue 18, item 4) -----------------------------------------
+
+
+async def test_a_development_added_after_the_clock_steps_back_is_in_the_next_digest(
+    world: World,
+) -> None:
+    await world.subscribe(cadence="daily", at="09:00")
+    world.clock.now = utc(2023, 5, 2, 8)
+    await world.add("Before the step back")
+    assert [o.kind for o in await world.at(utc(2023, 5, 2, 9))] == ["sent"]
+    world.clock.now = utc(2023, 5, 2, 9) - timedelta(seconds=45)  # NTP steps the clock back
+    await world.add("Added right after the step back")
+    await world.at(utc(2023, 5, 3, 9))
+    first, second = bodies(world.poster, CH1)
+    assert "Before the step back" in first
+    assert "Added right after the step back" in second
+
+
+async def test_send_now_has_what_was_added_in_the_same_second_and_keeps_what_comes_after(
+    world: World,
+) -> None:
+    sub = await world.subscribe(cadence="daily", at="09:00")
+    second = utc(2023, 5, 2, 12)
+    world.clock.now = second + timedelta(milliseconds=200)
+    await world.add("Added just before send-now")
+    world.clock.now = second + timedelta(milliseconds=500)
+    assert (await world.engine.send_now(sub.id)).kind == "sent"
+    world.clock.now = second + timedelta(milliseconds=800)
+    await world.add("Added just after send-now")
+    await world.at(utc(2023, 5, 3, 9))
+    now_digest, next_digest = bodies(world.poster, CH1)
+    assert "Added just before send-now" in now_digest
+    assert "Added just after send-now" not in now_digest
+    assert "Added just after send-now" in next_digest
+    assert "Added just before send-now" not in next_digest
+
+
+async def test_send_now_after_a_large_step_back_loses_nothing(world: World) -> None:
+    sub = await world.subscribe(cadence="daily", at="09:00")
+    world.clock.now = utc(2023, 5, 2, 12)
+    assert (await world.engine.send_now(sub.id)).kind == "sent"
+    world.clock.now = utc(2023, 5, 2, 10)  # two hours back
+    await world.add("Added after a two-hour step back")
+    await world.at(utc(2023, 5, 3, 9))
+    _now_digest, next_digest = bodies(world.poster, CH1)
+    assert "Added after a two-hour step back" in next_digest
+
+
+async def test_an_import_keeps_the_dates_its_records_carry_after_digests_were_sent(
+    world: World,
+) -> None:
+    await world.subscribe(cadence="daily", at="09:00", post_empty=True)
+    assert [o.kind for o in await world.at(utc(2023, 5, 2, 9))] == ["sent"]
+    record = raw_development(title="A development from an older export") | {
+        "created_at": "2020-01-01T00:00:00Z",
+        "updated_at": "2020-01-02T00:00:00Z",
+    }
+    await transfer.import_data(world.db, {"developments": [record]}, world.clock)
+    row = await world.db.fetchone(
+        "SELECT created_at, updated_at FROM developments WHERE title = ?",
+        ("A development from an older export",),
+    )
+    assert row is not None
+    assert (row["created_at"], row["updated_at"]) == (
+        "2020-01-01T00:00:00Z",
+        "2020-01-02T00:00:00Z",
+    )

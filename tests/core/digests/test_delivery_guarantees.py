@@ -5,6 +5,7 @@ windows versus slow writers, the shared fan-out cap, one retry budget, pauses ra
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -392,7 +393,7 @@ async def test_one_process_leads_delivery_and_the_lead_passes_when_it_dies(
     assert {o.kind for o in await other.run_due()} == {"standby"}
     world.engine.close()  # the leading process dies
     assert {o.kind for o in await other.run_due()} == {"sent"}
-    assert other.leads_taken == 1
+    assert other.leads_taken == 2  # an engine on its own leads both platforms
     assert len(bodies(world.poster, CH1)) == len(bodies(world.poster, CH2)) == 2
 
 
@@ -404,9 +405,29 @@ async def test_a_process_that_lost_the_lead_claims_nothing_more(world: World) ->
     other = world.new_engine()
     async with world.db.transaction() as w:
         await w.execute(
-            "UPDATE delivery_leader SET owner = ?, token = token + 1, lease_until = ?",
+            "UPDATE delivery_leaders SET owner = ?, token = token + 1, lease_until = ?",
             (other.owner, "2023-05-04T00:00:00Z"),
         )
     world.clock.now = utc(2023, 5, 3, 9, 5)
     assert [o.kind for o in await world.engine.run_due()] == ["standby"]
     assert len(bodies(world.poster, CH2)) == 1
+
+
+async def test_a_leader_whose_liveness_folder_was_removed_is_not_taken_for_dead(
+    world: World,
+) -> None:
+    """A tmp cleaner removes `<db>.owners`: the running leader is unknown, not dead, so
+    nobody takes over its lead (and posts its digests a second time) while its lease runs;
+    its next sweep registers it again."""
+    await world.subscribe(CH1, post_empty=True, cadence="daily", at="09:05")
+    await world.subscribe(CH2, post_empty=True, cadence="daily", at="09:06")
+    world.clock.now = utc(2023, 5, 2, 9, 5)
+    assert [o.kind for o in await world.engine.run_due()] == ["sent"]
+    other = world.new_engine()
+    assert world.engine.liveness is not None and world.engine.liveness.directory is not None
+    shutil.rmtree(world.engine.liveness.directory)
+    world.clock.now = utc(2023, 5, 2, 9, 6)
+    assert [o.kind for o in await other.run_due()] == ["standby"]
+    assert [o.kind for o in await world.engine.run_due()] == ["sent"]
+    assert other.liveness is not None and other.liveness.alive(world.engine.owner) is True
+    assert len(bodies(world.poster, CH1)) == len(bodies(world.poster, CH2)) == 1

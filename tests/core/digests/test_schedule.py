@@ -174,7 +174,8 @@ def test_send_now_early_takes_the_upcoming_period_up_to_now() -> None:
     s = weekly("UTC")
     now = utc(2025, 3, 12, 15)
     plan = plan_now(s, next_run=utc(2025, 3, 17, 9), covered_until=utc(2025, 3, 10, 9), now=now)
-    assert plan.period == "2025-W12" and plan.window_end == now
+    # Up to the end of the current second: what was added in it is in the digest.
+    assert plan.period == "2025-W12" and plan.window_end == now + timedelta(seconds=1)
     assert plan.window_start == utc(2025, 3, 10, 9)
 
 
@@ -182,7 +183,8 @@ def test_send_now_when_overdue_takes_the_owed_period() -> None:
     s = weekly("UTC")
     now = utc(2025, 3, 18, 15)
     plan = plan_now(s, next_run=utc(2025, 3, 17, 9), covered_until=None, now=now)
-    assert plan.period == "2025-W12" and plan.window_end == now
+    # Up to the end of the current second: what was added in it is in the digest.
+    assert plan.period == "2025-W12" and plan.window_end == now + timedelta(seconds=1)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""A long 429 never freezes the Telegram front end: with the production rate limiter, a
+digest send that meets one gives its attempt back, and other chats are answered meanwhile.
+A graceful stop finishes the part in flight before it lets another process take over."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.core.digests.delivery import Poster
+from bot.core.digests.liveness import Liveness
+from storage import subscriptions as store
+from tests.telegram.conftest import ADMIN_TG, MEMBER_TG, Running
+
+
+async def test_a_long_429_gives_the_digest_back_and_other_chats_are_answered(
+    tg: Running,
+) -> None:
+    fake = tg.fake
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea daily 08:00 UTC")
+    await fake.wait_sent(MEMBER_TG)
+    before = len(fake.sent[MEMBER_TG])
+    fake.fail_next[MEMBER_TG] = [35]  # "retry after 35 s" for the digest's chat
+    tg.services.clock.advance(days=1)  # type: ignore[attr-defined]
+    sweep = asyncio.create_task(tg.services.digests.scheduler.sweep())
+    await fake.wait_for(lambda: fake.rate_limited >= 1)
+    # Another chat's command is answered while the digest's chat is rate limited.
+    fake.message(ADMIN_TG, ADMIN_TG, "/help")
+    await fake.wait_sent(ADMIN_TG)
+    outcomes = await asyncio.wait_for(sweep, 10)
+    assert [o.kind for o in outcomes] == ["retry-later"]
+    assert len(fake.sent[MEMBER_TG]) == before  # nothing posted yet, nothing lost
+    sub = await store.subscription_for_channel(tg.services.db, MEMBER_TG)
+    assert sub is not None and sub.active
+    (row,) = await store.deliveries(tg.services.db, sub.id)
+    assert row.state == "sending" and row.failures == 1 and "429" in (row.error or "")
+    # The next sweep sends it.
+    outcomes = await tg.services.digests.scheduler.sweep()
+    assert [o.kind for o in outcomes] == ["sent"]
+    assert len(fake.sent[MEMBER_TG]) > before
+
+
+class _InFlight:
+    """Wraps the Telegram poster: a send stays in flight until the test lets it go."""
+
+    def __init__(self, poster: Poster) -> None:
+        self.poster = poster
+        self.started = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        self.started.set()
+        await self.go.wait()
+        return await self.poster.send(channel_id, content, nonce=nonce, first_id=first_id)
+
+    async def find(
+        self,
+        channel_id: int,
+        marker: str,
+        *,
+        after: datetime,
+        pace: Callable[[], Awaitable[None]],
+        first_id: int | None = None,
+    ) -> int | None:
+        return await self.poster.find(channel_id, marker, after=after, pace=pace, first_id=first_id)
+
+
+async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lead(
+    tg: Running,
+) -> None:
+    fake = tg.fake
+    fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea daily 08:00 UTC")
+    await fake.wait_sent(MEMBER_TG)
+    before = len(fake.sent[MEMBER_TG])
+    hub = tg.services.digests
+    in_flight = _InFlight(hub.poster.posters["telegram"])
+    hub.poster.posters["telegram"] = in_flight
+    tg.services.clock.advance(days=1)  # type: ignore[attr-defined]
+    sweep = asyncio.create_task(hub.scheduler.sweep())
+    await in_flight.started.wait()
+    stopping = asyncio.create_task(tg.bot.stop())
+    async with asyncio.timeout(10):  # until the front end has stopped and digests stop next
+        while not stopping.done() and "telegram" in hub.engine.platforms:
+            await asyncio.sleep(0.01)
+    for _ in range(50):
+        await asyncio.sleep(0)
+    # Still sending: this process keeps its lead and its liveness, so no other takes over.
+    assert not stopping.done()
+    leader = await store.delivery_leader(tg.services.db, "telegram")
+    assert leader is not None and leader[0] == hub.engine.owner
+    other = Liveness.beside(tg.services.db.path)
+    assert other.alive(hub.engine.owner) is True
+    in_flight.go.set()
+    await asyncio.wait_for(stopping, 10)
+    assert [o.kind for o in await sweep] == ["sent"]
+    assert len(fake.sent[MEMBER_TG]) > before
+    assert await store.delivery_leader(tg.services.db, "telegram") is None
+    assert other.alive(hub.engine.owner) is False
