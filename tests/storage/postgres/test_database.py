@@ -147,3 +147,38 @@ def test_a_shown_url_never_holds_the_password() -> None:
     assert redacted("postgresql://bot:pw@db.example:5433/brief") == (
         "postgresql://bot@db.example:5433/brief"
     )
+
+
+async def test_the_commit_clock_restamps_what_a_stepped_back_clock_wrote(pg_url: str) -> None:
+    # SQLite's migration 010, PostgreSQL's 002: after a digest window ending at 10:00 was
+    # claimed, a development stamped 09:59 (a clock stepped back) is stamped 10:00.
+    db = await PostgresDatabase.open(pg_url)
+    try:
+        async with db.transaction() as w:
+            sub = await w.execute(
+                "INSERT INTO subscriptions (guild_id, channel_id, topics, created_by, created_at)"
+                " VALUES (1, 2, '[]', 'mod', '2026-12-07T09:00:00Z') RETURNING id"
+            )
+            await w.execute(
+                "INSERT INTO digest_deliveries (subscription_id, period_key, state, created_at,"
+                " window_end) VALUES (?, 'p', 'sent', 'x', '2026-12-07T10:00:00Z')",
+                (sub,),
+            )
+            dev = await w.execute(
+                "INSERT INTO developments (kind, title, summary, occurred_on, date_precision,"
+                " countries, domain, importance, created_by, created_at, updated_by, updated_at)"
+                " VALUES ('event', 't', 's', '2026-12-07', 'day', 'JP KR', 'diplomacy', 2,"
+                " 'e', '2026-12-07T09:59:00Z', 'e', '2026-12-07T09:59:00Z') RETURNING id"
+            )
+            await w.execute(
+                "INSERT INTO assessments (topic, bottom_line, trend, author, created_at)"
+                " VALUES ('trilateral', 'b', 'improving', 'e', '2026-12-07T09:59:30Z')"
+            )
+        row = await db.fetchone(
+            "SELECT created_at, updated_at FROM developments WHERE id = ?", (dev,)
+        )
+        assert row is not None
+        assert (row[0], row[1]) == ("2026-12-07T10:00:00Z", "2026-12-07T10:00:00Z")
+        assert await db.scalar("SELECT created_at FROM assessments") == "2026-12-07T10:00:00Z"
+    finally:
+        await db.close()
