@@ -61,6 +61,8 @@ ERRORS = {
     "blocked": (403, "Forbidden: bot was blocked by the user"),
     "kicked": (403, "Forbidden: bot was kicked from the group chat"),
     "not_found": (400, "Bad Request: chat not found"),
+    # a member who never opened a private chat with the bot
+    "never_started": (403, "Forbidden: bot can't initiate conversation with a user"),
 }
 
 
