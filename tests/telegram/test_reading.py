@@ -150,3 +150,24 @@ async def test_the_brief_says_what_the_bottom_line_is_based_on(tg: Running) -> N
     assert "<i>Based on:</i> <i>The Deepening Relations" in sent.text  # a citation, no link
     assert "Based on: The Deepening Relations in the North Pacific" in head
     assert "Yonhap News Agency" in head
+
+
+async def test_an_empty_brief_suggests_the_shortest_period_that_shows_something(
+    tg: Running,
+) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea 7d")
+    (week,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert "Nothing recorded for Japan–South Korea in the last 7 days." in week.plain
+    assert "Try /brief japan-korea 30d (last 30 days)." in week.plain
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief russia all society")
+    sent = await tg.fake.wait_sent(MEMBER_TG, 2)
+    assert "Nothing recorded for Russia in society yet. Try /brief russia all (all time)." in (
+        sent[1].plain
+    )
+    assert "the all time" not in sent[1].plain
+
+
+async def test_key_developments_say_their_order(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea")
+    (sent,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert "Key developments · the most important, newest first" in sent.plain
