@@ -157,8 +157,10 @@ class FakeTelegram:
     migrated: dict[int, int] = field(default_factory=dict)
     fail_next: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     commands: list[dict[str, Any]] = field(default_factory=list)
-    #: the menus set per `language_code` ("" = the default menu, also in `commands`)
+    #: the default scope's menus per `language_code` ("" = the default menu, also in `commands`)
     menus: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: every menu set, per (scope type, `language_code`): "default", "all_private_chats" …
+    scoped_menus: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     #: user id → the `language_code` their app sends (none when absent)
     languages: dict[int, str] = field(default_factory=dict)
     inline_answers: list[dict[str, Any]] = field(default_factory=list)
@@ -440,6 +442,10 @@ class FakeTelegram:
     async def api_setMyCommands(self, params: dict[str, Any]) -> web.Response:
         menu = _json_value(params.get("commands", "[]"))
         language = str(params.get("language_code") or "")
+        scope = str((_json_value(params.get("scope", "null")) or {}).get("type", "default"))
+        self.scoped_menus[(scope, language)] = menu
+        if scope != "default":
+            return _ok(True)
         self.menus[language] = menu
         if not language:
             self.commands = menu

@@ -13,7 +13,7 @@ from bot.core.briefs import PERIODS, compose_brief, parse_domain
 from bot.core.rendering import Safe
 from bot.core.topics import all_topics, get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
-from bot.domain.errors import PermissionDenied
+from bot.domain.errors import InvalidInput, PermissionDenied
 from bot.domain.models import DOMAINS
 from bot.domain.wording import N_
 from bot.i18n import gettext as _
@@ -26,62 +26,35 @@ from bot.telegram.common import (
     front,
     usage,
 )
+from bot.telegram.menu import START_COMMANDS, command, commands_for
 
-#: (command, usage, description) — the menu (setMyCommands) and /help list these.
-COMMANDS: list[tuple[str, str, str]] = [
-    (
-        "brief",
-        "topic [period] [domain]",
-        N_("A briefing on a topic: bottom line, key developments"),
-    ),
-    ("timeline", "topic [from] [to]", N_("A topic's developments in date order")),
-    ("search", "words", N_("Search developments, best match first")),
-    ("development", "id", N_("One development in full, with its sources")),
-    ("history", "id", N_("Who changed a development, and what (editors)")),
-    (
-        "subscribe",
-        "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone] "
-        "[include=word,word] [exclude=word] [domains=economy,security]",
-        N_("Digests here or in your channel (administrators)"),
-    ),
-    ("unsubscribe", "[@channel]", N_("Stop the digests (administrators)")),
-    ("subscriptions", "[@channel]", N_("The digest subscription and its state (administrators)")),
-    (
-        "digest",
-        "preview|sendnow [@channel]",
-        N_("See the next digest, or send it now (administrators)"),
-    ),
-    (
-        "settings",
-        "timezone Zone | language en|ja|ko",
-        N_("This chat's time zone and language for digests (administrators)"),
-    ),
-    (
-        "feed",
-        "add URL|list|remove ID|pause ID [resume]",
-        N_("News feeds read into this chat's review queue (administrators, editors)"),
-    ),
-    (
-        "queue",
-        "[global]",
-        N_("Candidate developments waiting for review (administrators, editors)"),
-    ),
-    ("help", "", N_("What this bot does and how to use it")),
-]
-BRIEF_USAGE = "/brief topic [period] [domain] — e.g. /brief japan-korea 30d"
-TIMELINE_USAGE = "/timeline topic [from] [to] — dates as YYYY, YYYY-MM or YYYY-MM-DD"
-SEARCH_USAGE = "/search words — e.g. /search missile launch"
-ID_USAGE = "/{name} id — e.g. /{name} 12"
+BRIEF_USAGE = N_("/brief topic [period] [domain] — e.g. /brief japan-korea 30d")
+TIMELINE_USAGE = N_("/timeline topic [from] [to] — dates as YYYY, YYYY-MM or YYYY-MM-DD")
+SEARCH_USAGE = N_("/search words — e.g. /search missile launch")
+ID_USAGE = N_("/{name} id — e.g. /{name} 12")
 PAGE_SIZE = 12
 PAGE_PREFIX = "tl"
 
 
 async def start(update: Update, context: Context) -> None:
-    """/start and /help: what the bot does, its commands and topics."""
+    """/start: a short welcome with the three commands most people come for."""
+    text = front(context).renderer.render(
+        "start.j2", commands=[command(name) for name in START_COMMANDS]
+    )
+    await answer(update, context, text)
+
+
+async def help_(update: Update, context: Context) -> None:
+    """/help: what the bot does, every command the asker may use here, and the topics."""
+    try:
+        actor = await actor_for(update, context)
+        administrator = actor.is_moderator or actor.is_editor
+    except InvalidInput:  # an anonymous post: the commands everyone may use
+        administrator = False
     text = front(context).renderer.render(
         "help.j2",
         version=Safe(__version__),
-        commands=COMMANDS,
+        commands=commands_for(administrator=administrator),
         topics=all_topics(),
         bot_username=context.bot.username,
     )
@@ -92,7 +65,7 @@ async def brief(update: Update, context: Context) -> None:
     """/brief topic [period] [domain]."""
     args = list(context.args or [])
     if not args or len(args) > 3:
-        raise usage(BRIEF_USAGE)
+        raise usage(_(BRIEF_USAGE))
     topic = get_topic(args[0])
     period, domain = "all", None
     for extra in args[1:]:
@@ -103,7 +76,7 @@ async def brief(update: Update, context: Context) -> None:
         else:
             raise usage(
                 _("{brief_usage}; period is one of {value}, domain one of {value2}").format(
-                    brief_usage=BRIEF_USAGE, value=", ".join(PERIODS), value2=", ".join(DOMAINS)
+                    brief_usage=_(BRIEF_USAGE), value=", ".join(PERIODS), value2=", ".join(DOMAINS)
                 )
             )
     fe = front(context)
@@ -157,7 +130,7 @@ async def timeline(update: Update, context: Context) -> None:
     """/timeline topic [from] [to]: the first page, with buttons for the others."""
     args = list(context.args or [])
     if not args or len(args) > 3:
-        raise usage(TIMELINE_USAGE)
+        raise usage(_(TIMELINE_USAGE))
     slug = get_topic(args[0]).slug
     start, end = ([*args[1:], "", ""])[:2]
     for value, name in ((start, "from"), (end, "to")):
@@ -185,7 +158,7 @@ async def search(update: Update, context: Context) -> None:
     """/search words."""
     words = " ".join(context.args or [])
     if not words.strip():
-        raise usage(SEARCH_USAGE)
+        raise usage(_(SEARCH_USAGE))
     fe = front(context)
     results = await lookup.search(fe.services.db, words, chat_scope(update))
     await answer(update, context, fe.renderer.render("search.j2", results=results))
@@ -194,7 +167,7 @@ async def search(update: Update, context: Context) -> None:
 def _one_id(context: Context, name: str) -> int:
     args = list(context.args or [])
     if len(args) != 1:
-        raise usage(ID_USAGE.format(name=name))
+        raise usage(_(ID_USAGE).format(name=name))
     return parse_development_id(args[0].lstrip("#"))
 
 
@@ -217,7 +190,8 @@ async def history(update: Update, context: Context) -> None:
 def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:
     """This module's handlers."""
     return [
-        CommandHandler(["start", "help"], start),
+        CommandHandler("start", start),
+        CommandHandler("help", help_),
         CommandHandler("brief", brief),
         CommandHandler("timeline", timeline),
         CallbackQueryHandler(turn_page, pattern=rf"^{PAGE_PREFIX}:"),

@@ -90,3 +90,23 @@ async def test_an_unknown_language_is_refused(tg: Running) -> None:
     tg.fake.message(MEMBER_TG, MEMBER_TG, "/settings language fr")
     (refusal,) = await tg.fake.wait_sent(MEMBER_TG)
     assert "'fr' is not a language of the bot; use one of en, ja, ko" in refusal.plain
+
+
+@pytest.mark.parametrize(
+    ("language", "usage_line", "date_error"),
+    [
+        ("ja", "使い方: /brief トピック [期間] [分野]", ("開始日: ", "2023-03-16、2023-03、2023")),
+        ("ko", "사용법: /brief 주제 [기간] [분야]", ("시작일: ", "2023-03-16, 2023-03, 2023")),
+    ],
+)
+async def test_usage_lines_field_names_and_date_forms_are_translated(
+    tg: Running, language: str, usage_line: str, date_error: tuple[str, str]
+) -> None:
+    tg.fake.languages[MEMBER_TG] = language
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief")
+    (usage,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert usage.plain.startswith(usage_line)
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/timeline japan-korea March")
+    error = (await tg.fake.wait_sent(MEMBER_TG, 2))[1]
+    assert error.plain.startswith(date_error[0]) and date_error[1] in error.plain
+    assert "YYYY" not in error.plain and "usage" not in usage.plain

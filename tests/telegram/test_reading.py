@@ -24,8 +24,53 @@ async def test_help_lists_commands_and_menu_is_registered(tg: Running) -> None:
     sent = await tg.fake.wait_sent(MEMBER_TG)
     assert "/brief topic [period] [domain]" in sent[0].plain
     names = [c["command"] for c in tg.fake.commands]
-    assert {"brief", "timeline", "search", "development", "history", "help"} <= set(names)
+    assert {"brief", "timeline", "search", "development", "help"} <= set(names)
     assert all(c["description"] for c in tg.fake.commands)
+
+
+CURATING = ("/add", "/edit", "/retract", "/assess", "/cancel")
+
+
+async def test_help_in_a_private_chat_lists_every_command_including_curating(
+    tg: Running,
+) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/help")
+    (sent,) = await tg.fake.wait_sent(MEMBER_TG)
+    lines = sent.plain.splitlines()
+    for name in (*CURATING, "/subscribe", "/digest", "/history"):
+        assert any(line.startswith(name + " ") for line in lines), name
+
+
+async def test_help_in_a_group_lists_what_the_asker_may_use(tg: Running) -> None:
+    tg.fake.members[(GROUP, ADMIN_TG)] = "administrator"
+    tg.fake.message(GROUP, MEMBER_TG, f"/help@{BOT_USERNAME}")
+    (member,) = await tg.fake.wait_sent(GROUP)
+    assert "/brief" in member.plain and "/add" not in member.plain
+    tg.fake.message(GROUP, ADMIN_TG, f"/help@{BOT_USERNAME}")
+    admin = (await tg.fake.wait_sent(GROUP, 2))[1]
+    assert all(name in admin.plain for name in CURATING)
+
+
+async def test_start_is_a_short_welcome_with_the_three_most_useful_commands(
+    tg: Running,
+) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/start")
+    (sent,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert len(sent.plain) < 600
+    commands = [line.split()[0] for line in sent.plain.splitlines() if line.startswith("/")]
+    assert commands == ["/brief", "/timeline", "/search"]
+    assert "/help" in sent.plain
+
+
+async def test_administrators_and_private_chats_get_the_full_command_menu(tg: Running) -> None:
+    menus = tg.fake.scoped_menus
+    for language in ("", "ja", "ko"):
+        members = {c["command"] for c in menus[("default", language)]}
+        admins = {c["command"] for c in menus[("all_chat_administrators", language)]}
+        private = {c["command"] for c in menus[("all_private_chats", language)]}
+        curating = {"add", "edit", "retract", "assess", "cancel"}
+        assert curating <= admins and curating <= private
+        assert not curating & members and "brief" in members
 
 
 async def test_brief_addressed_to_the_bot_in_a_group(tg: Running) -> None:
