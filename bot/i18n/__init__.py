@@ -23,6 +23,7 @@ from bot.domain.digest_filter import DigestFilter
 from bot.domain.errors import DomainError, UnknownTopic
 from bot.domain.models import FuzzyDate
 from bot.domain.schedule import Schedule
+from bot.domain.topics import TOPICS
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT = "en"
@@ -155,7 +156,9 @@ def error_message(error: DomainError) -> str:
             return gettext("There is no topic called '{name}'. Did you mean {suggestions}?").format(
                 name=error.name, suggestions=", ".join(error.suggestions)
             )
-        return gettext("There is no topic called '{name}'.").format(name=error.name)
+        return gettext("There is no topic called '{name}'. The topics: {topics}.").format(
+            name=error.name, topics=", ".join(t.slug for t in TOPICS)
+        )
     return str(error)
 
 

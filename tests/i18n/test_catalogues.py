@@ -74,7 +74,7 @@ def used() -> set[str]:
 
 
 def test_extraction_finds_code_templates_and_command_text(used: set[str]) -> None:
-    assert "There is no topic called '{name}'." in used  # Python _()
+    assert "There is no topic called '{name}'. The topics: {topics}." in used  # Python _()
     assert "Key developments" in used  # a Jinja template
     assert "A briefing on a topic: bottom line, key developments, sources" in used  # Discord
     assert "US–Japan–South Korea" in used  # N_() in the domain

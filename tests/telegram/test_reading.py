@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.topics import all_topics
 from harness.fake_telegram import BOT_USERNAME
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
@@ -216,3 +217,26 @@ async def test_key_developments_say_their_order(tg: Running) -> None:
     tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea")
     (sent,) = await tg.fake.wait_sent(MEMBER_TG)
     assert "Key developments · the most important, newest first" in sent.plain
+
+
+async def test_topics_by_their_japanese_and_korean_names(tg: Running) -> None:
+    for number, (typed, title) in enumerate(
+        (("북한", "North Korea"), ("日韓", "Japan–South Korea"), ("한일", "Japan–South Korea")),
+        start=1,
+    ):
+        tg.fake.message(MEMBER_TG, MEMBER_TG, f"/brief {typed}")
+        sent = await tg.fake.wait_sent(MEMBER_TG, number)
+        assert sent[-1].plain.startswith(title)
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/timeline 日米韓")
+    sent = await tg.fake.wait_sent(MEMBER_TG, 4)
+    assert "US–Japan–South Korea" in sent[-1].plain
+
+
+async def test_an_empty_inline_query_offers_every_topic(tg: Running) -> None:
+    tg.fake.inline(MEMBER_TG, "")
+    answered = await tg.fake.wait_for(lambda: tg.fake.inline_answers)
+    ids = [r["id"] for r in answered[0]["results"]]
+    assert ids == [t.slug for t in all_topics()]
+    tg.fake.inline(MEMBER_TG, "한미일")
+    again = await tg.fake.wait_for(lambda: len(tg.fake.inline_answers) > 1 and tg.fake.inline_answers)
+    assert again[1]["results"][0]["id"] == "trilateral"
