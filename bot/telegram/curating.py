@@ -47,6 +47,7 @@ from bot.core.validation import (
 from bot.domain.models import DOMAINS, TRENDS
 from bot.domain.wording import N_
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.telegram.common import Context, actor_for, answer, front, usage
 
 TITLE, DATE, SUMMARY, SOURCES, COUNTRIES, DOMAIN, CONFIRM = range(7)
@@ -193,8 +194,10 @@ async def add_domain(update: Update, context: Context) -> int:
         ]
     )
     where = _("the global catalogue") if values["scope"] == "global" else _("this chat")
-    summary = _(
-        "Publish to {where}?\n<b>{value}</b> · {value2} · {value3} · {domain} · {value4} source(s)"
+    summary = ngettext(
+        "Publish to {where}?\n<b>{value}</b> · {value2} · {value3} · {domain} · {value4} source",
+        "Publish to {where}?\n<b>{value}</b> · {value2} · {value3} · {domain} · {value4} sources",
+        len(checked.sources),
     ).format(
         where=where,
         value=html_escape(checked.title),

@@ -31,6 +31,7 @@ from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import Scope
 from bot.domain.wording import N_
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.telegram.common import Context, actor_for, answer, front, send_html, usage
 from bot.telegram.digests import render_telegram_parts
 
@@ -236,9 +237,11 @@ async def digest(update: Update, context: Context) -> None:
     outcome = await fe.services.digests.engine.send_now(sub.id)
     await fe.services.digests.scheduler.refresh(sub.id)
     texts = {
-        "sent": _("Sent the digest for {period} ({value} message(s)).").format(
-            period=outcome.period, value=len(outcome.message_ids)
-        ),
+        "sent": ngettext(
+            "Sent the digest for {period} ({value} message).",
+            "Sent the digest for {period} ({value} messages).",
+            len(outcome.message_ids),
+        ).format(period=outcome.period, value=len(outcome.message_ids)),
         "skipped": _("Nothing new for {period}; recorded as delivered.").format(
             period=outcome.period
         ),
