@@ -47,3 +47,12 @@ async def test_a_plain_message_in_a_group_gets_no_hint(tg: Running) -> None:
     tg.fake.message(GROUP, MEMBER_TG, f"/brief@{BOT_USERNAME} trilateral")
     (only,) = await tg.fake.wait_sent(GROUP)
     assert "Bottom line" in only.plain
+
+
+async def test_a_members_refusal_names_telegram_administrators_not_discord_roles(
+    tg: Running,
+) -> None:
+    tg.fake.message(GROUP, MEMBER_TG, f"/add@{BOT_USERNAME}")
+    (refusal,) = await tg.fake.wait_sent(MEMBER_TG)  # privately: the member opened the bot
+    assert "administrators" in refusal.plain
+    assert "Manage Server" not in refusal.plain and "Discord" not in refusal.plain

@@ -83,7 +83,9 @@ async def test_a_chat_set_to_korean_gets_korean_digests(tg: Running) -> None:
     assert digest.startswith("🗞️ Trilateral Brief — 일간 다이제스트")
     assert "\n한일\n" in digest
     assert "Seoul and Tokyo resume shuttle talks" in digest  # content stays as written
-    assert "Trilateral Brief digest · " in digest  # the marker stays English
+    # The marker speaks Korean too; the period in it stays machine-readable.
+    assert "Trilateral Brief 다이제스트 · 2023-05-02 · 1/1부" in digest
+    assert "Trilateral Brief digest" not in digest
 
 
 async def test_an_unknown_language_is_refused(tg: Running) -> None:
