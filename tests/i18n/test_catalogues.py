@@ -134,7 +134,7 @@ def test_plural_forms_come_from_the_catalogue() -> None:
     with i18n.use_locale("en"):
         assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 1) == "%(num)s revision"
         assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 2) == "%(num)s revisions"
-    for language, text in (("ja", "改訂 %(num)s件"), ("ko", "수정 %(num)s건")):
+    for language, text in (("ja", "改訂 %(num)s件"), ("ko", "개정 %(num)s건")):
         with i18n.use_locale(language):
             assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 1) == text
             assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 7) == text

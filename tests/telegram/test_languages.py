@@ -13,7 +13,7 @@ from tests.telegram.conftest import ADMIN_TG, GROUP, MEMBER_TG, Running
 @pytest.mark.parametrize(
     ("language", "title", "bottom_line"),
     [
-        ("ja", "日米韓 — 📈 改善", "要点 · 2023年4月14日 時点"),
+        ("ja", "日米韓 — 📈 改善", "要点 · 2023年4月14日時点"),
         ("ko", "한미일 — 📈 개선", "요점 · 2023년 4월 14일 기준"),
     ],
 )
@@ -61,7 +61,7 @@ async def test_subscribe_answers_in_the_senders_language(tg: Running) -> None:
     tg.fake.languages[MEMBER_TG] = "ja"
     tg.fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea daily 08:00 Asia/Tokyo")
     (answer,) = await tg.fake.wait_sent(MEMBER_TG)
-    assert answer.plain.startswith("この個人チャット でダイジェストの購読を始めました。")
+    assert answer.plain.startswith("この個人チャットでダイジェストの購読を始めました。")
     assert "毎日 08:00（Asia/Tokyo）" in answer.plain
 
 
