@@ -136,6 +136,12 @@ def country_names(codes: list[str] | tuple[str, ...]) -> str:
     return ("、" if locale == "ja" else ", ").join(names.get(c, c) for c in codes)
 
 
+def listing(items: list[str] | tuple[str, ...]) -> str:
+    """Items as the reader lists them: `日米韓、日韓` in Japanese, `한미일, 한일` and
+    `US–Japan–South Korea, Japan–South Korea` otherwise."""
+    return ("、" if current.get() == "ja" else ", ").join(str(item) for item in items)
+
+
 def zone_name(zone: str) -> str:
     """A time zone's name in the reader's language (`Asia/Seoul` → 韓国時間); the IANA name
     itself in English."""

@@ -112,3 +112,10 @@ async def test_usage_lines_field_names_and_date_forms_are_translated(
     error = (await tg.fake.wait_sent(MEMBER_TG, 2))[1]
     assert error.plain.startswith(date_error[0]) and date_error[1] in error.plain
     assert "YYYY" not in error.plain and "usage" not in usage.plain
+
+
+async def test_topic_lists_in_japanese_use_the_japanese_comma(tg: Running) -> None:
+    tg.fake.languages[MEMBER_TG] = "ja"
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea,us-japan daily 08:00 Asia/Tokyo")
+    (answer,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert "日韓、日米" in answer.plain and "日韓, " not in answer.plain
