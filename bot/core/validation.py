@@ -112,7 +112,9 @@ def _fuzzy_date(text: str, field: str) -> FuzzyDate:
     if not match:
         raise InvalidInput(
             field,
-            _("must be {date_forms}; got {text!r}").format(date_forms=_(_DATE_FORMS), text=text[:40]),
+            _("must be {date_forms}; got {text!r}").format(
+                date_forms=_(_DATE_FORMS), text=text[:40]
+            ),
         )
     year, month, day = int(match[1]), match[2], match[3]
     if not YEAR_MIN <= year <= YEAR_MAX:

@@ -65,9 +65,7 @@ COMMANDS: tuple[TelegramCommand, ...] = (
         N_("Set a topic's bottom line and trend (administrators)"),
         "administrators",
     ),
-    TelegramCommand(
-        "cancel", "", N_("Stop adding or assessing, saving nothing"), "administrators"
-    ),
+    TelegramCommand("cancel", "", N_("Stop adding or assessing, saving nothing"), "administrators"),
     TelegramCommand(
         "subscribe",
         N_(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot import i18n
-
 from bot.core.topics import all_topics, get_topic, rank_topics, topics_for
 from bot.domain.errors import UnknownTopic
 

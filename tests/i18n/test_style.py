@@ -18,8 +18,12 @@ from tests.i18n.test_catalogues import catalogue, strings_of
 
 PLACEHOLDER = r"(?:%\(\w+\)[sd]|\{[^{}]*\})"
 #: Japanese text (kana, kanji, full-width forms, corner brackets) right after the space.
-SPACE_AFTER_PLACEHOLDER = re.compile(PLACEHOLDER + r" (?=[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60「『])")
-BRACKETED_PARTICLE = re.compile(r"을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|와\(과\)|과\(와\)|\(으\)로")
+SPACE_AFTER_PLACEHOLDER = re.compile(
+    PLACEHOLDER + r" (?=[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60「『])"
+)
+BRACKETED_PARTICLE = re.compile(
+    r"을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|와\(과\)|과\(와\)|\(으\)로"
+)
 BARE_QUESTION = re.compile(r"[^か]？")
 #: What may stay in Latin letters inside a Japanese or Korean sentence: markup, commands and
 #: what follows them, code, links, options people type, examples of what to type, and names.

@@ -238,5 +238,7 @@ async def test_an_empty_inline_query_offers_every_topic(tg: Running) -> None:
     ids = [r["id"] for r in answered[0]["results"]]
     assert ids == [t.slug for t in all_topics()]
     tg.fake.inline(MEMBER_TG, "한미일")
-    again = await tg.fake.wait_for(lambda: len(tg.fake.inline_answers) > 1 and tg.fake.inline_answers)
+    again = await tg.fake.wait_for(
+        lambda: len(tg.fake.inline_answers) > 1 and tg.fake.inline_answers
+    )
     assert again[1]["results"][0]["id"] == "trilateral"
