@@ -68,4 +68,6 @@ FIELDS: tuple[str, ...] = (
     N_("every"),
     N_("id"),
     N_("url"),
+    N_("where"),
+    N_("cadence"),
 )

@@ -14,6 +14,8 @@ from babel.messages.catalog import Catalog
 from bot.domain.models import DOMAINS
 from bot.domain.schedule import CADENCES
 from bot.domain.topics import TOPICS
+from bot.i18n import gettext, use_locale
+from bot.i18n.words import FIELDS
 from tests.i18n.test_catalogues import catalogue, strings_of
 
 PLACEHOLDER = r"(?:%\(\w+\)[sd]|\{[^{}]*\})"
@@ -117,3 +119,10 @@ def test_the_checks_catch_what_the_editor_found() -> None:
     assert not BARE_QUESTION.search("公開しますか？")
     assert _english_left("{period}の digest です") == ["digest"]
     assert _english_left("/brief japan-korea をお試しください。") == []
+
+
+@pytest.mark.parametrize("language", ["ja", "ko"])
+def test_field_names_in_refusals_are_translated(language: str) -> None:
+    assert {"usage", "from", "to", "time", "timezone", "date"} <= set(FIELDS)
+    with use_locale(language):
+        assert [f for f in FIELDS if gettext(f) == f] == []
