@@ -160,10 +160,10 @@ def error_message(error: DomainError) -> str:
     if isinstance(error, UnknownTopic):
         if error.suggestions:
             return gettext("There is no topic called '{name}'. Did you mean {suggestions}?").format(
-                name=error.name, suggestions=", ".join(error.suggestions)
+                name=error.name, suggestions=listing(error.suggestions)
             )
         return gettext("There is no topic called '{name}'. The topics: {topics}.").format(
-            name=error.name, topics=", ".join(t.slug for t in TOPICS)
+            name=error.name, topics=listing([t.slug for t in TOPICS])
         )
     return str(error)
 

@@ -76,29 +76,29 @@ COMMANDS: tuple[TelegramCommand, ...] = (
         "administrators",
     ),
     TelegramCommand(
-        "unsubscribe", "[@channel]", N_("Stop the digests (administrators)"), "administrators"
+        "unsubscribe", N_("[@channel]"), N_("Stop the digests (administrators)"), "administrators"
     ),
     TelegramCommand(
         "subscriptions",
-        "[@channel]",
+        N_("[@channel]"),
         N_("The digest subscription and its state (administrators)"),
         "administrators",
     ),
     TelegramCommand(
         "digest",
-        "preview|sendnow [@channel]",
+        N_("preview|sendnow [@channel]"),
         N_("See the next digest, or send it now (administrators)"),
         "administrators",
     ),
     TelegramCommand(
         "settings",
-        "timezone Zone | language en|ja|ko",
+        N_("timezone Zone | language en|ja|ko"),
         N_("This chat's time zone and language for digests (administrators)"),
         "administrators",
     ),
     TelegramCommand(
         "feed",
-        "add URL|list|remove ID|pause ID [resume]",
+        N_("add URL|list|remove ID|pause ID [resume]"),
         N_("News feeds read into this chat's review queue (administrators, editors)"),
         "administrators",
     ),

@@ -52,6 +52,7 @@ TYPED = {
     *CADENCES,
     *(day.lower() for day in calendar.day_name),
     *("global", "all", "from", "to", "preview", "sendnow", "http", "https"),
+    *("timezone", "language", "add", "list", "remove", "pause", "resume"),
 }
 ALLOWED_WORDS = {
     "Trilateral",

@@ -119,3 +119,13 @@ async def test_topic_lists_in_japanese_use_the_japanese_comma(tg: Running) -> No
     tg.fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea,us-japan daily 08:00 Asia/Tokyo")
     (answer,) = await tg.fake.wait_sent(MEMBER_TG)
     assert "日韓、日米" in answer.plain and "日韓, " not in answer.plain
+
+
+async def test_an_empty_brief_reads_as_japanese_sentences(tg: Running) -> None:
+    tg.fake.languages[MEMBER_TG] = "ja"
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea 7d")
+    (brief,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert (
+        "過去7日間の日韓の記録はありません。/brief japan-korea 30d（過去30日間）をお試しください。"
+        in brief.plain
+    )
