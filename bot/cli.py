@@ -156,11 +156,16 @@ def _feed_line(feed: Feed) -> str:
     return f"#{feed.id} {feed.title} <{feed.url}> — {state}{error}"
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """`1 source`, `2 sources`: the command line speaks English only."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def _candidate_line(c: Candidate) -> str:
     sources = ", ".join(dict.fromkeys(s.publisher or s.link for s in c.sources))
     return (
         f"#{c.id} {c.occurred_on} [{' '.join(c.countries)} | {c.domain} | relevance "
-        f"{c.relevance:.2f}] {c.title} — {len(c.sources)} source(s): {sources}"
+        f"{c.relevance:.2f}] {c.title} — {_count(len(c.sources), 'source', 'sources')}: {sources}"
     )
 
 
@@ -315,9 +320,15 @@ async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
     path = Path(settings.database_path)
     if args.command == "export":
         devs, assessments = await maintenance.export_file(path, args.file)
-        return f"exported {devs} developments and {assessments} assessments to {args.file}"
+        return (
+            f"exported {_count(devs, 'development', 'developments')} and "
+            f"{_count(assessments, 'assessment', 'assessments')} to {args.file}"
+        )
     devs, assessments = await maintenance.import_file(path, args.file)
-    return f"imported {devs} developments and {assessments} assessments from {args.file}"
+    return (
+        f"imported {_count(devs, 'development', 'developments')} and "
+        f"{_count(assessments, 'assessment', 'assessments')} from {args.file}"
+    )
 
 
 def database_file(settings: Settings) -> Path:
@@ -330,7 +341,7 @@ async def check(settings: Settings) -> tuple[bool, str]:
     """Configuration and database health, one line per check."""
     lines = [
         f"config: ok (database {database_file(settings)}, time zone {settings.default_timezone}, "
-        f"{len(settings.editor_ids)} editor(s))",
+        f"{_count(len(settings.editor_ids), 'editor', 'editors')})",
         "token: set" if settings.discord_token else "token: not set (only `briefbot run` needs it)",
         "telegram token: set" if settings.telegram_token else "telegram token: not set",
     ]

@@ -98,6 +98,8 @@ ERRORS = {
     "blocked": (403, "Forbidden: bot was blocked by the user"),
     "kicked": (403, "Forbidden: bot was kicked from the group chat"),
     "not_found": (400, "Bad Request: chat not found"),
+    # a member who never opened a private chat with the bot
+    "never_started": (403, "Forbidden: bot can't initiate conversation with a user"),
 }
 
 
@@ -300,8 +302,10 @@ class FakeTelegram:
     migrated: dict[int, int] = field(default_factory=dict)
     fail_next: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     commands: list[dict[str, Any]] = field(default_factory=list)
-    #: the menus set per `language_code` ("" = the default menu, also in `commands`)
+    #: the default scope's menus per `language_code` ("" = the default menu, also in `commands`)
     menus: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: every menu set, per (scope type, `language_code`): "default", "all_private_chats" …
+    scoped_menus: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     #: user id → the `language_code` their app sends (none when absent)
     languages: dict[int, str] = field(default_factory=dict)
     inline_answers: list[dict[str, Any]] = field(default_factory=list)
@@ -593,6 +597,10 @@ class FakeTelegram:
             return _error(400, problem)
         menu = _json_value(params.get("commands", "[]"))
         language = str(params.get("language_code") or "")
+        scope = str((_json_value(params.get("scope", "null")) or {}).get("type", "default"))
+        self.scoped_menus[(scope, language)] = menu
+        if scope != "default":
+            return _ok(True)
         self.menus[language] = menu
         if not language:
             self.commands = menu

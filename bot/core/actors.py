@@ -50,6 +50,13 @@ MODERATORS_MANAGE_SUBSCRIPTIONS = {
     ),
     "telegram": N_("Only this chat's administrators can manage digest subscriptions."),
 }
+_MODERATORS_OR_EDITORS = {
+    "discord": N_(
+        "Only moderators (Manage Server, or the moderator role set with /settings) and "
+        "editors can do this."
+    ),
+    "telegram": N_("Only this chat's administrators and the bot's editors can do this."),
+}
 _MODERATORS_WRITE = {
     "discord": N_(
         "Only this server's moderators (Manage Server, or the moderator role set with "
@@ -101,9 +108,5 @@ def default_scope(actor: Actor, requested: str | None) -> Scope | None:
         return actor.scope
     if actor.is_editor:
         return None
-    raise PermissionDenied(
-        _(
-            "Only moderators (Manage Server, or the moderator role set with /settings) and "
-            "editors can do this."
-        )
-    )
+    platform = actor.scope.platform if actor.scope is not None else "discord"
+    raise PermissionDenied(_(_MODERATORS_OR_EDITORS[platform]))

@@ -83,11 +83,19 @@ class Brief:
     upcoming: list[BriefItem] = field(default_factory=list)
     sources: list[tuple[int, Source]] = field(default_factory=list)
     total: int = 0
+    #: When nothing matched: the shortest wider period (and the domain, kept or dropped)
+    #: that would show something; None when nothing at all is recorded.
+    suggestion: tuple[str, str | None] | None = None
 
     @property
     def period_label(self) -> str:
         """'last 30 days', 'all time' …"""
         return PERIOD_LABELS[self.period]
+
+    @property
+    def suggestion_label(self) -> str:
+        """The suggested period's name ('last 90 days'), or '' without a suggestion."""
+        return PERIOD_LABELS[self.suggestion[0]] if self.suggestion else ""
 
     @property
     def total_label(self) -> str:
@@ -121,6 +129,30 @@ def _rank(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r["importance"], r["occurred_on"], r["id"]), reverse=True)
 
 
+def _newest_first(rows: list[Row]) -> list[Row]:
+    """The order a reader can see: by date, newest first (then the highest id)."""
+    return sorted(rows, key=lambda r: (r["occurred_on"], r["id"]), reverse=True)
+
+
+async def _suggest(
+    db: Database, slug: str, scope: Scope | None, period: str, domain: str | None, on: date
+) -> tuple[str, str | None] | None:
+    """The shortest period wider than `period` that has something, keeping the domain; then
+    the same without the domain. Never the selection already in use."""
+    keys = list(PERIODS)
+    tries = [(p, domain) for p in keys[keys.index(period) + 1 :]]
+    if domain is not None:
+        tries += [(p, None) for p in keys[keys.index(period) :]]
+    for wider, wider_domain in tries:
+        since = period_start(wider, on)
+        found = await queries.count_topic(
+            db, slug, scope, since=since, until=None, domain=wider_domain, cap=1
+        )
+        if found:
+            return wider, wider_domain
+    return None
+
+
 async def compose_brief(
     db: Database,
     topic_name: str,
@@ -148,7 +180,8 @@ async def compose_brief(
         key=lambda r: (r["occurred_on"], r["date_precision"]),
     )
     chosen = [
-        _rank([r for r in past if r["kind"] == "event"])[:KEY_LIMIT],
+        # The most important events, shown newest first (the brief says so).
+        _newest_first(_rank([r for r in past if r["kind"] == "event"])[:KEY_LIMIT]),
         [r for r in past if r["kind"] == "indicator"][:INDICATOR_LIMIT],
         _rank([r for r in past if r["kind"] == "analysis"])[:CONTEXT_LIMIT],
         upcoming[:UPCOMING_LIMIT],
@@ -170,4 +203,6 @@ async def compose_brief(
     # "As of" the latest development recorded, not the time rows were written.
     latest = max((r["occurred_on"] for r in past), default=None)
     brief.as_of = None if latest is None else date.fromisoformat(latest)
+    if total == 0:
+        brief.suggestion = await _suggest(db, topic.slug, scope, period_key, domain_key, on)
     return brief

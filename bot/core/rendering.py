@@ -130,6 +130,7 @@ class Renderer:
             hits=self.f_hits,
             trend=lambda t: Safe(f"{TREND_MARKS[flavor][t]} {i18n.gettext(TREND_WORDS[t])}"),
             tr=lambda text: i18n.gettext(str(text)),
+            listing=lambda items: i18n.listing(list(items)),
             countries=i18n.country_names,
             schedule=i18n.describe_schedule,
             digest_filter=i18n.describe_filter,

@@ -26,6 +26,7 @@ from bot.domain.models import (
     Source,
     Trend,
 )
+from bot.domain.wording import N_
 from bot.i18n import gettext as _
 
 TITLE_MAX = 150
@@ -45,7 +46,7 @@ YEAR_MIN, YEAR_MAX = 1900, 2100
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 # Control characters, and the private-use characters search uses to mark hits in snippets.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ue000\ue001]")
-_DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2023-03-16)"
+_DATE_FORMS = N_("YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2023-03-16)")
 # A part of a sources line that is meant as a link (and must then be https).
 _LINKISH = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://|www\.|(?:javascript|vbscript|data|file|mailto):)", re.IGNORECASE
@@ -114,7 +115,9 @@ def _fuzzy_date(text: str, field: str) -> FuzzyDate:
     if not match:
         raise InvalidInput(
             field,
-            _("must be {date_forms}; got {text!r}").format(date_forms=_DATE_FORMS, text=text[:40]),
+            _("must be {date_forms}; got {text!r}").format(
+                date_forms=_(_DATE_FORMS), text=text[:40]
+            ),
         )
     year, month, day = int(match[1]), match[2], match[3]
     if not YEAR_MIN <= year <= YEAR_MAX:
@@ -133,7 +136,7 @@ def _fuzzy_date(text: str, field: str) -> FuzzyDate:
         raise InvalidInput(
             field,
             _("{text!r} is not a real date ({date_forms})").format(
-                text=text, date_forms=_DATE_FORMS
+                text=text, date_forms=_(_DATE_FORMS)
             ),
         ) from None
     return FuzzyDate(date(year, 1, 1), "year")

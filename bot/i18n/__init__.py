@@ -29,6 +29,7 @@ from bot.domain.digest_filter import DigestFilter
 from bot.domain.errors import DomainError, TooSoon, UnknownTopic
 from bot.domain.models import FuzzyDate
 from bot.domain.schedule import Schedule
+from bot.domain.topics import TOPICS
 from bot.domain.wording import N_
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -142,6 +143,12 @@ def country_names(codes: list[str] | tuple[str, ...]) -> str:
     return ("、" if locale == "ja" else ", ").join(names.get(c, c) for c in codes)
 
 
+def listing(items: list[str] | tuple[str, ...]) -> str:
+    """Items as the reader lists them: `日米韓、日韓` in Japanese, `한미일, 한일` and
+    `US–Japan–South Korea, Japan–South Korea` otherwise."""
+    return ("、" if current.get() == "ja" else ", ").join(str(item) for item in items)
+
+
 def zone_name(zone: str) -> str:
     """A time zone's name in the reader's language (`Asia/Seoul` → 韓国時間); the IANA name
     itself in English."""
@@ -160,9 +167,11 @@ def error_message(error: DomainError) -> str:
     if isinstance(error, UnknownTopic):
         if error.suggestions:
             return gettext("There is no topic called '{name}'. Did you mean {suggestions}?").format(
-                name=error.name, suggestions=", ".join(error.suggestions)
+                name=error.name, suggestions=listing(error.suggestions)
             )
-        return gettext("There is no topic called '{name}'.").format(name=error.name)
+        return gettext("There is no topic called '{name}'. The topics: {topics}.").format(
+            name=error.name, topics=listing([t.slug for t in TOPICS])
+        )
     if isinstance(error, TooSoon):
         what = _COSTLY.get(error.action)
         return gettext("Too many {what} requests just now: wait {seconds} s and try again.").format(

@@ -13,7 +13,15 @@ from datetime import UTC
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
-from telegram import Bot, BotCommand, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
@@ -21,7 +29,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot import i18n
 from bot.core.rendering import Renderer
 from bot.services import Services
-from bot.telegram import chats, curating, feeds, inline, reading, subscriptions
+from bot.telegram import chats, curating, feeds, inline, menu, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error, speak_to
 from bot.telegram.digests import (
     TelegramDigestBuilder,
@@ -128,21 +136,36 @@ def build_application(
     return app
 
 
-def bot_commands(language: str = i18n.DEFAULT) -> list[BotCommand]:
-    """The menu Telegram shows, with descriptions in `language`."""
+def bot_commands(language: str = i18n.DEFAULT, *, administrator: bool = False) -> list[BotCommand]:
+    """The menu Telegram shows, with descriptions in `language`: every command for
+    administrators (and private chats), the reading ones for members of a group."""
     return [
-        BotCommand(name, i18n.translate_to(language, description))
-        for name, _usage, description in reading.COMMANDS
+        BotCommand(c.name, i18n.translate_to(language, c.description))
+        for c in menu.commands_for(administrator=administrator)
     ]
 
 
+#: Where each menu shows: members of groups get the default, a private chat (its user's
+#: own) and every group's administrators get all the commands they may use.
+MENU_SCOPES: tuple[tuple[BotCommandScope, bool], ...] = (
+    (BotCommandScopeDefault(), False),
+    (BotCommandScopeAllPrivateChats(), True),
+    (BotCommandScopeAllChatAdministrators(), True),
+)
+
+
 async def register_commands(bot: Bot) -> None:
-    """The command menu: English by default, and one per translated language (Telegram
-    shows users whose app language is `ja` or `ko` their own)."""
-    await bot.set_my_commands(bot_commands())
-    for language in i18n.LOCALES:
-        if language != i18n.DEFAULT:
-            await bot.set_my_commands(bot_commands(language), language_code=language)
+    """The command menus: per scope, English by default and one per translated language
+    (Telegram shows users whose app language is `ja` or `ko` their own)."""
+    for scope, administrator in MENU_SCOPES:
+        await bot.set_my_commands(bot_commands(administrator=administrator), scope=scope)
+        for language in i18n.LOCALES:
+            if language != i18n.DEFAULT:
+                await bot.set_my_commands(
+                    bot_commands(language, administrator=administrator),
+                    scope=scope,
+                    language_code=language,
+                )
 
 
 class TelegramBot:

@@ -1,5 +1,6 @@
 """What Telegram tells the bot about chats: a group upgraded to a supergroup (everything
-moves to the new id), the bot removed from a chat (its subscription is paused)."""
+moves to the new id), the bot removed from a chat (its subscription is paused); and a plain
+message in a private chat, which gets a one-line hint instead of silence."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from bot.i18n import gettext as _
-from bot.telegram.common import Context, front
+from bot.telegram.common import Context, answer, front
 
 GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
@@ -49,9 +50,20 @@ async def bot_membership(update: Update, context: Context) -> None:
         await svc.digests.scheduler.refresh(sub.id)
 
 
+async def hint(update: Update, context: Context) -> None:
+    """A plain message in a private chat (outside a form): say how to ask."""
+    await answer(
+        update,
+        context,
+        _("Send a command, for example /brief japan-korea; /help lists them all."),
+    )
+
+
 def handlers() -> list[MessageHandler[Context, None] | ChatMemberHandler[Context, None]]:
-    """This module's handlers."""
+    """This module's handlers (registered last: an open form takes its answers first)."""
+    plain = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~filters.VIA_BOT
     return [
         MessageHandler(filters.StatusUpdate.MIGRATE, migrated),
+        MessageHandler(plain, hint),
         ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
     ]

@@ -23,7 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import i18n
@@ -226,4 +226,8 @@ async def refuse(update: Update, context: Context, text: str) -> None:
             return
         except Forbidden:
             pass  # they never started the bot: the group is the only place left
+        except BadRequest as error:
+            # Telegram answers "chat not found" for a person the bot has never talked to.
+            if "chat not found" not in error.message.lower():
+                raise
     await send_html(context, chat.id, text, reply_to=message.message_id if message else None)

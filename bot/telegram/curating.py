@@ -45,7 +45,9 @@ from bot.core.validation import (
     validate_development,
 )
 from bot.domain.models import DOMAINS, TRENDS
+from bot.domain.wording import N_
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.telegram.common import Context, actor_for, answer, callback_data, front, usage
 
 TITLE, DATE, SUMMARY, SOURCES, COUNTRIES, DOMAIN, CONFIRM = range(7)
@@ -63,9 +65,9 @@ EDIT_FIELDS = (
     "why_it_matters",
     "kind",
 )
-EDIT_USAGE = f"/edit id field value — field is one of {', '.join(EDIT_FIELDS)}"
-RETRACT_USAGE = "/retract id reason — e.g. /retract 12 duplicate of #10"
-ASSESS_USAGE = "/assess topic [global] — e.g. /assess japan-korea"
+EDIT_USAGE = N_("/edit id field value — field is one of {fields}")
+RETRACT_USAGE = N_("/retract id reason — e.g. /retract 12 duplicate of #10")
+ASSESS_USAGE = N_("/assess topic [global] — e.g. /assess japan-korea")
 DRAFT = "draft"
 ASSESSMENT = "assessment"
 
@@ -203,8 +205,10 @@ async def add_domain(update: Update, context: Context) -> int:
         ]
     )
     where = _("the global catalogue") if values["scope"] == "global" else _("this chat")
-    summary = _(
-        "Publish to {where}?\n<b>{value}</b> · {value2} · {value3} · {domain} · {value4} source(s)"
+    summary = ngettext(
+        "Publish to {where}?\n<b>{value}</b> · {value2} · {value3} · {domain} · {value4} source",
+        "Publish to {where}?\n<b>{value}</b> · {value2} · {value3} · {domain} · {value4} sources",
+        len(checked.sources),
     ).format(
         where=where,
         value=html_escape(checked.title),
@@ -286,7 +290,7 @@ async def edit(update: Update, context: Context) -> None:
     """/edit id field value: one field replaced, a revision recorded."""
     args = list(context.args or [])
     if len(args) < 3 or args[1].lower() not in EDIT_FIELDS:
-        raise usage(EDIT_USAGE)
+        raise usage(_(EDIT_USAGE).format(fields=", ".join(EDIT_FIELDS)))
     dev_id = parse_development_id(args[0].lstrip("#"))
     field = args[1].lower()
     message = update.effective_message
@@ -314,7 +318,7 @@ async def retract(update: Update, context: Context) -> None:
     """/retract id reason."""
     args = list(context.args or [])
     if len(args) < 2:
-        raise usage(RETRACT_USAGE)
+        raise usage(_(RETRACT_USAGE))
     dev_id = parse_development_id(args[0].lstrip("#"))
     actor = await actor_for(update, context)
     dev = await front(context).services.catalogue.retract(actor, dev_id, " ".join(args[1:]))
@@ -334,7 +338,7 @@ async def assess_start(update: Update, context: Context) -> int:
     """/assess topic [global]: bottom line, trend (buttons), what to watch."""
     args = [a.lower() for a in context.args or []]
     if not args or len(args) > 2 or (len(args) == 2 and args[1] != "global"):
-        raise usage(ASSESS_USAGE)
+        raise usage(_(ASSESS_USAGE))
     slug = get_topic(args[0]).slug
     scope = "global" if len(args) == 2 else None
     default_scope(await actor_for(update, context), scope)

@@ -1,4 +1,5 @@
-"""Inline mode: `@BotName japan-korea` in any chat offers that topic's brief to share."""
+"""Inline mode: `@BotName japan-korea` (or 日韓, 한일) in any chat offers that topic's brief
+to share; `@BotName` alone offers every topic."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from telegram.ext import InlineQueryHandler
 
 from bot import i18n
 from bot.core.briefs import compose_brief
-from bot.core.topics import get_topic, rank_topics
-from bot.domain.errors import TooSoon, UnknownTopic
+from bot.core.topics import rank_topics, resolve_topic
+from bot.domain.errors import TooSoon
 from bot.i18n import gettext as _
 from bot.telegram.common import NO_PREVIEW, Context, front, split_html, take_turn
 
-RESULTS_MAX = 10
+RESULTS_MAX = 12  # every topic fits: an empty query offers them all
 CACHE_SECONDS = 60
 
 
@@ -27,12 +28,8 @@ async def offer_brief(update: Update, context: Context) -> None:
     query = update.inline_query
     assert query is not None
     typed = query.query.strip()
-    try:
-        topics = [get_topic(typed)] if typed else []
-    except UnknownTopic:
-        topics = []
-    if not topics:
-        topics = rank_topics(typed, RESULTS_MAX) if typed else []
+    found = resolve_topic(typed) if typed else None
+    topics = [found] if found is not None else rank_topics(typed, RESULTS_MAX)
     if topics:
         try:
             take_turn(update, context, "inline")

@@ -28,52 +28,12 @@ from bot.telegram.common import (
     take_turn,
     usage,
 )
+from bot.telegram.menu import START_COMMANDS, command, commands_for
 
-#: (command, usage, description) — the menu (setMyCommands) and /help list these.
-COMMANDS: list[tuple[str, str, str]] = [
-    (
-        "brief",
-        "topic [period] [domain]",
-        N_("A briefing on a topic: bottom line, key developments"),
-    ),
-    ("timeline", "topic [from] [to]", N_("A topic's developments in date order")),
-    ("search", "words", N_("Search developments, best match first")),
-    ("development", "id", N_("One development in full, with its sources")),
-    ("history", "id", N_("Who changed a development, and what (editors)")),
-    (
-        "subscribe",
-        "[@channel] [topics] [daily|weekly] [weekday] [HH:MM] [zone] "
-        "[include=word,word] [exclude=word] [domains=economy,security]",
-        N_("Digests here or in your channel (administrators)"),
-    ),
-    ("unsubscribe", "[@channel]", N_("Stop the digests (administrators)")),
-    ("subscriptions", "[@channel]", N_("The digest subscription and its state (administrators)")),
-    (
-        "digest",
-        "preview|sendnow [@channel]",
-        N_("See the next digest, or send it now (administrators)"),
-    ),
-    (
-        "settings",
-        "timezone Zone | language en|ja|ko",
-        N_("This chat's time zone and language for digests (administrators)"),
-    ),
-    (
-        "feed",
-        "add URL|list|remove ID|pause ID [resume]",
-        N_("News feeds read into this chat's review queue (administrators, editors)"),
-    ),
-    (
-        "queue",
-        "[global]",
-        N_("Candidate developments waiting for review (administrators, editors)"),
-    ),
-    ("help", "", N_("What this bot does and how to use it")),
-]
-BRIEF_USAGE = "/brief topic [period] [domain] — e.g. /brief japan-korea 30d"
-TIMELINE_USAGE = "/timeline topic [from] [to] — dates as YYYY, YYYY-MM or YYYY-MM-DD"
-SEARCH_USAGE = "/search words — e.g. /search missile launch"
-ID_USAGE = "/{name} id — e.g. /{name} 12"
+BRIEF_USAGE = N_("/brief topic [period] [domain] — e.g. /brief japan-korea 30d")
+TIMELINE_USAGE = N_("/timeline topic [from] [to] — dates as YYYY, YYYY-MM or YYYY-MM-DD")
+SEARCH_USAGE = N_("/search words — e.g. /search missile launch")
+ID_USAGE = N_("/{name} id — e.g. /{name} 12")
 PAGE_SIZE = 12
 PAGE_PREFIX = "tl"
 PAGE_OWNERS = "timeline_owners"  # chat_data key: message id → who asked for that timeline
@@ -81,11 +41,24 @@ PAGE_OWNERS_KEPT = 500  # per chat; older timelines' buttons answer "ask again"
 
 
 async def start(update: Update, context: Context) -> None:
-    """/start and /help: what the bot does, its commands and topics."""
+    """/start: a short welcome with the three commands most people come for."""
+    text = front(context).renderer.render(
+        "start.j2", commands=[command(name) for name in START_COMMANDS]
+    )
+    await answer(update, context, text)
+
+
+async def help_(update: Update, context: Context) -> None:
+    """/help: what the bot does, every command the asker may use here, and the topics."""
+    try:
+        actor = await actor_for(update, context)
+        administrator = actor.is_moderator or actor.is_editor
+    except InvalidInput:  # an anonymous post: the commands everyone may use
+        administrator = False
     text = front(context).renderer.render(
         "help.j2",
         version=Safe(__version__),
-        commands=COMMANDS,
+        commands=commands_for(administrator=administrator),
         topics=all_topics(),
         bot_username=context.bot.username,
     )
@@ -96,7 +69,7 @@ async def brief(update: Update, context: Context) -> None:
     """/brief topic [period] [domain]."""
     args = list(context.args or [])
     if not args or len(args) > 3:
-        raise usage(BRIEF_USAGE)
+        raise usage(_(BRIEF_USAGE))
     topic = get_topic(args[0])
     period, domain = "all", None
     for extra in args[1:]:
@@ -107,7 +80,7 @@ async def brief(update: Update, context: Context) -> None:
         else:
             raise usage(
                 _("{brief_usage}; period is one of {value}, domain one of {value2}").format(
-                    brief_usage=BRIEF_USAGE, value=", ".join(PERIODS), value2=", ".join(DOMAINS)
+                    brief_usage=_(BRIEF_USAGE), value=", ".join(PERIODS), value2=", ".join(DOMAINS)
                 )
             )
     fe = front(context)
@@ -182,7 +155,7 @@ async def timeline(update: Update, context: Context) -> None:
     """/timeline topic [from] [to]: the first page, with buttons for the others."""
     args = list(context.args or [])
     if not args or len(args) > 3:
-        raise usage(TIMELINE_USAGE)
+        raise usage(_(TIMELINE_USAGE))
     slug = get_topic(args[0]).slug
     typed = ([*args[1:], "", ""])[:2]
     start, end = _canonical_date(typed[0], "from"), _canonical_date(typed[1], "to")
@@ -232,7 +205,7 @@ async def search(update: Update, context: Context) -> None:
     """/search words."""
     words = " ".join(context.args or [])
     if not words.strip():
-        raise usage(SEARCH_USAGE)
+        raise usage(_(SEARCH_USAGE))
     take_turn(update, context, "search")
     fe = front(context)
     results = await lookup.search(fe.services.db, words, chat_scope(update))
@@ -242,7 +215,7 @@ async def search(update: Update, context: Context) -> None:
 def _one_id(context: Context, name: str) -> int:
     args = list(context.args or [])
     if len(args) != 1:
-        raise usage(ID_USAGE.format(name=name))
+        raise usage(_(ID_USAGE).format(name=name))
     return parse_development_id(args[0].lstrip("#"))
 
 
@@ -265,7 +238,8 @@ async def history(update: Update, context: Context) -> None:
 def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:
     """This module's handlers."""
     return [
-        CommandHandler(["start", "help"], start),
+        CommandHandler("start", start),
+        CommandHandler("help", help_),
         CommandHandler("brief", brief),
         CommandHandler("timeline", timeline),
         CallbackQueryHandler(turn_page, pattern=rf"^{PAGE_PREFIX}:"),

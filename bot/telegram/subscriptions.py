@@ -29,12 +29,14 @@ from bot.core.topics import get_topic
 from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.scope import PLATFORM_NAMES, Scope
+from bot.domain.wording import N_
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.telegram.common import Context, actor_for, answer, front, send_html, usage
 from bot.telegram.digests import render_telegram_parts
 
-DIGEST_USAGE = "/digest preview|sendnow [@channel]"
-SETTINGS_USAGE = (
+DIGEST_USAGE = N_("/digest preview|sendnow [@channel]")
+SETTINGS_USAGE = N_(
     "/settings timezone Zone — e.g. /settings timezone Asia/Seoul · /settings language en|ja|ko"
 )
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
@@ -176,7 +178,7 @@ async def unsubscribe(update: Update, context: Context) -> None:
     args = list(context.args or [])
     target = await target_of(update, context, args)
     if args:
-        raise usage("/unsubscribe [@channel]")
+        raise usage(_("/unsubscribe [@channel]"))
     sub = await _service(context).unsubscribe(target.actor, target.actor.scope, target.chat_id)
     await front(context).services.digests.scheduler.refresh(sub.id)
     text = _("No more digests for {label}. /subscribe starts them again.").format(
@@ -217,7 +219,7 @@ async def digest(update: Update, context: Context) -> None:
     """/digest preview|sendnow [@channel]."""
     args = list(context.args or [])
     if not args or args[0].lower() not in ("preview", "sendnow", "send-now"):
-        raise usage(DIGEST_USAGE)
+        raise usage(_(DIGEST_USAGE))
     action = args.pop(0).lower()
     target = await target_of(update, context, args)
     sub = await _service(context).for_channel(target.actor, target.actor.scope, target.chat_id)
@@ -239,9 +241,11 @@ async def digest(update: Update, context: Context) -> None:
     outcome = await fe.services.digests.engine.send_now(sub.id)
     await fe.services.digests.scheduler.refresh(sub.id)
     texts = {
-        "sent": _("Sent the digest for {period} ({value} message(s)).").format(
-            period=outcome.period, value=len(outcome.message_ids)
-        ),
+        "sent": ngettext(
+            "Sent the digest for {period} ({value} message).",
+            "Sent the digest for {period} ({value} messages).",
+            len(outcome.message_ids),
+        ).format(period=outcome.period, value=len(outcome.message_ids)),
         "skipped": _("Nothing new for {period}; recorded as delivered.").format(
             period=outcome.period
         ),
@@ -265,7 +269,7 @@ async def settings(update: Update, context: Context) -> None:
     new subscriptions, and the language of its digests."""
     args = list(context.args or [])
     if len(args) != 2 or args[0].lower() not in ("timezone", "language"):
-        raise usage(SETTINGS_USAGE)
+        raise usage(_(SETTINGS_USAGE))
     actor = await actor_for(update, context)
     service = front(context).services.scope_settings
     if args[0].lower() == "language":

@@ -282,7 +282,7 @@ def test_backup_then_restore(cli: Cli) -> None:
     assert "backed up" in cli.ok("db", "backup", str(backup))
     original = cli.counts()
     _import_file(cli.root / "new.json")
-    assert "imported 1 developments" in cli.ok("import", "new.json")
+    assert "imported 1 development and " in cli.ok("import", "new.json")
     assert cli.counts()["developments"] == original["developments"] + 1
     assert "restored" in cli.ok("db", "restore", str(backup))
     assert cli.counts() == original

@@ -59,7 +59,7 @@ async def test_operator_adds_feeds_reviews_and_approves(tmp_path: Path, server: 
     code, queue, _ = await run(cli, "queue", "list")
     first = queue.splitlines()[0]
     assert first.startswith("#1 2026-10-30 [US JP KR | security | relevance 1.00] S. Korea, U.S.")
-    assert "2 source(s): Yonhap News Agency - North Korea & Diplomacy, Kyodo News+" in first
+    assert "2 sources: Yonhap News Agency - North Korea & Diplomacy, Kyodo News+" in first
     code, out, err = await run(cli, "queue", "approve", "1")
     assert code == 0 and out.startswith("approved candidate #1 as development #"), err
     dev_id = out.split("development #")[1].split(":")[0]

@@ -39,14 +39,15 @@ async def test_japan_korea_brief_on_the_starter_dataset(db: Database, clock: Fix
     assert {"Yonhap News Agency", "ANKASAM"} <= publishers
 
 
-async def test_key_developments_by_importance_then_recency(db: Database, clock: FixedClock) -> None:
+async def test_key_developments_are_the_most_important_shown_newest_first(
+    db: Database, clock: FixedClock
+) -> None:
     brief = await compose_brief(db, "japan-korea", None, clock=clock)
-    keys = [
-        (-i.development.importance, -i.development.occurred.start.toordinal()) for i in brief.key
-    ]
-    assert keys == sorted(keys)
-    assert brief.key[0].development.importance == 3
-    assert brief.key[-1].development.importance <= brief.key[0].development.importance
+    dates = [i.development.occurred.start for i in brief.key]
+    assert dates == sorted(dates, reverse=True)  # a visible order: by date, newest first
+    assert len(set(dates)) > 1
+    shown = {i.development.importance for i in brief.key}
+    assert 3 in shown  # chosen by importance: the most important are all there
     assert all(i.development.kind == "event" for i in brief.key)
     assert all(i.development.kind == "indicator" for i in brief.indicators)
     assert all(i.development.kind == "analysis" for i in brief.context)
@@ -176,3 +177,24 @@ async def test_huge_topics_are_counted_up_to_a_cap(empty_db: Database, clock) ->
     await transfer.import_data(empty_db, doc, clock)
     brief = await compose_brief(empty_db, "japan-korea", None, clock=clock)
     assert brief.total == briefs.COUNT_CAP and brief.total_label == "1000+"
+
+
+async def test_an_empty_period_suggests_the_shortest_wider_period_that_shows_something(
+    db: Database, clock: FixedClock
+) -> None:
+    # The clock says 1 May 2023; the latest Japan–Korea development is of 14 Apr 2023.
+    week = await compose_brief(db, "japan-korea", None, period="7d", clock=clock)
+    assert week.is_empty and week.suggestion == ("30d", None)
+    assert week.suggestion_label == "last 30 days"
+    clock.advance(days=365 * 3)
+    late = await compose_brief(db, "japan-korea", None, period="30d", clock=clock)
+    assert late.suggestion == ("all", None)
+    full = await compose_brief(db, "japan-korea", None, clock=clock)
+    assert not full.is_empty and full.suggestion is None
+
+
+async def test_an_empty_domain_suggests_dropping_it_and_never_the_period_in_use(
+    db: Database, clock: FixedClock
+) -> None:
+    russia = await compose_brief(db, "russia", None, period="all", domain="society", clock=clock)
+    assert russia.is_empty and russia.suggestion == ("all", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import i18n
 from bot.core.topics import all_topics, get_topic, rank_topics, topics_for
 from bot.domain.errors import UnknownTopic
 
@@ -70,8 +71,51 @@ def test_unknown_topic_suggests() -> None:
     assert "Did you mean" in str(err.value)
     with pytest.raises(UnknownTopic) as err:
         get_topic("zzzzzzzz")
-    assert err.value.suggestions  # never an empty hint
-    assert all(get_topic(s) for s in err.value.suggestions)
+    assert err.value.suggestions == []  # nothing is near: no made-up "did you mean"
+    # … and the answer lists the topics instead
+    assert "japan-korea, us-japan" in i18n.error_message(err.value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "slug"),
+    [
+        ("北朝鮮", "north-korea"),
+        ("북한", "north-korea"),
+        ("日韓", "japan-korea"),
+        ("한일", "japan-korea"),
+        ("日米", "us-japan"),
+        ("한미", "us-korea"),
+        ("日米韓", "trilateral"),
+        ("한미일", "trilateral"),
+        ("中国", "china"),
+        ("중국", "china"),
+        ("ロシア", "russia"),
+        ("러시아", "russia"),
+        ("安全保障", "security"),
+        ("경제", "economy"),
+        ("米韓", "us-korea"),  # the title as Japanese readers see it
+        ("ＪＡＰＡＮ－ＫＯＲＥＡ", "japan-korea"),  # full width
+        ("US–Japan–South Korea", "trilateral"),  # the English title
+    ],
+)
+def test_topics_by_their_names_in_japanese_and_korean(typed: str, slug: str) -> None:
+    assert get_topic(typed).slug == slug
+
+
+@pytest.mark.parametrize(
+    ("typed", "near"),
+    [("북헌", "north-korea"), ("日米韓国", "trilateral"), ("chian", "china"), ("rusia", "russia")],
+)
+def test_did_you_mean_offers_the_nearest_names_in_any_language(typed: str, near: str) -> None:
+    with pytest.raises(UnknownTopic) as err:
+        get_topic(typed)
+    assert err.value.suggestions[0] == near
+
+
+def test_autocomplete_finds_topics_by_japanese_and_korean_names() -> None:
+    assert rank_topics("북")[0].slug == "north-korea"
+    assert rank_topics("日韓")[0].slug == "japan-korea"
+    assert "trilateral" in [t.slug for t in rank_topics("한미")]
 
 
 def test_unknown_topic_name_is_cut() -> None:

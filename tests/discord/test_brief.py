@@ -96,3 +96,12 @@ async def test_added_development_appears_in_the_brief(world) -> None:
     assert "[Seoul and Tokyo sign a pact](<https://example.com/report>) — Example Wire" in text
     total_before = int(before.response.embeds[0].footer.text.split()[0])
     assert after.response.embeds[0].footer.text.startswith(f"{total_before + 1} developments")
+
+
+async def test_topics_by_their_japanese_and_korean_names(world) -> None:
+    choices = await world.member.autocomplete(world.general, "brief", "topic", "북한")
+    assert choices[0]["value"] == "north-korea"
+    choices = await world.member.autocomplete(world.general, "brief", "topic", "日韓")
+    assert choices[0]["value"] == "japan-korea"
+    r = await world.member.slash(world.general, "brief", topic="한일")
+    assert r.response.embeds[0].title.startswith("Japan–South Korea")

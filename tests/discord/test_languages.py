@@ -18,7 +18,7 @@ from tests.discord.conftest import NOW, World, text_of
 from tests.helpers import FixedClock
 
 BRIEF = {
-    "ja": ("日米韓 — 📈 改善", "**要点** · 2023年4月14日 時点 · 全期間", "**主な動向**"),
+    "ja": ("日米韓 — 📈 改善", "**要点** · 2023年4月14日時点 · 全期間", "**主な動向**"),
     "ko": ("한미일 — 📈 개선", "**요점** · 2023년 4월 14일 기준 · 전체 기간", "**주요 동향**"),
 }
 
@@ -101,7 +101,7 @@ async def test_subscribe_answers_in_the_users_language(
 @pytest.mark.parametrize(
     ("language", "refusal"),
     [
-        ("ja", "「japan-koera」というトピックはありません。japan-korea"),
+        ("ja", "「japan-koera」というトピックはありません。もしかして japan-korea"),
         ("ko", "‘japan-koera’ 주제는 없습니다. 혹시 japan-korea"),
     ],
 )
@@ -145,7 +145,8 @@ async def test_a_server_set_to_korean_gets_korean_digests(world: World, clock: F
     assert "### 한일" in posted
     assert "Seoul and Tokyo sign a chip pact" in posted  # content stays as written
     assert "전체 브리핑: `/brief trilateral`" in posted
-    assert "part 1/1" in posted  # the marker stays: it is how a restart finds the post
+    # The marker is translated too: a restart compares it with the parts stored at the claim.
+    assert "Trilateral Brief 다이제스트 · 2026-W49 · 1/1부" in posted
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def used() -> set[str]:
 
 
 def test_extraction_finds_code_templates_and_command_text(used: set[str]) -> None:
-    assert "There is no topic called '{name}'." in used  # Python _()
+    assert "There is no topic called '{name}'. The topics: {topics}." in used  # Python _()
     assert "Key developments" in used  # a Jinja template
     assert "A briefing on a topic: bottom line, key developments, sources" in used  # Discord
     assert "US–Japan–South Korea" in used  # N_() in the domain
@@ -134,7 +134,7 @@ def test_plural_forms_come_from_the_catalogue() -> None:
     with i18n.use_locale("en"):
         assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 1) == "%(num)s revision"
         assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 2) == "%(num)s revisions"
-    for language, text in (("ja", "改訂 %(num)s件"), ("ko", "수정 %(num)s건")):
+    for language, text in (("ja", "改訂 %(num)s件"), ("ko", "개정 %(num)s건")):
         with i18n.use_locale(language):
             assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 1) == text
             assert i18n.ngettext("%(num)s revision", "%(num)s revisions", 7) == text

@@ -55,6 +55,7 @@ async def test_an_administrator_adds_a_development_step_by_step_in_a_group(tg: R
     await fake.wait_for(lambda: "Domain" in countries.plain)
     fake.press(GROUP, ADMIN_TG, countries.message_id, button(countries, "economy"))
     await fake.wait_for(lambda: "Publish to this chat?" in countries.plain)
+    assert countries.plain.endswith(" · economy · 1 source")  # one source, not "source(s)"
     fake.press(GROUP, ADMIN_TG, countries.message_id, button(countries, "Publish"))
     await fake.wait_for(lambda: countries.plain.startswith("Published #"))
     dev_id = int(countries.plain.split("#")[1].split(" ")[0])

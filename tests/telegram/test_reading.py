@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.core.topics import all_topics
 from harness.fake_telegram import BOT_USERNAME, Sent
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
@@ -26,8 +27,53 @@ async def test_help_lists_commands_and_menu_is_registered(tg: Running) -> None:
     sent = await tg.fake.wait_sent(MEMBER_TG)
     assert "/brief topic [period] [domain]" in sent[0].plain
     names = [c["command"] for c in tg.fake.commands]
-    assert {"brief", "timeline", "search", "development", "history", "help"} <= set(names)
+    assert {"brief", "timeline", "search", "development", "help"} <= set(names)
     assert all(c["description"] for c in tg.fake.commands)
+
+
+CURATING = ("/add", "/edit", "/retract", "/assess", "/cancel")
+
+
+async def test_help_in_a_private_chat_lists_every_command_including_curating(
+    tg: Running,
+) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/help")
+    (sent,) = await tg.fake.wait_sent(MEMBER_TG)
+    lines = sent.plain.splitlines()
+    for name in (*CURATING, "/subscribe", "/digest", "/history"):
+        assert any(line.startswith(name + " ") for line in lines), name
+
+
+async def test_help_in_a_group_lists_what_the_asker_may_use(tg: Running) -> None:
+    tg.fake.members[(GROUP, ADMIN_TG)] = "administrator"
+    tg.fake.message(GROUP, MEMBER_TG, f"/help@{BOT_USERNAME}")
+    (member,) = await tg.fake.wait_sent(GROUP)
+    assert "/brief" in member.plain and "/add" not in member.plain
+    tg.fake.message(GROUP, ADMIN_TG, f"/help@{BOT_USERNAME}")
+    admin = (await tg.fake.wait_sent(GROUP, 2))[1]
+    assert all(name in admin.plain for name in CURATING)
+
+
+async def test_start_is_a_short_welcome_with_the_three_most_useful_commands(
+    tg: Running,
+) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/start")
+    (sent,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert len(sent.plain) < 600
+    commands = [line.split()[0] for line in sent.plain.splitlines() if line.startswith("/")]
+    assert commands == ["/brief", "/timeline", "/search"]
+    assert "/help" in sent.plain
+
+
+async def test_administrators_and_private_chats_get_the_full_command_menu(tg: Running) -> None:
+    menus = tg.fake.scoped_menus
+    for language in ("", "ja", "ko"):
+        members = {c["command"] for c in menus[("default", language)]}
+        admins = {c["command"] for c in menus[("all_chat_administrators", language)]}
+        private = {c["command"] for c in menus[("all_private_chats", language)]}
+        curating = {"add", "edit", "retract", "assess", "cancel"}
+        assert curating <= admins and curating <= private
+        assert not curating & members and "brief" in members
 
 
 async def test_brief_addressed_to_the_bot_in_a_group(tg: Running) -> None:
@@ -243,3 +289,49 @@ async def test_inline_queries_too_often_get_a_wait_button(tg: Running) -> None:
     button = json.loads(refused[0]["button"])
     assert button["text"] == "Too many inline brief requests just now: wait 1 s and try again."
     assert refused[0]["cache_time"] in (0, "0")
+
+
+async def test_an_empty_brief_suggests_the_shortest_period_that_shows_something(
+    tg: Running,
+) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea 7d")
+    (week,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert "Nothing recorded for Japan–South Korea in the last 7 days." in week.plain
+    assert "Try /brief japan-korea 30d (last 30 days)." in week.plain
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief russia all society")
+    sent = await tg.fake.wait_sent(MEMBER_TG, 2)
+    assert "Nothing recorded for Russia in society yet. Try /brief russia all (all time)." in (
+        sent[1].plain
+    )
+    assert "the all time" not in sent[1].plain
+
+
+async def test_key_developments_say_their_order(tg: Running) -> None:
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/brief japan-korea")
+    (sent,) = await tg.fake.wait_sent(MEMBER_TG)
+    assert "Key developments · the most important, newest first" in sent.plain
+
+
+async def test_topics_by_their_japanese_and_korean_names(tg: Running) -> None:
+    for number, (typed, title) in enumerate(
+        (("북한", "North Korea"), ("日韓", "Japan–South Korea"), ("한일", "Japan–South Korea")),
+        start=1,
+    ):
+        tg.fake.message(MEMBER_TG, MEMBER_TG, f"/brief {typed}")
+        sent = await tg.fake.wait_sent(MEMBER_TG, number)
+        assert sent[-1].plain.startswith(title)
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/timeline 日米韓")
+    sent = await tg.fake.wait_sent(MEMBER_TG, 4)
+    assert "US–Japan–South Korea" in sent[-1].plain
+
+
+async def test_an_empty_inline_query_offers_every_topic(tg: Running) -> None:
+    tg.fake.inline(MEMBER_TG, "")
+    answered = await tg.fake.wait_for(lambda: tg.fake.inline_answers)
+    ids = [r["id"] for r in answered[0]["results"]]
+    assert ids == [t.slug for t in all_topics()]
+    tg.fake.inline(MEMBER_TG, "한미일")
+    again = await tg.fake.wait_for(
+        lambda: len(tg.fake.inline_answers) > 1 and tg.fake.inline_answers
+    )
+    assert again[1]["results"][0]["id"] == "trilateral"

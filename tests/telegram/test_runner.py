@@ -21,7 +21,7 @@ async def test_only_a_telegram_token_starts_telegram(fake: FakeTelegram, db_path
     try:
         assert running.discord is None and running.telegram is not None
         fake.message(MEMBER_TG, MEMBER_TG, "/start")
-        assert "Commands" in (await fake.wait_sent(MEMBER_TG))[0].plain
+        assert "/help" in (await fake.wait_sent(MEMBER_TG))[0].plain
     finally:
         await running.stop()
 

@@ -26,6 +26,7 @@ async def test_a_private_chat_subscribes_previews_and_sends_now(tg: Running) -> 
         lambda: [s for s in fake.sent[MEMBER_TG] if s.plain.startswith("Sent the digest")]
     )
     assert sent
+    assert sent[0].plain.endswith(" (1 message).")  # not "message(s)"
     digests = [s for s in fake.sent[MEMBER_TG] if "part 1/" in s.plain]
     assert len(digests) == 2  # the preview and the delivered one
     fake.message(MEMBER_TG, MEMBER_TG, "/unsubscribe")

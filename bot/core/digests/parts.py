@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.rendering import Renderer
 from bot.core.text import split_text
+from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.core.digests.building import Digest
@@ -21,8 +22,12 @@ NONCE_MAX = 25
 
 
 def marker(digest_period: str, part: int, total: int) -> str:
-    """The last line of every posted part: names the period and the part (never a ping)."""
-    return f"-# Trilateral Brief digest · {digest_period} · part {part}/{total}"
+    """The last line of every posted part: names the period and the part (never a ping), in
+    the digest's language. A restarted delivery compares it with the parts it stored at the
+    claim, so the words may be translated; the " · " fields (a forum post's title takes the
+    period from the second) and the machine-readable period stay as they are."""
+    words = _("Trilateral Brief digest · {period} · part {part}/{total}")
+    return "-# " + words.format(period=digest_period, part=part, total=total)
 
 
 def with_reference(part: str, reference: str) -> str:

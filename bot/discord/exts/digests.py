@@ -41,6 +41,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.models import DOMAINS
 from bot.domain.scope import PLATFORM_NAMES, Scope
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -386,8 +387,10 @@ class Digests(commands.Cog):
 def _send_now_text(channel_id: int, outcome: Outcome) -> str:
     where = f"<#{channel_id}>"
     texts = {
-        "sent": _(
-            "Posted the digest for {period} in {where} ({value} message(s)). It counts as that period's delivery."
+        "sent": ngettext(
+            "Posted the digest for {period} in {where} ({value} message). It counts as that period's delivery.",
+            "Posted the digest for {period} in {where} ({value} messages). It counts as that period's delivery.",
+            len(outcome.message_ids),
         ).format(period=outcome.period, where=where, value=len(outcome.message_ids)),
         "skipped": _(
             "Nothing new for {period}, and {where} skips empty digests; the period is recorded as delivered."
