@@ -520,21 +520,17 @@ async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
 async def window_fingerprint(db: Database | Writer, start: str, end: str) -> tuple[object, ...]:
     """What a digest window [start, end) holds, cheaply: changes when a development or an
     assessment enters, leaves or changes in it, or an import is made visible in it."""
-    dev = await db.fetchone(
+    # One statement, not three: every due subscription checks it before its digest.
+    rows = await db.fetchall(
         "SELECT count(*), total(id), max(updated_at) FROM developments "
-        "INDEXED BY developments_updated WHERE updated_at >= ? AND updated_at < ?",
+        "INDEXED BY developments_updated WHERE updated_at >= ?1 AND updated_at < ?2 "
+        "UNION ALL SELECT count(*), total(id), max(created_at) FROM assessments "
+        "WHERE created_at >= ?1 AND created_at < ?2 "
+        "UNION ALL SELECT count(*), total(id), NULL FROM imports "
+        "WHERE visible_at >= ?1 AND visible_at < ?2",
         (start, end),
     )
-    assessed = await db.fetchone(
-        "SELECT count(*), total(id), max(created_at) FROM assessments "
-        "WHERE created_at >= ? AND created_at < ?",
-        (start, end),
-    )
-    shown = await db.fetchone(
-        "SELECT count(*), total(id) FROM imports WHERE visible_at >= ? AND visible_at < ?",
-        (start, end),
-    )
-    return (*(dev or ()), *(assessed or ()), *(shown or ()))
+    return tuple(value for row in rows for value in row)
 
 
 async def changed_in_period(db: Database, start: str, end: str) -> list[Development]:

@@ -22,6 +22,7 @@ from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc
 from bot.domain.errors import NotFound
 from bot.domain.models import Assessment, Development
+from bot.domain.scope import Scope
 from bot.domain.subscriptions import Subscription
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
@@ -93,6 +94,14 @@ class WindowChanges:
     # In digest order: most important first, then oldest, then by id.
     developments: tuple[Development, ...]
     assessments: tuple[Assessment, ...]  # newest first
+
+    @property
+    def own_scopes(self) -> frozenset[Scope]:
+        """The scopes with developments or assessments of their own in the window: a
+        subscription of any other scope gets the same digest as the global catalogue's."""
+        return frozenset(
+            x.scope for x in (*self.developments, *self.assessments) if x.scope is not None
+        )
 
 
 async def read_window(db: Database, start: str, end: str) -> WindowChanges:
@@ -185,6 +194,10 @@ class _WindowEntry:
     read_at: float
     seen: tuple[object, ...]  # the window's fingerprint when it was read
     renders: dict[tuple[object, ...], list[str]] = field(default_factory=dict)
+    own_scopes: frozenset[Scope] = frozenset()
+    # What a subscription's digest depends on (see `_sharing_key`) → its parts ([] = an
+    # empty digest, skipped unless the subscription posts empty ones).
+    built: dict[tuple[object, ...], tuple[bool, list[str]]] = field(default_factory=dict)
 
 
 class DigestBuilder:
@@ -211,7 +224,8 @@ class DigestBuilder:
         entry = self._windows.get(key)
         seen = await queries.window_fingerprint(self.db, *key)
         if entry is None or now - entry.read_at > self.WINDOW_TTL_S or entry.seen != seen:
-            entry = _WindowEntry(await read_window(self.db, *key), now, seen)
+            changes = await read_window(self.db, *key)
+            entry = _WindowEntry(changes, now, seen, own_scopes=changes.own_scopes)
             self._windows.pop(key, None)
             self._windows[key] = entry
             while len(self._windows) > self.WINDOWS_KEPT:
@@ -221,15 +235,39 @@ class DigestBuilder:
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
         with i18n.use_locale(await scope_language(self.db, sub)):
             entry = await self._window(plan)
-            digest = digest_from_window(entry.changes, sub, plan)
-            if digest.is_empty and not sub.post_empty:
+            shared = _sharing_key(sub, plan, entry.own_scopes)
+            built = entry.built.get(shared)
+            if built is None:
+                digest = digest_from_window(entry.changes, sub, plan)
+                # The same content renders differently per language: the locale is in the key.
+                key = (i18n.current.get(), *content_key(digest))
+                parts = entry.renders.get(key)
+                if parts is None:
+                    parts = entry.renders[key] = render_parts(self.renderer, digest)
+                built = entry.built[shared] = (digest.is_empty, parts)
+            empty, parts = built
+            if empty and not sub.post_empty:
                 return []
-            # The same content renders differently per language: the locale is in the key.
-            key = (i18n.current.get(), *content_key(digest))
-            parts = entry.renders.get(key)
-            if parts is None:
-                parts = entry.renders[key] = render_parts(self.renderer, digest)
             return list(parts)
+
+
+def _sharing_key(
+    sub: Subscription, plan: DuePlan, own_scopes: frozenset[Scope]
+) -> tuple[object, ...]:
+    """Everything a subscription's digest (and its text) depends on besides the window and
+    the language: subscriptions with equal keys get the same digest, so it is chosen,
+    filtered and rendered once for all of them. The scope counts only when it has rows or
+    assessments of its own in the window."""
+    scope = sub.scope if sub.scope in own_scopes else None
+    return (
+        i18n.current.get(),
+        sub.topics,
+        scope,
+        sub.digest_filter,
+        sub.schedule,
+        plan.period,
+        plan.folded,
+    )
 
 
 async def scope_language(db: Database, sub: Subscription) -> str | None:
