@@ -14,7 +14,7 @@ from telegram.error import InvalidToken
 
 from bot.config import ConfigError, Settings
 from bot.domain.clock import Clock, system_clock
-from bot.services import Services, open_services
+from bot.services import BOT_READERS, Services, open_services
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -89,7 +89,7 @@ class FrontEnds:
 async def run_front_ends(settings: Settings, *, clock: Clock = system_clock) -> None:
     """Run until SIGINT/SIGTERM, or until the Discord client stops by itself."""
     check_tokens(settings)
-    services = await open_services(settings, clock=clock)
+    services = await open_services(settings, clock=clock, readers=BOT_READERS)
     running = FrontEnds(services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -20,7 +20,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton, get_day_names, get_timezone_name
 
 from bot.domain.digest_filter import DigestFilter
-from bot.domain.errors import DomainError, UnknownTopic
+from bot.domain.errors import DomainError, QueryTooBroad, UnknownTopic
 from bot.domain.models import FuzzyDate
 from bot.domain.schedule import Schedule
 
@@ -156,6 +156,11 @@ def error_message(error: DomainError) -> str:
                 name=error.name, suggestions=", ".join(error.suggestions)
             )
         return gettext("There is no topic called '{name}'.").format(name=error.name)
+    if isinstance(error, QueryTooBroad):
+        return gettext(
+            "That search is too broad to answer quickly: add more words, use longer words, "
+            "or choose a topic."
+        )
     return str(error)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.errors import InvalidInput, UnknownTopic
+from bot.domain.errors import InvalidInput, QueryTooBroad, UnknownTopic
+from storage import catalogue as catalogue_queries
 from tests.discord._support import add_development, refusals, refused
 from tests.discord.conftest import text_of
 
@@ -70,3 +71,11 @@ async def test_hostile_search_text_is_harmless(world) -> None:
 async def test_topic_autocomplete(world) -> None:
     choices = await world.member.autocomplete(world.general, "search", "topic", "rus")
     assert choices[0]["value"] == "russia"
+
+
+async def test_a_search_past_its_time_budget_is_answered_too_broad(world, monkeypatch) -> None:
+    monkeypatch.setattr(catalogue_queries, "SEARCH_BUDGET_S", 0.0)
+    r = await world.member.slash(world.general, "search", query="summit")
+    assert "too broad to answer quickly" in refused(r)
+    assert [type(e) for e in refusals(world.env)] == [QueryTooBroad]
+    assert world.general.history() == []

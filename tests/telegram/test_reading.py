@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness.fake_telegram import BOT_USERNAME
+from storage import catalogue as catalogue_queries
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 
@@ -150,3 +153,12 @@ async def test_the_brief_says_what_the_bottom_line_is_based_on(tg: Running) -> N
     assert "<i>Based on:</i> <i>The Deepening Relations" in sent.text  # a citation, no link
     assert "Based on: The Deepening Relations in the North Pacific" in head
     assert "Yonhap News Agency" in head
+
+
+async def test_a_search_past_its_time_budget_is_answered_too_broad(
+    tg: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_queries, "SEARCH_BUDGET_S", 0.0)
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/search summit")
+    sent = await tg.fake.wait_sent(MEMBER_TG)
+    assert "too broad to answer quickly" in sent[0].plain
