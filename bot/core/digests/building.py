@@ -99,9 +99,8 @@ class WindowChanges:
     def own_scopes(self) -> frozenset[Scope]:
         """The scopes with developments or assessments of their own in the window: a
         subscription of any other scope gets the same digest as the global catalogue's."""
-        return frozenset(
-            x.scope for x in (*self.developments, *self.assessments) if x.scope is not None
-        )
+        devs = {d.scope for d in self.developments if d.scope is not None}
+        return frozenset(devs | {a.scope for a in self.assessments if a.scope is not None})
 
 
 async def read_window(db: Database, start: str, end: str) -> WindowChanges:
