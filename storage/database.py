@@ -286,6 +286,11 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def set_busy_timeout(self, ms: int) -> None:
+        """How long every connection waits for another process's lock before `DatabaseBusy`."""
+        for conn in (self._conn, *self._readers):
+            await _run_all(conn, f"PRAGMA busy_timeout = {int(ms)}")
+
     # --- writing -------------------------------------------------------------------------
 
     @asynccontextmanager
