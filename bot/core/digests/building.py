@@ -197,6 +197,7 @@ class _WindowEntry:
     # What a subscription's digest depends on (see `_sharing_key`) → its parts ([] = an
     # empty digest, skipped unless the subscription posts empty ones).
     built: dict[tuple[object, ...], tuple[bool, list[str]]] = field(default_factory=dict)
+    languages: dict[Scope | None, str | None] = field(default_factory=dict)
 
 
 class DigestBuilder:
@@ -205,6 +206,9 @@ class DigestBuilder:
     All the subscriptions due at one instant share a window: it is read once and each
     distinct digest (topics, scope's own rows, assessments) rendered once, then reused for
     WINDOW_TTL_S, so a fan-out of thousands of digests costs one read and a few renders.
+    Subscriptions with equal `_sharing_key`s (most of a fan-out) share the digest itself,
+    chosen and filtered once; a scope's language is read once per window read (a change
+    shows in the next read: a changed window, or after WINDOW_TTL_S).
     """
 
     WINDOW_TTL_S = 60.0  # rows edited after the read show up in a build after this long
@@ -232,8 +236,11 @@ class DigestBuilder:
         return entry
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        with i18n.use_locale(await scope_language(self.db, sub)):
-            entry = await self._window(plan)
+        entry = await self._window(plan)
+        # Read once per scope and window read: a server's channels share it.
+        if sub.scope not in entry.languages:
+            entry.languages[sub.scope] = await scope_language(self.db, sub)
+        with i18n.use_locale(entry.languages[sub.scope]):
             shared = _sharing_key(sub, plan, entry.own_scopes)
             built = entry.built.get(shared)
             if built is None:
