@@ -3,7 +3,7 @@ reader connections beside it, WAL, migrations, backup, and a time budget for cos
 
 One connection writes: every statement on it goes through an `asyncio.Lock`, so a read
 never sees another coroutine's half-done write transaction. With `readers=N` (the running
-bot opens two), reads outside a transaction go to N read-only connections instead, so one
+bot opens three), reads outside a transaction go to N read-only connections instead, so one
 slow read (a broad search) does not hold up every other command, digest and sweep behind
 it; reads with a time budget (`fetchall(..., deadline=...)`) may take at most N - 1 of
 them, so a plain read always finds one free. A reader sees what was committed before its
