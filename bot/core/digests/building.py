@@ -9,6 +9,7 @@ retractions noted; assessments set in the window follow. How a digest becomes me
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -216,9 +217,15 @@ class DigestBuilder:
     # writer committed during composing must get a fresh read, not this cache).
     WINDOWS_KEPT = 4
 
-    def __init__(self, db: Database, renderer: Renderer) -> None:
+    def __init__(
+        self,
+        db: Database,
+        renderer: Renderer,
+        render: Callable[[Renderer, Digest], list[str]] = render_parts,
+    ) -> None:
         self.db = db
         self.renderer = renderer
+        self.render = render  # a digest's messages on the platform (Discord's by default)
         self._windows: dict[tuple[str, str], _WindowEntry] = {}
 
     async def _window(self, plan: DuePlan) -> _WindowEntry:
@@ -249,7 +256,7 @@ class DigestBuilder:
                 key = (i18n.current.get(), *content_key(digest))
                 parts = entry.renders.get(key)
                 if parts is None:
-                    parts = entry.renders[key] = render_parts(self.renderer, digest)
+                    parts = entry.renders[key] = self.render(self.renderer, digest)
                 built = entry.built[shared] = (digest.is_empty, parts)
             empty, parts = built
             if empty and not sub.post_empty:
