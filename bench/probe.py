@@ -22,7 +22,7 @@ from bot.core import lookup
 from bot.core.briefs import PERIODS, compose_brief
 from bot.core.topics import all_topics
 from bot.domain.scope import Scope
-from bot.services import open_services
+from bot.services import BOT_READERS, open_services
 
 
 def rss_mb() -> float:
@@ -50,7 +50,10 @@ def peak_mb() -> float:
 
 async def serve(args: argparse.Namespace) -> dict[str, object]:
     clock = fixed_clock(date.fromisoformat(args.anchor))
-    services = await open_services(Settings(database_path=Path(args.database)), clock=clock)
+    # As the running bot opens it: with its read-only reader connections.
+    services = await open_services(
+        Settings(database_path=Path(args.database)), clock=clock, readers=BOT_READERS
+    )
     opened = rss_mb()
     rng = random.Random(7)
     topics = [t.slug for t in all_topics()]

@@ -20,7 +20,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
 
 from bot.config import ConfigError, Settings
 from bot.domain.clock import Clock, system_clock
-from bot.services import Services, open_services
+from bot.services import BOT_READERS, Services, open_services
 
 if TYPE_CHECKING:
     from bot.discord.client import BriefBot
@@ -246,7 +246,7 @@ async def run_front_ends(
     """Run until SIGINT/SIGTERM (or `stop` is set), or until the Discord client stops by
     itself. A refused token ends the run with a `ConfigError` naming the variable."""
     check_tokens(settings)
-    services = await open_services(settings, clock=clock)
+    services = await open_services(settings, clock=clock, readers=BOT_READERS)
     # Named at start: a relative DATABASE_PATH run from another folder is another database.
     log.info("using database %s", Path(settings.database_path).resolve())
     running = FrontEnds(services, sleep=sleep)

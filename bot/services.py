@@ -83,11 +83,19 @@ class Services:
         await self.db.close()
 
 
+# Read-only connections a running bot reads through (`storage.database`): a slow search
+# and a second search take two, plain reads always find the third. A CLI command opens
+# none (one command per process).
+BOT_READERS = 3
+
+
 async def open_services(
-    settings: Settings, *, clock: Clock = system_clock, starter: bool = True
+    settings: Settings, *, clock: Clock = system_clock, starter: bool = True, readers: int = 0
 ) -> Services:
-    """Open and migrate the database and, on first start, load the starter dataset."""
-    db = await Database.open(Path(settings.database_path))
+    """Open and migrate the database and, on first start, load the starter dataset;
+    `readers` read-only connections serve reads beside the writer (`BOT_READERS` for a
+    running bot)."""
+    db = await Database.open(Path(settings.database_path), readers=readers)
     try:
         if starter:
             await load_starter(db, clock)

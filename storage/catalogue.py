@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -40,6 +41,9 @@ VISIBLE = f"({NOT_PENDING} AND {visible_sql('d')})"
 # Above this many matching rows a search lists the newest first rather than ranking by bm25.
 BROAD_MATCHES = 1000
 HIT_START, HIT_END = "\ue000", "\ue001"
+# The longest a search may take: a longer one is stopped and answered "too broad" (a
+# plain search takes milliseconds; see `storage.search_query` for what is slow).
+SEARCH_BUDGET_S = 0.5
 
 _DEV_COLUMNS = (
     "id, kind, title, summary, occurred_on, date_precision, countries, domain, tags, importance, "
@@ -410,25 +414,55 @@ async def count_topic(
     return int(await db.scalar(sql, params) or 0)
 
 
-async def _broad_expression(db: Database, terms: list[str], *, any_term: bool) -> str | None:
+async def _broad_expression(
+    db: Database, terms: list[str], *, any_term: bool, deadline: float
+) -> str | None:
     """For a query matching at least BROAD_MATCHES rows, the expression to list newest first.
 
     The probes rank nothing. Whole words first: that probe walks the index newest-first
     and stops early (~0.2 ms), and when the words are that common as whole words, their
     newest whole-word matches are what the search lists. A prefix query costs more: SQLite
     3.40 merges the lists of every word with that prefix before it returns a row (~12 ms
-    for a word in every row), so it is only used when the whole words are not common.
+    for a word in every row), so it is only used when the whole words are not common, and
+    not at all when one term alone (every term must match) is known to be rare.
     """
-    for prefix in (False, True):
-        expression = match_expression(terms, any_term=any_term, prefix=prefix)
-        row = await db.fetchone(
-            "SELECT rowid FROM developments_fts WHERE developments_fts MATCH ? "
-            "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-            (expression, BROAD_MATCHES - 1),
-        )
-        if row is not None:
-            return expression
+    whole = match_expression(terms, any_term=any_term, prefix=False)
+    if await _at_least_broad(db, whole, deadline):
+        return whole
+    if not any_term and len(terms) > 1 and await _one_term_is_rare(db, terms, deadline):
+        return None
+    expression = match_expression(terms, any_term=any_term)
+    if expression != whole and await _at_least_broad(db, expression, deadline):
+        return expression
     return None
+
+
+async def _at_least_broad(db: Database, expression: str, deadline: float) -> bool:
+    row = await db.fetchone(
+        "SELECT rowid FROM developments_fts WHERE developments_fts MATCH ? "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (expression, BROAD_MATCHES - 1),
+        deadline=deadline,
+    )
+    return row is not None
+
+
+async def _one_term_is_rare(db: Database, terms: list[str], deadline: float) -> bool:
+    """Whether some term alone matches fewer than BROAD_MATCHES rows (so every term together
+    does too). Terms common as whole words are not probed as prefixes (the costly kind of
+    probe), and the others are probed whole first: cheap, and it orders the prefix probes."""
+    uncommon = []
+    for term in terms:
+        if not await _at_least_broad(db, match_expression([term], prefix=False), deadline):
+            uncommon.append(term)
+    for term in uncommon:
+        if not await _at_least_broad(db, match_expression([term]), deadline):
+            return True
+    return False
+
+
+def _search_deadline() -> float:
+    return asyncio.get_running_loop().time() + SEARCH_BUDGET_S
 
 
 async def search(
@@ -439,17 +473,19 @@ async def search(
     Every term must match; when that finds nothing, any term may match. A query matching
     at least BROAD_MATCHES rows (a word in most of the catalogue) lists the most recently
     added matches first instead, by whole words when those are that common: bm25 scores
-    every match, ~3 µs each, so ranking 100,000 would take ~150 ms a request.
+    every match, ~3 µs each, so ranking 100,000 would take ~150 ms a request. A search
+    still running after SEARCH_BUDGET_S is stopped: `QueryTooBroad`.
     """
     terms = query_terms(text)
     if not terms:
         return []
+    deadline = _search_deadline()
     if has_cjk(*terms):
-        return await _search_cjk(db, terms, scope, topic=topic, limit=limit)
+        return await _search_cjk(db, terms, scope, topic=topic, limit=limit, deadline=deadline)
     for any_term in (False, True):
         if any_term and len(terms) == 1:
             break
-        broad = await _broad_expression(db, terms, any_term=any_term)
+        broad = await _broad_expression(db, terms, any_term=any_term, deadline=deadline)
         sql = [
             f"{_SELECT}, snippet(developments_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16) AS snip",
             "FROM developments_fts f JOIN developments d ON d.id = f.rowid",
@@ -467,7 +503,7 @@ async def search(
         else:
             sql.append("ORDER BY bm25(developments_fts, 10.0, 1.0, 4.0, 2.0) LIMIT ?")
         params.append(limit)
-        rows = await db.fetchall(" ".join(sql), params)
+        rows = await db.fetchall(" ".join(sql), params, deadline=deadline)
         if rows:
             devs = await _with_sources(db, rows)
             return [(dev, row["snip"]) for dev, row in zip(devs, rows, strict=True)]
@@ -475,7 +511,13 @@ async def search(
 
 
 async def _search_cjk(
-    db: Database, terms: list[str], scope: Scope | None, *, topic: str | None, limit: int
+    db: Database,
+    terms: list[str],
+    scope: Scope | None,
+    *,
+    topic: str | None,
+    limit: int,
+    deadline: float,
 ) -> list[tuple[Development, str]]:
     """Search by substring in the CJK index: every term, then any term."""
     for any_term in (False, True):
@@ -491,6 +533,7 @@ async def _search_cjk(
             limit=limit,
             hits=(HIT_START, HIT_END),
             any_term=any_term,
+            deadline=deadline,
         )
         if found:
             devs = await _with_sources(db, [row for row, _ in found])
@@ -520,21 +563,17 @@ async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
 async def window_fingerprint(db: Database | Writer, start: str, end: str) -> tuple[object, ...]:
     """What a digest window [start, end) holds, cheaply: changes when a development or an
     assessment enters, leaves or changes in it, or an import is made visible in it."""
-    dev = await db.fetchone(
+    # One statement, not three: every due subscription checks it before its digest.
+    rows = await db.fetchall(
         "SELECT count(*), total(id), max(updated_at) FROM developments "
-        "INDEXED BY developments_updated WHERE updated_at >= ? AND updated_at < ?",
+        "INDEXED BY developments_updated WHERE updated_at >= ?1 AND updated_at < ?2 "
+        "UNION ALL SELECT count(*), total(id), max(created_at) FROM assessments "
+        "WHERE created_at >= ?1 AND created_at < ?2 "
+        "UNION ALL SELECT count(*), total(id), NULL FROM imports "
+        "WHERE visible_at >= ?1 AND visible_at < ?2",
         (start, end),
     )
-    assessed = await db.fetchone(
-        "SELECT count(*), total(id), max(created_at) FROM assessments "
-        "WHERE created_at >= ? AND created_at < ?",
-        (start, end),
-    )
-    shown = await db.fetchone(
-        "SELECT count(*), total(id) FROM imports WHERE visible_at >= ? AND visible_at < ?",
-        (start, end),
-    )
-    return (*(dev or ()), *(assessed or ()), *(shown or ()))
+    return tuple(value for row in rows for value in row)
 
 
 async def changed_in_period(db: Database, start: str, end: str) -> list[Development]:

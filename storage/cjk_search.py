@@ -78,6 +78,7 @@ async def search_cjk(
     limit: int,
     hits: tuple[str, str],
     any_term: bool,
+    deadline: float | None = None,
 ) -> list[tuple[Row, str]]:
     """Rows (with a snippet) whose text contains every term (or, with any_term, one)."""
     long = [t for t in terms if len(t) >= TRIGRAM]
@@ -114,7 +115,7 @@ async def search_cjk(
     order = "bm25(developments_cjk, 10.0, 1.0, 4.0, 2.0)" if ranked else "c.rowid DESC"
     sql.append(f"ORDER BY {order} LIMIT ?")
     args.append(limit)
-    rows = await db.fetchall(" ".join(sql), args)
+    rows = await db.fetchall(" ".join(sql), args, deadline=deadline)
     return [(r, r["snip"] or make_snippet(r, terms, hits)) for r in rows]
 
 

@@ -1,8 +1,21 @@
-"""The SQLite database: one aiosqlite connection per process, WAL, migrations, backup.
+"""The SQLite database: one writing aiosqlite connection per process, optional read-only
+reader connections beside it, WAL, migrations, backup, and a time budget for costly reads.
 
-One connection is deliberate: this SQLite (3.40) has the WAL-reset race that needs two
-connections, and a bot's load fits one connection easily. Every statement goes through an
-`asyncio.Lock` so a read never sees another coroutine's half-done write transaction.
+One connection writes: every statement on it goes through an `asyncio.Lock`, so a read
+never sees another coroutine's half-done write transaction. With `readers=N` (the running
+bot opens three), reads outside a transaction go to N read-only connections instead, so one
+slow read (a broad search) does not hold up every other command, digest and sweep behind
+it; reads with a time budget (`fetchall(..., deadline=...)`) may take at most N - 1 of
+them, so a plain read always finds one free. A reader sees what was committed before its
+statement began (WAL snapshots), never a half-done write.
+
+Why readers are safe on this SQLite (3.40), whose WAL-reset bug (fixed in 3.44) can
+corrupt a database when two connections are used: the bug needs one connection to write
+while another *checkpoints* and resets the WAL at the same moment. A reader never does
+either: it is opened with `mode=ro` and `PRAGMA query_only` (it cannot begin a write, so it
+never runs the automatic checkpoint, which runs on commit), and it is closed before the
+writer (the checkpoint on close is run only by a database's last connection). The writer
+remains the only connection of this process that writes or checkpoints, as before.
 """
 
 from __future__ import annotations
@@ -14,17 +27,17 @@ import re
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import quote
 
 import aiosqlite
 
-from bot.domain.errors import TryAgain
+from bot.domain.errors import QueryTooBroad, TryAgain
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +124,9 @@ class Database:
         self.path = path
         self.readonly = readonly
         self._lock = asyncio.Lock()
+        self._readers: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._budgeted = asyncio.Semaphore(1)  # reads with a deadline, on the readers
         # The task inside `transaction()`: its own reads must go through the Writer.
         self._writer_task: asyncio.Task[Any] | None = None
         self.closed = False
@@ -133,11 +149,14 @@ class Database:
         migrate: bool = True,
         readonly: bool = False,
         busy_timeout_ms: int = 5000,
+        readers: int = 0,
     ) -> Database:
         """Open (creating if needed) and, by default, migrate the database at `path`.
 
         With `readonly`, or when the file cannot be written, the file is opened with
         `mode=ro`: reads work, nothing is ever written, and a needed migration is refused.
+        `readers` read-only connections serve reads beside the writer (see the module's
+        docstring); none for an in-memory or read-only database.
         """
         path = Path(path)
         memory = str(path) == ":memory:"
@@ -178,37 +197,99 @@ class Database:
         except BaseException:
             await conn.close()
             raise
+        if readers and not memory and not readonly:
+            try:
+                await db._open_readers(readers, busy_timeout_ms)
+            except BaseException:
+                await db.close()
+                raise
         return db
 
+    async def _open_readers(self, count: int, busy_timeout_ms: int) -> None:
+        for _ in range(count):
+            try:
+                reader = await aiosqlite.connect(readonly_uri(self.path), uri=True)
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"{self.path} cannot be opened: {exc}") from None
+            self._readers.append(reader)
+            reader.row_factory = sqlite3.Row
+            with sqlite_errors(self.path):
+                await _run_all(reader, f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                await _run_all(reader, "PRAGMA query_only=1")
+            self._idle.put_nowait(reader)
+        self._budgeted = asyncio.Semaphore(max(1, count - 1))
+
     async def close(self) -> None:
-        """Close the connection (checkpointing the WAL); closing twice is harmless."""
+        """Close the connections (the readers first, ending their running reads; then the
+        writer, checkpointing the WAL); closing twice is harmless."""
+        if not self.closed:
+            for reader in self._readers:
+                await reader.interrupt()
         async with self._lock:
             if self.closed:
                 return
             self.closed = True
             Database.opened.discard(self)
+            for reader in self._readers:
+                await reader.close()
             await self._conn.close()
 
     # --- reading -------------------------------------------------------------------------
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Run a read query and return every row."""
-        self._not_in_own_transaction()
-        with sqlite_errors(self.path):
-            async with self._lock, self._conn.execute(sql, params) as cur:
-                return list(await cur.fetchall())
+    async def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, deadline: float | None = None
+    ) -> list[Row]:
+        """Run a read query and return every row.
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """Run a read query and return its first row, if any."""
+        With a `deadline` (the event loop's `time()`), a read still running then is
+        interrupted and `QueryTooBroad` raised (as it is when the deadline has passed)."""
+        return list(await self._read(_all_rows, sql, params, deadline))
+
+    async def fetchone(
+        self, sql: str, params: Sequence[Any] = (), *, deadline: float | None = None
+    ) -> Row | None:
+        """Run a read query and return its first row, if any (`deadline` as in `fetchall`)."""
+        row: Row | None = await self._read(_first_row, sql, params, deadline)
+        return row
+
+    async def _read(
+        self,
+        how: Callable[[sqlite3.Connection, str, Sequence[Any]], Any],
+        sql: str,
+        params: Sequence[Any],
+        deadline: float | None,
+    ) -> Any:
         self._not_in_own_transaction()
-        with sqlite_errors(self.path):
-            async with self._lock, self._conn.execute(sql, params) as cur:
-                return await cur.fetchone()
+        if not self._readers:
+            async with self._lock:
+                return await _one_hop(self._conn, how, sql, params, deadline, self.path)
+        if deadline is None:
+            return await self._on_reader(how, sql, params, None)
+        async with self._budgeted:
+            return await self._on_reader(how, sql, params, deadline)
+
+    async def _on_reader(
+        self,
+        how: Callable[[sqlite3.Connection, str, Sequence[Any]], Any],
+        sql: str,
+        params: Sequence[Any],
+        deadline: float | None,
+    ) -> Any:
+        reader = await self._idle.get()
+        try:
+            return await _one_hop(reader, how, sql, params, deadline, self.path)
+        finally:
+            self._idle.put_nowait(reader)
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def set_busy_timeout(self, ms: int) -> None:
+        """How long every connection waits for another process's lock before `DatabaseBusy`."""
+        for conn in (self._conn, *self._readers):
+            await _run_all(conn, f"PRAGMA busy_timeout = {int(ms)}")
 
     # --- writing -------------------------------------------------------------------------
 
@@ -323,6 +404,79 @@ class Database:
             raise
 
 
+def _all_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Row]:
+    cur = conn.execute(sql, params)
+    try:
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def _last_rowid(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cur = conn.execute(sql, params)
+    try:
+        return cur.lastrowid or 0
+    finally:
+        cur.close()
+
+
+def _rowcount(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cur = conn.execute(sql, params)
+    try:
+        return cur.rowcount
+    finally:
+        cur.close()
+
+
+def _first_row(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Row | None:
+    cur = conn.execute(sql, params)
+    try:
+        row: Row | None = cur.fetchone()
+        return row
+    finally:
+        cur.close()  # an open statement would block a later COMMIT on this connection
+
+
+async def _one_hop(
+    conn: aiosqlite.Connection,
+    how: Callable[[sqlite3.Connection, str, Sequence[Any]], Any],
+    sql: str,
+    params: Sequence[Any],
+    deadline: float | None,
+    path: Path | None,
+) -> Any:
+    """Run a statement and fetch its rows in one trip to the connection's thread (aiosqlite's
+    cursor API takes three: execute, fetch, close), interrupting it at `deadline`. The
+    caller holds the connection, so the interrupt can only end this statement."""
+    # aiosqlite's queue of work for its thread (untyped): the raw connection is only
+    # touched in that thread.
+    run = cast(Callable[..., Awaitable[Any]], conn._execute)
+    raw = conn._conn
+    timer = None
+    if deadline is not None:
+        loop = asyncio.get_running_loop()
+        if loop.time() >= deadline:
+            raise QueryTooBroad()
+        timer = loop.call_at(deadline, raw.interrupt)
+    try:
+        if path is None:  # a Writer's: its transaction turns errors into typed ones
+            return await run(how, raw, sql, params)
+        with sqlite_errors(path):
+            return await run(how, raw, sql, params)
+    except sqlite3.OperationalError as exc:
+        if timer is not None and str(exc) == "interrupted":
+            raise QueryTooBroad() from None
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+async def _run_all(conn: aiosqlite.Connection, sql: str) -> None:
+    async with conn.execute(sql) as cur:
+        await cur.fetchall()
+
+
 def _writable(path: Path) -> tuple[bool, bool]:
     """Whether this process can write the file, and its folder (for the WAL files).
 
@@ -373,13 +527,13 @@ class Writer:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns `lastrowid`."""
-        async with self._conn.execute(sql, params) as cur:
-            return cur.lastrowid or 0
+        rowid: int = await _one_hop(self._conn, _last_rowid, sql, params, None, None)
+        return rowid
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns the number of rows changed."""
-        async with self._conn.execute(sql, params) as cur:
-            return cur.rowcount
+        count: int = await _one_hop(self._conn, _rowcount, sql, params, None, None)
+        return count
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many rows."""
@@ -387,10 +541,10 @@ class Writer:
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Read inside the transaction."""
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        rows: list[Row] = await _one_hop(self._conn, _all_rows, sql, params, None, None)
+        return rows
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """Read one row inside the transaction."""
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        row: Row | None = await _one_hop(self._conn, _first_row, sql, params, None, None)
+        return row

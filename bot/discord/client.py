@@ -14,7 +14,7 @@ from bot.discord.exts._common import BriefTree
 from bot.discord.exts._digest_poster import no_resend_trace
 from bot.discord.exts._translator import CatalogueTranslator
 from bot.domain.clock import Clock, system_clock
-from bot.services import Services, open_services
+from bot.services import BOT_READERS, Services, open_services
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,9 @@ class BriefBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Open the database, load extensions and sync the command tree."""
         if self._shared_services is None:
-            self.services = await open_services(self.settings, clock=self.clock)
+            self.services = await open_services(
+                self.settings, clock=self.clock, readers=BOT_READERS
+            )
         await self.tree.set_translator(CatalogueTranslator())
         for name in extension_names():
             await self.load_extension(name)

@@ -38,6 +38,17 @@ class Conflict(DomainError):
     """The change collides with existing data (e.g. an import id already in use)."""
 
 
+class QueryTooBroad(DomainError):
+    """A read (a search) would take longer than its time budget: it was stopped, nothing
+    changed; a narrower request (more or longer words, a topic) answers quickly."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That search is too broad to answer quickly: add more words, use longer "
+            "words, or choose a topic."
+        )
+
+
 class TryAgain(DomainError):
     """A passing condition (another process is writing); nothing changed, try again."""
 

@@ -26,7 +26,7 @@ from babel.dates import (
 )
 
 from bot.domain.digest_filter import DigestFilter
-from bot.domain.errors import DomainError, TooSoon, UnknownTopic
+from bot.domain.errors import DomainError, QueryTooBroad, TooSoon, UnknownTopic
 from bot.domain.models import FuzzyDate
 from bot.domain.schedule import Schedule
 from bot.domain.topics import TOPICS
@@ -176,6 +176,11 @@ def error_message(error: DomainError) -> str:
         what = _COSTLY.get(error.action)
         return gettext("Too many {what} requests just now: wait {seconds} s and try again.").format(
             what=gettext(what) if what else error.action, seconds=error.wait_s
+        )
+    if isinstance(error, QueryTooBroad):
+        return gettext(
+            "That search is too broad to answer quickly: add more words, use longer words, "
+            "or choose a topic."
         )
     return str(error)
 

@@ -37,8 +37,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import i18n
-from bot.core.digests.building import Digest, compose_digest, scope_language
+from bot.core.digests.building import Digest, DigestBuilder
 from bot.core.digests.delivery import ChannelForbidden, ChannelGone, RejectedError, RetryableError
 from bot.core.digests.pacing import RealTimer, Timer, TokenBucket
 from bot.core.digests.parts import marker
@@ -84,13 +83,12 @@ class TelegramDigestBuilder:
     def __init__(self, services: Services, renderer: Renderer) -> None:
         self.services = services
         self.renderer = renderer
+        # The chats due at one instant share the window's read and each distinct digest's
+        # rendering, as Discord's channels do.
+        self._builder = DigestBuilder(services.db, renderer, render=render_telegram_parts)
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        with i18n.use_locale(await scope_language(self.services.db, sub)):
-            digest = await compose_digest(self.services.db, sub, plan)
-            if digest.is_empty and not sub.post_empty:
-                return []
-            return render_telegram_parts(self.renderer, digest)
+        return await self._builder(sub, plan)
 
 
 class ChatForbidden(ChannelForbidden):

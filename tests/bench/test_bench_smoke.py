@@ -115,4 +115,4 @@ def test_the_import_figure_runs_alone(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "run 1: " in out and "run 2: " in out and "900 rows in" in out
     verdict = "PASS" if code == 0 else "MISS"
-    assert out.strip().endswith(f"(target ≥ 20,000): {verdict}")
+    assert out.strip().endswith(f"(target ≥ {import_figure.IMPORT_TARGET:,}): {verdict}")

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config import load_settings
 from bot.core import lookup
 from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
-from bot.core.rendering import Renderer, md_escape, plain, truncate
+from bot.core.rendering import Renderer, md_escape, md_escape_every_pass, plain, truncate
 from storage import catalogue as queries
 from storage.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
@@ -221,3 +223,16 @@ async def test_user_text_cannot_fake_search_hit_markers(catalogue: Catalogue, db
     text = Renderer("discord").render("search.j2", results=results)
     assert "> **Zebra** crossing" in text
     assert "\ue000" not in text and "\ue001" not in text
+
+
+PIECES = [
+    *"ab 1.:/@#>-+*_~|`[]<>\\\n\t\x00\x1b\u202e\u200b",
+    *("discord.gg", "https://x", "@everyone", "<@1>", "1. ", "discordapp.com", "Seoul"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=20).map("".join))
+def test_md_escape_shortcut_changes_nothing(text: str) -> None:
+    # Text without any character a pass acts on is returned as is; all else runs every pass.
+    assert md_escape(text) == md_escape_every_pass(text)

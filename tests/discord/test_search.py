@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.errors import InvalidInput, TooSoon, UnknownTopic
+from bot.domain.errors import InvalidInput, QueryTooBroad, TooSoon, UnknownTopic
+from storage import catalogue as catalogue_queries
 from tests.discord._support import add_development, refusals, refused
 from tests.discord.conftest import text_of
 
@@ -93,3 +94,11 @@ async def test_charts_are_limited_per_member(world) -> None:
     assert [type(e) for e in refusals(world.env)] == [TooSoon]
     plain = await world.member.slash(world.general, "timeline", topic="japan-korea")
     assert not plain.ephemeral  # a timeline without a chart is cheap: never limited
+
+
+async def test_a_search_past_its_time_budget_is_answered_too_broad(world, monkeypatch) -> None:
+    monkeypatch.setattr(catalogue_queries, "SEARCH_BUDGET_S", 0.0)
+    r = await world.member.slash(world.general, "search", query="summit")
+    assert "too broad to answer quickly" in refused(r)
+    assert [type(e) for e in refusals(world.env)] == [QueryTooBroad]
+    assert world.general.history() == []

@@ -149,7 +149,7 @@ async def test_everyone_cannot_be_the_moderator_role(world, db_path) -> None:
 
 async def test_a_busy_database_is_a_private_try_again(world, db_path) -> None:
     # Wait 0.2 s, not 5 s, for the lock (SimCord expects an answer within 5 s).
-    await world.env.bot.services.db.fetchall("PRAGMA busy_timeout = 200")
+    await world.env.bot.services.db.set_busy_timeout(200)
     before = snapshot(db_path)
     other = sqlite3.connect(db_path, isolation_level=None)  # another process, mid-import
     other.execute("BEGIN IMMEDIATE")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.core import lookup
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, QueryTooBroad
 from bot.domain.scope import Scope
 from storage import catalogue as queries
 from storage.catalogue import HIT_END, HIT_START
@@ -90,8 +90,31 @@ def test_query_terms_and_expression() -> None:
     assert query_terms("Korea korea KOREA") == ["Korea"]
     assert query_terms("* ( ) -") == []
     assert len(query_terms(" ".join(f"w{i}" for i in range(50)))) == 12
-    assert match_expression(['"x', "y"]) == '"""x"* "y"*'
-    assert match_expression(["a", "b"], any_term=True) == '"a"* OR "b"*'
+    assert match_expression(['"x', "yy"]) == '"""x"* "yy"*'
+    assert match_expression(["ab", "cd"], any_term=True) == '"ab"* OR "cd"*'
+
+
+def test_prefixes_are_limited_one_letter_terms_and_terms_past_the_cap_are_whole_words() -> None:
+    # Twelve one-letter prefixes took seconds at 100,000 developments (SQLite merges the
+    # lists of every word with that prefix).
+    letters = list("abcdefghijkl")
+    assert match_expression(letters) == " ".join(f'"{c}"' for c in letters)
+    assert match_expression(["a", "kor", "ja", "sec", "uni"]) == '"a" "kor"* "ja"* "sec"* "uni"'
+    assert match_expression(["kor", "ja"], prefix=False) == '"kor" "ja"'
+
+
+async def test_a_one_letter_term_matches_the_whole_word_only(db: Database) -> None:
+    assert await _ids(db, "to")  # "tourism" and more, by prefix
+    assert await _ids(db, "t") == []  # no development has the word "t"
+
+
+async def test_a_search_past_its_time_budget_is_refused_as_too_broad(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "SEARCH_BUDGET_S", 0.0)
+    for text in ("summit", "日韓"):
+        with pytest.raises(QueryTooBroad):
+            await lookup.search(db, text, None)
 
 
 HOSTILE = [

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.core.actors import Actor
 from bot.core.digests.delivery import DeliveryEngine
 from bot.core.digests.pacing import RetryPolicy
+from bot.core.digests.schedule import plan_now
 from bot.core.rendering import Renderer
 from bot.core.scope_moves import move_scope
 from bot.core.subscriptions import SubscriptionService
@@ -142,3 +143,36 @@ async def test_a_429_is_obeyed(
     assert outcome.kind == "sent"
     assert 0.25 in timer.sleeps and 0.5 in timer.sleeps
     assert len(fake.sent[CHAT]) == len(outcome.message_ids) == 1
+
+
+class CountingRenderer(Renderer):
+    """The real Telegram renderer, counting whole-template renders."""
+
+    def __init__(self) -> None:
+        super().__init__("telegram")
+        self.renders = 0
+
+    def render(self, name: str, **context: object) -> str:
+        self.renders += 1
+        return super().render(name, **context)
+
+
+async def test_chats_due_together_share_the_window_read_and_the_rendering(
+    db: Database, clock: FixedClock, catalogue
+) -> None:
+    chats = [CHAT - n for n in range(5)]
+    ids = [await subscribe(db, clock, chat) for chat in chats]
+    clock.advance(hours=1)
+    await catalogue.add(EDITOR, draft(title="Seoul and Tokyo meet"))
+    clock.advance(days=1)
+    renderer = CountingRenderer()
+    builder = TelegramDigestBuilder(Services(Settings(), db), renderer)
+    built = []
+    for sub_id in ids:
+        sub = await store.get_subscription(db, sub_id)
+        assert sub is not None and sub.next_run is not None
+        plan = plan_now(sub.schedule, next_run=sub.next_run, covered_until=None, now=clock())
+        built.append(await builder(sub, plan))
+    assert renderer.renders == 1  # was one per chat
+    assert all(parts == built[0] for parts in built)
+    assert "Seoul and Tokyo meet" in built[0][0]

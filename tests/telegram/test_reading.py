@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.core.topics import all_topics
 from harness.fake_telegram import BOT_USERNAME, Sent
+from storage import catalogue as catalogue_queries
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 
@@ -335,3 +338,12 @@ async def test_an_empty_inline_query_offers_every_topic(tg: Running) -> None:
         lambda: len(tg.fake.inline_answers) > 1 and tg.fake.inline_answers
     )
     assert again[1]["results"][0]["id"] == "trilateral"
+
+
+async def test_a_search_past_its_time_budget_is_answered_too_broad(
+    tg: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_queries, "SEARCH_BUDGET_S", 0.0)
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/search summit")
+    sent = await tg.fake.wait_sent(MEMBER_TG)
+    assert "too broad to answer quickly" in sent[0].plain

@@ -9,6 +9,7 @@ retractions noted; assessments set in the window follow. How a digest becomes me
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from bot.core.topics import DEFAULT_SUBSCRIPTION_TOPICS, Topic, get_topic
 from bot.domain.clock import iso_utc
 from bot.domain.errors import NotFound
 from bot.domain.models import Assessment, Development
+from bot.domain.scope import Scope
 from bot.domain.subscriptions import Subscription
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
@@ -93,6 +95,13 @@ class WindowChanges:
     # In digest order: most important first, then oldest, then by id.
     developments: tuple[Development, ...]
     assessments: tuple[Assessment, ...]  # newest first
+
+    @property
+    def own_scopes(self) -> frozenset[Scope]:
+        """The scopes with developments or assessments of their own in the window: a
+        subscription of any other scope gets the same digest as the global catalogue's."""
+        devs = {d.scope for d in self.developments if d.scope is not None}
+        return frozenset(devs | {a.scope for a in self.assessments if a.scope is not None})
 
 
 async def read_window(db: Database, start: str, end: str) -> WindowChanges:
@@ -185,6 +194,11 @@ class _WindowEntry:
     read_at: float
     seen: tuple[object, ...]  # the window's fingerprint when it was read
     renders: dict[tuple[object, ...], list[str]] = field(default_factory=dict)
+    own_scopes: frozenset[Scope] = frozenset()
+    # What a subscription's digest depends on (see `_sharing_key`) → its parts ([] = an
+    # empty digest, skipped unless the subscription posts empty ones).
+    built: dict[tuple[object, ...], tuple[bool, list[str]]] = field(default_factory=dict)
+    languages: dict[Scope | None, str | None] = field(default_factory=dict)
 
 
 class DigestBuilder:
@@ -193,6 +207,9 @@ class DigestBuilder:
     All the subscriptions due at one instant share a window: it is read once and each
     distinct digest (topics, scope's own rows, assessments) rendered once, then reused for
     WINDOW_TTL_S, so a fan-out of thousands of digests costs one read and a few renders.
+    Subscriptions with equal `_sharing_key`s (most of a fan-out) share the digest itself,
+    chosen and filtered once; a scope's language is read once per window read (a change
+    shows in the next read: a changed window, or after WINDOW_TTL_S).
     """
 
     WINDOW_TTL_S = 60.0  # rows edited after the read show up in a build after this long
@@ -200,9 +217,15 @@ class DigestBuilder:
     # writer committed during composing must get a fresh read, not this cache).
     WINDOWS_KEPT = 4
 
-    def __init__(self, db: Database, renderer: Renderer) -> None:
+    def __init__(
+        self,
+        db: Database,
+        renderer: Renderer,
+        render: Callable[[Renderer, Digest], list[str]] = render_parts,
+    ) -> None:
         self.db = db
         self.renderer = renderer
+        self.render = render  # a digest's messages on the platform (Discord's by default)
         self._windows: dict[tuple[str, str], _WindowEntry] = {}
 
     async def _window(self, plan: DuePlan) -> _WindowEntry:
@@ -211,7 +234,8 @@ class DigestBuilder:
         entry = self._windows.get(key)
         seen = await queries.window_fingerprint(self.db, *key)
         if entry is None or now - entry.read_at > self.WINDOW_TTL_S or entry.seen != seen:
-            entry = _WindowEntry(await read_window(self.db, *key), now, seen)
+            changes = await read_window(self.db, *key)
+            entry = _WindowEntry(changes, now, seen, own_scopes=changes.own_scopes)
             self._windows.pop(key, None)
             self._windows[key] = entry
             while len(self._windows) > self.WINDOWS_KEPT:
@@ -219,17 +243,44 @@ class DigestBuilder:
         return entry
 
     async def __call__(self, sub: Subscription, plan: DuePlan) -> list[str]:
-        with i18n.use_locale(await scope_language(self.db, sub)):
-            entry = await self._window(plan)
-            digest = digest_from_window(entry.changes, sub, plan)
-            if digest.is_empty and not sub.post_empty:
+        entry = await self._window(plan)
+        # Read once per scope and window read: a server's channels share it.
+        if sub.scope not in entry.languages:
+            entry.languages[sub.scope] = await scope_language(self.db, sub)
+        with i18n.use_locale(entry.languages[sub.scope]):
+            shared = _sharing_key(sub, plan, entry.own_scopes)
+            built = entry.built.get(shared)
+            if built is None:
+                digest = digest_from_window(entry.changes, sub, plan)
+                # The same content renders differently per language: the locale is in the key.
+                key = (i18n.current.get(), *content_key(digest))
+                parts = entry.renders.get(key)
+                if parts is None:
+                    parts = entry.renders[key] = self.render(self.renderer, digest)
+                built = entry.built[shared] = (digest.is_empty, parts)
+            empty, parts = built
+            if empty and not sub.post_empty:
                 return []
-            # The same content renders differently per language: the locale is in the key.
-            key = (i18n.current.get(), *content_key(digest))
-            parts = entry.renders.get(key)
-            if parts is None:
-                parts = entry.renders[key] = render_parts(self.renderer, digest)
             return list(parts)
+
+
+def _sharing_key(
+    sub: Subscription, plan: DuePlan, own_scopes: frozenset[Scope]
+) -> tuple[object, ...]:
+    """Everything a subscription's digest (and its text) depends on besides the window and
+    the language: subscriptions with equal keys get the same digest, so it is chosen,
+    filtered and rendered once for all of them. The scope counts only when it has rows or
+    assessments of its own in the window."""
+    scope = sub.scope if sub.scope in own_scopes else None
+    return (
+        i18n.current.get(),
+        sub.topics,
+        scope,
+        sub.digest_filter,
+        sub.schedule,
+        plan.period,
+        plan.folded,
+    )
 
 
 async def scope_language(db: Database, sub: Subscription) -> str | None:
