@@ -185,9 +185,14 @@ async def paused_unannounced(db: Database) -> list[Feed]:
     return [_feed(r) for r in rows]
 
 
-async def notice_sent(w: Writer, feed_id: int) -> None:
-    """The reviewers were told about this feed's pause."""
-    await w.execute("UPDATE feeds SET notice_pending = 0 WHERE id = ?", (feed_id,))
+async def claim_notice(w: Writer, feed_id: int, pending: bool = False) -> bool:
+    """Claim the telling of this feed's pause (pending=False: one sender wins), or give
+    it back (pending=True: the message could not be sent)."""
+    changed = await w.execute_rowcount(
+        "UPDATE feeds SET notice_pending = ? WHERE id = ? AND notice_pending = ?",
+        (int(pending), feed_id, int(not pending)),
+    )
+    return changed > 0
 
 
 # --- seen items --------------------------------------------------------------------------

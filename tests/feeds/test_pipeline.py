@@ -257,7 +257,8 @@ async def test_410_gone_pauses_the_feed_with_a_reason_and_tells_the_reviewers(
     assert feed.status == "paused" and "410 Gone" in (feed.pause_reason or "")
     assert len(await feeds.queue(None)) == 3  # what it queued stays
     assert [(c, f.id) for c, f in await feeds.pauses_to_announce("discord")] == [(555, feed.id)]
-    await feeds.pause_announced(feed.id)
+    assert await feeds.claim_pause_notice(feed.id)
+    assert not await feeds.claim_pause_notice(feed.id)  # told once, by one sweep
     assert await feeds.pauses_to_announce("discord") == []
     clock.advance(hours=1)
     assert await feeds.poll_due() == []  # paused: not polled until someone resumes it

@@ -337,12 +337,15 @@ class FeedService:
             report.items = len(parsed.items) + sum(parsed.skipped.values())
             report.skipped.update(parsed.skipped)
             items = [replace(i, published=_credible(i.published, now)) for i in parsed.items]
-            # Newest first (undated ones as if they arrived now, in the feed's order): what
-            # lies beyond the cap is older than anything read, so it is never read later.
-            items.sort(key=lambda i: i.published or now, reverse=True)
             capped = max(0, len(items) - ITEMS_PER_POLL)
             report.capped = capped
-            items = items[:ITEMS_PER_POLL]
+            if capped:
+                # The newest (undated ones count as arriving now), kept in the feed's order:
+                # what lies beyond is older than anything read, so no later poll reads it.
+                newest = sorted(
+                    range(len(items)), key=lambda n: items[n].published or now, reverse=True
+                )
+                items = [items[n] for n in sorted(newest[:ITEMS_PER_POLL])]
             seen = await queries.seen_keys(w, feed.id, [i.key for i in items])
             fresh = [i for i in items if i.key not in seen]
             report.skipped["seen before"] += len(items) - len(fresh)
@@ -667,10 +670,16 @@ class FeedService:
                 due.append((where[1], feed))
         return due
 
-    async def pause_announced(self, feed_id: int) -> None:
-        """The reviewers were told about this feed's pause."""
+    async def claim_pause_notice(self, feed_id: int) -> bool:
+        """Whether this caller is the one to tell the reviewers about this feed's pause
+        (two sweeps at once tell them once)."""
         async with self.db.transaction() as w:
-            await queries.notice_sent(w, feed_id)
+            return await queries.claim_notice(w, feed_id)
+
+    async def pause_notice_failed(self, feed_id: int) -> None:
+        """The notice could not be sent: the next sweep tries again."""
+        async with self.db.transaction() as w:
+            await queries.claim_notice(w, feed_id, pending=True)
 
     async def set_review_channel(
         self, actor: Actor, platform: Platform, channel_id: int, scope: str | None = None
