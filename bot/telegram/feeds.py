@@ -307,8 +307,9 @@ async def announce_pauses(bot: Bot, feeds: FeedService) -> None:
             text = _(
                 "Feed #{id} · {title} was paused: {reason}\n"
                 "Its candidates stay in the queue. Once it works again, resume it with "
-                "/feed pause {id} resume"
+                "{command}"
             ).format(
+                command=f"/feed pause {feed.id} resume",
                 id=feed.id,
                 title=html_escape(feed.title),
                 reason=html_escape(feed.pause_reason or ""),

@@ -329,8 +329,9 @@ class Feeds(commands.Cog):
                 text = _(
                     "Feed #{id} · {title} was paused: {reason}\n"
                     "Its candidates stay in the queue. Once it works again, resume it with "
-                    "`/feed pause id:{id} resume:True`"
+                    "{command}"
                 ).format(
+                    command=f"`/feed pause id:{feed.id} resume:True`",
                     id=feed.id,
                     title=md_escape(feed.title),
                     reason=md_escape(feed.pause_reason or ""),
