@@ -158,9 +158,7 @@ def _feed_line(feed: Feed) -> str:
     error = (
         f"; last error: {feed.last_error}" if feed.last_error and feed.status == "active" else ""
     )
-    capped = (
-        f"; last fetch left out {feed.last_capped} older items" if feed.last_capped else ""
-    )
+    capped = f"; last fetch left out {feed.last_capped} older items" if feed.last_capped else ""
     return (
         f"#{feed.id} {feed.title} <{feed.url}> — {state}, every {feed.interval_s // 60} min, "
         f"{fetched}{error}{capped}"

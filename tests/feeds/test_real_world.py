@@ -175,8 +175,18 @@ async def test_far_future_dates_are_refused_and_local_dates_kept(feeds, server, 
             "NHKニュース 国際",
             "日韓首脳会談、シャトル外交の継続で一致",
         ),
-        ("euc_jp_undeclared.xml", "text/xml", "NHKニュース 国際", "日米韓の外相が電話会談、北朝鮮への対応を協議"),
-        ("euc_kr_undeclared.xml", "text/xml", "연합뉴스 북한", "한미일 외교장관 통화…북한 미사일 도발 공동 대응"),
+        (
+            "euc_jp_undeclared.xml",
+            "text/xml",
+            "NHKニュース 国際",
+            "日米韓の外相が電話会談、北朝鮮への対応を協議",
+        ),
+        (
+            "euc_kr_undeclared.xml",
+            "text/xml",
+            "연합뉴스 북한",
+            "한미일 외교장관 통화…북한 미사일 도발 공동 대응",
+        ),
         ("gb2312_undeclared.xml", "text/xml", "新华网 国际", "中日韩领导人会议筹备工作启动"),
     ],
 )
@@ -206,7 +216,9 @@ async def test_relative_links_are_resolved_against_the_feed(feeds, server: FeedS
 
 async def test_a_page_names_its_feed_by_its_absolute_address(feeds, server: FeedServer):
     server.documents["home"] = ((DATA / "page_relative.html").read_bytes(), "text/html")
-    with pytest.raises(InvalidInput, match="its feed seems to be http://127.0.0.1:\\d+/rss.xml"):
+    with pytest.raises(
+        InvalidInput, match=r"its feed seems to be http://127\.0\.0\.1:\d+/rss\.xml"
+    ):
         await feeds.add_feed(EDITOR, server.url("home"))
 
 

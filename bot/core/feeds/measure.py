@@ -119,7 +119,9 @@ def _decisions(said: list[tuple[bool, bool, str]]) -> Decisions:
     tp = sum(1 for got, want, _ in said if got and want)
     fp = sum(1 for got, want, _ in said if got and not want)
     fn = sum(1 for got, want, _ in said if want and not got)
-    misses = [f"{'wrongly' if got else 'missed'}: {text}" for got, want, text in said if got != want]
+    misses = [
+        f"{'wrongly' if got else 'missed'}: {text}" for got, want, text in said if got != want
+    ]
     return Decisions(
         precision=tp / (tp + fp) if tp + fp else 1.0,
         recall=tp / (tp + fn) if tp + fn else 1.0,
@@ -130,9 +132,7 @@ def _decisions(said: list[tuple[bool, bool, str]]) -> Decisions:
 
 def score_items(rows: list[LabelledItem]) -> Decisions:
     """Would each item be queued (about a tracked country), against its label."""
-    return _decisions(
-        [(classify(r.title, r.summary).relevant, r.on_topic, r.title) for r in rows]
-    )
+    return _decisions([(classify(r.title, r.summary).relevant, r.on_topic, r.title) for r in rows])
 
 
 def score_pairs(rows: list[LabelledPair]) -> Decisions:

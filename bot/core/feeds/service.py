@@ -16,7 +16,7 @@ from bot.core.actors import Actor, check_can_write, check_visible, default_scope
 from bot.core.catalogue import Catalogue
 from bot.core.feeds.classify import classify
 from bot.core.feeds.dedupe import WINDOW_DAYS, Entry, Signature, StoryIndex, link_key
-from bot.core.feeds.fetch import Fetcher, FetchResult, FeedUnreachable, check_feed_url, retry_delay
+from bot.core.feeds.fetch import FeedUnreachable, Fetcher, FetchResult, check_feed_url, retry_delay
 from bot.core.feeds.parse import FeedItem, ParsedFeed
 from bot.core.feeds.text import normalise_known_link
 from bot.core.feeds.worker import ParseWorker, shared_worker
@@ -253,9 +253,7 @@ class FeedService:
             if fetched.body is not None:
                 # In a child process with a deadline: a 5 MB feed takes feedparser a
                 # while, a malformed one much longer; the bot stays responsive.
-                parsed = await self.parser.parse(
-                    fetched.body, fetched.content_type, fetched.url
-                )
+                parsed = await self.parser.parse(fetched.body, fetched.content_type, fetched.url)
         except FeedUnreachable as exc:
             wait = retry_delay(exc.retry_after, self.clock())
             return await self._failed(feed, str(exc), retry_after=wait)

@@ -120,9 +120,7 @@ class ParseWorker:
             return parsed
         if answer[0] == "invalid":
             raise InvalidInput(answer[1], answer[2])
-        raise InvalidInput(
-            "url", f"{url or 'the feed'} could not be read as a feed ({answer[1]})"
-        )
+        raise InvalidInput("url", f"{url or 'the feed'} could not be read as a feed ({answer[1]})")
 
     def close(self) -> None:
         """Stop the child and the waiting thread."""
