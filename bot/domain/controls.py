@@ -1,8 +1,8 @@
 """Control characters in text that came from outside (feeds, web servers, users).
 
 A terminal obeys ESC/OSC sequences and a bidi override reorders what follows it, so text
-from outside is cleaned before it is printed; C1 controls (U+0080–U+009F) are what
-mis-decoded text leaves behind and are dropped before text is stored.
+from outside is cleaned before it is printed (C1 controls, U+0080–U+009F, what mis-decoded
+text leaves behind, are also dropped before feed text is stored: see feeds.text).
 """
 
 from __future__ import annotations
@@ -11,15 +11,9 @@ import re
 
 # C0 (but tab and newline), DEL, C1, and the bidi embeddings, overrides, isolates and marks.
 _TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_C1 = re.compile(r"[\x80-\x9f]")
 
 
 def for_terminal(text: str) -> str:
     """`text` without C0/C1 controls (tab and newline kept) or bidi controls: safe to
     print on an operator's terminal."""
     return _TERMINAL.sub("", text)
-
-
-def without_c1(text: str) -> str:
-    """`text` without C1 controls (U+0080–U+009F), as it is stored."""
-    return _C1.sub("", text)

@@ -8,6 +8,7 @@ is killed (the work really ends) and the next feed starts a new one.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import subprocess
@@ -137,6 +138,7 @@ def shared_worker() -> ParseWorker:
     global _shared
     if _shared is None:
         _shared = ParseWorker()
+        atexit.register(_shared.close)
     return _shared
 
 
