@@ -24,7 +24,14 @@ from typing import Any
 from bot.core.catalogue import Catalogue
 from bot.core.feeds.dedupe import Entry, Signature, StoryIndex
 from bot.core.feeds.fetch import Fetcher, FetchPolicy
-from bot.core.feeds.measure import load_labelled, score
+from bot.core.feeds.measure import (
+    load_items,
+    load_labelled,
+    load_pairs,
+    score,
+    score_items,
+    score_pairs,
+)
 from bot.core.feeds.service import FeedService
 from bot.domain.clock import iso_utc
 from bot.domain.feeds import Feed
@@ -33,6 +40,8 @@ from storage.database import Database
 
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "headlines.tsv"
 HOLDOUT = LABELLED.with_name("headlines_holdout.tsv")
+ITEMS = LABELLED.with_name("items_holdout.tsv")  # real feed items, title and summary
+PAIRS = LABELLED.with_name("dedupe_pairs.tsv")  # real headline pairs, same story or not
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 _LEADS = (
     "Japan, South Korea",
@@ -49,10 +58,19 @@ _VERBS = ("agree on", "discuss", "hold talks on", "sign pact on", "launch", "rev
 
 def classifier_figures() -> dict[str, Any]:
     """Precision, recall and domain accuracy on the labelled headlines (the set the lexicon
-    was tuned on) and on the held-out set."""
+    was tuned on) and on the held-out set; whether held-out real items would be queued;
+    whether labelled real pairs of headlines would be merged."""
     s = score(load_labelled(LABELLED))
     h = score(load_labelled(HOLDOUT))
+    items = score_items(load_items(ITEMS))
+    pairs = score_pairs(load_pairs(PAIRS))
     return {
+        "holdout_items": items.cases,
+        "holdout_item_precision": round(items.precision, 4),
+        "holdout_item_recall": round(items.recall, 4),
+        "dedupe_pairs": pairs.cases,
+        "dedupe_precision": round(pairs.precision, 4),
+        "dedupe_recall": round(pairs.recall, 4),
         "headlines": s.headlines,
         "country_precision": round(s.precision, 4),
         "country_recall": round(s.recall, 4),
@@ -280,6 +298,11 @@ def lines(f: dict[str, Any]) -> list[str]:
         f"{c['domain_accuracy']}; held out ({c['holdout_headlines']}): "
         f"{c['holdout_country_precision']}, {c['holdout_country_recall']}, "
         f"{c['holdout_domain_accuracy']}",
+        f"classifier, items   {c['holdout_items']} held-out real items (title and summary): "
+        f"queued with precision {c['holdout_item_precision']}, recall "
+        f"{c['holdout_item_recall']}",
+        f"dedupe, real pairs  {c['dedupe_pairs']} labelled pairs of headlines: merge precision "
+        f"{c['dedupe_precision']}, recall {c['dedupe_recall']}",
         f"feed polling        {p['feeds']} feeds × {p['items_per_feed']} items in {p['seconds']} s "
         f"(CPU {p['cpu_seconds']} s = {p['cpu_ms_per_new_item']} ms per new item; "
         f"{p['new_candidates']:,} new, {p['merged_sources']} merged, {p['failed_feeds']} failed); "

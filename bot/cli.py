@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TextIO, TypeVar
 
 from bot import __version__
 from bot.config import ConfigError, Settings, configure_logging, load_settings
@@ -25,6 +25,7 @@ from bot.core.briefs import PERIODS, compose_brief, parse_domain, parse_period
 from bot.core.maintenance import BadDatabaseFile, DatabaseError
 from bot.core.topics import get_topic
 from bot.core.validation import parse_development_id, parse_fuzzy_date
+from bot.domain.controls import for_terminal
 from bot.domain.errors import DomainError, InvalidInput, Unreachable
 from bot.domain.feeds import Candidate, Feed
 from bot.domain.models import DOMAINS
@@ -120,6 +121,8 @@ def _feed_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     fa.add_argument("--every", type=int, metavar="MINUTES", help="minutes between polls (15)")
     fsub.add_parser("list", help="the feeds, their state and why a paused one stopped")
     fsub.add_parser("remove", help="stop reading a feed").add_argument("id")
+    fsub.add_parser("pause", help="stop polling a feed for now").add_argument("id")
+    fsub.add_parser("resume", help="poll a paused feed again").add_argument("id")
     fp = fsub.add_parser("poll", help="poll the feeds that are due (or one feed now)")
     fp.add_argument("id", nargs="?")
     q = sub.add_parser("queue", help="the global review queue of candidate developments")
@@ -150,10 +153,19 @@ def _parse_feed_ids(args: argparse.Namespace) -> None:
 
 def _feed_line(feed: Feed) -> str:
     state = "active" if feed.status == "active" else f"paused ({feed.pause_reason})"
+    fetched = (
+        f"last fetch {feed.last_polled_at[:16].replace('T', ' ')} UTC"
+        if feed.last_polled_at
+        else "not fetched yet"
+    )
     error = (
         f"; last error: {feed.last_error}" if feed.last_error and feed.status == "active" else ""
     )
-    return f"#{feed.id} {feed.title} <{feed.url}> — {state}{error}"
+    capped = f"; last fetch left out {feed.last_capped} older items" if feed.last_capped else ""
+    return (
+        f"#{feed.id} {feed.title} <{feed.url}> — {state}, every {feed.interval_s // 60} min, "
+        f"{fetched}{error}{capped}"
+    )
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -175,13 +187,18 @@ async def _feeds_command(args: argparse.Namespace, s: Services) -> str:
         added = await feeds.add_feed(
             OPERATOR, args.url, topics=args.topics, keywords=args.keywords, every_minutes=args.every
         )
-        return f"added feed #{added.feed.id} {added.feed.title!r}: {added.report.line()}"
+        return f"added feed #{added.feed.id} '{added.feed.title}': {added.report.line()}"
     if args.command == "feed" and args.action == "list":
         found = await feeds.list_feeds(None)
         return "\n".join(_feed_line(f) for f in found) or "no feeds yet (briefbot feed add URL)"
     if args.command == "feed" and args.action == "remove":
         gone = await feeds.remove_feed(OPERATOR, args.id)
-        return f"removed feed #{gone.id} {gone.title!r}; its queued candidates stay"
+        return f"removed feed #{gone.id} '{gone.title}'; its queued candidates stay"
+    if args.command == "feed" and args.action in ("pause", "resume"):
+        changed = await feeds.pause_feed(OPERATOR, args.id, paused=args.action == "pause")
+        if args.action == "pause":
+            return f"paused feed #{changed.id} '{changed.title}'"
+        return f"resumed feed #{changed.id} '{changed.title}': it is polled at the next sweep"
     if args.command == "feed":
         if args.id is not None:
             report = await feeds.poll_feed(OPERATOR, args.id)
@@ -393,6 +410,12 @@ def _os_error(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
+def _print(text: str, file: TextIO | None = None) -> None:
+    """Everything the command line prints passes here: text from outside (a feed's title,
+    a server's reason phrase) loses its control and bidi characters on the way."""
+    print(for_terminal(text), file=file)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefbot` console script."""
     try:
@@ -425,29 +448,29 @@ def _main(argv: Sequence[str] | None) -> int:
         _validate(args)
         code, text = asyncio.run(_dispatch(args, settings))
     except BadDatabaseFile as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+        _print(f"briefbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DatabaseError as exc:  # before DomainError: a busy database is not bad input
-        print(f"briefbot: {exc}", file=sys.stderr)
+        _print(f"briefbot: {exc}", file=sys.stderr)
         return 1
     except Unreachable as exc:  # before DomainError: a feed's server failed, not the input
-        print(f"briefbot: {exc}", file=sys.stderr)
+        _print(f"briefbot: {exc}", file=sys.stderr)
         return 1
     except (ConfigError, DomainError) as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+        _print(f"briefbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"briefbot: {_os_error(exc)}", file=sys.stderr)
+        _print(f"briefbot: {_os_error(exc)}", file=sys.stderr)
         return 1
     except Exception:
         error_id = uuid.uuid4().hex[:8]
         log.exception("unexpected error error_id=%s", error_id)
-        print(
+        _print(
             f"briefbot: unexpected error (error id {error_id}); nothing was changed",
             file=sys.stderr,
         )
         return 1
-    print(text)
+    _print(text)
     return code
 
 

@@ -79,7 +79,7 @@ class Services:
     async def close(self) -> None:
         """Close the feeds' HTTP session (if opened) and the database."""
         if "feeds" in self.__dict__:
-            await self.feeds.fetcher.close()
+            await self.feeds.close()
         await self.db.close()
 
 

@@ -13,7 +13,8 @@ from storage.database import Database, Row, Writer
 
 _FEED_COLUMNS = (
     "id, platform, scope_id, url, title, topics, keywords, interval_s, status, pause_reason, etag, "
-    "last_modified, failures, failing_since, last_error, last_polled_at, next_poll_at, added_by"
+    "last_modified, failures, failing_since, last_error, last_polled_at, next_poll_at, added_by, "
+    "notice_pending, last_capped"
 )
 
 
@@ -36,6 +37,8 @@ def _feed(row: Row) -> Feed:
         last_polled_at=row["last_polled_at"],
         next_poll_at=row["next_poll_at"],
         added_by=row["added_by"],
+        notice_pending=bool(row["notice_pending"]),
+        last_capped=row["last_capped"],
     )
 
 
@@ -111,7 +114,8 @@ async def set_feed_status(
     if status == "active":
         await w.execute(
             "UPDATE feeds SET status = 'active', pause_reason = NULL, failures = 0, "
-            "failing_since = NULL, next_poll_at = COALESCE(?, next_poll_at) WHERE id = ?",
+            "failing_since = NULL, notice_pending = 0, "
+            "next_poll_at = COALESCE(?, next_poll_at) WHERE id = ?",
             (next_poll_at, feed_id),
         )
     else:
@@ -129,13 +133,14 @@ async def record_success(
     last_modified: str | None,
     at: str,
     next_poll_at: str,
+    capped: int = 0,
 ) -> None:
     """A fetch worked: keep its validators, clear failures, schedule the next poll."""
     await w.execute(
         "UPDATE feeds SET title = ?, etag = ?, last_modified = ?, failures = 0, "
-        "failing_since = NULL, last_error = NULL, last_polled_at = ?, next_poll_at = ? "
-        "WHERE id = ?",
-        (title or feed.title, etag, last_modified, at, next_poll_at, feed.id),
+        "failing_since = NULL, last_error = NULL, last_polled_at = ?, next_poll_at = ?, "
+        "last_capped = ? WHERE id = ?",
+        (title or feed.title, etag, last_modified, at, next_poll_at, capped, feed.id),
     )
 
 
@@ -150,13 +155,44 @@ async def record_failure(
     next_poll_at: str,
     pause_reason: str | None,
 ) -> None:
-    """A fetch failed: count it, back off, and pause the feed when `pause_reason` is set."""
+    """A fetch failed: count it, back off, and pause the feed when `pause_reason` is set
+    (its queue's reviewers are then told, see `paused_unannounced`)."""
     await w.execute(
         "UPDATE feeds SET failures = ?, failing_since = ?, last_error = ?, last_polled_at = ?, "
         "next_poll_at = ?, status = CASE WHEN ? IS NULL THEN status ELSE 'paused' END, "
+        "notice_pending = CASE WHEN ? IS NULL THEN notice_pending ELSE 1 END, "
         "pause_reason = COALESCE(?, pause_reason) WHERE id = ?",
-        (failures, failing_since, error, at, next_poll_at, pause_reason, pause_reason, feed_id),
+        (
+            failures,
+            failing_since,
+            error,
+            at,
+            next_poll_at,
+            pause_reason,
+            pause_reason,
+            pause_reason,
+            feed_id,
+        ),
     )
+
+
+async def paused_unannounced(db: Database) -> list[Feed]:
+    """Feeds the bot paused whose queue's reviewers have not been told yet."""
+    rows = await db.fetchall(
+        f"SELECT {_FEED_COLUMNS} FROM feeds WHERE notice_pending = 1 AND status = 'paused' "
+        "ORDER BY id"
+    )
+    return [_feed(r) for r in rows]
+
+
+async def claim_notice(w: Writer, feed_id: int, pending: bool = False) -> bool:
+    """Claim the telling of this feed's pause (pending=False: one sender wins), or give
+    it back (pending=True: the message could not be sent)."""
+    changed = await w.execute_rowcount(
+        "UPDATE feeds SET notice_pending = ? WHERE id = ? AND notice_pending = ?",
+        (int(pending), feed_id, int(not pending)),
+    )
+    return changed > 0
 
 
 # --- seen items --------------------------------------------------------------------------

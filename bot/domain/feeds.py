@@ -36,6 +36,8 @@ class Feed:
     last_polled_at: str | None = None
     next_poll_at: str = ""
     added_by: str = ""
+    notice_pending: bool = False  # paused by the bot; its queue's reviewers not told yet
+    last_capped: int = 0  # items the last poll left out beyond the newest ITEMS_PER_POLL
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,14 @@ class PollReport:
 
     feed_id: int
     url: str
-    outcome: str = "ok"  # ok, unchanged, failed, paused, removed
+    outcome: str = "ok"  # ok, unchanged, failed, paused
     title: str = ""
     items: int = 0
     new: list[int] = field(default_factory=list)
     merged_into: list[int] = field(default_factory=list)  # candidates given a new source
     skipped: Counter[str] = field(default_factory=Counter)
     error: str | None = None
+    capped: int = 0  # older items left out: a poll reads only the newest ones
 
     @property
     def failed(self) -> bool:
@@ -98,12 +101,17 @@ class PollReport:
 
     def line(self) -> str:
         """One line for the CLI and logs."""
-        if self.outcome in ("failed", "paused", "removed"):
+        if self.outcome in ("failed", "paused"):
             return f"feed {self.feed_id} {self.outcome}: {self.error}"
         if self.outcome == "unchanged":
             return f"feed {self.feed_id} unchanged (304)"
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
+        capped = (
+            f"; read only the newest, left out {self.capped} older items" if self.capped else ""
+        )
         return (
             f"feed {self.feed_id}: {self.items} items, {len(self.new)} new candidates, "
-            f"{self.merged} merged into existing ones" + (f"; skipped {skipped}" if skipped else "")
+            f"{self.merged} merged into existing ones"
+            + (f"; skipped {skipped}" if skipped else "")
+            + capped
         )

@@ -306,7 +306,34 @@ async def post_cards(
             continue
         await feeds.card_posted(c.id, chat_id, message.message_id)
         posted += 1
+    await announce_pauses(bot, feeds)
     return posted
+
+
+async def announce_pauses(bot: Bot, feeds: FeedService) -> None:
+    """Tell a Telegram-reviewed queue's chat that the bot paused one of its feeds (410 Gone,
+    failing for a day), once: a source must not stop silently."""
+    for chat_id, feed in await feeds.pauses_to_announce("telegram"):
+        if not await feeds.claim_pause_notice(feed.id):
+            continue
+        with i18n.use_locale(await language_of(feeds.db, feed.scope)):
+            text = _(
+                "Feed #{id} · {title} was paused: {reason}\n"
+                "Its candidates stay in the queue. Once it works again, resume it with "
+                "{command}"
+            ).format(
+                command=f"/feed pause {feed.id} resume",
+                id=feed.id,
+                title=html_escape(feed.title),
+                reason=html_escape(feed.pause_reason or ""),
+            )
+        try:
+            await bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            )
+        except TelegramError as exc:
+            log.warning("feed pause not announced chat=%s feed=%s error=%s", chat_id, feed.id, exc)
+            await feeds.pause_notice_failed(feed.id)
 
 
 async def review_pressed(update: Update, context: Context) -> None:

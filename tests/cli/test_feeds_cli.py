@@ -4,14 +4,18 @@ loopback feed server (served by this test's event loop while the CLI runs)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from tests.cli.test_cli import BRIEFBOT, Cli
-from tests.feeds.server import FeedServer
+from tests.feeds.server import DATA, FeedServer, RawServer
+from tests.feeds.test_real_world import HOSTILE_REASON
 
 
 @pytest.fixture
@@ -118,3 +122,80 @@ async def test_a_feed_server_failing_is_exit_1_not_2(tmp_path: Path, server: Fee
     conn.close()
     code, out, _ = await run(cli, "feed", "poll")
     assert code == 1 and out.startswith("feed 1 failed: ") and "HTTP 503" in out
+
+
+def _recent(days: float = 1.0) -> str:
+    return format_datetime(datetime.now(UTC) - timedelta(days=days), usegmt=True)
+
+
+CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c")
+
+
+async def test_text_from_outside_reaches_the_terminal_without_controls(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    cli = Cli(tmp_path)
+    hostile = RawServer(HOSTILE_REASON + b"Content-Length: 0\r\n\r\n")
+    await hostile.start()
+    try:
+        code, out, err = await run(cli, "feed", "add", hostile.url("rss"))
+    finally:
+        await hostile.stop()
+    assert code == 1 and "answered HTTP 503 Busy" in err and len(err.strip().splitlines()) == 1
+    assert not set(CONTROLS) & set(err), repr(err)
+    title = "Japan, South Korea sign \u202eevif\u202c defense pact \x1b[31m"
+    server.serve_items("bidi", "Wire \u202eeriw\u202c", [(title, "https://ex.jp/bidi", _recent())])
+    code, out, err = await run(cli, "feed", "add", server.url("bidi"))
+    assert code == 0, err
+    assert "Wire eriw" in out and not set(CONTROLS) & set(out), repr(out)
+    code, queue, _ = await run(cli, "queue", "list")
+    assert "sign evif defense pact" in queue and not set(CONTROLS) & set(queue), repr(queue)
+    server.statuses["bidi"] = 500
+    code, _, err = await run(cli, "feed", "poll", "1")
+    assert code == 1 and not set(CONTROLS) & set(err)
+    code, listed, _ = await run(cli, "feed", "list")
+    assert "Wire eriw" in listed and not set(CONTROLS) & set(listed), repr(listed)
+
+
+async def test_bad_character_references_are_one_feed_not_a_traceback(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    cli = Cli(tmp_path)
+    body = (DATA / "bad_references.xml").read_text().replace("Oct 2026", "Dec 2026")
+    dated = body.replace("Sat, 31 Dec 2026 09:00:00 GMT", _recent()).replace(
+        "Sat, 31 Dec 2026 10:00:00 GMT", _recent(2)
+    )
+    server.documents["refs"] = (dated.encode(), "application/rss+xml")
+    code, out, err = await run(cli, "feed", "add", server.url("refs"))
+    assert code == 0 and err == "", err
+    assert "2 items, 2 new candidates" in out and len(out.strip().splitlines()) == 1
+
+
+async def test_feed_list_shows_the_interval_and_last_fetch(tmp_path: Path, server: FeedServer):
+    cli = Cli(tmp_path)
+    await run(cli, "feed", "add", server.url("kyodo"), "--every", "30")
+    code, listed, _ = await run(cli, "feed", "list")
+    assert code == 0
+    assert re.search(r"— active, every 30 min, last fetch 20\d\d-\d\d-\d\d \d\d:\d\d UTC$", listed)
+    code, out, _ = await run(cli, "feed", "pause", "1")
+    assert code == 0 and out.startswith("paused feed #1")
+    code, listed, _ = await run(cli, "feed", "list")
+    assert "— paused (paused by operator), every 30 min, last fetch" in listed
+    code, out, _ = await run(cli, "feed", "resume", "1")
+    assert code == 0 and out.startswith("resumed feed #1")
+
+
+async def test_a_page_and_a_refused_connection_get_one_human_line(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    cli = Cli(tmp_path)
+    server.documents["home"] = ((DATA / "page_relative.html").read_bytes(), "text/html")
+    code, _, err = await run(cli, "feed", "add", server.url("home"))
+    assert code == 2 and err.strip().endswith(f"its feed seems to be {server.url('rss.xml')}")
+    port = server.port
+    await server.stop()
+    code, out, err = await run(cli, "feed", "add", f"http://127.0.0.1:{port}/rss")
+    assert (code, out) == (1, "")
+    assert err.strip() == (
+        f"briefbot: cannot fetch http://127.0.0.1:{port}/rss: the server refused the connection"
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "feeds"
+DATA = Path(__file__).parent.parent / "data" / "feeds"  # small feeds of real-world failures
 LAST_MODIFIED = "Sun, 30 Apr 2023 09:00:00 GMT"
 
 
@@ -39,6 +40,8 @@ class FeedServer:
     port: int = 0
     slow_seconds: float = 5.0
     statuses: dict[str, int] = field(default_factory=dict)  # path -> forced status
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # with a forced status
+    reasons: dict[str, str] = field(default_factory=dict)  # path -> forced reason phrase
     _runner: web.AppRunner | None = None
 
     def url(self, path: str) -> str:
@@ -51,11 +54,20 @@ class FeedServer:
     def serve_fixture(self, path: str, fixture: str, content_type: str = "application/rss+xml"):
         self.documents[path] = ((FIXTURES / fixture).read_bytes(), content_type)
 
+    def serve_data(self, path: str, name: str, content_type: str | None = "application/rss+xml"):
+        """A feed of tests/data/feeds (`content_type` None: no Content-Type header)."""
+        self.documents[path] = ((DATA / name).read_bytes(), content_type or "")
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path.lstrip("/")
         self.hits[path] = self.hits.get(path, 0) + 1
         if path in self.statuses:
-            return web.Response(status=self.statuses[path], text="forced")
+            return web.Response(
+                status=self.statuses[path],
+                reason=self.reasons.get(path),
+                headers=self.headers.get(path),
+                text="forced",
+            )
         if path == "error":
             return web.Response(status=500, text="Internal Server Error")
         if path == "gone":
@@ -80,14 +92,13 @@ class FeedServer:
         if request.headers.get("If-None-Match") == etag:
             self.conditional_hits += 1
             return web.Response(status=304)
-        return web.Response(
-            body=body,
-            headers={
-                "Content-Type": content_type,
-                "ETag": etag,
-                "Last-Modified": LAST_MODIFIED,
-            },
-        )
+        headers = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+        response = web.Response(body=body, headers=headers)
+        if content_type:
+            response.headers["Content-Type"] = content_type
+        else:  # aiohttp would send application/octet-stream: some servers send nothing
+            response.headers.popall("Content-Type", None)
+        return response
 
     async def _huge(self, request: web.Request) -> web.StreamResponse:
         """20 MB of a valid-looking feed, streamed without a Content-Length."""
@@ -118,3 +129,31 @@ class FeedServer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+@dataclass
+class RawServer:
+    """Answers every connection with the same raw bytes: what aiohttp's own server refuses
+    to send (control characters in the reason phrase or a header)."""
+
+    answer: bytes = b""
+    port: int = 0
+    _server: asyncio.Server | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(self.answer)
+        await writer.drain()
+        writer.close()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()

@@ -244,14 +244,28 @@ async def test_failing_feeds_back_off_then_pause_after_a_day(feeds, server, cloc
     assert await feeds.poll_due() == []  # paused feeds are not polled
 
 
-async def test_410_gone_removes_the_feed(feeds, server, clock, db):
+async def test_410_gone_pauses_the_feed_with_a_reason_and_tells_the_reviewers(
+    feeds, server, clock, db
+):
     await feeds.add_feed(EDITOR, server.url("kyodo"))
+    await feeds.set_review_channel(EDITOR, "discord", 555)
     server.statuses["kyodo"] = 410
     clock.advance(minutes=15)
     (report,) = await feeds.poll_due()
-    assert report.outcome == "removed"
-    assert await feeds.list_feeds(None) == []
+    assert report.outcome == "paused" and "410 Gone" in (report.error or "")
+    (feed,) = await feeds.list_feeds(None)  # kept: a CDN's one wrong 410 removes nothing
+    assert feed.status == "paused" and "410 Gone" in (feed.pause_reason or "")
     assert len(await feeds.queue(None)) == 3  # what it queued stays
+    assert [(c, f.id) for c, f in await feeds.pauses_to_announce("discord")] == [(555, feed.id)]
+    assert await feeds.claim_pause_notice(feed.id)
+    assert not await feeds.claim_pause_notice(feed.id)  # told once, by one sweep
+    assert await feeds.pauses_to_announce("discord") == []
+    clock.advance(hours=1)
+    assert await feeds.poll_due() == []  # paused: not polled until someone resumes it
+    server.statuses.pop("kyodo")
+    await feeds.pause_feed(EDITOR, feed.id, paused=False)
+    (again,) = await feeds.poll_due()
+    assert again.outcome == "unchanged"  # read again, with its validators
 
 
 async def test_a_crashing_feed_does_not_stop_the_sweep(feeds, server, clock):

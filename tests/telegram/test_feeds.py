@@ -359,3 +359,23 @@ def test_a_review_card_with_long_sources_still_shows_them() -> None:
     listed = sum(f"report {i}" in shown for i in range(8))
     assert f"… and {8 - listed} more (all are kept when approved)" in shown
     assert "This chat's review queue" in shown  # the card is whole
+
+
+async def test_a_410_pauses_the_feed_and_the_chat_is_told_once(
+    tgf: Running, server: FeedServer
+) -> None:
+    fake = tgf.fake
+    await added(tgf, server, "kyodo")
+    server.statuses["kyodo"] = 410
+    tgf.services.clock.advance(minutes=15)  # type: ignore[attr-defined]
+    await tgf.bot.sweep_feeds()  # the bot's own sweep job may be the one that tells
+    await fake.wait_for(lambda: any("was paused" in t for t in fake.texts(GROUP)))
+    told = [t for t in fake.texts(GROUP) if "was paused" in t]
+    assert len(told) == 1, fake.texts(GROUP)
+    assert told[0].startswith("Feed #1 · Kyodo News+ | Politics was paused: 410 Gone")
+    assert "/feed pause 1 resume" in told[0]
+    (feed,) = await tgf.services.feeds.list_feeds(Scope("telegram", GROUP))
+    assert feed.status == "paused"  # kept, not deleted
+    tgf.services.clock.advance(hours=1)  # type: ignore[attr-defined]
+    await tgf.bot.sweep_feeds()
+    assert len([t for t in fake.texts(GROUP) if "was paused" in t]) == 1  # told once

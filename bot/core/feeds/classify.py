@@ -176,12 +176,21 @@ def domain_of(title: str, summary: str = "") -> Domain:
     return best if scores[best] > 0 else "diplomacy"
 
 
+# A summary alone makes a story ours only when it names this many tracked countries: one
+# passing mention ("at the Met Gala in New York", "American tours") is not the story.
+SUMMARY_ONLY_COUNTRIES = 2
+
+
 def classify(title: str, summary: str = "") -> Classification:
-    """Countries (title first; the summary only adds to a title that names one), domain
-    and a relevance in [0, 1]."""
+    """Countries (title first; the summary adds to a title that names one, and stands
+    alone only when it names `SUMMARY_ONLY_COUNTRIES`), domain and a relevance in [0, 1]."""
     summary = _DATELINE.sub("", summary)
     in_title = countries_in(title)
-    found = in_title | countries_in(summary) if in_title else countries_in(summary)
+    in_summary = countries_in(summary)
+    if in_title:
+        found = in_title | in_summary
+    else:
+        found = in_summary if len(in_summary) >= SUMMARY_ONLY_COUNTRIES else set()
     codes = tuple(c for c in TRACKED if c in found)
     relevance = 0.0
     if codes:

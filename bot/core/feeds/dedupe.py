@@ -1,6 +1,7 @@
 """Near-duplicate stories: the same news told by two publishers with different words.
 
-A title becomes a set of content words with country names folded to codes, spelling
+A title becomes a set of content words with country names (and capitals, and metonyms such
+as "Kremlin") folded to codes, spelling
 variants unified and light stemming ("drills" = "drill", "defence" = "defense"). Two titles
 are the same story when they name the same tracked countries (or one set contains the
 other), share at least three content words and their word sets overlap by `THRESHOLD`
@@ -23,8 +24,17 @@ THRESHOLD = 0.55
 MIN_SHARED = 3
 WINDOW_DAYS = 10
 
-_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+# Hyphens split ("12-year" = "12 year", "Jae-myung" = "Jae myung"); dots join ("u.s").
+_WORD = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
 _FOLD = (
+    # Capitals and seats of power stand for their countries in headlines ("Seoul,
+    # Washington, Tokyo condemn launch"): folded like the names, so they match them.
+    (re.compile(r"\bseoul\b|\bblue house\b|\byongsan\b"), " kr "),
+    (re.compile(r"\btokyo\b|\bkantei\b|\bnagatacho\b"), " jp "),
+    (re.compile(r"\bwashington\b|\bwhite house\b"), " us "),
+    (re.compile(r"\bpyongyang\b"), " kp "),
+    (re.compile(r"\bbeijing\b|\bzhongnanhai\b"), " cn "),
+    (re.compile(r"\bmoscow\b|\bkremlin\b"), " ru "),
     (re.compile(r"\bs\.\s?korea(?:n|ns)?\b|\bsouth korea(?:n|ns)?\b|\brok\b"), " kr "),
     (re.compile(r"\bn\.\s?korea(?:n|ns)?\b|\bnorth korea(?:n|ns)?\b|\bdprk\b"), " kp "),
     (re.compile(r"\bu\.\s?s\.(?:a\.)?|\bunited states\b|\bamerican?s?\b|\busa?\b"), " us "),
@@ -33,7 +43,20 @@ _FOLD = (
     (re.compile(r"\brussian?s?\b"), " ru "),
     (re.compile(r"\bkorea(?:n|ns)?\b"), " kr "),
 )
-_SPELLING = {"defence": "defense", "programme": "program", "organisation": "organization"}
+_SPELLING = {
+    "defence": "defense",
+    "programme": "program",
+    "organisation": "organization",
+    # Headline synonyms: one event, two desks' verbs.
+    "start": "begin",
+    "starts": "begin",
+    "begins": "begin",
+    "exercise": "drill",
+    "exercises": "drill",
+    "stage": "hold",
+    "stages": "hold",
+    "holds": "hold",
+}
 _STOP_WORDS = (
     "a an the and or of to in on at for with by from as is are was were be been will would "
     "could should may might can its it this that these those over after before amid into "

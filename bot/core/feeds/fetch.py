@@ -8,10 +8,12 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -19,6 +21,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from bot import __version__
+from bot.domain.controls import for_terminal
 from bot.domain.errors import DomainError, InvalidInput, Unreachable
 from bot.i18n import gettext as _
 
@@ -29,7 +32,29 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FeedUnreachable(Unreachable):
-    """The feed could not be fetched; the message says why (timeout, status, size…)."""
+    """The feed could not be fetched; the message says why (timeout, status, size…).
+    `retry_after` is the server's Retry-After header, when it sent one."""
+
+    def __init__(self, message: str, retry_after: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_delay(value: str | None, now: datetime) -> timedelta | None:
+    """How long a Retry-After header (seconds, or an HTTP date) asks to wait from `now`;
+    None when absent or unreadable (a date in the past is no wait)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return timedelta(seconds=min(int(text[:9]), 10**8))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when - now, timedelta(0))
 
 
 class PrivateAddress(DomainError):
@@ -86,7 +111,7 @@ def check_feed_url(url: str) -> str:
         raise InvalidInput(
             "url", _("must start with http:// or https://; got {text!r}").format(text=text[:80])
         )
-    if len(text) > 500 or any(c.isspace() for c in text):
+    if len(text) > 500 or any(c.isspace() for c in text) or for_terminal(text) != text:
         raise InvalidInput("url", _("must be one address of at most 500 characters"))
     return text
 
@@ -242,7 +267,11 @@ class Fetcher:
         if resp.status in (304, 410):
             return FetchResult(resp.status, url)
         if resp.status != 200:
-            raise FeedUnreachable(f"{url} answered HTTP {resp.status} {resp.reason or ''}".strip())
+            reason = " ".join(for_terminal(resp.reason or "").split())[:80]  # the server's words
+            raise FeedUnreachable(
+                f"{url} answered HTTP {resp.status} {reason}".strip(),
+                retry_after=resp.headers.get("Retry-After"),
+            )
         cap = self.policy.max_bytes
         if (resp.content_length or 0) > cap:
             raise FeedUnreachable(f"{url} is larger than the {cap // 1024 // 1024} MB limit")
@@ -263,5 +292,21 @@ class Fetcher:
         )
 
 
-def _describe(exc: Any) -> str:
-    return str(exc) or type(exc).__name__
+def _describe(exc: aiohttp.ClientError) -> str:
+    """What went wrong in words an operator reads, not the library's internals."""
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return "its TLS certificate or handshake was refused"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        cause = exc.os_error
+        if isinstance(cause, ConnectionRefusedError):
+            return "the server refused the connection"
+        if isinstance(cause, socket.gaierror):
+            return "the host name was not found"
+        if isinstance(cause, ssl.SSLError):
+            return "its TLS certificate or handshake was refused"
+        return "the server could not be reached"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "the server closed the connection before the feed was sent"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"the server sent an invalid answer (HTTP {exc.status})"
+    return "the server sent an invalid answer"

@@ -16,12 +16,14 @@ from bot.core.actors import Actor, check_can_write, check_visible, default_scope
 from bot.core.catalogue import Catalogue
 from bot.core.feeds.classify import classify
 from bot.core.feeds.dedupe import WINDOW_DAYS, Entry, Signature, StoryIndex, link_key
-from bot.core.feeds.fetch import Fetcher, FetchResult, check_feed_url
-from bot.core.feeds.parse import FeedItem, ParsedFeed, parse_feed
+from bot.core.feeds.fetch import FeedUnreachable, Fetcher, FetchResult, check_feed_url, retry_delay
+from bot.core.feeds.parse import FeedItem, ParsedFeed
 from bot.core.feeds.text import normalise_known_link, shorten
+from bot.core.feeds.worker import ParseWorker, shared_worker
 from bot.core.topics import get_topic, topics_for
 from bot.core.validation import PUBLISHER_MAX, SOURCES_MAX, URL_MAX
 from bot.domain.clock import Clock, iso_utc, parse_utc, system_clock
+from bot.domain.controls import for_terminal
 from bot.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bot.domain.feeds import (
     DEFAULT_INTERVAL_S,
@@ -40,6 +42,14 @@ log = logging.getLogger(__name__)
 
 PAUSE_AFTER = timedelta(days=1)
 MAX_BACKOFF = timedelta(hours=6)
+# A server's Retry-After is honoured up to this: a misconfigured "come back next year"
+# must not silence a source for good (it is retried, then paused after a day of failing).
+MAX_RETRY_AFTER = timedelta(hours=12)
+# One poll of one feed reads at most its newest items this many: a feed of 85,000 items
+# must not flood the queue (nor the dedupe index every later poll loads).
+ITEMS_PER_POLL = 200
+# A date more than this ahead of the clock is a publisher's mistake (9999-12-31), not news.
+FUTURE_SLACK = timedelta(days=1)
 POLL_CONCURRENCY = 32
 KEYWORDS_MAX = 20
 INTERVAL_MIN, INTERVAL_MAX = 5, 1440  # minutes between polls of one feed
@@ -104,11 +114,13 @@ class FeedService:
         catalogue: Catalogue,
         fetcher: Fetcher,
         clock: Clock = system_clock,
+        parser: ParseWorker | None = None,
     ) -> None:
         self.db = db
         self.catalogue = catalogue
         self.fetcher = fetcher
         self.clock = clock
+        self.parser = parser or shared_worker()
         self.index = StoryIndex()
         self._links: dict[int, tuple[Entry, ...]] = {}  # link_key(link) -> stories citing it
         # Developments indexed up to this (updated_at, id); None until the first load.
@@ -146,7 +158,7 @@ class FeedService:
                     url=url, status=fetched.status
                 ),
             )
-        parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.content_type, url)
+        parsed = await self.parser.parse(fetched.body, fetched.content_type, fetched.url)
         now = self.clock()
         draft = Feed(
             id=0,
@@ -173,6 +185,10 @@ class FeedService:
             "feed added id=%s url=%s queue=%s actor=%s", feed_id, url, scope_key(queue), actor.label
         )
         return AddResult(feed, report)
+
+    async def close(self) -> None:
+        """Close the HTTP session (the parser's child ends with the process)."""
+        await self.fetcher.close()
 
     async def list_feeds(self, queue: Scope | None) -> list[Feed]:
         """The feeds of a queue (a server's or chat's, or the global one for None)."""
@@ -235,22 +251,22 @@ class FeedService:
             )
             parsed = None
             if fetched.body is not None:
-                # In a thread: a 5 MB feed takes feedparser a while; the bot stays responsive.
-                parsed = await asyncio.to_thread(
-                    parse_feed, fetched.body, fetched.content_type, feed.url
-                )
-        except DomainError as exc:  # unreachable, or not (or no longer) a feed
+                # In a child process with a deadline: a 5 MB feed takes feedparser a
+                # while, a malformed one much longer; the bot stays responsive.
+                parsed = await self.parser.parse(fetched.body, fetched.content_type, fetched.url)
+        except FeedUnreachable as exc:
+            wait = retry_delay(exc.retry_after, self.clock())
+            return await self._failed(feed, str(exc), retry_after=wait)
+        except DomainError as exc:  # not (or no longer) a feed
             return await self._failed(feed, str(exc))
         except Exception as exc:  # one feed must never stop the sweep
             log.exception("feed poll crashed id=%s", feed.id)
             return await self._failed(feed, f"unexpected error ({type(exc).__name__})")
         if fetched.gone:
-            async with self.db.transaction() as w:
-                await queries.delete_feed(w, feed.id)
-            log.info("feed removed (410 Gone) id=%s url=%s", feed.id, feed.url)
-            return PollReport(
-                feed.id, feed.url, "removed", error="410 Gone: the publisher removed it"
-            )
+            # Paused, not deleted: a CDN answering 410 once by mistake must not silently
+            # remove a source. Its reviewers are told and can resume it.
+            error = "410 Gone: the server says this feed was removed"
+            return await self._failed(feed, error, pause=error)
         added: list[Entry] = []
         try:
             async with self.db.transaction() as w:
@@ -260,13 +276,22 @@ class FeedService:
             raise
         return report
 
-    async def _failed(self, feed: Feed, error: str) -> PollReport:
+    async def _failed(
+        self,
+        feed: Feed,
+        error: str,
+        *,
+        retry_after: timedelta | None = None,
+        pause: str | None = None,
+    ) -> PollReport:
         now = self.clock()
+        error = " ".join(for_terminal(error).split())  # stored, then shown to people
         since = feed.failing_since or iso_utc(now)
         failures = feed.failures + 1
         delay = min(timedelta(seconds=feed.interval_s * 2 ** min(failures, 8)), MAX_BACKOFF)
-        pause = None
-        if now - parse_utc(since) >= PAUSE_AFTER:
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+        if pause is None and now - parse_utc(since) >= PAUSE_AFTER:
             pause = f"failing since {since[:16].replace('T', ' ')} UTC: {error}"[:300]
         async with self.db.transaction() as w:
             await queries.record_failure(
@@ -302,15 +327,26 @@ class FeedService:
         leaves nothing behind, and the next poll (without the validators) redoes it."""
         now = self.clock()
         report = PollReport(feed.id, feed.url, title=feed.title)
+        capped = feed.last_capped
         if parsed is None:
             report.outcome = "unchanged"
         else:
             report.title = parsed.title or feed.title
             report.items = len(parsed.items) + sum(parsed.skipped.values())
             report.skipped.update(parsed.skipped)
-            seen = await queries.seen_keys(w, feed.id, [i.key for i in parsed.items])
-            fresh = [i for i in parsed.items if i.key not in seen]
-            report.skipped["seen before"] += len(parsed.items) - len(fresh)
+            items = [replace(i, published=_credible(i.published, now)) for i in parsed.items]
+            capped = max(0, len(items) - ITEMS_PER_POLL)
+            report.capped = capped
+            if capped:
+                # The newest (undated ones count as arriving now), kept in the feed's order:
+                # what lies beyond is older than anything read, so no later poll reads it.
+                newest = sorted(
+                    range(len(items)), key=lambda n: items[n].published or now, reverse=True
+                )
+                items = [items[n] for n in sorted(newest[:ITEMS_PER_POLL])]
+            seen = await queries.seen_keys(w, feed.id, [i.key for i in items])
+            fresh = [i for i in items if i.key not in seen]
+            report.skipped["seen before"] += len(items) - len(fresh)
             for item in fresh:
                 entry = await self._one_item(w, feed, item, report, now)
                 if entry is not None:
@@ -326,6 +362,7 @@ class FeedService:
             last_modified=fetched.last_modified if parsed is not None else feed.last_modified,
             at=iso_utc(now),
             next_poll_at=iso_utc(now + timedelta(seconds=feed.interval_s)),
+            capped=capped,
         )
         return report
 
@@ -620,7 +657,28 @@ class FeedService:
         log.info("candidate rejected id=%s actor=%s", candidate_id, actor.label)
         return replace(found, status="rejected")
 
-    # --- review cards --------------------------------------------------------------------
+    # --- review cards and notices ---------------------------------------------------------
+
+    async def pauses_to_announce(self, platform: Platform) -> list[tuple[int, Feed]]:
+        """(channel id, feed) for every feed the bot paused (410 Gone, failing for a day)
+        whose queue is reviewed in a channel of `platform` and has not been told yet."""
+        due = []
+        for feed in await queries.paused_unannounced(self.db):
+            where = await self.review_channel(feed.scope)
+            if where is not None and where[0] == platform:
+                due.append((where[1], feed))
+        return due
+
+    async def claim_pause_notice(self, feed_id: int) -> bool:
+        """Whether this caller is the one to tell the reviewers about this feed's pause
+        (two sweeps at once tell them once)."""
+        async with self.db.transaction() as w:
+            return await queries.claim_notice(w, feed_id)
+
+    async def pause_notice_failed(self, feed_id: int) -> None:
+        """The notice could not be sent: the next sweep tries again."""
+        async with self.db.transaction() as w:
+            await queries.claim_notice(w, feed_id, pending=True)
 
     async def set_review_channel(
         self, actor: Actor, platform: Platform, channel_id: int, scope: str | None = None
@@ -673,6 +731,14 @@ class FeedService:
         """Remember a posted card, so it is not posted again."""
         async with self.db.transaction() as w:
             await queries.set_card(w, candidate_id, channel_id, message_id)
+
+
+def _credible(published: datetime | None, now: datetime) -> datetime | None:
+    """A publication date, unless it lies more than a day ahead: the item is then dated
+    by its arrival, like an undated one."""
+    if published is not None and published - now > FUTURE_SLACK:
+        return None
+    return published
 
 
 def _keys(links: Iterable[str]) -> tuple[int, ...]:

@@ -10,7 +10,8 @@ _TAG = re.compile(r"<[^>]*>")
 _BLOCK = re.compile(r"<\s*(?:br|/p|/div|/li|/h\d)\b[^>]*>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0, DEL and C1 (U+0080–U+009F: what mis-decoded text leaves behind) are never stored.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Query parameters that identify a campaign or a click, never the story.
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|igshid|ocid|cmpid|cmp|ref|ref_src|"

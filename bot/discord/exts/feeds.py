@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.core.actors import check_can_write
-from bot.core.rendering import Renderer
+from bot.core.rendering import Renderer, md_escape
 from bot.core.scope_settings import language_of
 from bot.discord.exts._common import (
     NO_PINGS,
@@ -312,7 +312,35 @@ class Feeds(commands.Cog):
                 )
             await feeds.card_posted(c.id, channel_id, message.id)
             posted += 1
+        await self.announce_pauses()
         return posted
+
+    async def announce_pauses(self) -> None:
+        """Tell a queue's review channel that the bot paused one of its feeds (410 Gone,
+        failing for a day), once: a source must not stop silently."""
+        feeds = self.bot.services.feeds
+        for channel_id, feed in await feeds.pauses_to_announce("discord"):
+            channel = self.bot.get_channel(channel_id)
+            if not isinstance(channel, discord.TextChannel | discord.Thread):
+                continue
+            if not await feeds.claim_pause_notice(feed.id):
+                continue
+            with i18n.use_locale(await language_of(feeds.db, feed.scope)):
+                text = _(
+                    "Feed #{id} · {title} was paused: {reason}\n"
+                    "Its candidates stay in the queue. Once it works again, resume it with "
+                    "{command}"
+                ).format(
+                    command=f"`/feed pause id:{feed.id} resume:True`",
+                    id=feed.id,
+                    title=md_escape(feed.title),
+                    reason=md_escape(feed.pause_reason or ""),
+                )
+            try:
+                await channel.send(text[:2000], allowed_mentions=NO_PINGS)
+            except discord.HTTPException:
+                log.warning("feed pause not announced channel=%s feed=%s", channel_id, feed.id)
+                await feeds.pause_notice_failed(feed.id)
 
     async def _edit_card(self, c: Candidate) -> None:
         channel = self.bot.get_channel(c.card_channel_id or 0)
