@@ -18,7 +18,9 @@ def _phrase(words: Sequence[str]) -> str:
     return " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
-async def wording_count(db: Database, wordings: Sequence[Sequence[str]], cap: int = COUNT_CAP) -> int:
+async def wording_count(
+    db: Database, wordings: Sequence[Sequence[str]], cap: int = COUNT_CAP
+) -> int:
     """How many indexed developments contain every word of at least one wording, counted
     up to `cap` (a count of a word in most rows would walk all of them)."""
     parts = [f"({_phrase(w)})" for w in wordings if w]

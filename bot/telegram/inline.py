@@ -1,4 +1,5 @@
-"""Inline mode: `@BotName japan-korea` in any chat offers that topic's brief to share."""
+"""Inline mode: `@BotName japan-korea` in any chat offers that topic's brief to share;
+`@BotName ? question` offers the answer to a question."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.core.briefs import compose_brief
 from bot.core.topics import get_topic, rank_topics
 from bot.domain.errors import UnknownTopic
 from bot.i18n import gettext as _
+from bot.telegram.asking import INLINE_MARK, offer_answer
 from bot.telegram.common import NO_PREVIEW, Context, front, split_html
 
 RESULTS_MAX = 10
@@ -21,6 +23,11 @@ async def offer_brief(update: Update, context: Context) -> None:
     query = update.inline_query
     assert query is not None
     typed = query.query.strip()
+    if typed.startswith(INLINE_MARK):
+        question = typed[len(INLINE_MARK) :].strip()
+        if question:
+            await offer_answer(update, context, question)
+            return
     try:
         topics = [get_topic(typed)] if typed else []
     except UnknownTopic:

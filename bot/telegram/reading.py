@@ -36,6 +36,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ),
     ("timeline", "topic [from] [to]", N_("A topic's developments in date order")),
     ("search", "words", N_("Search developments, best match first")),
+    ("ask", "question", N_("Ask a question; the answer quotes the catalogue")),
     ("development", "id", N_("One development in full, with its sources")),
     ("history", "id", N_("Who changed a development, and what (editors)")),
     (

@@ -20,12 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.ask.lexicon import Concept
 from bot.core.ask.understand import (
-    HANGUL,
-    KANA,
-    HAN,
     Question,
     clean,
     english_tokens,
+    language_of,
     split_words,
     stem,
     understand,
@@ -48,6 +46,8 @@ PLACE_WEIGHT = 0.3
 RANK_BONUS = 0.05
 CONFIDENT_COVERAGE = 0.6
 CITED_COVERAGE = 0.45
+RELATED_COVERAGE = 0.25
+CITATIONS_MIN = 3
 SEARCH_LIMIT = 30
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
 _HAS_WORD = re.compile(r"\w")
@@ -382,6 +382,12 @@ def compose(q: Question, weights: _Weights, ranked: Sequence[Scored]) -> Answer:
     if top.coverage < CONFIDENT_COVERAGE or not top.subject:
         return Answer(q.text, q.language, False, suggestion=suggestion)
     cited = [s for s in ranked if s.coverage >= CITED_COVERAGE and s.subject][:CITATIONS_MAX]
+    if len(cited) < CITATIONS_MIN:
+        # Too few developments answer it fully: the closest others give the context.
+        related = [
+            s for s in ranked if s not in cited and s.subject and s.coverage >= RELATED_COVERAGE
+        ]
+        cited += related[: CITATIONS_MIN - len(cited)]
     first, _score = best_sentence(q, weights, top.development)
     lines = [AnswerLine(first, top.development)]
     if len(cited) > 1 and cited[1].coverage >= 0.9 * top.coverage:
@@ -415,9 +421,11 @@ def check_question(text: str) -> str:
     return cleaned
 
 
-def is_cjk_question(text: str) -> bool:
-    """Whether the question is written in Japanese or Korean script."""
-    return bool(HANGUL.search(text) or KANA.search(text) or HAN.search(text))
+def question_language(text: str) -> str | None:
+    """`ja` or `ko` for a question written in that script (the bot then answers in it),
+    else None (the reader's own language)."""
+    language = language_of(clean(text))
+    return None if language == "en" else language
 
 
 class Asker:
@@ -474,4 +482,3 @@ def _with_similarity(scored: Scored, similarity: float) -> Scored:
 async def ask_many(asker: Asker, questions: Sequence[str], scope: Scope | None) -> list[Answer]:
     """Several questions in order (the labelled-set evaluation and the bench)."""
     return [await asker.ask(q, scope) for q in questions]
-
