@@ -10,6 +10,9 @@ import pytest
 from bot.core.ask.semantic import semantic_available
 from tests.cli.test_cli import Cli, one_line_error
 
+# Run again in CI's second step, with the semantic extra installed.
+pytestmark = pytest.mark.semantic
+
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:

@@ -3,6 +3,8 @@ rests on, the asker's language, abstention and refusals."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain.errors import InvalidInput
 from tests.discord._support import (
     add_development,
@@ -12,6 +14,9 @@ from tests.discord._support import (
     refused,
 )
 from tests.discord.conftest import text_of
+
+# Run again in CI's second step, with the semantic extra installed.
+pytestmark = pytest.mark.semantic
 
 
 async def test_an_answer_with_its_sentence_date_and_citations(world) -> None:
@@ -33,7 +38,9 @@ async def test_an_answer_with_its_sentence_date_and_citations(world) -> None:
 
 
 async def test_a_japanese_question_gets_a_japanese_frame_and_english_text(world) -> None:
-    r = await world.member.slash(world.general, "ask", question="日本は韓国への輸出規制を解除したか")
+    r = await world.member.slash(
+        world.general, "ask", question="日本は韓国への輸出規制を解除したか"
+    )
     text = text_of(r)
     assert "回答" in text or "答え" in text, text
     assert "2023年3月" in text  # the date in the asker's language

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.telegram.conftest import MEMBER_TG, Running
+
+# Run again in CI's second step, with the semantic extra installed.
+pytestmark = pytest.mark.semantic
 
 
 async def test_ask_answers_in_html_with_citations(tg: Running) -> None:

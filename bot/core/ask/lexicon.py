@@ -174,7 +174,7 @@ GLOSSARY: tuple[Concept, ...] = (
     ),
     _c("agenda", "agenda", "議題", "의제"),
     _c("weapons", "weapons|arms|weapon", "武器|兵器", "무기"),
-    _c("food", "food|food supplies", "食料|食糧", "식량"),
+    _c("food", "food|food supplies|grain|rice", "食料|食糧", "식량"),
     _c("wagner", "wagner|mercenary|mercenaries", "ワグネル|傭兵", "바그너|용병"),
     _c("deal", "deal|agreement|pact|accord", "取引|合意|協定|契約", "거래|합의|협정|계약"),
     _c("ukraine", "ukraine|ukrainian", "ウクライナ", "우크라이나"),

@@ -470,13 +470,23 @@ class Asker:
                 by_id[dev.id] = score(q, weights, dev)
             by_id[dev.id] = _with_similarity(by_id[dev.id], similarity)
         fused = fuse([s.development.id for s in lexical], [d.id for d, _ in near])
-        return sorted(by_id.values(), key=lambda s: -(fused.get(s.development.id, 0.0) + s.score))
+        return sorted(
+            by_id.values(), key=lambda s: -(fused.get(s.development.id, 0.0) + s.coverage + s.score)
+        )
+
+
+SIMILAR = 0.35  # cosine of USE multilingual v3: related ~0.35–0.6, unrelated ~0.1
 
 
 def _with_similarity(scored: Scored, similarity: float) -> Scored:
-    """A close meaning is evidence too: a strong similarity lifts the coverage."""
-    lifted = max(scored.coverage, min(1.0, (similarity - 0.25) * 2.0))
-    return Scored(scored.development, scored.score, lifted, scored.subject or similarity >= 0.5)
+    """A close meaning is evidence too: for a development that shares at least one of the
+    question's subjects, a similarity of SIMILAR or more covers the question as well as
+    the confident share of its words would. Meaning alone never answers: among thousands
+    of rows some are always about as close as the right one."""
+    if not scored.subject:
+        return scored
+    lifted = max(scored.coverage, min(1.0, (similarity - 0.2) / 0.25))
+    return Scored(scored.development, scored.score, lifted, scored.subject)
 
 
 async def ask_many(asker: Asker, questions: Sequence[str], scope: Scope | None) -> list[Answer]:

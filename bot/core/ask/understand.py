@@ -97,10 +97,17 @@ def stem(word: str) -> str:
     if len(word) > 5 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 5 and word.endswith("ing"):
-        return word[:-3]
+        return _undouble(word[:-3])
     if len(word) > 4 and word.endswith("ed"):
-        return word[:-2]
+        return _undouble(word[:-2])
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _undouble(word: str) -> str:
+    """`travell` → `travel`, `plann` → `plan` (the doubled consonant before -ing, -ed)."""
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] in "bdglmnprt":
         return word[:-1]
     return word
 

@@ -11,6 +11,9 @@ from storage import ask as ask_queries
 from storage.database import Database
 from tests.helpers import EDITOR, MOD_A, SCOPE_A, SCOPE_B, FixedClock, draft, row_counts
 
+# Run again in CI's second step, with the semantic extra installed.
+pytestmark = pytest.mark.semantic
+
 
 @pytest.fixture
 def asker(db: Database, clock: FixedClock) -> Asker:
