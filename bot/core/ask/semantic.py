@@ -121,7 +121,9 @@ class SemanticIndex:
                 self._merge(fresh, np)
 
     def _merge(self, fresh: list[tuple[int, float, bytes]], np: Any) -> None:
-        new_ids, new_vecs, new_scales = [], [], []
+        new_ids: list[int] = []
+        new_vecs: list[Any] = []
+        new_scales: list[float] = []
         for dev_id, scale, data in fresh:
             vec = np.frombuffer(data, dtype=np.int8)
             row = self._rows.get(dev_id)

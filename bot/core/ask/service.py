@@ -487,8 +487,3 @@ def _with_similarity(scored: Scored, similarity: float) -> Scored:
         return scored
     lifted = max(scored.coverage, min(1.0, (similarity - 0.2) / 0.25))
     return Scored(scored.development, scored.score, lifted, scored.subject)
-
-
-async def ask_many(asker: Asker, questions: Sequence[str], scope: Scope | None) -> list[Answer]:
-    """Several questions in order (the labelled-set evaluation and the bench)."""
-    return [await asker.ask(q, scope) for q in questions]

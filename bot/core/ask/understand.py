@@ -235,13 +235,13 @@ def find_period(text: str, today: date) -> Period | None:
                 return _day(year, int(match[2]), int(match[3]))
             return _month(year, int(match[2]))
         return _year(year)
-    for match in _EN_MONTH_YEAR.finditer(text):
-        month = MONTHS.get(match[2].lower())
-        if month is None:
+    for found in _EN_MONTH_YEAR.finditer(text):
+        named = MONTHS.get(found[2].lower())
+        if named is None:
             continue
-        day = match[1] or match[3]
-        year = int(match[4])
-        return _day(year, month, int(day)) if day else _month(year, month)
+        day = found[1] or found[3]
+        year = int(found[4])
+        return _day(year, named, int(day)) if day else _month(year, named)
     match = _YEAR.search(text)
     if match:
         return _year(int(match[1]))
