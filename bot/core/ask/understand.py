@@ -22,6 +22,9 @@ from bot.core.ask.lexicon import (
 )
 
 QUESTION_MAX = 500
+# Each term costs a storage probe: a long question is read for its first terms only, so
+# no question can cost much more than a short one.
+TERMS_MAX = 12
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 KANA = re.compile("[\u3040-\u30ff\uff66-\uff9f]")
 HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
@@ -362,9 +365,9 @@ def understand(text: str, today: date) -> Question:
     return Question(
         text=cleaned,
         language=language,
-        concepts=tuple(found),
-        words=tuple(words),
-        cjk_words=tuple(w for w in dict.fromkeys(cjk_words) if not _is_period_word(w)),
+        concepts=tuple(found[:TERMS_MAX]),
+        words=tuple(words[:TERMS_MAX]),
+        cjk_words=tuple(w for w in dict.fromkeys(cjk_words) if not _is_period_word(w))[:TERMS_MAX],
         period=period,
         countries=countries,
     )

@@ -93,3 +93,13 @@ def test_us_is_a_country_only_when_written_as_one() -> None:
 def test_a_question_of_only_grammar_is_empty() -> None:
     assert understand("what is it?", TODAY).is_empty
     assert not understand("What happened in April 2023?", TODAY).is_empty
+
+
+def test_a_long_question_is_read_for_a_bounded_number_of_terms() -> None:
+    words = " ".join(f"word{n}x" for n in range(200))
+    glossary = " ".join(
+        "export controls forced labour tourism drills missile gsomia wagner nuclear alliance "
+        "summit trade semiconductors intelligence ukraine rivalry influence".split()
+    )
+    q = understand(f"{glossary} {words}", TODAY)
+    assert len(q.words) <= 12 and len(q.concepts) <= 12
