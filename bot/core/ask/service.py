@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -124,13 +125,22 @@ class _Text:
 
     @classmethod
     def of(cls, dev: Development) -> _Text:
-        body = " ".join((dev.title, dev.summary, " ".join(dev.tags), dev.why_it_matters or ""))
-        return cls(
-            stems=frozenset(_stems(body)),
-            title_stems=frozenset(_stems(dev.title)),
-            lowered=body.lower(),
-            countries=frozenset(dev.countries),
+        return _text_of(
+            dev.title, dev.summary, " ".join(dev.tags), dev.why_it_matters or "", dev.countries
         )
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_of(title: str, summary: str, tags: str, why: str, countries: tuple[str, ...]) -> _Text:
+    """A development's words, remembered: the same developments answer many questions
+    (keyed by their text, so an edit is read afresh)."""
+    body = " ".join((title, summary, tags, why))
+    return _Text(
+        stems=frozenset(_stems(body)),
+        title_stems=frozenset(_stems(title)),
+        lowered=body.lower(),
+        countries=frozenset(countries),
+    )
 
 
 def _stems(text: str) -> list[str]:

@@ -7,6 +7,7 @@ Nothing here touches the database: `understand` is pure, so it is tested on its 
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ def language_of(text: str) -> str:
     return "en"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light English stem, enough to meet `lifts`/`lifted`/`lifting` and
     `inspections`/`inspection` (the word index is searched by prefix of it)."""
@@ -120,6 +122,7 @@ def english_tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("–", "-").replace("—", " "))
 
 
+@functools.lru_cache(maxsize=4096)
 def split_words(phrase: str) -> tuple[str, ...]:
     """A wording's stems, hyphenated parts apart (`forced-labour` → forced, labour), as
     the word index splits them."""
