@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -94,9 +95,17 @@ async def timed(asker: Asker, questions: list[str], reps: int) -> dict[str, Any]
     return timing.summary()
 
 
-async def speed(workdir: Path, developments: int, reps: int) -> dict[str, Any]:
-    """Timings at `developments` generated rows, default and (when installed) semantic."""
-    db = await build_catalogue(workdir / "large.sqlite3", developments, seed=20261125)
+async def speed(
+    workdir: Path, developments: int, reps: int, reuse: Path | None = None
+) -> dict[str, Any]:
+    """Timings at `developments` generated rows, default and (when installed) semantic;
+    `reuse` is a database an earlier run built (kept with --keep), copied, not changed."""
+    path = workdir / "large.sqlite3"
+    if reuse is not None:
+        shutil.copyfile(reuse, path)
+        db = await Database.open(path)
+    else:
+        db = await build_catalogue(path, developments, seed=20261125)
     questions = [q.question for q in read_questions()]
     out: dict[str, Any] = {"developments": developments + 12}
     try:
@@ -124,8 +133,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-ask-") as tmp:
         workdir = Path(tmp)
         return {
-            "labelled_set": await quality(workdir, args.distractors),
-            "speed": await speed(workdir, args.developments, args.reps),
+            "labelled_set": None if args.skip_quality else await quality(workdir, args.distractors),
+            "speed": await speed(workdir, args.developments, args.reps, args.reuse),
             "semantic_installed": semantic_available(),
         }
 
@@ -136,6 +145,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--developments", type=int, default=100_000)
     p.add_argument("--distractors", type=int, default=3000)
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument(
+        "--reuse", type=Path, help="a database with the starter data and N generated rows"
+    )
+    p.add_argument("--skip-quality", action="store_true", help="only the speed figures")
     return p.parse_args(argv)
 
 

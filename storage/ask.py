@@ -36,5 +36,5 @@ async def wording_count(
 
 
 async def indexed_count(db: Database) -> int:
-    """Roughly how many developments are indexed (the highest row id: no scan)."""
-    return int(await db.scalar("SELECT COALESCE(MAX(rowid), 0) FROM developments_fts") or 0)
+    """Roughly how many developments are indexed (the highest id: one index probe)."""
+    return int(await db.scalar("SELECT COALESCE(MAX(id), 0) FROM developments") or 0)

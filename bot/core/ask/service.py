@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,13 +44,16 @@ if TYPE_CHECKING:
     from bot.core.ask.semantic import SemanticIndex
 
 CITATIONS_MAX = 5
+COUNTS_TTL = 600.0
+COUNTS_MAX = 20_000
 PLACE_WEIGHT = 0.3
 RANK_BONUS = 0.05
 CONFIDENT_COVERAGE = 0.6
 CITED_COVERAGE = 0.45
 RELATED_COVERAGE = 0.25
 CITATIONS_MIN = 3
-SEARCH_LIMIT = 30
+SEARCH_LIMIT = 20
+CONCEPT_LIMIT = 10
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
 _HAS_WORD = re.compile(r"\w")
 DOMAIN_TOPICS = ("security", "economy", "diplomacy", "society")
@@ -194,20 +198,41 @@ class _Weights:
         return sum(self.concepts.values()) + sum(self.words.values()) + self.period
 
 
-async def _weights(db: Database, q: Question) -> _Weights:
+class Counts:
+    """How common each wording is, remembered for a while: the share of a word in the
+    catalogue moves slowly, and counting a common one walks thousands of index entries."""
+
+    def __init__(self, db: Database, ttl: float = COUNTS_TTL) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._known: dict[tuple[tuple[str, ...], ...], tuple[int, float]] = {}
+
+    async def count(self, wordings: tuple[tuple[str, ...], ...]) -> int:
+        """Developments containing one of the wordings (capped; see `wording_count`)."""
+        now = time.monotonic()
+        known = self._known.get(wordings)
+        if known is not None and known[1] > now:
+            return known[0]
+        if len(self._known) >= COUNTS_MAX:
+            self._known.clear()
+        found = await ask_queries.wording_count(self.db, wordings)
+        self._known[wordings] = (found, now + self.ttl)
+        return found
+
+
+async def _weights(db: Database, q: Question, counts: Counts) -> _Weights:
     """Each term's weight: rare terms count most (a word in a fifth of the catalogue
     counts a fifth as much as one in a handful of rows)."""
     total = max(await ask_queries.indexed_count(db), 1)
     weights = _Weights(period=1.0 if q.period else 0.0)
     for concept in q.concepts:
-        wordings = [split_words(f) for f in concept.en] or [()]
         if concept.countries:
             weights.concepts[concept.key] = PLACE_WEIGHT
             continue
-        count = await ask_queries.wording_count(db, wordings)
+        count = await counts.count(tuple(split_words(f) for f in concept.en))
         weights.concepts[concept.key] = rarity(count / total) if count else 1.0
     for word in q.words:
-        count = await ask_queries.wording_count(db, [(word,)])
+        count = await counts.count(((word,),))
         weights.words[word] = rarity(count / total) if count else 1.0
     for word in q.cjk_words:
         # Not recognised by the glossary: possibly a word of the question's grammar, so it
@@ -331,16 +356,15 @@ async def gather(db: Database, q: Question, weights: _Weights, scope: Scope | No
     subjects = sorted(q.subject_concepts, key=lambda c: -weights.concepts.get(c.key, 0.0))
     everything = _search_words(subjects, q.words)
     topic = topic_for(q.countries)
-    await search(everything)
-    if topic is not None:
-        await search(everything, topic)
+    # Within the question's topic when it names places: the places are scored by the
+    # development's countries anyway, and the topic's rows are the ones that can have them.
+    await search(everything, topic)
     # Each key concept on its own: a question rarely uses every word a development does.
     for concept in subjects[:2]:
-        for wording in concept.en[:2]:
-            await search(" ".join(split_words(wording)), topic, limit=15)
+        await search(" ".join(split_words(concept.en[0])), topic, limit=CONCEPT_LIMIT)
     cjk = _cjk_words(q)
     if cjk:
-        await search(" ".join(cjk), limit=15)
+        await search(" ".join(cjk), limit=CONCEPT_LIMIT)
     if q.period is not None or (topic is not None and not everything and not cjk):
         period = q.period
         since = period.start if period else None
@@ -447,6 +471,7 @@ class Asker:
         self.db = db
         self.clock = clock
         self.semantic = semantic
+        self.counts = Counts(db)
 
     def today(self) -> date:
         """The day relative periods (`last month`) count from."""
@@ -457,7 +482,7 @@ class Asker:
         q = understand(check_question(text), self.today())
         if q.is_empty:
             return compose(q, _Weights(), [])
-        weights = await _weights(self.db, q)
+        weights = await _weights(self.db, q, self.counts)
         found = await gather(self.db, q, weights, scope)
         scored = sorted(
             (score(q, weights, d, found.ranks.get(d.id)) for d in found.found.values()),
