@@ -13,17 +13,21 @@ from storage.database import Database
 COUNT_CAP = 2000
 
 
-def _phrase(words: Sequence[str]) -> str:
-    """Every word of a wording, each a quoted prefix (user words cannot inject syntax)."""
-    return " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
+def _phrase(words: Sequence[str], prefix: bool) -> str:
+    """Every word of a wording, each quoted (user words cannot inject syntax), as a prefix
+    or a whole word."""
+    star = "*" if prefix else ""
+    return " AND ".join('"' + w.replace('"', '""') + '"' + star for w in words)
 
 
 async def wording_count(
-    db: Database, wordings: Sequence[Sequence[str]], cap: int = COUNT_CAP
+    db: Database, wordings: Sequence[Sequence[str]], *, prefix: bool = True, cap: int = COUNT_CAP
 ) -> int:
     """How many indexed developments contain every word of at least one wording, counted
-    up to `cap` (a count of a word in most rows would walk all of them)."""
-    parts = [f"({_phrase(w)})" for w in wordings if w]
+    up to `cap` (a count of a word in most rows would walk all of them). Whole words
+    (`prefix=False`) cost least: SQLite merges the lists of every word a prefix starts
+    before it returns a row."""
+    parts = [f"({_phrase(w, prefix)})" for w in wordings if w]
     if not parts:
         return 0
     expression = " OR ".join(parts)

@@ -29,6 +29,7 @@ from bot.core.ask.understand import (
     split_words,
     stem,
     understand,
+    whole_words,
 )
 from bot.core.topics import Topic, get_topic
 from bot.domain.clock import Clock, system_clock
@@ -207,16 +208,17 @@ class Counts:
         self.ttl = ttl
         self._known: dict[tuple[tuple[str, ...], ...], tuple[int, float]] = {}
 
-    async def count(self, wordings: tuple[tuple[str, ...], ...]) -> int:
+    async def count(self, wordings: tuple[tuple[str, ...], ...], *, prefix: bool) -> int:
         """Developments containing one of the wordings (capped; see `wording_count`)."""
         now = time.monotonic()
-        known = self._known.get(wordings)
+        key = (*wordings, ("*",) if prefix else ())
+        known = self._known.get(key)
         if known is not None and known[1] > now:
             return known[0]
         if len(self._known) >= COUNTS_MAX:
             self._known.clear()
-        found = await ask_queries.wording_count(self.db, wordings)
-        self._known[wordings] = (found, now + self.ttl)
+        found = await ask_queries.wording_count(self.db, wordings, prefix=prefix)
+        self._known[key] = (found, now + self.ttl)
         return found
 
 
@@ -229,10 +231,11 @@ async def _weights(db: Database, q: Question, counts: Counts) -> _Weights:
         if concept.countries:
             weights.concepts[concept.key] = PLACE_WEIGHT
             continue
-        count = await counts.count(tuple(split_words(f) for f in concept.en))
+        # The glossary's wordings are the catalogue's own words: counted as whole words.
+        count = await counts.count(tuple(whole_words(f) for f in concept.en), prefix=False)
         weights.concepts[concept.key] = rarity(count / total) if count else 1.0
     for word in q.words:
-        count = await counts.count(((word,),))
+        count = await counts.count(((word,),), prefix=True)
         weights.words[word] = rarity(count / total) if count else 1.0
     for word in q.cjk_words:
         # Not recognised by the glossary: possibly a word of the question's grammar, so it

@@ -129,6 +129,13 @@ def split_words(phrase: str) -> tuple[str, ...]:
     return tuple(stem(p) for t in english_tokens(phrase) for p in re.split(r"[-.'’$]", t) if p)
 
 
+@functools.lru_cache(maxsize=4096)
+def whole_words(phrase: str) -> tuple[str, ...]:
+    """A wording's words as the word index holds them (lower case, hyphenated parts
+    apart), unstemmed."""
+    return tuple(p for t in english_tokens(phrase) for p in re.split(r"[-.'’$]", t) if p)
+
+
 # --- periods ------------------------------------------------------------------------------
 
 
