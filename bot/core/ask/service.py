@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import time
@@ -485,23 +486,37 @@ class Asker:
         q = understand(check_question(text), self.today())
         if q.is_empty:
             return compose(q, _Weights(), [])
-        weights = await _weights(self.db, q, self.counts)
-        found = await gather(self.db, q, weights, scope)
+        # The embedding and the vector search run in worker threads: started first, they
+        # overlap the full-text queries (the database works in a thread of its own too).
+        near_task = (
+            asyncio.create_task(self.semantic.nearest(self.db, q.text, scope))
+            if self.semantic is not None
+            else None
+        )
+        try:
+            weights = await _weights(self.db, q, self.counts)
+            found = await gather(self.db, q, weights, scope)
+        except BaseException:
+            if near_task is not None:
+                near_task.cancel()
+            raise
         scored = sorted(
             (score(q, weights, d, found.ranks.get(d.id)) for d in found.found.values()),
             key=lambda s: (-s.score, -s.development.occurred.start.toordinal()),
         )
-        if self.semantic is not None:
-            scored = await self._fused(q, weights, scored, scope)
+        if near_task is not None:
+            scored = self._fused(q, weights, scored, await near_task)
         return compose(q, weights, scored)
 
-    async def _fused(
-        self, q: Question, weights: _Weights, lexical: list[Scored], scope: Scope | None
+    def _fused(
+        self,
+        q: Question,
+        weights: _Weights,
+        lexical: list[Scored],
+        near: list[tuple[Development, float]],
     ) -> list[Scored]:
         """The lexical ranking fused with the semantic one (reciprocal-rank fusion); the
         coverage of each stays the lexical one, plus the semantic similarity's evidence."""
-        assert self.semantic is not None
-        near = await self.semantic.nearest(self.db, q.text, scope)
         by_id = {s.development.id: s for s in lexical}
         for dev, similarity in near:
             if dev.id not in by_id:
