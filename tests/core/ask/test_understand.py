@@ -97,9 +97,9 @@ def test_a_question_of_only_grammar_is_empty() -> None:
 
 def test_a_long_question_is_read_for_a_bounded_number_of_terms() -> None:
     words = " ".join(f"word{n}x" for n in range(200))
-    glossary = " ".join(
+    glossary = (
         "export controls forced labour tourism drills missile gsomia wagner nuclear alliance "
-        "summit trade semiconductors intelligence ukraine rivalry influence".split()
+        "summit trade semiconductors intelligence ukraine rivalry influence"
     )
     q = understand(f"{glossary} {words}", TODAY)
     assert len(q.words) <= 12 and len(q.concepts) <= 12
