@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -79,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("query", nargs="+")
     s.add_argument("--topic")
     scoped(s)
+    a = sub.add_parser("ask", help="a question answered from the catalogue, with citations")
+    a.add_argument("question", nargs="*", help="in English, Japanese or Korean")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument(
+        "--reindex",
+        action="store_true",
+        help="embed the developments that have no vector yet (the semantic extra)",
+    )
+    scoped(a)
     d = sub.add_parser("development", help="one development")
     dsub = d.add_subparsers(dest="action", required=True, parser_class=_Parser)
     for name in ("show", "history"):
@@ -245,6 +255,8 @@ def _validate(args: argparse.Namespace) -> None:
             get_topic(args.topic)
         if not lookup.has_search_terms(" ".join(args.query)):
             raise InvalidInput("query", "type at least one word or number")
+    if args.command == "ask":
+        _validate_ask(args)
     if args.command == "development":
         args.id = parse_development_id(args.id)
     if args.command in ("import", "export"):
@@ -274,6 +286,38 @@ def _new_file_in_existing_folder(field: str, path: Path, *, replace: bool) -> No
         raise InvalidInput(field, f"folder {path.parent} does not exist")
     if path.exists() and not replace:
         raise InvalidInput(field, f"{path} already exists (add --force to replace it)")
+
+
+def _validate_ask(args: argparse.Namespace) -> None:
+    from bot.core.ask.semantic import semantic_available
+    from bot.core.ask.service import check_question
+
+    if args.reindex:
+        if args.question or args.json:
+            raise InvalidInput("reindex", "takes no question and no --json")
+        if not semantic_available():
+            raise InvalidInput(
+                "reindex",
+                "needs the semantic extra: pip install -e '.[semantic]' (nothing to reindex without it)",
+            )
+        return
+    if not args.question:
+        raise InvalidInput(
+            "question", 'ask something, e.g. briefbot ask "Did Japan lift the export controls?"'
+        )
+    check_question(" ".join(args.question))
+
+
+async def _ask(args: argparse.Namespace, s: Services) -> str:
+    if args.reindex:
+        assert s.semantic is not None  # checked before the database was opened
+        count = await s.semantic.reindex(s.db)
+        return f"embedded {count} development(s) for /ask"
+    scope = None if args.guild is None else Scope.discord(args.guild)
+    answer = await s.asker.ask(" ".join(args.question), scope)
+    if args.json:
+        return json.dumps(answer.to_json(), ensure_ascii=False)
+    return s.renderers.terminal.render("ask.j2", answer=answer)
 
 
 async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[_T]]) -> _T:
@@ -392,6 +436,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> tuple[int, 
         return await _with_services(settings, lambda s: _poll_due(s))
     if args.command in ("feed", "queue"):
         return 0, await _with_services(settings, lambda s: _feeds_command(args, s))
+    if args.command == "ask":
+        return 0, await _with_services(settings, lambda s: _ask(args, s))
     if args.command in ("brief", "timeline", "search", "development"):
         return 0, await _with_services(settings, lambda s: _read(args, s))
     if args.command == "db":

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.core.ask.semantic import SemanticIndex, semantic_available
 from bot.core.catalogue import Catalogue
 from bot.core.cooldowns import RateLimiter
 from bot.core.dataset import load_starter
@@ -18,6 +19,7 @@ from bot.domain.clock import Clock, system_clock
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from bot.core.ask.service import Asker
     from bot.core.digests.hub import DigestHub
     from bot.core.feeds.service import FeedService
 
@@ -38,12 +40,16 @@ class Services:
     db: Database
     clock: Clock = system_clock
     catalogue: Catalogue = field(init=False)
+    semantic: SemanticIndex | None = field(init=False)
     scope_settings: ScopeSettingsService = field(init=False)
     renderers: Renderers = field(init=False)
     limits: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalogue = Catalogue(self.db, self.clock)
+        self.semantic = SemanticIndex() if semantic_available() else None
+        if self.semantic is not None:
+            self.catalogue.listeners.append(self.semantic.on_saved)
         self.scope_settings = ScopeSettingsService(
             self.db, self.clock, self.settings.default_timezone
         )
@@ -61,6 +67,14 @@ class Services:
         from bot.core.digests.hub import DigestHub
 
         return DigestHub(self.db, self.clock)
+
+    @cached_property
+    def asker(self) -> Asker:
+        """/ask: lexical, plus sentence embeddings when the `semantic` extra is installed
+        (then developments added or edited are embedded as they are saved)."""
+        from bot.core.ask.service import Asker
+
+        return Asker(self.db, self.clock, self.semantic)
 
     @cached_property
     def feeds(self) -> FeedService:

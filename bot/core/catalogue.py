@@ -7,6 +7,7 @@ refusal never changes the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,17 @@ class Catalogue:
     def __init__(self, db: Database, clock: Clock = system_clock) -> None:
         self.db = db
         self.clock = clock
+        #: Called with each development after it was added, edited or retracted (the /ask
+        #: embeddings); a failing listener is logged and never undoes the change.
+        self.listeners: list[Callable[[Database, Development], Awaitable[None]]] = []
+
+    async def _saved(self, dev: Development) -> Development:
+        for listener in self.listeners:
+            try:
+                await listener(self.db, dev)
+            except Exception:
+                log.exception("listener failed after saving development id=%s", dev.id)
+        return dev
 
     async def show(self, dev_id: int, viewer: Scope | None) -> Development:
         """One development visible from `viewer` (retracted ones too)."""
@@ -73,7 +85,7 @@ class Catalogue:
                 w, dev_id, action="create", actor=actor.label, at=at, changes={}, snapshot=snapshot
             )
         log.info("development added id=%s scope=%s actor=%s", dev_id, scope_key(owner), actor.label)
-        return await self.show(dev_id, owner)
+        return await self._saved(await self.show(dev_id, owner))
 
     async def _writable(self, actor: Actor, dev_id: int) -> Development:
         dev = await self.show(dev_id, actor.scope)
@@ -119,7 +131,7 @@ class Catalogue:
                 snapshot=snapshot,
             )
         log.info("development edited id=%s fields=%s actor=%s", dev_id, list(changes), actor.label)
-        return EditResult(await self.show(dev_id, actor.scope), changes)
+        return EditResult(await self._saved(await self.show(dev_id, actor.scope)), changes)
 
     async def retract(self, actor: Actor, dev_id: int, reason: str) -> Development:
         """Hide a development from briefs, search and digests, keeping it in history."""
@@ -145,7 +157,7 @@ class Catalogue:
                 snapshot=snapshot,
             )
         log.info("development retracted id=%s actor=%s", dev_id, actor.label)
-        return await self.show(dev_id, actor.scope)
+        return await self._saved(await self.show(dev_id, actor.scope))
 
     async def history(self, actor: Actor, dev_id: int) -> tuple[Development, list[Revision]]:
         """A development and every revision of it (moderators and editors only)."""

@@ -38,6 +38,11 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "everyone", "/timeline topic:trilateral chart:True", N_("in date order, with a chart")
     ),
     CommandHelp("everyone", "/search query:export controls", N_("best match first")),
+    CommandHelp(
+        "everyone",
+        "/ask question:Did Japan lift the export controls?",
+        N_("an answer quoted from the catalogue, with its sources"),
+    ),
     CommandHelp("everyone", "/development show id:2", N_("one development with its sources")),
     CommandHelp("everyone", "/help", N_("the commands you can use")),
     CommandHelp("moderators", "/development add", N_("a form: text, then countries and domain")),

@@ -29,7 +29,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot import i18n
 from bot.core.rendering import Renderer
 from bot.services import Services
-from bot.telegram import chats, curating, feeds, inline, menu, reading, subscriptions
+from bot.telegram import asking, chats, curating, feeds, inline, menu, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error, speak_to
 from bot.telegram.digests import (
     TelegramDigestBuilder,
@@ -123,6 +123,7 @@ def build_application(
     handlers = [
         *curating.handlers(),
         *reading.handlers(),
+        *asking.handlers(),
         *subscriptions.handlers(),
         *feeds.handlers(),
         *inline.handlers(),

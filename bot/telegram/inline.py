@@ -1,5 +1,6 @@
 """Inline mode: `@BotName japan-korea` (or 日韓, 한일) in any chat offers that topic's brief
-to share; `@BotName` alone offers every topic."""
+to share; `@BotName` alone offers every topic; `@BotName ? question` offers the answer to a
+question."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.core.briefs import compose_brief
 from bot.core.topics import rank_topics, resolve_topic
 from bot.domain.errors import TooSoon
 from bot.i18n import gettext as _
+from bot.telegram.asking import INLINE_MARK, offer_answer
 from bot.telegram.common import NO_PREVIEW, Context, front, split_html, take_turn
 
 RESULTS_MAX = 12  # every topic fits: an empty query offers them all
@@ -28,11 +30,12 @@ async def offer_brief(update: Update, context: Context) -> None:
     query = update.inline_query
     assert query is not None
     typed = query.query.strip()
-    found = resolve_topic(typed) if typed else None
+    question = typed[len(INLINE_MARK) :].strip() if typed.startswith(INLINE_MARK) else ""
+    found = resolve_topic(typed) if typed and not question else None
     topics = [found] if found is not None else rank_topics(typed, RESULTS_MAX)
-    if topics:
+    if question or topics:
         try:
-            take_turn(update, context, "inline")
+            take_turn(update, context, "ask" if question else "inline")
         except TooSoon as error:
             # No chat to answer in: the refusal is the button above the (empty) results.
             button = InlineQueryResultsButton(
@@ -40,6 +43,9 @@ async def offer_brief(update: Update, context: Context) -> None:
             )
             await query.answer([], cache_time=0, is_personal=True, button=button)
             return
+    if question:
+        await offer_answer(update, context, question)
+        return
     fe = front(context)
     results = []
     for topic in topics[:RESULTS_MAX]:

@@ -36,6 +36,7 @@ COMMANDS: tuple[TelegramCommand, ...] = (
         "timeline", N_("topic [from] [to]"), N_("A topic's developments in date order")
     ),
     TelegramCommand("search", N_("words"), N_("Search developments, best match first")),
+    TelegramCommand("ask", N_("question"), N_("Ask a question; the answer quotes the catalogue")),
     TelegramCommand("development", N_("id"), N_("One development in full, with its sources")),
     TelegramCommand("help", "", N_("What this bot does and how to use it")),
     TelegramCommand(

