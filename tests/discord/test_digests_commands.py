@@ -479,7 +479,7 @@ async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lea
     hub.poster.posters["discord"] = in_flight
     clock.now = NOW + timedelta(days=1)
     sweep = asyncio.create_task(cog(world).scheduler.sweep())
-    await in_flight.started.wait()
+    await asyncio.wait_for(in_flight.started.wait(), 10)  # a test that fails, never hangs
     stopping = asyncio.create_task(world.env.bot.unload_extension("bot.discord.exts.digests"))
     for _ in range(50):
         await asyncio.sleep(0)

@@ -11,6 +11,7 @@ from datetime import datetime
 from bot.core.digests.delivery import Poster
 from bot.core.digests.liveness import Liveness
 from storage import subscriptions as store
+from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, MEMBER_TG, Running
 
 
@@ -20,6 +21,8 @@ async def test_a_long_429_gives_the_digest_back_and_other_chats_are_answered(
     fake = tg.fake
     fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea daily 08:00 UTC")
     await fake.wait_sent(MEMBER_TG)
+    # Something new for the digest (a fresh install's starter data is not news).
+    await tg.services.catalogue.add(EDITOR, draft(title="Seoul and Tokyo resume shuttle talks"))
     before = len(fake.sent[MEMBER_TG])
     fake.fail_next[MEMBER_TG] = [35]  # "retry after 35 s" for the digest's chat
     tg.services.clock.advance(days=1)  # type: ignore[attr-defined]
@@ -74,13 +77,15 @@ async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lea
     fake = tg.fake
     fake.message(MEMBER_TG, MEMBER_TG, "/subscribe japan-korea daily 08:00 UTC")
     await fake.wait_sent(MEMBER_TG)
+    # Something new for the digest (a fresh install's starter data is not news).
+    await tg.services.catalogue.add(EDITOR, draft(title="Seoul and Tokyo resume shuttle talks"))
     before = len(fake.sent[MEMBER_TG])
     hub = tg.services.digests
     in_flight = _InFlight(hub.poster.posters["telegram"])
     hub.poster.posters["telegram"] = in_flight
     tg.services.clock.advance(days=1)  # type: ignore[attr-defined]
     sweep = asyncio.create_task(hub.scheduler.sweep())
-    await in_flight.started.wait()
+    await asyncio.wait_for(in_flight.started.wait(), 10)  # a test that fails, never hangs
     stopping = asyncio.create_task(tg.bot.stop())
     async with asyncio.timeout(10):  # until the front end has stopped and digests stop next
         while not stopping.done() and "telegram" in hub.engine.platforms:
