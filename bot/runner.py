@@ -189,13 +189,13 @@ class FrontEnds:
         self._telegram_connecting = None
 
     async def _run_discord(self, token: str) -> None:
-        from bot.discord.client import BriefBot
+        from bot.discord.client import make_bot
 
         settings = self.services.settings
 
         async def log_in() -> BriefBot:
             # A fresh client per try: a failed login leaves discord.py's HTTP session behind.
-            client = BriefBot(settings, clock=self.services.clock, services=self.services)
+            client = make_bot(settings, clock=self.services.clock, services=self.services)
             self.discord = client
             try:
                 await client.login(token)
