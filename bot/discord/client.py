@@ -7,11 +7,12 @@ import pkgutil
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord import exts
-from bot.discord.exts._common import BriefTree
+from bot.discord.exts._common import BriefTree, answered
 from bot.discord.exts._digest_poster import no_resend_trace
 from bot.discord.exts._translator import CatalogueTranslator
 from bot.domain.clock import Clock, system_clock
@@ -83,6 +84,15 @@ class BriefBot(commands.Bot):
         self._shared_services = services
         if services is not None:
             self.services = services
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command[Any, Any, Any] | app_commands.ContextMenu,
+        /,
+    ) -> None:
+        """Count the command for the metrics (refusals are counted by the tree)."""
+        answered(interaction)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Ignore messages (DMs could still arrive): there are no prefix commands."""
