@@ -22,6 +22,7 @@ from bot.redaction import RedactSecrets
 
 DEFAULT_DATABASE_PATH = Path("data") / "briefbot.sqlite3"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+DEFAULT_METRICS_HOST = "127.0.0.1"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # What @BotFather hands out: the bot's numeric id, a colon, then the secret part.
 TELEGRAM_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -49,6 +50,20 @@ class Settings:
     # May feeds live on private or loopback addresses (FEEDS_ALLOW_PRIVATE)? Off: a moderator
     # must not be able to make the bot probe the host's own network.
     feeds_allow_private: bool = False
+    # Discord shards across processes (DISCORD_SHARD_COUNT, DISCORD_SHARD_IDS): None runs
+    # the single connection of today; a count alone runs every shard in this process.
+    discord_shard_count: int | None = None
+    discord_shard_ids: tuple[int, ...] | None = None
+    # /healthz and /metrics (METRICS_PORT, METRICS_HOST): off unless a port is set.
+    metrics_port: int | None = None
+    metrics_host: str = DEFAULT_METRICS_HOST
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Whether this process publishes the slash commands to Discord: the one running
+        shard 0 (every process of a deployment would otherwise sync the same tree and spend
+        Discord's daily command-creation allowance)."""
+        return self.discord_shard_ids is None or 0 in self.discord_shard_ids
 
     def require_token(self) -> str:
         """Return the Discord token or explain exactly what is missing."""
@@ -132,7 +147,79 @@ def load_settings(
         log_level=level,
         feeds_allow_private=_flag("FEEDS_ALLOW_PRIVATE", get("FEEDS_ALLOW_PRIVATE")),
         **_telegram_values(get),
+        **_shard_values(get("DISCORD_SHARD_COUNT"), get("DISCORD_SHARD_IDS")),
+        **_metrics_values(get),
     )
+
+
+def _count(name: str, text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or int(text) < 1:
+        raise ConfigError(f"{name}: {text!r} is not a positive whole number")
+    return int(text)
+
+
+def _shard_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        raise ConfigError(
+            f"DISCORD_SHARD_IDS: {text!r} is not a shard number (a list such as 0,1 or a "
+            "range such as 0-3)"
+        )
+    return int(text)
+
+
+def shard_ids(text: str, count: int) -> tuple[int, ...]:
+    """`0,1`, `0-3` or both mixed (`0-2,5`): every id below `count`, none twice."""
+    ids: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        first, dash, last = part.partition("-")
+        if dash:
+            start, end = _shard_id(first.strip()), _shard_id(last.strip())
+            if start > end:
+                raise ConfigError(
+                    f"DISCORD_SHARD_IDS: {part!r} is a range that ends before it starts"
+                )
+            ids.extend(range(start, end + 1))
+        else:
+            ids.append(_shard_id(part))
+    too_big = [i for i in ids if i >= count]
+    if too_big:
+        raise ConfigError(
+            f"DISCORD_SHARD_IDS: shard {too_big[0]} does not exist with DISCORD_SHARD_COUNT="
+            f"{count} (shards are numbered 0 to {count - 1})"
+        )
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ConfigError(f"DISCORD_SHARD_IDS: shard {twice[0]} is listed twice")
+    return tuple(ids)
+
+
+def _shard_values(count_text: str | None, ids_text: str | None) -> dict[str, Any]:
+    """DISCORD_SHARD_COUNT (shards across every process) and DISCORD_SHARD_IDS (those this
+    process runs); the ids alone mean nothing, so they are refused without the count."""
+    if count_text is None:
+        if ids_text is not None:
+            raise ConfigError(
+                "DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT, the number of shards across "
+                "every process"
+            )
+        return {}
+    count = _count("DISCORD_SHARD_COUNT", count_text)
+    return {
+        "discord_shard_count": count,
+        "discord_shard_ids": shard_ids(ids_text, count) if ids_text is not None else None,
+    }
+
+
+def _metrics_values(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """METRICS_PORT (unset: no metrics server) and METRICS_HOST (loopback by default: the
+    metrics name servers and processes, not for the open internet)."""
+    port_text = get("METRICS_PORT")
+    port = None
+    if port_text is not None:
+        if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
+            raise ConfigError(f"METRICS_PORT: {port_text!r} is not a port (1 to 65535)")
+        port = int(port_text)
+    return {"metrics_port": port, "metrics_host": get("METRICS_HOST") or DEFAULT_METRICS_HOST}
 
 
 _TRUE = ("1", "true", "yes", "on")

@@ -159,6 +159,20 @@ class FrontEnds:
         if self.telegram_task is not None:
             await self.telegram_task
 
+    def problems(self) -> list[str]:
+        """Why a front end this process should run is not connected (for /healthz)."""
+        settings = self.services.settings
+        found = []
+        if settings.discord_token and (
+            self.discord is None or self.discord.is_closed() or not self.discord.is_ready()
+        ):
+            found.append("discord: not connected to the gateway")
+        if settings.telegram_token:
+            updater = self.telegram.app.updater if self.telegram is not None else None
+            if updater is None or not updater.running:
+                found.append("telegram: not polling for updates")
+        return found
+
     async def _start_telegram(self, token: str, poll_timeout: int) -> None:
         from bot.telegram.app import TelegramBot
         from bot.telegram.common import TelegramConfig
@@ -189,13 +203,13 @@ class FrontEnds:
         self._telegram_connecting = None
 
     async def _run_discord(self, token: str) -> None:
-        from bot.discord.client import BriefBot
+        from bot.discord.client import make_bot
 
         settings = self.services.settings
 
         async def log_in() -> BriefBot:
             # A fresh client per try: a failed login leaves discord.py's HTTP session behind.
-            client = BriefBot(settings, clock=self.services.clock, services=self.services)
+            client = make_bot(settings, clock=self.services.clock, services=self.services)
             self.discord = client
             try:
                 await client.login(token)
@@ -250,6 +264,21 @@ async def run_front_ends(
     # Named at start: a relative DATABASE_PATH run from another folder is another database.
     log.info("using database %s", Path(settings.database_path).resolve())
     running = FrontEnds(services, sleep=sleep)
+    health = None
+    if settings.metrics_port is not None:
+        from bot.health import HealthServer
+
+        health = HealthServer(
+            services, running.problems, host=settings.metrics_host, port=settings.metrics_port
+        )
+        try:
+            await health.start()
+        except OSError as exc:
+            await services.close()
+            raise ConfigError(
+                f"METRICS_PORT: cannot listen on {settings.metrics_host}:{settings.metrics_port}"
+                f" ({exc.strerror or exc})"
+            ) from None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -275,4 +304,6 @@ async def run_front_ends(
                     return  # the Discord client closed by itself
     finally:
         stopping.cancel()
+        if health is not None:
+            await health.stop()
         await running.stop()

@@ -13,6 +13,7 @@ from bot.core.ask.semantic import SemanticIndex, semantic_available
 from bot.core.catalogue import Catalogue
 from bot.core.cooldowns import RateLimiter
 from bot.core.dataset import load_starter
+from bot.core.metrics import Metrics
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
 from bot.domain.clock import Clock, system_clock
@@ -44,8 +45,10 @@ class Services:
     scope_settings: ScopeSettingsService = field(init=False)
     renderers: Renderers = field(init=False)
     limits: RateLimiter = field(init=False)
+    metrics: Metrics = field(init=False)
 
     def __post_init__(self) -> None:
+        self.metrics = Metrics()
         self.catalogue = Catalogue(self.db, self.clock)
         self.semantic = SemanticIndex() if semantic_available() else None
         if self.semantic is not None:
@@ -66,7 +69,11 @@ class Services:
         scheduler library is not loaded by a CLI command that needs no digests)."""
         from bot.core.digests.hub import DigestHub
 
-        return DigestHub(self.db, self.clock)
+        hub = DigestHub(self.db, self.clock)
+        hub.engine.on_outcome = lambda platform, outcome: self.metrics.digest_outcome(
+            platform, outcome.kind
+        )
+        return hub
 
     @cached_property
     def asker(self) -> Asker:
@@ -83,7 +90,9 @@ class Services:
         from bot.core.feeds.service import FeedService
 
         policy = FetchPolicy(allow_private=self.settings.feeds_allow_private)
-        return FeedService(self.db, self.catalogue, Fetcher(policy), self.clock)
+        service = FeedService(self.db, self.catalogue, Fetcher(policy), self.clock)
+        service.on_poll = self.metrics.feed_polled
+        return service
 
     def scope_moved(self) -> None:
         """A scope's rows moved to a new id: caches naming scopes start again."""

@@ -281,6 +281,12 @@ class Database:
         finally:
             self._idle.put_nowait(reader)
 
+    def connections_in_use(self) -> int:
+        """Connections running a statement or holding a transaction now (the writer while
+        its lock is held, and the busy readers): the metrics' pool use."""
+        busy_readers = len(self._readers) - self._idle.qsize()
+        return busy_readers + (1 if self._lock.locked() else 0)
+
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
         row = await self.fetchone(sql, params)

@@ -131,3 +131,56 @@ def test_a_malformed_telegram_token_is_one_line_naming_it(token: str) -> None:
 def test_a_telegram_token_of_the_right_shape_is_kept() -> None:
     token = "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
     assert load_settings({"TELEGRAM_TOKEN": token}, dotenv=None).telegram_token == token
+
+
+@pytest.mark.parametrize(
+    ("env", "count", "ids", "syncs"),
+    [
+        ({}, None, None, True),
+        ({"DISCORD_SHARD_COUNT": "4"}, 4, None, True),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "2,3"}, 4, (2, 3), False),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "0-2"}, 4, (0, 1, 2), True),
+        ({"DISCORD_SHARD_COUNT": "8", "DISCORD_SHARD_IDS": " 5-6 , 1 "}, 8, (5, 6, 1), False),
+    ],
+)
+def test_shard_variables_choose_the_shards_and_who_syncs(
+    env: dict[str, str], count: int | None, ids: tuple[int, ...] | None, syncs: bool
+) -> None:
+    settings = load_settings(env, dotenv=None)
+    assert settings.discord_shard_count == count
+    assert settings.discord_shard_ids == ids
+    assert settings.syncs_commands is syncs
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "words"),
+    [
+        ({"DISCORD_SHARD_COUNT": "0"}, "DISCORD_SHARD_COUNT", "positive"),
+        ({"DISCORD_SHARD_COUNT": "two"}, "DISCORD_SHARD_COUNT", "positive"),
+        ({"DISCORD_SHARD_IDS": "0"}, "DISCORD_SHARD_IDS", "needs DISCORD_SHARD_COUNT"),
+        ({"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0-2"}, "DISCORD_SHARD_IDS", "0 to 1"),
+        ({"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "2"}, "DISCORD_SHARD_IDS", "shard 2"),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "1,0-2"}, "DISCORD_SHARD_IDS", "twice"),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "3-1"}, "DISCORD_SHARD_IDS", "ends"),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "a,b"}, "DISCORD_SHARD_IDS", "'a'"),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "-1"}, "DISCORD_SHARD_IDS", "''"),
+        ({"METRICS_PORT": "70000"}, "METRICS_PORT", "port"),
+        ({"METRICS_PORT": "http"}, "METRICS_PORT", "port"),
+    ],
+)
+def test_bad_shard_and_metrics_values_are_one_line_naming_the_variable(
+    env: dict[str, str], name: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(env, dotenv=None)
+    message = str(err.value)
+    assert message.startswith(f"{name}:") and words in message
+    assert "\n" not in message
+
+
+def test_metrics_are_off_unless_a_port_is_set_and_listen_on_loopback() -> None:
+    assert load_settings({}, dotenv=None).metrics_port is None
+    settings = load_settings({"METRICS_PORT": "9108"}, dotenv=None)
+    assert (settings.metrics_port, settings.metrics_host) == (9108, "127.0.0.1")
+    other = load_settings({"METRICS_PORT": "9108", "METRICS_HOST": "0.0.0.0"}, dotenv=None)
+    assert other.metrics_host == "0.0.0.0"

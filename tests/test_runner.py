@@ -194,3 +194,20 @@ async def test_discord_start_logs_no_misleading_warning(
     finally:
         await services.close()
     assert [r.getMessage() for r in caplog.records if r.name.startswith("discord")] == []
+
+
+async def test_a_metrics_port_in_use_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(
+            database_path=tmp_path / "bot.sqlite3",
+            telegram_token="123:abc",
+            metrics_port=port,
+        )
+        with pytest.raises(ConfigError) as err:
+            await run_front_ends(settings)
+    message = str(err.value)
+    assert message.startswith(f"METRICS_PORT: cannot listen on 127.0.0.1:{port}")
+    assert "\n" not in message

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC
 from typing import Any
@@ -95,6 +96,39 @@ class BoundedRateLimiter(AIORateLimiter):
             raise long.error from None
 
 
+#: Telegram's own commands beside the menu's: counted under their names in the metrics.
+KNOWN_COMMANDS = frozenset({"start", "help", *(c.name for c in menu.COMMANDS)})
+
+
+def command_of(update: object) -> str | None:
+    """The command a message update asks for (`/brief@Bot x` → brief), None for anything
+    else; a command the bot does not have is "other" (a label per typo would grow the
+    metrics without end)."""
+    if not isinstance(update, Update) or update.message is None:
+        return None
+    text = update.message.text or ""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+    return name if name in KNOWN_COMMANDS else "other"
+
+
+class MeasuredApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """The Application, timing every command from its update to the end of its handlers
+    (the answers sent) for the metrics."""
+
+    async def process_update(self, update: object) -> None:
+        """Run the handlers; count a command and its time once they are done."""
+        command = command_of(update)
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            if command is not None:
+                metrics = self.bot_data["front"].services.metrics
+                metrics.command_answered(command, "telegram", time.perf_counter() - started)
+
+
 def build_application(
     services: Services, config: TelegramConfig, *, rate_limiter: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -105,6 +139,7 @@ def build_application(
         .base_url(config.api_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
         .concurrent_updates(True)
+        .application_class(MeasuredApplication)
     )
     if rate_limiter:
         builder = builder.rate_limiter(

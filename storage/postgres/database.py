@@ -136,6 +136,10 @@ class PostgresDatabase:
             self.closed = True
             await self._pool.close()
 
+    def connections_in_use(self) -> int:
+        """Connections of the pool checked out now (the metrics' pool use)."""
+        return self._pool.get_size() - self._pool.get_idle_size()
+
     def _not_in_own_transaction(self) -> None:
         task = asyncio.current_task()
         if task is not None and task in self._writer_tasks:

@@ -208,6 +208,8 @@ class DeliveryEngine:
     #: front end runs; an engine on its own serves every platform
     platforms: set[Platform] = field(default_factory=lambda: set(PLATFORMS))
     leadership: Leadership | None = None
+    #: told of each delivery's outcome with its platform (the process's metrics)
+    on_outcome: Callable[[Platform, Outcome], None] | None = None
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.pacing, self.timer)
@@ -253,10 +255,10 @@ class DeliveryEngine:
         """Deliver what is owed now: first an interrupted delivery, then a due period.
         Unbounded: callers go through `fan_out`."""
         async with self.locks.hold(sub_id), self._in_flight():
-            first = await self._deliver(sub_id, now_mode=False)
+            first = self._report(await self._deliver(sub_id, now_mode=False))
             if first.kind == "sent" and first.resumed:
                 # The interrupted one is done; a later period may be due too.
-                second = await self._deliver(sub_id, now_mode=False)
+                second = self._report(await self._deliver(sub_id, now_mode=False))
                 if second.kind in ("sent", "skipped", "paused", "failed", "retry-later"):
                     return second
             return first
@@ -264,7 +266,7 @@ class DeliveryEngine:
     async def send_now(self, sub_id: int) -> Outcome:
         """`/digest send-now`: the current period's digest now (its one delivery)."""
         async with self.gate, self.locks.hold(sub_id), self._in_flight():
-            return await self._deliver(sub_id, now_mode=True)
+            return self._report(await self._deliver(sub_id, now_mode=True))
 
     async def run_due(self) -> list[Outcome]:
         """Every interrupted or due delivery, fanned out concurrently and paced."""
@@ -307,6 +309,14 @@ class DeliveryEngine:
             yield
         finally:
             del self._inflight[task]
+
+    def _report(self, outcome: Outcome) -> Outcome:
+        """Tell `on_outcome` (inside `_in_flight`, where the platform was marked)."""
+        task = asyncio.current_task()
+        platform = self._inflight.get(task) if task is not None else None
+        if self.on_outcome is not None and platform is not None:
+            self.on_outcome(platform, outcome)
+        return outcome
 
     def _mark_platform(self, platform: Platform) -> None:
         task = asyncio.current_task()

@@ -8,7 +8,7 @@ import functools
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -126,6 +126,8 @@ class FeedService:
         # Developments indexed up to this (updated_at, id); None until the first load.
         self._dev_mark: tuple[str, int] | None = None
         self._poll_lock = asyncio.Lock()
+        #: told of every poll's report (the process's metrics)
+        self.on_poll: Callable[[PollReport], None] | None = None
 
     # --- feeds ---------------------------------------------------------------------------
 
@@ -233,7 +235,7 @@ class FeedService:
 
             async def one(feed: Feed) -> PollReport:
                 async with gate:
-                    return await self._poll(feed)
+                    return self._polled(await self._poll(feed))
 
             return list(await asyncio.gather(*(one(f) for f in feeds)))
 
@@ -242,7 +244,12 @@ class FeedService:
         feed = await self._writable_feed(actor, feed_id)
         async with self._poll_lock:
             await self._ensure_index()
-            return await self._poll(feed)
+            return self._polled(await self._poll(feed))
+
+    def _polled(self, report: PollReport) -> PollReport:
+        if self.on_poll is not None:
+            self.on_poll(report)
+        return report
 
     async def _poll(self, feed: Feed) -> PollReport:
         try:

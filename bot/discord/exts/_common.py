@@ -7,6 +7,7 @@ short apology with an error id, and the log holds the traceback under that id.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
@@ -208,12 +209,28 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         speak_to(interaction)  # the command runs in this task: everything below reads it
+        interaction.extras[STARTED] = time.perf_counter()
         return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         await handle_error(interaction, error)
+        answered(interaction)
+
+
+STARTED = "briefbot_started"
+
+
+def answered(interaction: discord.Interaction) -> None:
+    """Count a command answered (done or refused) and its time, for the metrics."""
+    started = interaction.extras.get(STARTED)
+    command = interaction.command
+    if started is None or command is None:
+        return
+    bot = cast("BriefBot", interaction.client)
+    seconds = time.perf_counter() - started
+    bot.services.metrics.command_answered(command.qualified_name, "discord", seconds)
 
 
 # --- embeds and pages -------------------------------------------------------------------
