@@ -33,11 +33,11 @@ from bot.domain.models import Development, DevelopmentDraft, Source
 from bot.domain.scope import Scope
 from storage import catalogue
 from storage.catalogue import (
+    _SELECT,
     HIT_END,
     HIT_START,
     VISIBLE,
     _fts_sources_text,
-    _SELECT,
     _source_from_row,
     _to_development,
 )
@@ -202,8 +202,7 @@ async def fetch_within(
 async def _at_least_broad(db: PostgresDatabase, query: str, deadline: float) -> bool:
     rows = await fetch_within(
         db,
-        "SELECT 1 FROM development_search WHERE document @@ CAST(? AS tsquery) "
-        "LIMIT 1 OFFSET ?",
+        "SELECT 1 FROM development_search WHERE document @@ CAST(? AS tsquery) LIMIT 1 OFFSET ?",
         (query, catalogue.BROAD_MATCHES - 1),
         deadline,
     )
@@ -221,9 +220,12 @@ async def _broad_query(
     if await _at_least_broad(db, whole, deadline):
         return whole
     expression = tsquery(terms, any_term=any_term)
-    if expression is not None and expression != whole:
-        if await _at_least_broad(db, expression, deadline):
-            return expression
+    if (
+        expression is not None
+        and expression != whole
+        and await _at_least_broad(db, expression, deadline)
+    ):
+        return expression
     return None
 
 
@@ -283,7 +285,8 @@ async def search(
         rows = await fetch_within(db, " ".join(sql), params, deadline)
         if rows:
             devs = await _with_sources(db, rows)
-            matcher = _matcher(terms, broad is not None and broad == tsquery(terms, prefix=False))
+            whole = tsquery(terms, any_term=any_term, prefix=False)
+            matcher = _matcher(terms, broad is not None and broad == whole)
             return [(dev, word_snippet(dev, matcher)) for dev in devs]
     return []
 
@@ -330,7 +333,9 @@ async def _search_cjk(
         if rows:
             devs = await _with_sources(db, rows)
             hits = (HIT_START, HIT_END)
-            return [(dev, make_snippet(row, terms, hits)) for dev, row in zip(devs, rows)]
+            return [
+                (dev, make_snippet(row, terms, hits)) for dev, row in zip(devs, rows, strict=True)
+            ]
     return []
 
 
@@ -427,7 +432,7 @@ def word_snippet(dev: Development, marks: list[tuple[str, bool]]) -> str:
     end = min(len(tokens), start + width)
     out: list[str] = ["…" if start else ""]
     cursor = tokens[start].start() if start else 0
-    for token, hit in zip(tokens[start:end], hits[start:end]):
+    for token, hit in zip(tokens[start:end], hits[start:end], strict=True):
         out.append(text[cursor : token.start()])
         out.append(f"{HIT_START}{token[0]}{HIT_END}" if hit is not None else token[0])
         cursor = token.end()
