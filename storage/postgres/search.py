@@ -17,7 +17,7 @@ BROAD_MATCHES and its newest-first rule with the same probes, the any-term fallb
 CJK rules (which terms are ranked, newest first otherwise), snippets marked with
 HIT_START/HIT_END and the time budget. What differs: ts_rank_cd is not bm25, so the order of
 ranked matches can differ (the weights are SQLite's 10/1/4/2, scaled to PostgreSQL's 0..1),
-and ranked CJK matches are ordered by where the terms occur (title, tags, sources, summary).
+and ranked CJK matches are ordered by where the terms occur (title, tags, summary).
 """
 
 from __future__ import annotations
@@ -293,23 +293,16 @@ async def search(
 
 # --- CJK -----------------------------------------------------------------------------------
 
-# One development's text, lower-cased, one column a line (a term holds no line break): the
-# substring check that confirms what the bigram index found.
-_TEXTS = (
-    "CROSS JOIN LATERAL (SELECT lower(d.title) AS lt, lower(d.summary) AS ls, "
-    "lower(d.tags) AS lg, lower(COALESCE((SELECT string_agg(concat_ws(' ', x.title, "
-    "x.publisher, x.url), chr(10)) FROM sources x WHERE x.development_id = d.id), '')) AS lx) t"
+# Whether one term is in one of a source's texts: checked only for the rows whose own
+# columns do not hold it (an index lookup a row, the costliest part of the check).
+_IN_SOURCES = (
+    "EXISTS (SELECT 1 FROM sources x WHERE x.development_id = {row}.id AND "
+    "(strpos(lower(x.title), lower(?)) > 0 OR strpos(lower(COALESCE(x.publisher, '')), "
+    "lower(?)) > 0 OR strpos(lower(COALESCE(x.url, '')), lower(?)) > 0))"
 )
-_IN_ANY = "(strpos(t.lt, lower(?)) > 0 OR strpos(t.ls, lower(?)) > 0 "
-_IN_ANY += "OR strpos(t.lg, lower(?)) > 0 OR strpos(t.lx, lower(?)) > 0)"
-# Where a term occurs, weighted as SQLite's bm25 weighs the columns (title 10, summary 1,
-# tags 4, sources 2).
-_WHERE_SCORE = (
-    "(CASE WHEN strpos(t.lt, lower(?)) > 0 THEN 10 ELSE 0 END + "
-    "CASE WHEN strpos(t.ls, lower(?)) > 0 THEN 1 ELSE 0 END + "
-    "CASE WHEN strpos(t.lg, lower(?)) > 0 THEN 4 ELSE 0 END + "
-    "CASE WHEN strpos(t.lx, lower(?)) > 0 THEN 2 ELSE 0 END)"
-)
+
+
+_FROM = "FROM development_search s JOIN developments d ON d.id = s.development_id"
 
 
 def _term_bigrams(term: str) -> list[str]:
@@ -348,10 +341,12 @@ async def _cjk_rows(
     any_term: bool,
     deadline: float,
 ) -> list[Row]:
+    """Rows found through the bigram index, confirmed by substring (ASCII case folded as
+    SQLite's `instr(lower(…))`; PostgreSQL's lower() folds the rest too)."""
     long = [t for t in terms if len(t) >= TRIGRAM]
     short = [t for t in terms if len(t) < TRIGRAM]
     # SQLite ranks only when every term goes through its trigram index; the others are
-    # listed newest first. The same terms are ranked (or not) here.
+    # listed newest first. The same queries are ranked (or not) here.
     ranked = bool(long) and (not short or not any_term)
     index_conds: list[str] = []
     index_params: list[Any] = []
@@ -363,30 +358,49 @@ async def _cjk_rows(
             )
             index_params += [_term_bigrams(t) for t in indexed]
     elif indexed:
-        pairs = sorted({p for t in indexed for p in _term_bigrams(t)})
         index_conds.append("s.bigrams @> CAST(? AS text[])")
-        index_params.append(pairs)
-    checks = (" OR " if any_term else " AND ").join(_IN_ANY for _ in terms)
-    check_params = [t for t in terms for _ in range(4)]
-    sql = [
-        f"{_SELECT} FROM development_search s JOIN developments d ON d.id = s.development_id",
-        _TEXTS,
-        "WHERE s.bigrams <> '{}' AND",
-        " AND ".join([*index_conds, f"({checks})"]),
+        index_params.append(sorted({p for t in indexed for p in _term_bigrams(t)}))
+    where = [
+        " ".join(["WHERE s.bigrams <> '{}'", *(f"AND {c}" for c in index_conds)]),
         f"AND d.status = 'published' AND {VISIBLE}",
     ]
-    params: list[Any] = [*index_params, *check_params, *visible_params(scope)]
+    where_params: list[Any] = [*index_params, *visible_params(scope)]
     if topic is not None:
-        sql.append("AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)")
-        params.append(topic)
-    if ranked:
-        score = " + ".join(_WHERE_SCORE for _ in terms)
-        sql.append(f"ORDER BY {score} DESC, d.id DESC LIMIT ?")
-        params += [t for t in terms for _ in range(4)]
-    else:
-        sql.append("ORDER BY d.id DESC LIMIT ?")
-    params.append(limit)
-    return await fetch_within(db, " ".join(sql), params, deadline)
+        where.append("AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)")
+        where_params.append(topic)
+    joiner = " OR " if any_term else " AND "
+    source_params = [t for t in terms for _ in range(3)]
+    if not ranked:
+        # Flat, so that the planner may walk the newest rows first and stop at `limit`.
+        own = (
+            "strpos(lower(d.title), lower(?)) > 0 OR strpos(lower(d.summary), lower(?)) > 0 "
+            "OR strpos(lower(d.tags), lower(?)) > 0"
+        )
+        found = joiner.join(f"({own} OR {_IN_SOURCES.format(row='d')})" for _ in terms)
+        sql = " ".join([f"{_SELECT} {_FROM}", *where, f"AND ({found}) ORDER BY d.id DESC LIMIT ?"])
+        found_params = [p for t in terms for p in ([t] * 3 + [t] * 3)]
+        return await fetch_within(db, sql, [*where_params, *found_params, limit], deadline)
+    # Which of the development's own columns hold each term, computed once a row (OFFSET 0
+    # keeps the planner from copying the expressions into both the filter and the order).
+    flags = ", ".join(
+        f"strpos(lower(d.title), lower(?)) > 0 AS t{i}, "
+        f"strpos(lower(d.summary), lower(?)) > 0 AS s{i}, "
+        f"strpos(lower(d.tags), lower(?)) > 0 AS g{i}"
+        for i in range(len(terms))
+    )
+    found = joiner.join(
+        f"(t{i} OR s{i} OR g{i} OR {_IN_SOURCES.format(row='q')})" for i in range(len(terms))
+    )
+    # Where the terms are, weighted as bm25 weighs the columns (title 10, tags 4, summary 1);
+    # sources are not scored: looking them up for every match would double the cost of a
+    # common term, for a weight of 2.
+    score = " + ".join(f"10 * t{i}::int + s{i}::int + 4 * g{i}::int" for i in range(len(terms)))
+    sql = (
+        f"SELECT q.* FROM ({_SELECT}, {flags} {_FROM} {' '.join(where)} OFFSET 0) q "
+        f"WHERE {found} ORDER BY {score} DESC, q.id DESC LIMIT ?"
+    )
+    params = [t for t in terms for _ in range(3)] + where_params + source_params + [limit]
+    return await fetch_within(db, sql, params, deadline)
 
 
 # --- snippets ------------------------------------------------------------------------------
