@@ -4,13 +4,13 @@ upgraded to a supergroup gets a new chat id)."""
 from __future__ import annotations
 
 from bot.domain.scope import Scope
-from storage.database import Writer
+from storage.contract import DbWriter
 
 # Tables whose (platform, guild_id) name the owning scope.
 _OWNED = ("developments", "assessments", "subscriptions")
 
 
-async def move_scope(w: Writer, old: Scope, new: Scope) -> dict[str, int]:
+async def move_scope(w: DbWriter, old: Scope, new: Scope) -> dict[str, int]:
     """Re-home every row of `old` under `new`, in the caller's transaction; rows moved per
     table. Where `new` already has its own settings or digest subscription, those win (the
     old ones are dropped: the old chat can no longer be reached)."""
@@ -45,7 +45,7 @@ async def move_scope(w: Writer, old: Scope, new: Scope) -> dict[str, int]:
     return moved
 
 
-async def _move_feeds(w: Writer, old: Scope, new: Scope) -> dict[str, int]:
+async def _move_feeds(w: DbWriter, old: Scope, new: Scope) -> dict[str, int]:
     """The scope's feeds, review queue and rejected stories; a feed the new scope already
     reads stays the new scope's (the old copy goes, with its seen items)."""
     moved = {}
