@@ -42,6 +42,15 @@ async def empty_db(db_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def sqlite_empty_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database without the starter dataset, for a SQLite-only test in a
+    module whose `empty_db` runs on both backends."""
+    db = await Database.open(tmp_path / "sqlite-only" / "briefbot.sqlite3")
+    yield db
+    await db.close()
+
+
+@pytest.fixture
 async def db(empty_db: Database, clock: FixedClock) -> Database:
     """A migrated database with the starter dataset loaded."""
     await load_starter(empty_db, clock)

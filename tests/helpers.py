@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from bot.core.actors import Actor
 from bot.core.validation import validate_development
@@ -96,3 +99,10 @@ async def table_dump(db: Db) -> dict[str, list[tuple[Any, ...]]]:
         rows = await db.fetchall(f"SELECT {columns} FROM {table}")
         dump[table] = sorted((tuple(r) for r in rows), key=repr)
     return dump
+
+
+def require_search(db: Db) -> None:
+    """Skip, saying why, a PostgreSQL test that searches while this build has no
+    `storage.postgres.search` (PostgreSQL's search lands separately); it runs once it does."""
+    if db.dialect == "postgresql" and importlib.util.find_spec("storage.postgres.search") is None:
+        pytest.skip("search on PostgreSQL (storage.postgres.search) is not in this build")

@@ -25,6 +25,7 @@ from tests.helpers import (
     SCOPE_A,
     FixedClock,
     draft,
+    require_search,
     row_counts,
     table_dump,
 )
@@ -61,9 +62,7 @@ async def test_moderator_adds_to_their_server(catalogue: Catalogue) -> None:
         await catalogue.show(dev.id, None)
 
 
-async def test_edit_records_who_when_what(
-    catalogue: Catalogue, db: Db, clock: FixedClock
-) -> None:
+async def test_edit_records_who_when_what(catalogue: Catalogue, db: Db, clock: FixedClock) -> None:
     dev = await catalogue.add(EDITOR, draft())
     clock.advance(hours=2)
     result = await catalogue.edit(
@@ -97,6 +96,7 @@ async def test_edit_without_change_writes_nothing(catalogue: Catalogue, db: Db) 
 async def test_retract_hides_from_briefs_and_search_but_show_keeps_it(
     catalogue: Catalogue, db: Db, clock: FixedClock
 ) -> None:
+    require_search(db)
     summit = (await lookup.search(db, "Kishida summit", None)).hits[0].development
     assert summit.seed_key == "yoon-kishida-summit-2023-03-16"
     clock.advance(days=1)
@@ -262,9 +262,7 @@ async def test_revision_numbers_follow_each_development(catalogue: Catalogue, db
     assert (await catalogue.show(dev.id, None)).revision_count == 4
 
 
-async def test_overlapping_edits_and_retracts_do_not_both_win(
-    catalogue: Catalogue, db: Db
-) -> None:
+async def test_overlapping_edits_and_retracts_do_not_both_win(catalogue: Catalogue, db: Db) -> None:
     """Two moderators acting on the same version: the second is refused, nothing is lost."""
     import asyncio
 
