@@ -159,8 +159,8 @@ async def record_failure(
     (its queue's reviewers are then told, see `paused_unannounced`)."""
     await w.execute(
         "UPDATE feeds SET failures = ?, failing_since = ?, last_error = ?, last_polled_at = ?, "
-        "next_poll_at = ?, status = CASE WHEN ? IS NULL THEN status ELSE 'paused' END, "
-        "notice_pending = CASE WHEN ? IS NULL THEN notice_pending ELSE 1 END, "
+        "next_poll_at = ?, status = CASE WHEN CAST(? AS TEXT) IS NULL THEN status ELSE 'paused' END, "
+        "notice_pending = CASE WHEN CAST(? AS TEXT) IS NULL THEN notice_pending ELSE 1 END, "
         "pause_reason = COALESCE(?, pause_reason) WHERE id = ?",
         (
             failures,
@@ -215,7 +215,7 @@ async def seen_keys(db: Db | DbWriter, feed_id: int, keys: Sequence[str]) -> set
 async def mark_seen(w: DbWriter, feed_id: int, keys: Iterable[str]) -> None:
     """Remember item keys as delivered by this feed."""
     await w.executemany(
-        "INSERT OR IGNORE INTO feed_items (feed_id, item_key) VALUES (?, ?)",
+        "INSERT INTO feed_items (feed_id, item_key) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(feed_id, k) for k in keys],
     )
 
@@ -276,8 +276,8 @@ async def insert_candidate(w: DbWriter, c: Candidate) -> int:
 async def add_source(w: DbWriter, candidate_id: int, s: CandidateSource) -> bool:
     """Add a source to a candidate; False when it already has that link."""
     changed = await w.execute_rowcount(
-        "INSERT OR IGNORE INTO candidate_sources (candidate_id, feed_id, link, title, publisher, "
-        "published_on, seen_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO candidate_sources (candidate_id, feed_id, link, title, publisher, "
+        "published_on, seen_on) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (candidate_id, s.feed_id, s.link, s.title, s.publisher, s.published_on, s.seen_on),
     )
     return changed > 0

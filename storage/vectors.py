@@ -11,8 +11,10 @@ from storage.contract import Db, DbWriter, Row
 async def put_vector(w: DbWriter, dev_id: int, model: str, scale: float, vector: bytes) -> None:
     """Store (or replace) one development's vector."""
     await w.execute(
-        "INSERT OR REPLACE INTO development_vectors (development_id, model, scale, vector, seq) "
-        "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM development_vectors))",
+        "INSERT INTO development_vectors (development_id, model, scale, vector, seq) "
+        "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM development_vectors)) "
+        "ON CONFLICT (development_id) DO UPDATE SET model = excluded.model, "
+        "scale = excluded.scale, vector = excluded.vector, seq = excluded.seq",
         (dev_id, model, scale, vector),
     )
 
