@@ -234,6 +234,13 @@ async def insert_development(
     new_id = await w.execute(
         f"INSERT INTO developments ({names}) VALUES ({marks}) RETURNING id", list(cols.values())
     )
+    if dev_id is not None and w.dialect == "postgresql":
+        # An explicit id (a copy keeps its ids) does not move PostgreSQL's identity: move it
+        # past, or the next development added would be refused as a duplicate.
+        await w.execute(
+            "SELECT setval(pg_get_serial_sequence('developments', 'id'), "
+            "(SELECT max(id) FROM developments))"
+        )
     await _write_children(w, new_id, draft)
     await fts_put(w, new_id, draft)
     return new_id

@@ -456,7 +456,7 @@ async def take_leadership(
         return changed > 0
     changed = await w.execute_rowcount(
         "UPDATE delivery_leaders SET owner = ?, lease_until = ?, "
-        "token = token + (owner != ?) WHERE platform = ? AND token = ?",
+        "token = token + CASE WHEN owner = ? THEN 0 ELSE 1 END WHERE platform = ? AND token = ?",
         (owner, iso_utc(until), owner, platform, seen_token),
     )
     return changed > 0
