@@ -1,6 +1,6 @@
 """The storage query modules on both backends (`any_empty_db`: SQLite, then PostgreSQL):
 the delivery ledger's claims and fencing, the per-platform leader, settings, scope moves,
-vectors and feed notices, read back through the same functions on either database."""
+vectors and RETURNING, read back through the same functions on either database."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.domain.schedule import Schedule
 from bot.domain.scope import Scope
 from bot.domain.settings import ScopeSettings
 from bot.domain.subscriptions import Fence
-from storage import catalogue, feeds, scopes, settings, subscriptions, vectors
+from storage import catalogue, scopes, settings, subscriptions, vectors
 from storage.contract import Db
 from tests.helpers import draft
 
@@ -177,3 +177,15 @@ async def test_a_vector_is_replaced_in_write_order(any_empty_db: Db) -> None:
         b"\x03",
         2,
     )
+
+
+async def test_returning_gives_the_new_id_and_zero_when_nothing_was_written(
+    any_empty_db: Db,
+) -> None:
+    async with any_empty_db.transaction() as w:
+        sql = (
+            "INSERT INTO dataset_loads (dataset, loaded_at) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING 7"
+        )
+        assert await w.execute(sql, ("starter", AT)) == 7
+        assert await w.execute(sql, ("starter", AT)) == 0
