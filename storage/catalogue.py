@@ -449,7 +449,15 @@ async def count_topic(
     end = (until or date.max).isoformat()
     # No cap: SQLite's LIMIT -1, PostgreSQL's LIMIT NULL (it refuses a negative one).
     uncapped = None if db.dialect == "postgresql" else -1
-    params = (topic, *visible_params(scope), start, end, domain, domain, cap or uncapped)
+    params = (
+        topic,
+        *visible_params(scope),
+        start,
+        end,
+        domain,
+        domain,
+        uncapped if cap is None else cap,
+    )
     return int(await db.scalar(sql, params) or 0)
 
 
