@@ -7,7 +7,7 @@ from typing import cast
 
 from bot.domain.models import Assessment, Source, Trend
 from bot.domain.scope import Scope, scope_columns, scope_of
-from storage.database import Database, Row, Writer
+from storage.contract import Db, DbWriter, Row, is_sql
 from storage.filters import changed_in_window, visible_params, visible_sql
 
 
@@ -25,11 +25,12 @@ def _to_assessment(row: Row) -> Assessment:
     )
 
 
-async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = None) -> int:
+async def insert_assessment(w: DbWriter, a: Assessment, *, seed_key: str | None = None) -> int:
     """Record a new assessment (it becomes the current one for its topic and scope)."""
     return await w.execute(
         "INSERT INTO assessments (topic, platform, guild_id, bottom_line, trend, watch_next, "
-        "author, created_at, seed_key, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "author, created_at, seed_key, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         (
             a.topic,
             *scope_columns(a.scope),
@@ -47,7 +48,7 @@ async def insert_assessment(w: Writer, a: Assessment, *, seed_key: str | None = 
 _VISIBLE = visible_sql()  # bound with `visible_params(scope)`
 
 
-async def current_assessment(db: Database, topic: str, scope: Scope | None) -> Assessment | None:
+async def current_assessment(db: Db, topic: str, scope: Scope | None) -> Assessment | None:
     """The scope's own current assessment of a topic, else the global one."""
     row = await db.fetchone(
         f"SELECT * FROM assessments WHERE topic = ? AND {_VISIBLE} "
@@ -57,23 +58,24 @@ async def current_assessment(db: Database, topic: str, scope: Scope | None) -> A
     return None if row is None else _to_assessment(row)
 
 
-async def assessment_history(db: Database, topic: str, scope: Scope | None) -> list[Assessment]:
+async def assessment_history(db: Db, topic: str, scope: Scope | None) -> list[Assessment]:
     """Every assessment of a topic in one scope, newest first."""
+    same = is_sql(db.dialect)
     rows = await db.fetchall(
-        "SELECT * FROM assessments WHERE topic = ? AND platform IS ? AND guild_id IS ? "
+        f"SELECT * FROM assessments WHERE topic = ? AND platform {same} ? AND guild_id {same} ? "
         "ORDER BY id DESC",
         (topic, *scope_columns(scope)),
     )
     return [_to_assessment(r) for r in rows]
 
 
-async def all_assessments(db: Database) -> list[tuple[Assessment, str | None]]:
+async def all_assessments(db: Db) -> list[tuple[Assessment, str | None]]:
     """Every assessment in every scope with its seed key, oldest first (for export)."""
     rows = await db.fetchall("SELECT * FROM assessments ORDER BY id")
     return [(_to_assessment(r), r["seed_key"]) for r in rows]
 
 
-async def assessments_set_between(db: Database, start: str, end: str) -> list[Assessment]:
+async def assessments_set_between(db: Db, start: str, end: str) -> list[Assessment]:
     """Assessments of every topic and scope set in [start, end), newest first."""
     window, params = changed_in_window("created_at", start, end)
     rows = await db.fetchall(f"SELECT * FROM assessments WHERE {window} ORDER BY id DESC", params)

@@ -25,7 +25,7 @@ from bot.domain.scope import scope_columns
 from storage.assessments import insert_assessment
 from storage.catalogue import NOT_PENDING, _fts_sources_text, _topics_of, draft_columns
 from storage.cjk_search import cjk_put_many
-from storage.database import Database, Row, Writer
+from storage.database import Database, DatabaseError, Row, Writer
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +273,22 @@ async def _timed_transaction(db: Database, stats: WriteStats) -> AsyncIterator[W
             stats.longest_hold_s = max(stats.longest_hold_s, held)
 
 
+class BulkNeedsSQLite(DatabaseError):
+    """A bulk import was asked of a PostgreSQL database (not supported yet)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "importing a file needs a SQLite database in this release (PostgreSQL is not "
+            "supported for imports yet); nothing was imported"
+        )
+
+
+def require_sqlite(db: object) -> None:
+    """Refuse, before anything is written, a bulk write to a database other than SQLite."""
+    if not isinstance(db, Database):
+        raise BulkNeedsSQLite()
+
+
 class StagedImport:
     """One import being written: `begin`, `write` batches as they are ready, then `finish`
     (all become visible) or `discard` (all deleted). Other writers go between batches."""
@@ -300,6 +316,7 @@ class StagedImport:
         """Start an import of `new_records` records without an id (and others with ids up
         to `highest_given_id`): the ids it will use are reserved at once, by a hidden
         placeholder at the highest, so a development added meanwhile takes an id above."""
+        require_sqlite(db)
         stats = stats if stats is not None else WriteStats()
         await discard_abandoned_imports(db)
         pragmas = _bulk_pragmas(db)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
+from types import ModuleType
 from typing import Any, cast
 
 from bot.domain.models import (
@@ -24,7 +26,8 @@ from bot.domain.models import (
 from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
 from bot.domain.topics import topics_for
 from storage.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
-from storage.database import Database, Row, Writer
+from storage.contract import Db, DbWriter, Row
+from storage.database import Database, DatabaseError, Writer
 from storage.filters import (
     changed_in_window,
     imported_in_window,
@@ -116,7 +119,7 @@ def _source_from_row(row: Row) -> Source:
     )
 
 
-async def _sources_by_id(db: Database, ids: Sequence[int]) -> dict[int, list[Source]]:
+async def _sources_by_id(db: Db, ids: Sequence[int]) -> dict[int, list[Source]]:
     by_dev: dict[int, list[Source]] = {i: [] for i in ids}
     # Chunked to stay under SQLite's bound-parameter limit.
     for start in range(0, len(ids), 500):
@@ -131,7 +134,7 @@ async def _sources_by_id(db: Database, ids: Sequence[int]) -> dict[int, list[Sou
     return by_dev
 
 
-async def _with_sources(db: Database, rows: Sequence[Row]) -> list[Development]:
+async def _with_sources(db: Db, rows: Sequence[Row]) -> list[Development]:
     if not rows:
         return []
     by_dev = await _sources_by_id(db, [r["id"] for r in rows])
@@ -147,7 +150,7 @@ def _fts_sources_text(sources: Iterable[Source]) -> str:
 # --- writing -------------------------------------------------------------------------------
 
 
-async def _write_children(w: Writer, dev_id: int, draft: DevelopmentDraft) -> None:
+async def _write_children(w: DbWriter, dev_id: int, draft: DevelopmentDraft) -> None:
     await w.execute("DELETE FROM sources WHERE development_id = ?", (dev_id,))
     await w.executemany(
         "INSERT INTO sources (development_id, position, title, publisher, url, published_on, "
@@ -167,19 +170,44 @@ async def _write_children(w: Writer, dev_id: int, draft: DevelopmentDraft) -> No
     )
 
 
-async def fts_put(w: Writer, dev_id: int, draft: DevelopmentDraft) -> None:
+def _postgres_search() -> ModuleType | None:
+    """PostgreSQL's search functions (`storage.postgres.search`), when this build has them."""
+    try:
+        return importlib.import_module("storage.postgres.search")
+    except ModuleNotFoundError:
+        return None
+
+
+async def fts_put(w: DbWriter, dev_id: int, draft: DevelopmentDraft) -> None:
     """Index (or re-index) one development for search."""
+    if w.dialect == "postgresql":
+        pg_search = _postgres_search()
+        if pg_search is not None:
+            await pg_search.search_put(w, dev_id, draft)
+        return
+    sqlite_w = cast(Writer, w)
     columns = (draft.title, draft.summary, " ".join(draft.tags), _fts_sources_text(draft.sources))
     await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
     await w.execute(
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
         (dev_id, *columns),
     )
-    await cjk_put(w, dev_id, columns)
+    await cjk_put(sqlite_w, dev_id, columns)
+
+
+async def fts_drop(w: DbWriter, dev_id: int) -> None:
+    """Drop one development from the search index (retracted)."""
+    if w.dialect == "postgresql":
+        pg_search = _postgres_search()
+        if pg_search is not None:
+            await pg_search.search_delete(w, [dev_id])
+        return
+    await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
+    await cjk_drop(cast(Writer, w), dev_id)
 
 
 async def insert_development(
-    w: Writer,
+    w: DbWriter,
     draft: DevelopmentDraft,
     *,
     scope: Scope | None,
@@ -204,15 +232,22 @@ async def insert_development(
     names = ", ".join(cols)
     marks = ", ".join("?" * len(cols))
     new_id = await w.execute(
-        f"INSERT INTO developments ({names}) VALUES ({marks})", list(cols.values())
+        f"INSERT INTO developments ({names}) VALUES ({marks}) RETURNING id", list(cols.values())
     )
+    if dev_id is not None and w.dialect == "postgresql":
+        # An explicit id (a copy keeps its ids) does not move PostgreSQL's identity: move it
+        # past, or the next development added would be refused as a duplicate.
+        await w.execute(
+            "SELECT setval(pg_get_serial_sequence('developments', 'id'), "
+            "(SELECT max(id) FROM developments))"
+        )
     await _write_children(w, new_id, draft)
     await fts_put(w, new_id, draft)
     return new_id
 
 
 async def update_development(
-    w: Writer, dev_id: int, draft: DevelopmentDraft, *, actor: str, at: str
+    w: DbWriter, dev_id: int, draft: DevelopmentDraft, *, actor: str, at: str
 ) -> None:
     """Replace a development's content (scope and status unchanged)."""
     cols = draft_columns(draft) | {"updated_by": actor, "updated_at": at}
@@ -224,19 +259,20 @@ async def update_development(
         await fts_put(w, dev_id, draft)
 
 
-async def retract_development(w: Writer, dev_id: int, reason: str, *, actor: str, at: str) -> None:
+async def retract_development(
+    w: DbWriter, dev_id: int, reason: str, *, actor: str, at: str
+) -> None:
     """Mark a development retracted and drop it from the search index."""
     await w.execute(
         "UPDATE developments SET status = 'retracted', retraction_reason = ?, updated_by = ?, "
         "updated_at = ? WHERE id = ?",
         (reason, actor, at, dev_id),
     )
-    await w.execute("DELETE FROM developments_fts WHERE rowid = ?", (dev_id,))
-    await cjk_drop(w, dev_id)
+    await fts_drop(w, dev_id)
 
 
 async def insert_revision(
-    w: Writer,
+    w: DbWriter,
     dev_id: int,
     *,
     action: str,
@@ -273,7 +309,7 @@ def snapshot_of(dev: Development) -> dict[str, Any]:
 # --- reading -------------------------------------------------------------------------------
 
 
-async def get_development(db: Database, dev_id: int) -> Development | None:
+async def get_development(db: Db, dev_id: int) -> Development | None:
     """One development by id, whatever its scope or status, with its revision count."""
     row = await db.fetchone(
         f"{_SELECT} FROM developments d WHERE d.id = ? AND {NOT_PENDING}", (dev_id,)
@@ -317,7 +353,7 @@ def _topic_query(
 
 
 async def select_topic(
-    db: Database,
+    db: Db,
     topic: str,
     scope: Scope | None,
     *,
@@ -351,7 +387,7 @@ async def select_topic(
 
 
 async def select_topic_rows(
-    db: Database,
+    db: Db,
     topic: str,
     scope: Scope | None,
     *,
@@ -361,7 +397,7 @@ async def select_topic_rows(
     limit: int = 200,
     offset: int = 0,
     newest_first: bool = True,
-) -> list[Row]:
+) -> Sequence[Row]:
     """`select_topic`'s rows, not yet made `Development`s: a brief picks ~20 of 200 by
     kind, date and importance, and building all 200 objects cost more than its SQL."""
     sql, params = _topic_query(
@@ -382,7 +418,7 @@ def development_from_row(row: Row) -> Development:
     return _to_development(row, ())
 
 
-async def load_sources(db: Database, devs: Sequence[Development]) -> list[Development]:
+async def load_sources(db: Db, devs: Sequence[Development]) -> list[Development]:
     """The same developments with their sources read (after `with_sources=False`)."""
     if not devs:
         return []
@@ -391,7 +427,7 @@ async def load_sources(db: Database, devs: Sequence[Development]) -> list[Develo
 
 
 async def count_topic(
-    db: Database,
+    db: Db,
     topic: str,
     scope: Scope | None,
     *,
@@ -406,11 +442,22 @@ async def count_topic(
         "SELECT COUNT(*) FROM (SELECT 1 FROM development_topics t "
         "JOIN developments d ON d.id = t.development_id "
         f"WHERE t.topic = ? AND d.status = 'published' AND {VISIBLE} "
-        "AND t.occurred_on >= ? AND t.occurred_on <= ? AND (? IS NULL OR d.domain = ?) LIMIT ?)"
+        "AND t.occurred_on >= ? AND t.occurred_on <= ? "
+        "AND (CAST(? AS TEXT) IS NULL OR d.domain = ?) LIMIT ?) AS capped"
     )
     start = (since or date.min).isoformat()
     end = (until or date.max).isoformat()
-    params = (topic, *visible_params(scope), start, end, domain, domain, -1 if cap is None else cap)
+    # No cap: SQLite's LIMIT -1, PostgreSQL's LIMIT NULL (it refuses a negative one).
+    uncapped = None if db.dialect == "postgresql" else -1
+    params = (
+        topic,
+        *visible_params(scope),
+        start,
+        end,
+        domain,
+        domain,
+        uncapped if cap is None else cap,
+    )
     return int(await db.scalar(sql, params) or 0)
 
 
@@ -466,9 +513,26 @@ def _search_deadline() -> float:
 
 
 async def search(
+    db: Db, text: str, scope: Scope | None, *, topic: str | None = None, limit: int = 10
+) -> list[tuple[Development, str]]:
+    """Best matches first, each with a snippet whose hits are wrapped in HIT_START/HIT_END
+    (on PostgreSQL by `storage.postgres.search.search`, with the same results)."""
+    if db.dialect == "postgresql":
+        pg_search = _postgres_search()
+        if pg_search is None:
+            raise DatabaseError("search on PostgreSQL is not part of this build")
+        found: list[tuple[Development, str]] = await pg_search.search(
+            db, text, scope, topic=topic, limit=limit
+        )
+        return found
+    return await _search_sqlite(cast(Database, db), text, scope, topic=topic, limit=limit)
+
+
+async def _search_sqlite(
     db: Database, text: str, scope: Scope | None, *, topic: str | None = None, limit: int = 10
 ) -> list[tuple[Development, str]]:
-    """Best matches first, each with a snippet whose hits are wrapped in HIT_START/HIT_END.
+    """SQLite's search: best matches first, each with a snippet whose hits are wrapped in
+    HIT_START/HIT_END.
 
     Every term must match; when that finds nothing, any term may match. A query matching
     at least BROAD_MATCHES rows (a word in most of the catalogue) lists the most recently
@@ -541,7 +605,7 @@ async def _search_cjk(
     return []
 
 
-async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
+async def list_revisions(db: Db, dev_id: int) -> list[Revision]:
     """A development's revisions, oldest first."""
     rows = await db.fetchall(
         "SELECT * FROM revisions WHERE development_id = ? ORDER BY number", (dev_id,)
@@ -560,23 +624,25 @@ async def list_revisions(db: Database, dev_id: int) -> list[Revision]:
     ]
 
 
-async def window_fingerprint(db: Database | Writer, start: str, end: str) -> tuple[object, ...]:
+async def window_fingerprint(db: Db | DbWriter, start: str, end: str) -> tuple[object, ...]:
     """What a digest window [start, end) holds, cheaply: changes when a development or an
     assessment enters, leaves or changes in it, or an import is made visible in it."""
     # One statement, not three: every due subscription checks it before its digest.
+    # SQLite's planner needs telling which index walks the window; PostgreSQL's finds it.
+    indexed = "INDEXED BY developments_updated " if db.dialect == "sqlite" else ""
     rows = await db.fetchall(
-        "SELECT count(*), total(id), max(updated_at) FROM developments "
-        "INDEXED BY developments_updated WHERE updated_at >= ?1 AND updated_at < ?2 "
-        "UNION ALL SELECT count(*), total(id), max(created_at) FROM assessments "
-        "WHERE created_at >= ?1 AND created_at < ?2 "
-        "UNION ALL SELECT count(*), total(id), NULL FROM imports "
-        "WHERE visible_at >= ?1 AND visible_at < ?2",
-        (start, end),
+        "SELECT count(*), coalesce(sum(id), 0), max(updated_at) FROM developments "
+        f"{indexed}WHERE updated_at >= ? AND updated_at < ? "
+        "UNION ALL SELECT count(*), coalesce(sum(id), 0), max(created_at) FROM assessments "
+        "WHERE created_at >= ? AND created_at < ? "
+        "UNION ALL SELECT count(*), coalesce(sum(id), 0), NULL FROM imports "
+        "WHERE visible_at >= ? AND visible_at < ?",
+        (start, end) * 3,
     )
     return tuple(value for row in rows for value in row)
 
 
-async def changed_in_period(db: Database, start: str, end: str) -> list[Development]:
+async def changed_in_period(db: Db, start: str, end: str) -> list[Development]:
     """Developments of every topic and scope created, edited or retracted in [start, end),
     or imported by an import made visible then, without their sources: one read shared by
     all the digests of a period."""
@@ -584,8 +650,9 @@ async def changed_in_period(db: Database, start: str, end: str) -> list[Developm
     # visible in it are a second, separate part so each side keeps its index.
     window, params = changed_in_window("updated_at", start, end, table="d")
     imported, imported_params = imported_in_window(start, end, table="d")
+    indexed = "INDEXED BY developments_updated " if db.dialect == "sqlite" else ""
     rows = await db.fetchall(
-        f"{_SELECT} FROM developments d INDEXED BY developments_updated "
+        f"{_SELECT} FROM developments d {indexed}"
         f"WHERE {window} AND {NOT_PENDING} "
         f"UNION {_SELECT} FROM developments d WHERE {imported} ORDER BY 1",
         [*params, *imported_params],
@@ -594,14 +661,14 @@ async def changed_in_period(db: Database, start: str, end: str) -> list[Developm
 
 
 async def autocomplete_ids(
-    db: Database, text: str, scope: Scope | None, *, limit: int = 25
+    db: Db, text: str, scope: Scope | None, *, limit: int = 25
 ) -> list[tuple[int, str]]:
     """(id, title) pairs for an id box: id prefix matches, then title matches, newest first."""
     digits = text.strip().lstrip("#")
     if digits.isdigit():
         rows = await db.fetchall(
             f"SELECT d.id, d.title FROM developments d WHERE {VISIBLE} "
-            "AND CAST(d.id AS TEXT) LIKE ? ORDER BY length(d.id), d.id DESC LIMIT ?",
+            "AND CAST(d.id AS TEXT) LIKE ? ORDER BY length(CAST(d.id AS TEXT)), d.id DESC LIMIT ?",
             (*visible_params(scope), digits + "%", limit),
         )
     elif query_terms(text):
@@ -615,13 +682,16 @@ async def autocomplete_ids(
     return [(r["id"], r["title"]) for r in rows]
 
 
-async def catalogue_counts(db: Database) -> dict[str, int]:
+async def catalogue_counts(db: Db) -> dict[str, int]:
     """Totals for /about and `check`."""
     row = await db.fetchone(
         "SELECT COUNT(*) AS total, "
-        "SUM(status = 'published' AND guild_id IS NULL) AS global_published, "
-        "SUM(status = 'published' AND guild_id IS NOT NULL) AS server_published, "
-        f"SUM(status = 'retracted') AS retracted FROM developments d WHERE {NOT_PENDING}"
+        "SUM(CASE WHEN status = 'published' AND guild_id IS NULL THEN 1 ELSE 0 END) "
+        "AS global_published, "
+        "SUM(CASE WHEN status = 'published' AND guild_id IS NOT NULL THEN 1 ELSE 0 END) "
+        "AS server_published, "
+        "SUM(CASE WHEN status = 'retracted' THEN 1 ELSE 0 END) AS retracted "
+        f"FROM developments d WHERE {NOT_PENDING}"
     )
     sources = await db.scalar("SELECT COUNT(*) FROM sources")
     assert row is not None
@@ -629,15 +699,13 @@ async def catalogue_counts(db: Database) -> dict[str, int]:
     return counts | {"sources": int(sources or 0)}
 
 
-async def revision_count(w: Writer, dev_id: int) -> int:
+async def revision_count(w: DbWriter, dev_id: int) -> int:
     """How many revisions a development has, read inside a write transaction."""
     row = await w.fetchone("SELECT COUNT(*) FROM revisions WHERE development_id = ?", (dev_id,))
     return int(row[0]) if row else 0
 
 
-async def visible_by_ids(
-    db: Database, ids: Sequence[int], scope: Scope | None
-) -> list[Development]:
+async def visible_by_ids(db: Db, ids: Sequence[int], scope: Scope | None) -> list[Development]:
     """The published developments among `ids` that `scope` can see, in the order given
     (/ask's semantic neighbours are found by id, then checked here)."""
     if not ids:

@@ -32,12 +32,15 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast, overload
 from urllib.parse import quote
 
 import aiosqlite
 
 from bot.domain.errors import QueryTooBroad, TryAgain
+
+if TYPE_CHECKING:
+    from storage.postgres.database import PostgresDatabase
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +114,15 @@ def load_migrations() -> list[Migration]:
     return found
 
 
+def is_postgres_url(target: object) -> bool:
+    """Whether `target` names a PostgreSQL database (a `postgresql://` or `postgres://` URL)."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
 class Database:
     """An open SQLite database with the project's pragmas and a write lock."""
+
+    dialect: ClassVar[Literal["sqlite"]] = "sqlite"
 
     # Every open database of the process: aiosqlite's worker thread keeps the interpreter
     # alive at exit until its connection is closed, so owners that may be dropped without
@@ -141,6 +151,30 @@ class Database:
                 "use the transaction's writer (w.fetchall, w.execute) instead"
             )
 
+    @overload
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        *,
+        migrate: bool = True,
+        readonly: bool = False,
+        busy_timeout_ms: int = 5000,
+        readers: int = 0,
+    ) -> Database: ...
+
+    @overload
+    @classmethod
+    async def open(
+        cls,
+        path: str,
+        *,
+        migrate: bool = True,
+        readonly: bool = False,
+        busy_timeout_ms: int = 5000,
+        readers: int = 0,
+    ) -> Database | PostgresDatabase: ...
+
     @classmethod
     async def open(
         cls,
@@ -150,14 +184,21 @@ class Database:
         readonly: bool = False,
         busy_timeout_ms: int = 5000,
         readers: int = 0,
-    ) -> Database:
+    ) -> Database | PostgresDatabase:
         """Open (creating if needed) and, by default, migrate the database at `path`.
 
+        A `postgresql://` URL opens that PostgreSQL database instead (a connection pool;
+        `readonly`, `busy_timeout_ms` and `readers` are SQLite's and do not apply).
         With `readonly`, or when the file cannot be written, the file is opened with
         `mode=ro`: reads work, nothing is ever written, and a needed migration is refused.
         `readers` read-only connections serve reads beside the writer (see the module's
         docstring); none for an in-memory or read-only database.
         """
+        if is_postgres_url(path):
+            # Imported here: the PostgreSQL backend imports this module.
+            from storage.postgres.database import PostgresDatabase
+
+            return await PostgresDatabase.open(str(path), migrate=migrate)
         path = Path(path)
         memory = str(path) == ":memory:"
         if not memory:
@@ -525,14 +566,23 @@ def _prepare_path(path: Path) -> None:
         raise DatabaseError(f"{path}: cannot create its folder ({exc.strerror})") from None
 
 
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+
+
 class Writer:
     """The statements allowed inside a write transaction."""
+
+    dialect: ClassVar[Literal["sqlite"]] = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; returns `lastrowid`."""
+        """Run one statement. With a `RETURNING` clause, returns its first value (0 when no
+        row was written, as on PostgreSQL); otherwise `lastrowid`."""
+        if _RETURNING.search(sql):
+            row = await _one_hop(self._conn, _first_row, sql, params, None, None)
+            return int(row[0] or 0) if row is not None else 0
         rowid: int = await _one_hop(self._conn, _last_rowid, sql, params, None, None)
         return rowid
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.domain.feeds import Candidate, CandidateSource, Feed
 from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
-from storage.database import Database, Row, Writer
+from storage.contract import Db, DbWriter, Row, concat_sql
 
 _FEED_COLUMNS = (
     "id, platform, scope_id, url, title, topics, keywords, interval_s, status, pause_reason, etag, "
@@ -51,11 +51,11 @@ def _scope_sql(scope: Scope | None, table: str = "") -> tuple[str, list[Any]]:
 # --- feeds -------------------------------------------------------------------------------
 
 
-async def insert_feed(w: Writer, feed: Feed, at: str) -> int:
+async def insert_feed(w: DbWriter, feed: Feed, at: str) -> int:
     """Store a new feed; returns its id."""
     return await w.execute(
         "INSERT INTO feeds (platform, scope_id, url, title, topics, keywords, interval_s, next_poll_at, "
-        "added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             *scope_columns(feed.scope),
             feed.url,
@@ -70,13 +70,13 @@ async def insert_feed(w: Writer, feed: Feed, at: str) -> int:
     )
 
 
-async def get_feed(db: Database | Writer, feed_id: int) -> Feed | None:
+async def get_feed(db: Db | DbWriter, feed_id: int) -> Feed | None:
     """One feed by id."""
     row = await db.fetchone(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,))
     return _feed(row) if row else None
 
 
-async def find_feed(db: Database, scope: Scope | None, url: str) -> Feed | None:
+async def find_feed(db: Db, scope: Scope | None, url: str) -> Feed | None:
     """The feed of this queue with this URL."""
     where, params = _scope_sql(scope)
     row = await db.fetchone(
@@ -85,14 +85,14 @@ async def find_feed(db: Database, scope: Scope | None, url: str) -> Feed | None:
     return _feed(row) if row else None
 
 
-async def list_feeds(db: Database, scope: Scope | None) -> list[Feed]:
+async def list_feeds(db: Db, scope: Scope | None) -> list[Feed]:
     """One queue's feeds, oldest first."""
     where, params = _scope_sql(scope)
     rows = await db.fetchall(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE {where} ORDER BY id", params)
     return [_feed(r) for r in rows]
 
 
-async def due_feeds(db: Database, now: str) -> list[Feed]:
+async def due_feeds(db: Db, now: str) -> list[Feed]:
     """Active feeds whose next poll is due."""
     rows = await db.fetchall(
         f"SELECT {_FEED_COLUMNS} FROM feeds WHERE status = 'active' AND next_poll_at <= ? "
@@ -102,13 +102,13 @@ async def due_feeds(db: Database, now: str) -> list[Feed]:
     return [_feed(r) for r in rows]
 
 
-async def delete_feed(w: Writer, feed_id: int) -> int:
+async def delete_feed(w: DbWriter, feed_id: int) -> int:
     """Remove a feed (its seen items go with it; candidates keep their sources)."""
     return await w.execute_rowcount("DELETE FROM feeds WHERE id = ?", (feed_id,))
 
 
 async def set_feed_status(
-    w: Writer, feed_id: int, status: str, reason: str | None, next_poll_at: str | None = None
+    w: DbWriter, feed_id: int, status: str, reason: str | None, next_poll_at: str | None = None
 ) -> None:
     """Pause (with a reason) or resume a feed; resuming clears its failure record."""
     if status == "active":
@@ -125,7 +125,7 @@ async def set_feed_status(
 
 
 async def record_success(
-    w: Writer,
+    w: DbWriter,
     feed: Feed,
     *,
     title: str,
@@ -145,7 +145,7 @@ async def record_success(
 
 
 async def record_failure(
-    w: Writer,
+    w: DbWriter,
     feed_id: int,
     *,
     error: str,
@@ -159,8 +159,8 @@ async def record_failure(
     (its queue's reviewers are then told, see `paused_unannounced`)."""
     await w.execute(
         "UPDATE feeds SET failures = ?, failing_since = ?, last_error = ?, last_polled_at = ?, "
-        "next_poll_at = ?, status = CASE WHEN ? IS NULL THEN status ELSE 'paused' END, "
-        "notice_pending = CASE WHEN ? IS NULL THEN notice_pending ELSE 1 END, "
+        "next_poll_at = ?, status = CASE WHEN CAST(? AS TEXT) IS NULL THEN status ELSE 'paused' END, "
+        "notice_pending = CASE WHEN CAST(? AS TEXT) IS NULL THEN notice_pending ELSE 1 END, "
         "pause_reason = COALESCE(?, pause_reason) WHERE id = ?",
         (
             failures,
@@ -176,7 +176,7 @@ async def record_failure(
     )
 
 
-async def paused_unannounced(db: Database) -> list[Feed]:
+async def paused_unannounced(db: Db) -> list[Feed]:
     """Feeds the bot paused whose queue's reviewers have not been told yet."""
     rows = await db.fetchall(
         f"SELECT {_FEED_COLUMNS} FROM feeds WHERE notice_pending = 1 AND status = 'paused' "
@@ -185,7 +185,7 @@ async def paused_unannounced(db: Database) -> list[Feed]:
     return [_feed(r) for r in rows]
 
 
-async def claim_notice(w: Writer, feed_id: int, pending: bool = False) -> bool:
+async def claim_notice(w: DbWriter, feed_id: int, pending: bool = False) -> bool:
     """Claim the telling of this feed's pause (pending=False: one sender wins), or give
     it back (pending=True: the message could not be sent)."""
     changed = await w.execute_rowcount(
@@ -198,7 +198,7 @@ async def claim_notice(w: Writer, feed_id: int, pending: bool = False) -> bool:
 # --- seen items --------------------------------------------------------------------------
 
 
-async def seen_keys(db: Database | Writer, feed_id: int, keys: Sequence[str]) -> set[str]:
+async def seen_keys(db: Db | DbWriter, feed_id: int, keys: Sequence[str]) -> set[str]:
     """Which of these item keys the feed has delivered before."""
     found: set[str] = set()
     for start in range(0, len(keys), 500):
@@ -212,10 +212,10 @@ async def seen_keys(db: Database | Writer, feed_id: int, keys: Sequence[str]) ->
     return found
 
 
-async def mark_seen(w: Writer, feed_id: int, keys: Iterable[str]) -> None:
+async def mark_seen(w: DbWriter, feed_id: int, keys: Iterable[str]) -> None:
     """Remember item keys as delivered by this feed."""
     await w.executemany(
-        "INSERT OR IGNORE INTO feed_items (feed_id, item_key) VALUES (?, ?)",
+        "INSERT INTO feed_items (feed_id, item_key) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(feed_id, k) for k in keys],
     )
 
@@ -249,12 +249,12 @@ def _candidate(row: Row, sources: tuple[CandidateSource, ...] = ()) -> Candidate
     )
 
 
-async def insert_candidate(w: Writer, c: Candidate) -> int:
+async def insert_candidate(w: DbWriter, c: Candidate) -> int:
     """Queue a new candidate with its first sources; returns its id."""
     cid = await w.execute(
         "INSERT INTO candidates (platform, scope_id, title, summary, occurred_on, date_precision, "
         "date_from_feed, countries, domain, relevance, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             *scope_columns(c.scope),
             c.title,
@@ -273,17 +273,17 @@ async def insert_candidate(w: Writer, c: Candidate) -> int:
     return cid
 
 
-async def add_source(w: Writer, candidate_id: int, s: CandidateSource) -> bool:
+async def add_source(w: DbWriter, candidate_id: int, s: CandidateSource) -> bool:
     """Add a source to a candidate; False when it already has that link."""
     changed = await w.execute_rowcount(
-        "INSERT OR IGNORE INTO candidate_sources (candidate_id, feed_id, link, title, publisher, "
-        "published_on, seen_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO candidate_sources (candidate_id, feed_id, link, title, publisher, "
+        "published_on, seen_on) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (candidate_id, s.feed_id, s.link, s.title, s.publisher, s.published_on, s.seen_on),
     )
     return changed > 0
 
 
-async def _sources(db: Database | Writer, ids: Sequence[int]) -> dict[int, list[CandidateSource]]:
+async def _sources(db: Db | DbWriter, ids: Sequence[int]) -> dict[int, list[CandidateSource]]:
     found: dict[int, list[CandidateSource]] = {i: [] for i in ids}
     if not ids:
         return found
@@ -307,7 +307,7 @@ async def _sources(db: Database | Writer, ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-async def get_candidate(db: Database | Writer, candidate_id: int) -> Candidate | None:
+async def get_candidate(db: Db | DbWriter, candidate_id: int) -> Candidate | None:
     """One candidate with its sources."""
     row = await db.fetchone(
         f"SELECT {_CANDIDATE_COLUMNS} FROM candidates WHERE id = ?", (candidate_id,)
@@ -318,7 +318,7 @@ async def get_candidate(db: Database | Writer, candidate_id: int) -> Candidate |
 
 
 async def list_candidates(
-    db: Database,
+    db: Db,
     scope: Scope | None,
     *,
     status: str = "pending",
@@ -338,7 +338,7 @@ async def list_candidates(
     return [_candidate(r, tuple(sources[r["id"]])) for r in rows]
 
 
-async def count_pending(db: Database, scope: Scope | None) -> int:
+async def count_pending(db: Db, scope: Scope | None) -> int:
     """How many candidates wait in a queue."""
     where, params = _scope_sql(scope)
     return int(
@@ -348,7 +348,7 @@ async def count_pending(db: Database, scope: Scope | None) -> int:
     )
 
 
-async def queues_without_cards(db: Database) -> list[Scope | None]:
+async def queues_without_cards(db: Db) -> list[Scope | None]:
     """The queues (None for global) with pending candidates not yet posted."""
     rows = await db.fetchall(
         "SELECT DISTINCT platform, scope_id FROM candidates WHERE status = 'pending' "
@@ -357,7 +357,7 @@ async def queues_without_cards(db: Database) -> list[Scope | None]:
     return [scope_of(r[0], r[1]) for r in rows]
 
 
-async def pending_by_link(w: Writer, scope: Scope | None, link: str) -> tuple[int, str] | None:
+async def pending_by_link(w: DbWriter, scope: Scope | None, link: str) -> tuple[int, str] | None:
     """The candidate of this queue that already has this link, with its status."""
     where, params = _scope_sql(scope, "c.")
     row = await w.fetchone(
@@ -368,7 +368,7 @@ async def pending_by_link(w: Writer, scope: Scope | None, link: str) -> tuple[in
     return (row[0], row[1]) if row else None
 
 
-async def move_status(w: Writer, candidate_id: int, before: str, after: str) -> bool:
+async def move_status(w: DbWriter, candidate_id: int, before: str, after: str) -> bool:
     """Change a candidate's status only if it is still `before` (a claim)."""
     changed = await w.execute_rowcount(
         "UPDATE candidates SET status = ? WHERE id = ? AND status = ?",
@@ -378,7 +378,7 @@ async def move_status(w: Writer, candidate_id: int, before: str, after: str) -> 
 
 
 async def decide(
-    w: Writer, candidate_id: int, status: str, actor: str, at: str, dev_id: int | None = None
+    w: DbWriter, candidate_id: int, status: str, actor: str, at: str, dev_id: int | None = None
 ) -> None:
     """Record the decision on a candidate."""
     await w.execute(
@@ -388,7 +388,7 @@ async def decide(
     )
 
 
-async def set_card(w: Writer, candidate_id: int, channel_id: int, message_id: int) -> None:
+async def set_card(w: DbWriter, candidate_id: int, channel_id: int, message_id: int) -> None:
     """Remember where a candidate's review card was posted."""
     await w.execute(
         "UPDATE candidates SET card_channel_id = ?, card_message_id = ? WHERE id = ?",
@@ -397,12 +397,12 @@ async def set_card(w: Writer, candidate_id: int, channel_id: int, message_id: in
 
 
 async def insert_rejected(
-    w: Writer, scope: Scope | None, title: str, links: list[str], actor: str, at: str
+    w: DbWriter, scope: Scope | None, title: str, links: list[str], actor: str, at: str
 ) -> int:
     """Remember a rejected story."""
     return await w.execute(
         "INSERT INTO rejected_stories (platform, scope_id, title, links, rejected_by, "
-        "rejected_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "rejected_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (*scope_columns(scope), title, json.dumps(links), actor, at),
     )
 
@@ -410,16 +410,17 @@ async def insert_rejected(
 # --- what the deduplicating index is built from ------------------------------------------
 
 
-async def pending_stories(db: Database) -> list[Row]:
+async def pending_stories(db: Db) -> Sequence[Row]:
     """id, platform, scope_id, title, occurred_on and links of every pending candidate."""
     return await db.fetchall(
         "SELECT c.id, c.platform, c.scope_id, c.title, c.occurred_on, c.countries, "
-        "(SELECT group_concat(link, ' ') FROM candidate_sources s WHERE s.candidate_id = c.id) "
+        f"(SELECT {concat_sql(db.dialect, 'link')} FROM candidate_sources s "
+        "WHERE s.candidate_id = c.id) "
         "AS links FROM candidates c WHERE c.status IN ('pending', 'approving')"
     )
 
 
-async def rejected_stories(db: Database) -> list[Row]:
+async def rejected_stories(db: Db) -> Sequence[Row]:
     """id, platform, scope_id, title, rejected_at and links (JSON) of every rejected story."""
     return await db.fetchall(
         "SELECT id, platform, scope_id, title, rejected_at, links FROM rejected_stories"
@@ -427,14 +428,15 @@ async def rejected_stories(db: Database) -> list[Row]:
 
 
 async def developments_since(
-    db: Database, after: tuple[str, int], dated_from: str, limit: int = 5000
-) -> list[Row]:
+    db: Db, after: tuple[str, int], dated_from: str, limit: int = 5000
+) -> Sequence[Row]:
     """Up to `limit` developments dated from `dated_from` and changed after `after`
     (updated_at, id), in that order, with scope, status, countries and source links."""
     return await db.fetchall(
         "SELECT d.id, d.platform, d.guild_id AS scope_id, d.title, d.occurred_on, d.countries, "
         "d.status, d.updated_at, "
-        "(SELECT group_concat(url, ' ') FROM sources s WHERE s.development_id = d.id) AS links "
+        f"(SELECT {concat_sql(db.dialect, 'url')} FROM sources s WHERE s.development_id = d.id) "
+        "AS links "
         "FROM developments d WHERE (d.updated_at, d.id) > (?, ?) AND d.occurred_on >= ? "
         "ORDER BY d.updated_at, d.id LIMIT ?",
         (*after, dated_from, limit),
@@ -445,7 +447,7 @@ async def developments_since(
 
 
 async def set_review_channel(
-    w: Writer, scope: Scope | None, platform: str, channel_id: int, actor: str, at: str
+    w: DbWriter, scope: Scope | None, platform: str, channel_id: int, actor: str, at: str
 ) -> None:
     """Where a queue's cards go: a channel (or chat) of `platform`."""
     await w.execute(
@@ -457,7 +459,7 @@ async def set_review_channel(
     )
 
 
-async def review_channel(db: Database, scope: Scope | None) -> tuple[str, int] | None:
+async def review_channel(db: Db, scope: Scope | None) -> tuple[str, int] | None:
     """(platform, channel id) a queue's cards go to, if set."""
     row = await db.fetchone(
         "SELECT platform, channel_id FROM feed_review_channels WHERE queue_key = ?",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.domain.scope import Scope
 from bot.domain.settings import ScopeSettings
-from storage.database import Database, Writer
+from storage.contract import Db, DbWriter
 
 
-async def get_scope_settings(db: Database, scope: Scope) -> ScopeSettings:
+async def get_scope_settings(db: Db, scope: Scope) -> ScopeSettings:
     """The scope's settings (defaults when never set)."""
     row = await db.fetchone(
         "SELECT * FROM scope_settings WHERE platform = ? AND scope_id = ?",
@@ -18,7 +18,7 @@ async def get_scope_settings(db: Database, scope: Scope) -> ScopeSettings:
     return ScopeSettings(scope, row["timezone"], row["moderator_role_id"], row["language"])
 
 
-async def put_scope_settings(w: Writer, s: ScopeSettings, *, actor: str, at: str) -> None:
+async def put_scope_settings(w: DbWriter, s: ScopeSettings, *, actor: str, at: str) -> None:
     """Insert or replace a scope's settings."""
     await w.execute(
         "INSERT INTO scope_settings (platform, scope_id, timezone, moderator_role_id, language, "

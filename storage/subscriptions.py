@@ -13,7 +13,7 @@ from bot.domain.digest_filter import NO_FILTER, DigestFilter
 from bot.domain.schedule import Cadence, Schedule
 from bot.domain.scope import Platform, Scope
 from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
-from storage.database import Database, Row, Writer
+from storage.contract import Db, DbWriter, Row
 
 
 @dataclass(frozen=True)
@@ -96,19 +96,19 @@ def to_delivery(row: Row) -> Delivery:
 # --- subscriptions -----------------------------------------------------------------------
 
 
-async def get_subscription(db: Database | Writer, sub_id: int) -> Subscription | None:
+async def get_subscription(db: Db | DbWriter, sub_id: int) -> Subscription | None:
     """One subscription by id."""
     row = await db.fetchone("SELECT * FROM subscriptions WHERE id = ?", (sub_id,))
     return None if row is None else to_subscription(row)
 
 
-async def subscription_for_channel(db: Database | Writer, channel_id: int) -> Subscription | None:
+async def subscription_for_channel(db: Db | DbWriter, channel_id: int) -> Subscription | None:
     """The subscription of a channel, if any."""
     row = await db.fetchone("SELECT * FROM subscriptions WHERE channel_id = ?", (channel_id,))
     return None if row is None else to_subscription(row)
 
 
-async def scope_subscriptions(db: Database, scope: Scope) -> list[Subscription]:
+async def scope_subscriptions(db: Db, scope: Scope) -> list[Subscription]:
     """A server's (or chat's) subscriptions, oldest first."""
     rows = await db.fetchall(
         "SELECT * FROM subscriptions WHERE platform = ? AND guild_id = ? ORDER BY id",
@@ -117,13 +117,13 @@ async def scope_subscriptions(db: Database, scope: Scope) -> list[Subscription]:
     return [to_subscription(r) for r in rows]
 
 
-async def active_subscriptions(db: Database) -> list[Subscription]:
+async def active_subscriptions(db: Db) -> list[Subscription]:
     """Every active subscription (the scheduler's jobs are derived from these)."""
     rows = await db.fetchall("SELECT * FROM subscriptions WHERE status = 'active' ORDER BY id")
     return [to_subscription(r) for r in rows]
 
 
-async def due_subscription_ids(db: Database, now: datetime) -> list[int]:
+async def due_subscription_ids(db: Db, now: datetime) -> list[int]:
     """Active subscriptions whose next run has come, oldest due first."""
     rows = await db.fetchall(
         "SELECT id FROM subscriptions WHERE status = 'active' AND next_run_utc <= ? "
@@ -133,7 +133,7 @@ async def due_subscription_ids(db: Database, now: datetime) -> list[int]:
     return [r["id"] for r in rows]
 
 
-async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
+async def upsert_subscription(w: DbWriter, new: NewSubscription) -> int:
     """Create the channel's subscription, or replace its settings (and resume it)."""
     s = new.schedule
     values = (
@@ -180,7 +180,7 @@ async def upsert_subscription(w: Writer, new: NewSubscription) -> int:
     return int(row["id"])
 
 
-async def delete_subscription(w: Writer, sub_id: int) -> None:
+async def delete_subscription(w: DbWriter, sub_id: int) -> None:
     """Remove a subscription and its ledger."""
     await w.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
 
@@ -188,7 +188,7 @@ async def delete_subscription(w: Writer, sub_id: int) -> None:
 ABANDONED_ON_PAUSE = "abandoned: the subscription was paused before every part was posted"
 
 
-async def pause_subscription(w: Writer, sub_id: int, reason: str, at: str) -> None:
+async def pause_subscription(w: DbWriter, sub_id: int, reason: str, at: str) -> None:
     """Stop scheduling a subscription, keeping why. Its unfinished delivery is abandoned
     (recorded in the ledger): on resume a fresh digest is composed, never weeks-old parts."""
     await w.execute(
@@ -199,20 +199,20 @@ async def pause_subscription(w: Writer, sub_id: int, reason: str, at: str) -> No
     await abandon_open_deliveries(w, sub_id, at, ABANDONED_ON_PAUSE)
 
 
-async def set_next_run(w: Writer, sub_id: int, next_run: datetime) -> None:
+async def set_next_run(w: DbWriter, sub_id: int, next_run: datetime) -> None:
     """Move the subscription's next run."""
     await w.execute(
         "UPDATE subscriptions SET next_run_utc = ? WHERE id = ?", (iso_utc(next_run), sub_id)
     )
 
 
-async def set_last_error(w: Writer, sub_id: int, error: str | None) -> None:
+async def set_last_error(w: DbWriter, sub_id: int, error: str | None) -> None:
     """Remember the last delivery problem (shown by /subscriptions)."""
     await w.execute("UPDATE subscriptions SET last_error = ? WHERE id = ?", (error, sub_id))
 
 
 async def record_period_done(
-    w: Writer,
+    w: DbWriter,
     sub_id: int,
     *,
     period: str | None,
@@ -237,7 +237,7 @@ async def record_period_done(
 # --- ledger ------------------------------------------------------------------------------
 
 
-async def get_delivery(db: Database | Writer, sub_id: int, period: str) -> Delivery | None:
+async def get_delivery(db: Db | DbWriter, sub_id: int, period: str) -> Delivery | None:
     """The ledger row of (subscription, period)."""
     row = await db.fetchone(
         "SELECT * FROM digest_deliveries WHERE subscription_id = ? AND period_key = ?",
@@ -246,7 +246,7 @@ async def get_delivery(db: Database | Writer, sub_id: int, period: str) -> Deliv
     return None if row is None else to_delivery(row)
 
 
-async def open_delivery(db: Database | Writer, sub_id: int) -> Delivery | None:
+async def open_delivery(db: Db | DbWriter, sub_id: int) -> Delivery | None:
     """The subscription's unfinished delivery ('sending'), if one exists."""
     row = await db.fetchone(
         "SELECT * FROM digest_deliveries WHERE subscription_id = ? AND state = 'sending' "
@@ -256,7 +256,7 @@ async def open_delivery(db: Database | Writer, sub_id: int) -> Delivery | None:
     return None if row is None else to_delivery(row)
 
 
-async def open_delivery_subscription_ids(db: Database) -> list[int]:
+async def open_delivery_subscription_ids(db: Db) -> list[int]:
     """Subscriptions with an unfinished delivery (interrupted by a crash or errors)."""
     rows = await db.fetchall(
         "SELECT DISTINCT d.subscription_id FROM digest_deliveries d JOIN subscriptions s "
@@ -267,7 +267,7 @@ async def open_delivery_subscription_ids(db: Database) -> list[int]:
 
 
 async def insert_delivery(
-    w: Writer,
+    w: DbWriter,
     *,
     sub_id: int,
     channel_id: int,
@@ -321,7 +321,7 @@ def _fence(delivery_id: int, fence: Fence) -> tuple[int, str, int]:
 
 
 async def take_lease(
-    w: Writer, delivery_id: int, owner: str, until: datetime, *, seen_token: int
+    w: DbWriter, delivery_id: int, owner: str, until: datetime, *, seen_token: int
 ) -> Fence | None:
     """Take over an unfinished delivery (a new attempt) with the next fencing token; None
     when someone else changed it since `seen_token` was read."""
@@ -333,7 +333,7 @@ async def take_lease(
     return Fence(owner, seen_token + 1) if changed else None
 
 
-async def holds_fence(db: Database | Writer, delivery_id: int, fence: Fence) -> bool:
+async def holds_fence(db: Db | DbWriter, delivery_id: int, fence: Fence) -> bool:
     """Whether `fence` still holds the open delivery (read only)."""
     row = await db.fetchone(
         f"SELECT 1 FROM digest_deliveries WHERE {_FENCED}", _fence(delivery_id, fence)
@@ -341,7 +341,7 @@ async def holds_fence(db: Database | Writer, delivery_id: int, fence: Fence) -> 
     return row is not None
 
 
-async def renew_lease(w: Writer, delivery_id: int, fence: Fence, until: datetime) -> bool:
+async def renew_lease(w: DbWriter, delivery_id: int, fence: Fence, until: datetime) -> bool:
     """Extend a held lease; False when the fence was lost (taken over, or abandoned)."""
     changed = await w.execute_rowcount(
         f"UPDATE digest_deliveries SET lease_until = ? WHERE {_FENCED}",
@@ -351,7 +351,7 @@ async def renew_lease(w: Writer, delivery_id: int, fence: Fence, until: datetime
 
 
 async def record_part(
-    w: Writer, delivery_id: int, fence: Fence, message_ids: list[int], lease_until: datetime
+    w: DbWriter, delivery_id: int, fence: Fence, message_ids: list[int], lease_until: datetime
 ) -> bool:
     """One more part posted; False when the fence was lost (nothing written)."""
     changed = await w.execute_rowcount(
@@ -368,7 +368,7 @@ async def record_part(
 
 
 async def finish_delivery(
-    w: Writer,
+    w: DbWriter,
     delivery_id: int,
     fence: Fence,
     state: DeliveryState,
@@ -385,7 +385,7 @@ async def finish_delivery(
 
 
 async def give_up_delivery(
-    w: Writer, delivery_id: int, seen_token: int, at: str, error: str
+    w: DbWriter, delivery_id: int, seen_token: int, at: str, error: str
 ) -> bool:
     """Close an unfinished delivery nobody holds (its retry budget is used up)."""
     changed = await w.execute_rowcount(
@@ -398,7 +398,7 @@ async def give_up_delivery(
 
 
 async def release_lease(
-    w: Writer, delivery_id: int, fence: Fence, error: str, *, failed: bool = True
+    w: DbWriter, delivery_id: int, fence: Fence, error: str, *, failed: bool = True
 ) -> bool:
     """Give up an attempt for now (Discord kept failing: one failure more, unless `failed`
     is off); a later sweep retries. False when the fence was lost."""
@@ -410,7 +410,7 @@ async def release_lease(
     return changed > 0
 
 
-async def abandon_open_deliveries(w: Writer, sub_id: int, at: str, reason: str) -> int:
+async def abandon_open_deliveries(w: DbWriter, sub_id: int, at: str, reason: str) -> int:
     """Close a subscription's unfinished delivery without posting the rest (it was paused):
     its stored parts go stale, so a resumed subscription composes afresh. Bumping the token
     fences out a holder still posting."""
@@ -421,7 +421,7 @@ async def abandon_open_deliveries(w: Writer, sub_id: int, at: str, reason: str) 
     )
 
 
-async def deliveries(db: Database, sub_id: int) -> list[Delivery]:
+async def deliveries(db: Db, sub_id: int) -> list[Delivery]:
     """Every ledger row of a subscription, oldest first."""
     rows = await db.fetchall(
         "SELECT * FROM digest_deliveries WHERE subscription_id = ? ORDER BY id", (sub_id,)
@@ -433,7 +433,7 @@ async def deliveries(db: Database, sub_id: int) -> list[Delivery]:
 
 
 async def delivery_leader(
-    db: Database | Writer, platform: Platform
+    db: Db | DbWriter, platform: Platform
 ) -> tuple[str, datetime, int] | None:
     """(owner, lease_until, token) of the process leading `platform`'s delivery, if any."""
     row = await db.fetchone(
@@ -443,7 +443,7 @@ async def delivery_leader(
 
 
 async def take_leadership(
-    w: Writer, platform: Platform, owner: str, until: datetime, *, seen_token: int
+    w: DbWriter, platform: Platform, owner: str, until: datetime, *, seen_token: int
 ) -> bool:
     """Lead (or keep leading) `platform`'s delivery until `until`; False when someone else
     changed its leader since `seen_token` was read (0: nobody led)."""
@@ -456,13 +456,13 @@ async def take_leadership(
         return changed > 0
     changed = await w.execute_rowcount(
         "UPDATE delivery_leaders SET owner = ?, lease_until = ?, "
-        "token = token + (owner != ?) WHERE platform = ? AND token = ?",
+        "token = token + CASE WHEN owner = ? THEN 0 ELSE 1 END WHERE platform = ? AND token = ?",
         (owner, iso_utc(until), owner, platform, seen_token),
     )
     return changed > 0
 
 
-async def leads_delivery(db: Database | Writer, platform: Platform, owner: str) -> bool:
+async def leads_delivery(db: Db | DbWriter, platform: Platform, owner: str) -> bool:
     """Whether `owner` is the process leading `platform`'s delivery now."""
     row = await db.fetchone(
         "SELECT 1 FROM delivery_leaders WHERE platform = ? AND owner = ?", (platform, owner)
@@ -470,14 +470,14 @@ async def leads_delivery(db: Database | Writer, platform: Platform, owner: str) 
     return row is not None
 
 
-async def give_up_leadership(w: Writer, platform: Platform, owner: str) -> None:
+async def give_up_leadership(w: DbWriter, platform: Platform, owner: str) -> None:
     """Step down (a graceful stop): the lead is free for another process at once."""
     await w.execute(
         "DELETE FROM delivery_leaders WHERE platform = ? AND owner = ?", (platform, owner)
     )
 
 
-async def subscription_platforms(db: Database, sub_ids: list[int]) -> dict[int, Platform]:
+async def subscription_platforms(db: Db, sub_ids: list[int]) -> dict[int, Platform]:
     """The platform of each of `sub_ids` that exists."""
     found: dict[int, Platform] = {}
     for start in range(0, len(sub_ids), 500):
@@ -490,6 +490,6 @@ async def subscription_platforms(db: Database, sub_ids: list[int]) -> dict[int, 
     return found
 
 
-async def set_waiting_for(w: Writer, sub_id: int, platform: Platform | None) -> None:
+async def set_waiting_for(w: DbWriter, sub_id: int, platform: Platform | None) -> None:
     """Record (or clear) that the subscription waits for a process serving `platform`."""
     await w.execute("UPDATE subscriptions SET waiting_for = ? WHERE id = ?", (platform, sub_id))

@@ -5,24 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.database import Database, Row, Writer
+from storage.contract import Db, DbWriter, Row
 
 
-async def put_vector(w: Writer, dev_id: int, model: str, scale: float, vector: bytes) -> None:
+async def put_vector(w: DbWriter, dev_id: int, model: str, scale: float, vector: bytes) -> None:
     """Store (or replace) one development's vector."""
     await w.execute(
-        "INSERT OR REPLACE INTO development_vectors (development_id, model, scale, vector, seq) "
-        "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM development_vectors))",
+        "INSERT INTO development_vectors (development_id, model, scale, vector, seq) "
+        "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM development_vectors)) "
+        "ON CONFLICT (development_id) DO UPDATE SET model = excluded.model, "
+        "scale = excluded.scale, vector = excluded.vector, seq = excluded.seq",
         (dev_id, model, scale, vector),
     )
 
 
-async def drop_vector(w: Writer, dev_id: int) -> None:
+async def drop_vector(w: DbWriter, dev_id: int) -> None:
     """Forget one development's vector (retracted)."""
     await w.execute("DELETE FROM development_vectors WHERE development_id = ?", (dev_id,))
 
 
-async def vectors_since(db: Database, seq: int, model: str, limit: int = 5000) -> list[Row]:
+async def vectors_since(db: Db, seq: int, model: str, limit: int = 5000) -> Sequence[Row]:
     """Vectors of `model` written after `seq`, in write order (a batch at most `limit`)."""
     return await db.fetchall(
         "SELECT development_id, scale, vector, seq FROM development_vectors "
@@ -31,7 +33,7 @@ async def vectors_since(db: Database, seq: int, model: str, limit: int = 5000) -
     )
 
 
-async def unembedded(db: Database, model: str, limit: int = 256) -> list[Row]:
+async def unembedded(db: Db, model: str, limit: int = 256) -> Sequence[Row]:
     """Published developments without a vector of `model` (what a reindex embeds)."""
     return await db.fetchall(
         "SELECT d.id, d.title, d.summary, d.tags FROM developments d "
@@ -41,7 +43,7 @@ async def unembedded(db: Database, model: str, limit: int = 256) -> list[Row]:
     )
 
 
-async def put_vectors(w: Writer, model: str, rows: Sequence[tuple[int, float, bytes]]) -> None:
+async def put_vectors(w: DbWriter, model: str, rows: Sequence[tuple[int, float, bytes]]) -> None:
     """Store many vectors at once (a reindex batch)."""
     for dev_id, scale, vector in rows:
         await put_vector(w, dev_id, model, scale, vector)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -13,8 +14,11 @@ import pytest
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
 from harness.postgres import PostgresUnavailable, ThrowawayCluster
+from storage.contract import Db
 from storage.database import Database
 from tests.helpers import FixedClock
+
+_pg_names = itertools.count(1)
 
 
 @pytest.fixture
@@ -33,6 +37,15 @@ def db_path(tmp_path: Path) -> Path:
 async def empty_db(db_path: Path) -> AsyncIterator[Database]:
     """A migrated database without the starter dataset."""
     db = await Database.open(db_path)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_empty_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database without the starter dataset, for a SQLite-only test in a
+    module whose `empty_db` runs on both backends."""
+    db = await Database.open(tmp_path / "sqlite-only" / "briefbot.sqlite3")
     yield db
     await db.close()
 
@@ -108,3 +121,23 @@ def postgres_cluster() -> Iterator[ThrowawayCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_empty_db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Db]:
+    """A migrated database without the starter dataset, once on each backend: a SQLite file,
+    then a fresh database in the session's PostgreSQL cluster."""
+    if request.param == "sqlite":
+        opened: Db = await Database.open(db_path)
+    else:
+        cluster: ThrowawayCluster = request.getfixturevalue("postgres_cluster")
+        opened = await Database.open(cluster.create_database(f"any_{next(_pg_names)}"))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def any_db(any_empty_db: Db, clock: FixedClock) -> Db:
+    """`any_empty_db` with the starter dataset loaded."""
+    await load_starter(any_empty_db, clock)
+    return any_empty_db

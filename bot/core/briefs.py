@@ -15,7 +15,7 @@ from bot.domain.wording import N_
 from bot.i18n import gettext as _
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database, Row
+from storage.contract import Db, Row
 
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
 PERIOD_LABELS = {
@@ -135,7 +135,7 @@ def _newest_first(rows: list[Row]) -> list[Row]:
 
 
 async def _suggest(
-    db: Database, slug: str, scope: Scope | None, period: str, domain: str | None, on: date
+    db: Db, slug: str, scope: Scope | None, period: str, domain: str | None, on: date
 ) -> tuple[str, str | None] | None:
     """The shortest period wider than `period` that has something, keeping the domain; then
     the same without the domain. Never the selection already in use."""
@@ -154,7 +154,7 @@ async def _suggest(
 
 
 async def compose_brief(
-    db: Database,
+    db: Db,
     topic_name: str,
     scope: Scope | None,
     *,

@@ -21,7 +21,7 @@ from bot.domain.scope import Scope, scope_key
 from bot.i18n import gettext as _
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database, Writer
+from storage.contract import Db, DbWriter
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 class Catalogue:
     """Developments and assessments, as one server (or the operator) sees them."""
 
-    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Db, clock: Clock = system_clock) -> None:
         self.db = db
         self.clock = clock
         #: Called with each development after it was added, edited or retracted (the /ask
         #: embeddings); a failing listener is logged and never undoes the change.
-        self.listeners: list[Callable[[Database, Development], Awaitable[None]]] = []
+        self.listeners: list[Callable[[Db, Development], Awaitable[None]]] = []
 
     async def _saved(self, dev: Development) -> Development:
         for listener in self.listeners:
@@ -93,7 +93,7 @@ class Catalogue:
         return dev
 
     @staticmethod
-    async def _unchanged_since(w: Writer, before: Development) -> None:
+    async def _unchanged_since(w: DbWriter, before: Development) -> None:
         """Inside the write transaction: nobody changed it since `before` was read."""
         if await queries.revision_count(w, before.id) != before.revision_count:
             raise Conflict(

@@ -24,7 +24,7 @@ from bot.domain.clock import Clock, iso_utc, system_clock
 from bot.domain.models import Assessment
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database
+from storage.contract import Db
 
 log = logging.getLogger(__name__)
 DATASET_AUTHOR = "starter dataset"
@@ -37,7 +37,7 @@ def read_starter() -> dict[str, Any]:
     return data
 
 
-async def load_starter(db: Database, clock: Clock = system_clock) -> int:
+async def load_starter(db: Db, clock: Clock = system_clock) -> int:
     """Load the starter dataset unless it was loaded before; returns developments added."""
     data = read_starter()
     name = data["dataset"]

@@ -12,7 +12,7 @@ from bot.domain.models import Development
 from bot.domain.scope import Scope
 from bot.i18n import gettext as _
 from storage import catalogue as queries
-from storage.database import Database
+from storage.contract import Db
 from storage.search_query import MAX_QUERY_CHARS, query_terms
 
 TIMELINE_MAX = 1000
@@ -61,7 +61,7 @@ def _bound(value: str | None, field: str, *, end: bool) -> date | None:
 
 
 async def timeline(
-    db: Database,
+    db: Db,
     topic_name: str,
     scope: Scope | None,
     *,
@@ -99,7 +99,7 @@ def has_search_terms(text: str) -> bool:
 
 
 async def search(
-    db: Database, text: str, scope: Scope | None, *, topic_name: str | None = None
+    db: Db, text: str, scope: Scope | None, *, topic_name: str | None = None
 ) -> SearchResults:
     """Full-text search over titles, summaries, tags and sources."""
     topic = get_topic(topic_name) if topic_name else None

@@ -9,13 +9,13 @@ import logging
 from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
 from bot.i18n import gettext as _
-from storage.database import Database
+from storage.contract import Db
 from storage.scopes import move_scope as move_rows
 
 log = logging.getLogger(__name__)
 
 
-async def move_scope(db: Database, old: Scope, new: Scope) -> dict[str, int]:
+async def move_scope(db: Db, old: Scope, new: Scope) -> dict[str, int]:
     """Re-home everything `old` owns under `new` (same platform), in one transaction; the
     rows moved per table. Moving twice is harmless: the second finds nothing."""
     if old.platform != new.platform:

@@ -12,7 +12,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.scope import Scope
 from bot.domain.settings import ScopeSettings
 from bot.i18n import gettext as _
-from storage.database import Database
+from storage.contract import Db
 from storage.settings import get_scope_settings, put_scope_settings
 
 __all__ = [
@@ -52,7 +52,7 @@ def check_language(code: str) -> str:
     return language
 
 
-async def language_of(db: Database, scope: Scope | None) -> str | None:
+async def language_of(db: Db, scope: Scope | None) -> str | None:
     """The language a server or chat set with `/settings language` (None: English, also
     for the global catalogue): what its digests and other posts are written in."""
     if scope is None:
@@ -71,9 +71,7 @@ class SettingsChange:
 class ScopeSettingsService:
     """/settings and what other services read from a scope's settings."""
 
-    def __init__(
-        self, db: Database, clock: Clock = system_clock, default_timezone: str = "UTC"
-    ) -> None:
+    def __init__(self, db: Db, clock: Clock = system_clock, default_timezone: str = "UTC") -> None:
         self.db = db
         self.clock = clock
         self.default_timezone = default_timezone

@@ -30,7 +30,7 @@ from bot.domain.scope import Scope
 from bot.domain.subscriptions import Subscription
 from bot.i18n import gettext as _
 from storage import subscriptions as store
-from storage.database import Database
+from storage.contract import Db
 from storage.subscriptions import NewSubscription
 
 __all__ = ["MAX_TOPICS", "SubscribeResult", "Subscription", "SubscriptionService", "parse_topics"]
@@ -68,9 +68,7 @@ def check_moderator(actor: Actor, scope: Scope | None) -> Scope:
 class SubscriptionService:
     """/subscribe, /unsubscribe, /subscriptions and the lookups of /digest."""
 
-    def __init__(
-        self, db: Database, clock: Clock = system_clock, default_timezone: str = "UTC"
-    ) -> None:
+    def __init__(self, db: Db, clock: Clock = system_clock, default_timezone: str = "UTC") -> None:
         self.db = db
         self.clock = clock
         self.settings = ScopeSettingsService(db, clock, default_timezone)

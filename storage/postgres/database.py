@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -94,6 +94,8 @@ def redacted(url: str) -> str:
 
 class PostgresDatabase:
     """An open PostgreSQL database: a pool of connections, migrated at open."""
+
+    dialect: ClassVar[Literal["postgresql"]] = "postgresql"
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
@@ -247,6 +249,8 @@ class PostgresDatabase:
 
 class PostgresWriter:
     """The statements allowed inside a write transaction (the SQLite Writer's surface)."""
+
+    dialect: ClassVar[Literal["postgresql"]] = "postgresql"
 
     def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
         self._conn = conn

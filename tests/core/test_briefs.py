@@ -9,6 +9,7 @@ import pytest
 from bot.core.briefs import BriefItem, compose_brief, parse_domain, parse_period
 from bot.core.catalogue import Catalogue
 from bot.domain.errors import InvalidInput, UnknownTopic
+from storage.contract import Db
 from storage.database import Database
 from tests.helpers import (
     EDITOR,
@@ -23,7 +24,19 @@ from tests.helpers import (
 )
 
 
-async def test_japan_korea_brief_on_the_starter_dataset(db: Database, clock: FixedClock) -> None:
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """These tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def empty_db(any_empty_db: Db) -> Db:
+    """Without the starter dataset, on either backend."""
+    return any_empty_db
+
+
+async def test_japan_korea_brief_on_the_starter_dataset(db: Db, clock: FixedClock) -> None:
     brief = await compose_brief(db, "japan-korea", None, clock=clock)
     assert brief.topic.slug == "japan-korea"
     assert brief.period == "all" and brief.period_label == "all time"
@@ -40,7 +53,7 @@ async def test_japan_korea_brief_on_the_starter_dataset(db: Database, clock: Fix
 
 
 async def test_key_developments_are_the_most_important_shown_newest_first(
-    db: Database, clock: FixedClock
+    db: Db, clock: FixedClock
 ) -> None:
     brief = await compose_brief(db, "japan-korea", None, clock=clock)
     dates = [i.development.occurred.start for i in brief.key]
@@ -54,9 +67,7 @@ async def test_key_developments_are_the_most_important_shown_newest_first(
     assert all(i.development.why_it_matters for i in brief.why)
 
 
-async def test_trilateral_brief_has_the_improving_assessment(
-    db: Database, clock: FixedClock
-) -> None:
+async def test_trilateral_brief_has_the_improving_assessment(db: Db, clock: FixedClock) -> None:
     brief = await compose_brief(db, "trilateral", None, clock=clock)
     assert brief.assessment is not None
     assert brief.assessment.trend == "improving"
@@ -82,7 +93,7 @@ async def test_trilateral_brief_has_the_improving_assessment(
     ],
 )
 async def test_period_filter_is_relative_to_the_clock(
-    db: Database, now: datetime, period: str, expected: int
+    db: Db, now: datetime, period: str, expected: int
 ) -> None:
     brief = await compose_brief(db, "japan-korea", None, period=period, clock=FixedClock(now))
     assert brief.total == expected
@@ -94,7 +105,7 @@ async def test_period_filter_is_relative_to_the_clock(
         assert brief.is_empty and not brief.key and not brief.sources
 
 
-async def test_domain_filter(db: Database, clock: FixedClock) -> None:
+async def test_domain_filter(db: Db, clock: FixedClock) -> None:
     brief = await compose_brief(db, "japan-korea", None, domain="Economy", clock=clock)
     items = brief.key + brief.indicators + brief.context
     assert items
@@ -104,7 +115,7 @@ async def test_domain_filter(db: Database, clock: FixedClock) -> None:
     assert {i.development.domain for i in security.key + security.context} == {"security"}
 
 
-async def test_bad_arguments(db: Database, clock: FixedClock) -> None:
+async def test_bad_arguments(db: Db, clock: FixedClock) -> None:
     with pytest.raises(InvalidInput, match="period"):
         await compose_brief(db, "japan-korea", None, period="5d", clock=clock)
     with pytest.raises(InvalidInput, match="domain"):
@@ -116,7 +127,7 @@ async def test_bad_arguments(db: Database, clock: FixedClock) -> None:
 
 
 async def test_future_development_is_what_to_watch(
-    catalogue: Catalogue, db: Database, clock: FixedClock
+    catalogue: Catalogue, db: Db, clock: FixedClock
 ) -> None:
     future = await catalogue.add(
         EDITOR,
@@ -133,7 +144,7 @@ async def test_future_development_is_what_to_watch(
     assert future.id in [i.development.id for i in later.key]
 
 
-async def test_sources_are_numbered_and_deduplicated(db: Database, clock: FixedClock) -> None:
+async def test_sources_are_numbered_and_deduplicated(db: Db, clock: FixedClock) -> None:
     brief = await compose_brief(db, "japan-korea", None, clock=clock)
     numbers = [n for n, _ in brief.sources]
     assert numbers == list(range(1, len(numbers) + 1))
@@ -148,7 +159,7 @@ async def test_sources_are_numbered_and_deduplicated(db: Database, clock: FixedC
 
 
 async def test_a_server_sees_global_and_its_own_never_another(
-    catalogue: Catalogue, db: Database, clock: FixedClock
+    catalogue: Catalogue, db: Db, clock: FixedClock
 ) -> None:
     own = await catalogue.add(MOD_A, draft(title="Server A's own note", importance="3"))
     other = await catalogue.add(MOD_B, draft(title="Server B's own note", importance="3"))
@@ -166,7 +177,7 @@ async def test_a_server_sees_global_and_its_own_never_another(
     assert in_a.total == global_only.total + 1 == in_b.total
 
 
-async def test_huge_topics_are_counted_up_to_a_cap(empty_db: Database, clock) -> None:
+async def test_huge_topics_are_counted_up_to_a_cap(sqlite_empty_db: Database, clock) -> None:
     """Past COUNT_CAP the brief says '1000+' instead of counting every row."""
     from bot.core import briefs, transfer
     from tests.helpers import raw_development
@@ -174,13 +185,13 @@ async def test_huge_topics_are_counted_up_to_a_cap(empty_db: Database, clock) ->
     doc = {
         "developments": [raw_development(title=f"Item {i}") for i in range(briefs.COUNT_CAP + 5)]
     }
-    await transfer.import_data(empty_db, doc, clock)
-    brief = await compose_brief(empty_db, "japan-korea", None, clock=clock)
+    await transfer.import_data(sqlite_empty_db, doc, clock)
+    brief = await compose_brief(sqlite_empty_db, "japan-korea", None, clock=clock)
     assert brief.total == briefs.COUNT_CAP and brief.total_label == "1000+"
 
 
 async def test_an_empty_period_suggests_the_shortest_wider_period_that_shows_something(
-    db: Database, clock: FixedClock
+    db: Db, clock: FixedClock
 ) -> None:
     # The clock says 1 May 2023; the latest Japan–Korea development is of 14 Apr 2023.
     week = await compose_brief(db, "japan-korea", None, period="7d", clock=clock)
@@ -194,7 +205,7 @@ async def test_an_empty_period_suggests_the_shortest_wider_period_that_shows_som
 
 
 async def test_an_empty_domain_suggests_dropping_it_and_never_the_period_in_use(
-    db: Database, clock: FixedClock
+    db: Db, clock: FixedClock
 ) -> None:
     russia = await compose_brief(db, "russia", None, period="all", domain="society", clock=clock)
     assert russia.is_empty and russia.suggestion == ("all", None)

@@ -14,7 +14,7 @@ from bot.core.catalogue import Catalogue
 from bot.domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database
+from storage.contract import Db
 from tests.helpers import (
     EDITOR,
     EDITOR_IN_A,
@@ -25,9 +25,16 @@ from tests.helpers import (
     SCOPE_A,
     FixedClock,
     draft,
+    require_search,
     row_counts,
     table_dump,
 )
+
+
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
 
 
 async def test_add_writes_a_create_revision(catalogue: Catalogue, clock: FixedClock) -> None:
@@ -55,9 +62,7 @@ async def test_moderator_adds_to_their_server(catalogue: Catalogue) -> None:
         await catalogue.show(dev.id, None)
 
 
-async def test_edit_records_who_when_what(
-    catalogue: Catalogue, db: Database, clock: FixedClock
-) -> None:
+async def test_edit_records_who_when_what(catalogue: Catalogue, db: Db, clock: FixedClock) -> None:
     dev = await catalogue.add(EDITOR, draft())
     clock.advance(hours=2)
     result = await catalogue.edit(
@@ -79,7 +84,7 @@ async def test_edit_records_who_when_what(
     assert edit.snapshot["status"] == "published"
 
 
-async def test_edit_without_change_writes_nothing(catalogue: Catalogue, db: Database) -> None:
+async def test_edit_without_change_writes_nothing(catalogue: Catalogue, db: Db) -> None:
     dev = await catalogue.add(EDITOR, draft())
     before = await table_dump(db)
     result = await catalogue.edit(EDITOR, dev.id, draft())
@@ -89,8 +94,9 @@ async def test_edit_without_change_writes_nothing(catalogue: Catalogue, db: Data
 
 
 async def test_retract_hides_from_briefs_and_search_but_show_keeps_it(
-    catalogue: Catalogue, db: Database, clock: FixedClock
+    catalogue: Catalogue, db: Db, clock: FixedClock
 ) -> None:
+    require_search(db)
     summit = (await lookup.search(db, "Kishida summit", None)).hits[0].development
     assert summit.seed_key == "yoon-kishida-summit-2023-03-16"
     clock.advance(days=1)
@@ -115,7 +121,7 @@ async def test_retract_hides_from_briefs_and_search_but_show_keeps_it(
         await catalogue.edit(EDITOR, summit.id, draft())
 
 
-async def test_retract_needs_a_reason(catalogue: Catalogue, db: Database) -> None:
+async def test_retract_needs_a_reason(catalogue: Catalogue, db: Db) -> None:
     before = await table_dump(db)
     with pytest.raises(InvalidInput, match="reason"):
         await catalogue.retract(EDITOR, 1, "   ")
@@ -197,7 +203,7 @@ def _refusals(
     ]
 
 
-async def test_refusals_raise_and_change_nothing(catalogue: Catalogue, db: Database) -> None:
+async def test_refusals_raise_and_change_nothing(catalogue: Catalogue, db: Db) -> None:
     global_id = 2
     server_a = await catalogue.add(MOD_A, draft(title="Server A's development"))
     for what, error, attempt in _refusals(catalogue, global_id, server_a.id):
@@ -228,7 +234,7 @@ async def test_editor_and_moderator_scopes(catalogue: Catalogue) -> None:
     assert [r.action for r in history] == ["create", "edit", "retract"]
 
 
-async def test_assessments_keep_history(catalogue: Catalogue, db: Database) -> None:
+async def test_assessments_keep_history(catalogue: Catalogue, db: Db) -> None:
     first = await catalogue.current_assessment("trilateral", None)
     assert first is not None and first.trend == "improving"
     new = await catalogue.set_assessment(
@@ -247,7 +253,7 @@ async def test_assessments_keep_history(catalogue: Catalogue, db: Database) -> N
     assert [a.bottom_line for a in history] == ["Holding steady.", first.bottom_line]
 
 
-async def test_revision_numbers_follow_each_development(catalogue: Catalogue, db: Database) -> None:
+async def test_revision_numbers_follow_each_development(catalogue: Catalogue, db: Db) -> None:
     dev = await catalogue.add(EDITOR, draft())
     for n in range(3):
         await catalogue.edit(EDITOR, dev.id, draft(summary=f"Version {n}."))
@@ -256,9 +262,7 @@ async def test_revision_numbers_follow_each_development(catalogue: Catalogue, db
     assert (await catalogue.show(dev.id, None)).revision_count == 4
 
 
-async def test_overlapping_edits_and_retracts_do_not_both_win(
-    catalogue: Catalogue, db: Database
-) -> None:
+async def test_overlapping_edits_and_retracts_do_not_both_win(catalogue: Catalogue, db: Db) -> None:
     """Two moderators acting on the same version: the second is refused, nothing is lost."""
     import asyncio
 

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import DATASET_AUTHOR, load_starter, read_starter
 from bot.core.validation import validate_development
 from storage import catalogue as queries
+from storage.contract import Db
 from storage.database import Database
 from tests.helpers import EDITOR, FixedClock, draft, row_counts
+
+
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """These tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def empty_db(any_empty_db: Db) -> Db:
+    """Without the starter dataset, on either backend."""
+    return any_empty_db
 
 
 def test_every_starter_development_is_valid_and_sourced() -> None:
@@ -23,7 +38,7 @@ def test_every_starter_development_is_valid_and_sourced() -> None:
         assert len(d.sources) >= 1
 
 
-async def test_loaded_once(empty_db: Database, clock: FixedClock) -> None:
+async def test_loaded_once(empty_db: Db, clock: FixedClock) -> None:
     added = await load_starter(empty_db, clock)
     assert added == len(read_starter()["developments"]) == 12
     counts = await row_counts(empty_db)
@@ -36,7 +51,7 @@ async def test_loaded_once(empty_db: Database, clock: FixedClock) -> None:
         assert dev.revision_count == 1
 
 
-async def test_trilateral_assessment_is_improving(db: Database) -> None:
+async def test_trilateral_assessment_is_improving(db: Db) -> None:
     catalogue = Catalogue(db)
     assessment = await catalogue.current_assessment("trilateral", None)
     assert assessment is not None
@@ -44,7 +59,7 @@ async def test_trilateral_assessment_is_improving(db: Database) -> None:
     assert assessment.author == DATASET_AUTHOR
 
 
-async def test_starter_contains_the_seed_articles_facts(db: Database) -> None:
+async def test_starter_contains_the_seed_articles_facts(db: Db) -> None:
     devs = [await queries.get_development(db, i) for i in range(1, 13)]
     text = " ".join(f"{d.title} {d.summary}" for d in devs if d)
     for fact in ("Kishida", "$80 billion", "tourism", "export", "Trilateral Defense Talks"):

@@ -7,11 +7,23 @@ import pytest
 from bot.core import lookup
 from bot.core.catalogue import Catalogue
 from bot.domain.errors import InvalidInput, UnknownTopic
-from storage.database import Database
+from storage.contract import Db
 from tests.helpers import MOD_A, SCOPE_A, SCOPE_B, draft
 
 
-async def test_timeline_is_chronological(db: Database) -> None:
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """These tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def empty_db(any_empty_db: Db) -> Db:
+    """Without the starter dataset, on either backend."""
+    return any_empty_db
+
+
+async def test_timeline_is_chronological(db: Db) -> None:
     tl = await lookup.timeline(db, "japan-korea", None)
     starts = [d.occurred.start for d in tl.developments]
     assert starts == sorted(starts)
@@ -19,7 +31,7 @@ async def test_timeline_is_chronological(db: Database) -> None:
     assert not tl.truncated
 
 
-async def test_timeline_bounds(db: Database) -> None:
+async def test_timeline_bounds(db: Db) -> None:
     april = await lookup.timeline(db, "japan-korea", None, start="2023-04", end="2023-04")
     assert [d.occurred.iso() for d in april.developments] == ["2023-04-13", "2023-04-14"]
     march = await lookup.timeline(db, "japan-korea", None, start="2023-03-16", end="2023-03-31")
@@ -33,12 +45,12 @@ async def test_timeline_bounds(db: Database) -> None:
         await lookup.timeline(db, "mars", None)
 
 
-async def test_timeline_truncation_counts_everything(db: Database) -> None:
+async def test_timeline_truncation_counts_everything(db: Db) -> None:
     tl = await lookup.timeline(db, "japan-korea", None, limit=3)
     assert len(tl.developments) == 3 and tl.total == 10 and tl.truncated
 
 
-async def test_timeline_scope(catalogue: Catalogue, db: Database) -> None:
+async def test_timeline_scope(catalogue: Catalogue, db: Db) -> None:
     own = await catalogue.add(MOD_A, draft())
     assert own.id in [
         d.id for d in (await lookup.timeline(db, "japan-korea", SCOPE_A)).developments

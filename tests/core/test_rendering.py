@@ -16,10 +16,22 @@ from bot.core.briefs import compose_brief
 from bot.core.catalogue import Catalogue
 from bot.core.rendering import Renderer, md_escape, md_escape_every_pass, plain, truncate
 from storage import catalogue as queries
-from storage.database import Database
-from tests.helpers import EDITOR, FixedClock, draft
+from storage.contract import Db
+from tests.helpers import EDITOR, FixedClock, draft, require_search
 
 HOSTILE_TITLE = "@everyone <@&1> **x** ` [a](https://evil) @here <@123> <#9> ||spoiler||"
+
+
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """These tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def empty_db(any_empty_db: Db) -> Db:
+    """Without the starter dataset, on either backend."""
+    return any_empty_db
 
 
 def _unescaped(text: str, token: str) -> bool:
@@ -69,7 +81,7 @@ def test_bare_links_and_invites_are_not_live(title: str) -> None:
     assert escaped.replace("\u200b", "") == title
 
 
-async def test_a_stored_title_with_a_link_renders_dead(db: Database, clock: FixedClock) -> None:
+async def test_a_stored_title_with_a_link_renders_dead(db: Db, clock: FixedClock) -> None:
     catalogue = Catalogue(db, clock)
     dev = await catalogue.add(EDITOR, draft(title="Invite: discord.gg/raid and http://x.example"))
     text = Renderer("discord").render("development.j2", d=dev)
@@ -91,7 +103,8 @@ def test_truncate() -> None:
     assert len(truncate("x" * 50, 10)) == 10
 
 
-async def test_hostile_text_is_escaped_in_discord(catalogue: Catalogue, db: Database) -> None:
+async def test_hostile_text_is_escaped_in_discord(catalogue: Catalogue, db: Db) -> None:
+    require_search(db)
     dev = await catalogue.add(
         EDITOR,
         draft(
@@ -123,7 +136,7 @@ async def test_hostile_text_is_escaped_in_discord(catalogue: Catalogue, db: Data
     assert_discord_safe(discord.render("history.j2", d=dev, revisions=revisions))
 
 
-async def test_terminal_strips_control_characters(catalogue: Catalogue, db: Database) -> None:
+async def test_terminal_strips_control_characters(catalogue: Catalogue, db: Db) -> None:
     nasty = "Evil \x1b[31mred\x1b[0m title \u202eReversed"
     dev = await catalogue.add(EDITOR, draft(summary=f"{nasty}\nsecond line", importance="3"))
     terminal = Renderer("terminal")
@@ -139,7 +152,8 @@ async def test_terminal_strips_control_characters(catalogue: Catalogue, db: Data
     assert "**" not in shown
 
 
-async def test_every_template_renders_in_both_flavours(db: Database, clock: FixedClock) -> None:
+async def test_every_template_renders_in_both_flavours(db: Db, clock: FixedClock) -> None:
+    require_search(db)
     brief = await compose_brief(db, "trilateral", None, clock=clock)
     empty = await compose_brief(db, "china", None, period="7d", clock=clock)
     dev = await queries.get_development(db, 2)
@@ -164,7 +178,7 @@ async def test_every_template_renders_in_both_flavours(db: Database, clock: Fixe
         assert r.render_block("brief.j2", "title", brief=brief).startswith("US–Japan–South Korea")
 
 
-async def test_macro_output_is_not_escaped_twice(db: Database, clock: FixedClock) -> None:
+async def test_macro_output_is_not_escaped_twice(db: Db, clock: FixedClock) -> None:
     """The markdown of `_macros.j2` (bold dates, code-span ids) reaches Discord intact."""
     discord = Renderer("discord")
     brief = discord.render(
@@ -215,7 +229,8 @@ def test_override_replaces_a_bundled_template(tmp_path: Path) -> None:
     )
 
 
-async def test_user_text_cannot_fake_search_hit_markers(catalogue: Catalogue, db: Database) -> None:
+async def test_user_text_cannot_fake_search_hit_markers(catalogue: Catalogue, db: Db) -> None:
+    require_search(db)
     await catalogue.add(
         EDITOR, draft(title="Zebra \ue001\ue000 crossing", summary="zebra \ue001 x \ue000")
     )

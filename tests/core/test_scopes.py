@@ -17,13 +17,26 @@ from bot.core.subscriptions import SubscriptionService
 from bot.core.transfer import export_data, import_data
 from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.domain.scope import Scope, scope_key
+from storage.contract import Db
 from storage.database import Database
-from tests.helpers import GUILD_A, MOD_A, SCOPE_A, FixedClock, draft
+from tests.helpers import GUILD_A, MOD_A, SCOPE_A, FixedClock, draft, require_search
 
 # The same number as Discord server A: only the platform tells them apart.
 CHAT_SAME_ID = Scope.telegram(GUILD_A)
 SUPERGROUP = Scope.telegram(-1001234567890)
 TG_MOD = Actor(user_id="424242", name="tg-admin", scope=CHAT_SAME_ID, is_moderator=True)
+
+
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """These tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def empty_db(any_empty_db: Db) -> Db:
+    """Without the starter dataset, on either backend."""
+    return any_empty_db
 
 
 def test_scope_values() -> None:
@@ -47,7 +60,8 @@ def test_scope_values() -> None:
         Scope.parse("x")
 
 
-async def test_developments_stay_on_their_platform(db: Database, clock: FixedClock) -> None:
+async def test_developments_stay_on_their_platform(db: Db, clock: FixedClock) -> None:
+    require_search(db)
     catalogue = Catalogue(db, clock)
     discord_dev = await catalogue.add(MOD_A, draft(title="Discord server kangaroo note"))
     telegram_dev = await catalogue.add(TG_MOD, draft(title="Telegram chat wombat note"))
@@ -74,7 +88,7 @@ async def test_developments_stay_on_their_platform(db: Database, clock: FixedClo
         await catalogue.retract(TG_MOD, discord_dev.id, "not yours")
 
 
-async def test_assessments_stay_on_their_platform(db: Database, clock: FixedClock) -> None:
+async def test_assessments_stay_on_their_platform(db: Db, clock: FixedClock) -> None:
     catalogue = Catalogue(db, clock)
     await catalogue.set_assessment(MOD_A, "china", "Discord's view.", "improving", ())
     await catalogue.set_assessment(TG_MOD, "china", "Telegram's view.", "deteriorating", ())
@@ -86,7 +100,7 @@ async def test_assessments_stay_on_their_platform(db: Database, clock: FixedCloc
 
 
 async def test_settings_and_subscriptions_stay_on_their_platform(
-    empty_db: Database, clock: FixedClock
+    empty_db: Db, clock: FixedClock
 ) -> None:
     settings = ScopeSettingsService(empty_db, clock)
     await settings.update(MOD_A, timezone="Asia/Seoul")
@@ -114,13 +128,15 @@ async def test_settings_and_subscriptions_stay_on_their_platform(
     assert still_active.active
 
 
-async def test_export_and_import_keep_the_platform(empty_db: Database, clock: FixedClock) -> None:
-    catalogue = Catalogue(empty_db, clock)
+async def test_export_and_import_keep_the_platform(
+    sqlite_empty_db: Database, clock: FixedClock
+) -> None:
+    catalogue = Catalogue(sqlite_empty_db, clock)
     await catalogue.add(MOD_A, draft(title="On Discord"))
     await catalogue.add(replace(TG_MOD, scope=SUPERGROUP), draft(title="On Telegram"))
-    doc = await export_data(empty_db, clock)
+    doc = await export_data(sqlite_empty_db, clock)
     assert [d["scope"] for d in doc["developments"]] == [str(GUILD_A), "telegram:-1001234567890"]
-    copy = await Database.open(empty_db.path.with_name("copy.sqlite3"))
+    copy = await Database.open(sqlite_empty_db.path.with_name("copy.sqlite3"))
     try:
         await import_data(copy, doc, clock)
         assert (await Catalogue(copy, clock).show(2, SUPERGROUP)).title == "On Telegram"
@@ -130,7 +146,7 @@ async def test_export_and_import_keep_the_platform(empty_db: Database, clock: Fi
         await copy.close()
 
 
-async def test_refusals_speak_the_platform_s_words(db: Database, clock: FixedClock) -> None:
+async def test_refusals_speak_the_platform_s_words(db: Db, clock: FixedClock) -> None:
     catalogue = Catalogue(db, clock)
     dev = await catalogue.add(TG_MOD, draft())
     member = replace(TG_MOD, is_moderator=False)
@@ -141,7 +157,7 @@ async def test_refusals_speak_the_platform_s_words(db: Database, clock: FixedClo
 
 
 async def test_a_group_upgraded_to_a_supergroup_keeps_what_it_owns(
-    db: Database, clock: FixedClock
+    db: Db, clock: FixedClock
 ) -> None:
     group = Scope.telegram(-4012345)
     admin = replace(TG_MOD, scope=group)

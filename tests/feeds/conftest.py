@@ -10,7 +10,7 @@ import pytest
 from bot.core.catalogue import Catalogue
 from bot.core.feeds.fetch import Fetcher, FetchPolicy
 from bot.core.feeds.service import FeedService
-from storage.database import Database
+from storage.contract import Db
 from tests.feeds.server import FeedServer
 from tests.helpers import FixedClock
 
@@ -46,5 +46,11 @@ async def fetcher() -> AsyncIterator[Fetcher]:
 
 
 @pytest.fixture
-def feeds(db: Database, catalogue: Catalogue, fetcher: Fetcher, clock: FixedClock) -> FeedService:
+def db(any_db: Db) -> Db:
+    """The feed tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def feeds(db: Db, catalogue: Catalogue, fetcher: Fetcher, clock: FixedClock) -> FeedService:
     return FeedService(db, catalogue, fetcher, clock)

@@ -9,11 +9,11 @@ from bot.core import lookup
 from bot.core.feeds.fetch import FeedUnreachable, Fetcher, FetchPolicy, PrivateAddress
 from bot.core.feeds.service import FeedService
 from bot.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from storage.database import Database
-from tests.helpers import EDITOR, MEMBER_A, MOD_A, FixedClock, draft
+from storage.contract import Db
+from tests.helpers import EDITOR, MEMBER_A, MOD_A, FixedClock, draft, require_search
 
 
-async def _count(db: Database, table: str) -> int:
+async def _count(db: Db, table: str) -> int:
     return int(await db.scalar(f"SELECT COUNT(*) FROM {table}"))
 
 
@@ -147,6 +147,7 @@ async def test_rejected_stories_never_return(feeds, server):
 
 
 async def test_approve_publishes_with_every_source_and_search_finds_it(feeds, server, db):
+    require_search(db)
     await feeds.add_feed(EDITOR, server.url("yonhap"))
     await feeds.add_feed(EDITOR, server.url("kyodo"))
     drills = next(c for c in await feeds.queue(None) if "drills" in c.title)

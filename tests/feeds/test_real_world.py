@@ -15,7 +15,7 @@ from bot.core.feeds.parse import parse_feed
 from bot.core.feeds.service import ITEMS_PER_POLL, MAX_RETRY_AFTER, FeedService
 from bot.core.feeds.worker import ParseWorker
 from bot.domain.errors import InvalidInput
-from storage.database import Database
+from storage.contract import Db
 from tests.feeds.server import DATA, FeedServer, RawServer
 from tests.helpers import EDITOR, FixedClock
 
@@ -99,7 +99,7 @@ async def test_a_poll_reads_only_the_newest_items_and_says_so(feeds, server: Fee
 
 
 async def test_a_slow_parse_is_stopped_at_its_deadline(
-    db: Database, catalogue: Catalogue, fetcher: Fetcher, clock: FixedClock, server: FeedServer
+    db: Db, catalogue: Catalogue, fetcher: Fetcher, clock: FixedClock, server: FeedServer
 ):
     # 2.4 MB of unclosed markup keeps feedparser busy for seconds; the child is killed.
     slow = b'<?xml version="1.0"?><rss version="2.0"><channel><title>S</title><item><title>'

@@ -10,7 +10,7 @@ from bot.core.feeds.service import FeedService
 from bot.core.scope_moves import move_scope
 from bot.domain.errors import NotFound
 from bot.domain.scope import Scope
-from storage.database import Database
+from storage.contract import Db
 from tests.feeds.server import FeedServer
 from tests.helpers import GUILD_A, MOD_A, SCOPE_A
 
@@ -48,7 +48,7 @@ async def test_a_telegram_queue_is_reviewed_in_its_chat_unless_told_otherwise(
 
 
 async def test_an_upgraded_group_takes_its_feeds_and_queue(
-    feeds: FeedService, server: FeedServer, db: Database
+    feeds: FeedService, server: FeedServer, db: Db
 ) -> None:
     admin = Actor(user_id="424242", name="tg-admin", scope=GROUP, is_moderator=True)
     await feeds.add_feed(admin, server.url("kyodo"))

@@ -3,13 +3,27 @@ cache key) changes with every way a row enters a window, staged imports included
 
 from __future__ import annotations
 
+import pytest
+
 from storage.catalogue import window_fingerprint
-from storage.database import Database
+from storage.contract import Db
 
 START, END = "2023-05-01T09:00:00Z", "2023-05-08T09:00:00Z"
 
 
-async def test_an_import_made_visible_in_the_window_changes_the_fingerprint(db: Database) -> None:
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """These tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def empty_db(any_empty_db: Db) -> Db:
+    """Without the starter dataset, on either backend."""
+    return any_empty_db
+
+
+async def test_an_import_made_visible_in_the_window_changes_the_fingerprint(db: Db) -> None:
     before = await window_fingerprint(db, START, END)
     async with db.transaction() as w:
         await w.execute(

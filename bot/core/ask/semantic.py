@@ -22,7 +22,7 @@ from bot.domain.models import Development
 from bot.domain.scope import Scope
 from storage import catalogue as queries
 from storage import vectors
-from storage.database import Database
+from storage.contract import Db
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,7 +94,7 @@ class SemanticIndex:
         """Vectors of `texts`, computed in a worker thread."""
         return await asyncio.to_thread(self._encode, texts)
 
-    async def on_saved(self, db: Database, dev: Development) -> None:
+    async def on_saved(self, db: Db, dev: Development) -> None:
         """A development was added, edited or retracted: (re-)embed or forget it."""
         if dev.retracted:
             async with db.transaction() as w:
@@ -105,7 +105,7 @@ class SemanticIndex:
         async with db.transaction() as w:
             await vectors.put_vector(w, dev.id, MODEL, scale, data)
 
-    async def reindex(self, db: Database) -> int:
+    async def reindex(self, db: Db) -> int:
         """Embed every published development that has no vector yet; how many were."""
         done = 0
         while rows := await vectors.unembedded(db, MODEL, BATCH):
@@ -116,7 +116,7 @@ class SemanticIndex:
             done += len(rows)
         return done
 
-    async def refresh(self, db: Database) -> None:
+    async def refresh(self, db: Db) -> None:
         """Read the vectors written since the last look (any process may have written)."""
         import numpy as np
 
@@ -177,7 +177,7 @@ class SemanticIndex:
         return [(self._ids[i], float(sims[i])) for i in top]
 
     async def nearest(
-        self, db: Database, text: str, scope: Scope | None, k: int = NEIGHBOURS
+        self, db: Db, text: str, scope: Scope | None, k: int = NEIGHBOURS
     ) -> list[tuple[Development, float]]:
         """The developments `scope` can see whose meaning is closest to `text`, with their
         cosine similarity, closest first."""

@@ -27,7 +27,7 @@ from bot.domain.scope import Scope
 from bot.domain.subscriptions import Subscription
 from storage import assessments as assessment_queries
 from storage import catalogue as queries
-from storage.database import Database
+from storage.contract import Db
 from storage.subscriptions import subscription_for_channel
 
 MAX_ITEMS = 40
@@ -104,7 +104,7 @@ class WindowChanges:
         return frozenset(devs | {a.scope for a in self.assessments if a.scope is not None})
 
 
-async def read_window(db: Database, start: str, end: str) -> WindowChanges:
+async def read_window(db: Db, start: str, end: str) -> WindowChanges:
     """The shared read of a window [start, end) (ISO UTC strings)."""
     devs = await queries.changed_in_period(db, start, end)
     devs.sort(key=lambda d: (-d.importance, d.occurred.start, d.id))
@@ -162,7 +162,7 @@ def digest_from_window(changes: WindowChanges, sub: Subscription, plan: DuePlan)
     return filter_digest(digest, sub.digest_filter)
 
 
-async def compose_digest(db: Database, sub: Subscription, plan: DuePlan) -> Digest:
+async def compose_digest(db: Db, sub: Subscription, plan: DuePlan) -> Digest:
     """Collect a subscription's digest for a plan's window (from storage, no rendering)."""
     return digest_from_window(await read_window(db, *window_of(plan)), sub, plan)
 
@@ -219,7 +219,7 @@ class DigestBuilder:
 
     def __init__(
         self,
-        db: Database,
+        db: Db,
         renderer: Renderer,
         render: Callable[[Renderer, Digest], list[str]] = render_parts,
     ) -> None:
@@ -283,14 +283,14 @@ def _sharing_key(
     )
 
 
-async def scope_language(db: Database, sub: Subscription) -> str | None:
+async def scope_language(db: Db, sub: Subscription) -> str | None:
     """The language a subscription's server or chat set (`/settings language`): a digest
     is a post to everyone there, so it speaks the place's language, not a person's."""
     return await language_of(db, sub.scope)
 
 
 async def preview_text(
-    db: Database,
+    db: Db,
     renderer: Renderer,
     now: datetime,
     *,

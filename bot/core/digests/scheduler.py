@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core.digests.delivery import DeliveryEngine, Outcome
 from bot.domain.clock import Clock
 from storage import subscriptions as store
-from storage.database import Database
+from storage.contract import Db
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class DigestScheduler:
     def __init__(
         self,
         engine: DeliveryEngine,
-        db: Database,
+        db: Db,
         clock: Clock,
         *,
         sweep_seconds: float = 60.0,

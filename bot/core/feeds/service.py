@@ -36,7 +36,7 @@ from bot.domain.models import Development, DevelopmentDraft, FuzzyDate, Source
 from bot.domain.scope import Platform, Scope, scope_key, scope_of
 from bot.i18n import gettext as _
 from storage import feeds as queries
-from storage.database import Database, Row, Writer
+from storage.contract import Db, DbWriter, Row
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class FeedService:
 
     def __init__(
         self,
-        db: Database,
+        db: Db,
         catalogue: Catalogue,
         fetcher: Fetcher,
         clock: Clock = system_clock,
@@ -324,7 +324,7 @@ class FeedService:
 
     async def _ingest(
         self,
-        w: Writer,
+        w: DbWriter,
         feed: Feed,
         fetched: FetchResult,
         parsed: ParsedFeed | None,
@@ -385,7 +385,7 @@ class FeedService:
         return ""
 
     async def _one_item(
-        self, w: Writer, feed: Feed, item: FeedItem, report: PollReport, now: datetime
+        self, w: DbWriter, feed: Feed, item: FeedItem, report: PollReport, now: datetime
     ) -> Entry | None:
         if item.published is not None and now - item.published > MAX_ITEM_AGE:
             report.skipped[f"older than {MAX_ITEM_AGE.days} days"] += 1

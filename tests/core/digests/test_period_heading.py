@@ -12,8 +12,20 @@ from bot.core.dataset import load_starter
 from bot.core.digests.building import preview_text
 from bot.core.digests.schedule import Schedule, plan_due, plan_now, window_label
 from bot.core.rendering import Renderer
-from storage.database import Database
+from storage.contract import Db
 from tests.helpers import FixedClock
+
+
+@pytest.fixture
+def db(any_db: Db) -> Db:
+    """These tests run on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def empty_db(any_empty_db: Db) -> Db:
+    """Without the starter dataset, on either backend."""
+    return any_empty_db
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -79,13 +91,13 @@ def test_before_nine_in_seoul_the_digest_covers_sunday_morning_to_now() -> None:
     assert window_label(SEOUL_DAILY, plan.window_start, plan.window_end) == f"6{DASH}7 Dec 2026"
 
 
-async def test_briefbot_digest_preview_heading(db: Database) -> None:
+async def test_briefbot_digest_preview_heading(db: Db) -> None:
     text = await preview_text(db, Renderer("terminal"), utc(2026, 12, 7, 1, 38))
     assert text.splitlines()[1].startswith(f"30 Nov{DASH}7 Dec 2026 · ")
 
 
 async def test_a_fresh_installs_first_digest_sets_no_starter_assessment(
-    empty_db: Database,
+    empty_db: Db,
 ) -> None:
     install = FixedClock(utc(2026, 12, 7, 1, 38))
     await load_starter(empty_db, install)

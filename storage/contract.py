@@ -1,0 +1,102 @@
+"""The storage contract: what the query modules may ask of a database, whichever backend.
+
+`Db` is the reading surface and the way into a write transaction; `DbWriter` is what a
+write transaction offers. SQLite's `storage.database.Database` and PostgreSQL's
+`storage.postgres.database.PostgresDatabase` both satisfy them, so a function typed with
+these runs on either. Query text is written once with `?` placeholders; where the SQL of the
+two backends differs, a function branches on `dialect` ("sqlite" or "postgresql").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal, Protocol, overload
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+class Row(Protocol):
+    """A result row: by position or by column name (sqlite3.Row, asyncpg.Record)."""
+
+    # In asyncpg-stubs' order (str, then int): mypy matches overloads in order.
+    @overload
+    def __getitem__(self, key: str, /) -> Any: ...
+    @overload
+    def __getitem__(self, key: int, /) -> Any: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def keys(self) -> Iterable[str]: ...
+
+
+class DbWriter(Protocol):
+    """The statements allowed inside a write transaction."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; with `RETURNING id`, returns that id (otherwise undefined)."""
+        ...
+
+    async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the number of rows changed."""
+        ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for many rows."""
+        ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Row]:
+        """Read inside the transaction."""
+        ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Read one row inside the transaction."""
+        ...
+
+
+class Db(Protocol):
+    """An open database of either backend."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    readonly: bool
+    closed: bool
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Row]:
+        """Run a read query and return every row."""
+        ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Run a read query and return its first row, if any."""
+        ...
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[DbWriter]:
+        """A write transaction: committed on exit, rolled back on error."""
+        ...
+
+    async def close(self) -> None:
+        """Close the database; closing twice is harmless."""
+        ...
+
+
+def concat_sql(dialect: Dialect, expr: str) -> str:
+    """An aggregate joining `expr` of a group with spaces (NULL for an empty group)."""
+    if dialect == "postgresql":
+        return f"string_agg({expr}, ' ')"
+    return f"group_concat({expr}, ' ')"
+
+
+def is_sql(dialect: Dialect) -> str:
+    """The equality that holds for two NULLs (SQLite's `IS`; older SQLite has no
+    `IS NOT DISTINCT FROM`, and PostgreSQL's `IS` takes no parameter)."""
+    return "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
+
+
+__all__ = ["Db", "DbWriter", "Dialect", "Row", "concat_sql", "is_sql"]
