@@ -21,6 +21,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import i18n
 from bot.core.actors import Actor
+from bot.core.feeds.notices import pause_notice
 from bot.core.feeds.service import FeedService
 from bot.core.rendering import Renderer, html_escape
 from bot.core.scope_settings import language_of
@@ -317,16 +318,7 @@ async def announce_pauses(bot: Bot, feeds: FeedService) -> None:
         if not await feeds.claim_pause_notice(feed.id):
             continue
         with i18n.use_locale(await language_of(feeds.db, feed.scope)):
-            text = _(
-                "Feed #{id} · {title} was paused: {reason}\n"
-                "Its candidates stay in the queue. Once it works again, resume it with "
-                "{command}"
-            ).format(
-                command=f"/feed pause {feed.id} resume",
-                id=feed.id,
-                title=html_escape(feed.title),
-                reason=html_escape(feed.pause_reason or ""),
-            )
+            text = pause_notice(feed, f"/feed pause {feed.id} resume", html_escape)
         try:
             await bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW

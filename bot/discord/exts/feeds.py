@@ -22,6 +22,7 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.core.actors import check_can_write
+from bot.core.feeds.notices import pause_notice
 from bot.core.rendering import Renderer, md_escape
 from bot.core.scope_settings import language_of
 from bot.discord.exts._common import (
@@ -326,16 +327,7 @@ class Feeds(commands.Cog):
             if not await feeds.claim_pause_notice(feed.id):
                 continue
             with i18n.use_locale(await language_of(feeds.db, feed.scope)):
-                text = _(
-                    "Feed #{id} · {title} was paused: {reason}\n"
-                    "Its candidates stay in the queue. Once it works again, resume it with "
-                    "{command}"
-                ).format(
-                    command=f"`/feed pause id:{feed.id} resume:True`",
-                    id=feed.id,
-                    title=md_escape(feed.title),
-                    reason=md_escape(feed.pause_reason or ""),
-                )
+                text = pause_notice(feed, f"`/feed pause id:{feed.id} resume:True`", md_escape)
             try:
                 await channel.send(text[:2000], allowed_mentions=NO_PINGS)
             except discord.HTTPException:
