@@ -117,9 +117,14 @@ class ThrowawayCluster:
             ]
         )
         log = (self.root / "server.log").open("wb")
+        # A test run that is killed (no fixture teardown) must not leave a server behind:
+        # the server gets SIGQUIT, its immediate shutdown, when the process that started it dies.
         self._server = subprocess.Popen(
             self._as_server_user(
                 [
+                    "setpriv",
+                    "--pdeathsig",
+                    "SIGQUIT",
                     str(self.bindir / "postgres"),
                     "-D",
                     str(self.data),

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from harness.postgres import ThrowawayCluster
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_cluster_keeps_japanese_and_korean_text_whole(
@@ -47,3 +53,34 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_killed_test_run_leaves_no_server_behind(tmp_path) -> None:
+    # A run stopped by SIGKILL never tears its fixtures down: the server it started must
+    # end with it.
+    script = (
+        "import sys, time\n"
+        "from harness.postgres import ThrowawayCluster\n"
+        "c = ThrowawayCluster().start()\n"
+        "print(c.server_pid(), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    starter = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert starter.stdout is not None
+    line = starter.stdout.readline().strip()
+    if not line.isdigit():
+        starter.kill()
+        starter.wait()
+        if os.environ.get("BRIEFBOT_REQUIRE_POSTGRES") == "1":
+            pytest.fail("the cluster did not start")
+        pytest.skip("PostgreSQL half skipped: no server binaries")
+    server = int(line)
+    assert _running(server)
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + 15
+    while _running(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(server)
