@@ -29,6 +29,7 @@ from bot.domain.subscriptions import Subscription
 from storage import subscriptions as store
 from tests.discord._support import assert_no_pings, refusals, refused
 from tests.discord.conftest import World, text_of
+from tests.harness.fake_poster import HeldPoster
 from tests.helpers import FixedClock
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
@@ -447,26 +448,6 @@ async def test_subscriptions_shows_a_digest_waiting_for_its_platform(world: Worl
     assert "Waiting: no running process has Discord, so this digest cannot be sent yet." in text
 
 
-class _InFlight:
-    """Wraps the Discord poster: a send stays in flight until the test lets it go."""
-
-    def __init__(self, poster: Any) -> None:
-        self.poster = poster
-        self.started = asyncio.Event()
-        self.go = asyncio.Event()
-
-    async def send(
-        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
-    ) -> int:
-        self.started.set()
-        await self.go.wait()
-        return int(await self.poster.send(channel_id, content, nonce=nonce, first_id=first_id))
-
-    async def find(self, channel_id: int, marker: str, **kwargs: Any) -> int | None:
-        found = await self.poster.find(channel_id, marker, **kwargs)
-        return None if found is None else int(found)
-
-
 async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lead(
     world: World, clock: FixedClock
 ) -> None:
@@ -475,7 +456,7 @@ async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lea
     await world.mod.slash(world.general, "subscribe", cadence="daily", post_empty=True)
     services = world.env.bot.services
     hub = services.digests
-    in_flight = _InFlight(hub.poster.posters["discord"])
+    in_flight = HeldPoster(hub.poster.posters["discord"])
     hub.poster.posters["discord"] = in_flight
     clock.now = NOW + timedelta(days=1)
     sweep = asyncio.create_task(cog(world).scheduler.sweep())

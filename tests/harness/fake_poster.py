@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.core.digests.delivery import ChannelForbidden, ChannelGone, DeliveryError, RetryableError
 
@@ -132,3 +133,24 @@ def server_error() -> RetryableError:
 
 def rate_limited(retry_after: float) -> RetryableError:
     return RetryableError("429 Too Many Requests", retry_after=retry_after)
+
+
+class HeldPoster:
+    """Wraps a platform's real poster: a send stays in flight until the test sets `go`
+    (`started` says one began), so a test can stop the bot with a part mid-send."""
+
+    def __init__(self, poster: Any) -> None:
+        self.poster = poster
+        self.started = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def send(
+        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
+    ) -> int:
+        self.started.set()
+        await self.go.wait()
+        return int(await self.poster.send(channel_id, content, nonce=nonce, first_id=first_id))
+
+    async def find(self, channel_id: int, marker: str, **kwargs: Any) -> int | None:
+        found = await self.poster.find(channel_id, marker, **kwargs)
+        return None if found is None else int(found)

@@ -5,12 +5,10 @@ A graceful stop finishes the part in flight before it lets another process take 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 
-from bot.core.digests.delivery import Poster
 from bot.core.digests.liveness import Liveness
 from storage import subscriptions as store
+from tests.harness.fake_poster import HeldPoster
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, MEMBER_TG, Running
 
@@ -44,33 +42,6 @@ async def test_a_long_429_gives_the_digest_back_and_other_chats_are_answered(
     assert len(fake.sent[MEMBER_TG]) > before
 
 
-class _InFlight:
-    """Wraps the Telegram poster: a send stays in flight until the test lets it go."""
-
-    def __init__(self, poster: Poster) -> None:
-        self.poster = poster
-        self.started = asyncio.Event()
-        self.go = asyncio.Event()
-
-    async def send(
-        self, channel_id: int, content: str, *, nonce: str, first_id: int | None = None
-    ) -> int:
-        self.started.set()
-        await self.go.wait()
-        return await self.poster.send(channel_id, content, nonce=nonce, first_id=first_id)
-
-    async def find(
-        self,
-        channel_id: int,
-        marker: str,
-        *,
-        after: datetime,
-        pace: Callable[[], Awaitable[None]],
-        first_id: int | None = None,
-    ) -> int | None:
-        return await self.poster.find(channel_id, marker, after=after, pace=pace, first_id=first_id)
-
-
 async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lead(
     tg: Running,
 ) -> None:
@@ -81,7 +52,7 @@ async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lea
     await tg.services.catalogue.add(EDITOR, draft(title="Seoul and Tokyo resume shuttle talks"))
     before = len(fake.sent[MEMBER_TG])
     hub = tg.services.digests
-    in_flight = _InFlight(hub.poster.posters["telegram"])
+    in_flight = HeldPoster(hub.poster.posters["telegram"])
     hub.poster.posters["telegram"] = in_flight
     tg.services.clock.advance(days=1)  # type: ignore[attr-defined]
     sweep = asyncio.create_task(hub.scheduler.sweep())
