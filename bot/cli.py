@@ -312,7 +312,7 @@ async def _ask(args: argparse.Namespace, s: Services) -> str:
     if args.reindex:
         assert s.semantic is not None  # checked before the database was opened
         count = await s.semantic.reindex(s.db)
-        return f"embedded {count} development(s) for /ask"
+        return f"embedded {_count(count, 'development', 'developments')} for /ask"
     scope = None if args.guild is None else Scope.discord(args.guild)
     answer = await s.asker.ask(" ".join(args.question), scope)
     if args.json:

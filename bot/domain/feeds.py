@@ -107,11 +107,19 @@ class PollReport:
             return f"feed {self.feed_id} unchanged (304)"
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
         capped = (
-            f"; read only the newest, left out {self.capped} older items" if self.capped else ""
+            f"; read only the newest, left out {_count(self.capped, 'older item')}"
+            if self.capped
+            else ""
         )
         return (
-            f"feed {self.feed_id}: {self.items} items, {len(self.new)} new candidates, "
+            f"feed {self.feed_id}: {_count(self.items, 'item')}, "
+            f"{_count(len(self.new), 'new candidate')}, "
             f"{self.merged} merged into existing ones"
             + (f"; skipped {skipped}" if skipped else "")
             + capped
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 item`, `2 items`: this report is the command line's and the log's (English only)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -199,3 +199,11 @@ async def test_a_page_and_a_refused_connection_get_one_human_line(
     assert err.strip() == (
         f"briefbot: cannot fetch http://127.0.0.1:{port}/rss: the server refused the connection"
     )
+
+
+def test_the_poll_report_counts_in_words() -> None:
+    from bot.domain.feeds import _count
+
+    assert _count(1, "item") == "1 item"
+    assert _count(2, "new candidate") == "2 new candidates"
+    assert _count(0, "older item") == "0 older items"

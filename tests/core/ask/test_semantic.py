@@ -102,6 +102,6 @@ def test_the_cli_reindexes(tmp_path: Path) -> None:
     from tests.cli.test_cli import Cli
 
     cli = Cli(tmp_path)
-    assert cli.ok("ask", "--reindex").strip() == "embedded 12 development(s) for /ask"
+    assert cli.ok("ask", "--reindex").strip() == "embedded 12 developments for /ask"
     question = "Did the neighbours end their quarrel over compensation for colonial-era workers?"
     assert "#3" in cli.ok("ask", question)
