@@ -31,7 +31,7 @@ from bench.ask_quality import TODAY, build_catalogue, evaluate, fixed, read_ques
 from bench.measure import Timing
 from bot.core.ask.semantic import MODEL, SemanticIndex, quantise, semantic_available
 from bot.core.ask.service import Asker
-from storage.database import Database
+from storage.sqlite.database import Database
 
 TARGET_MS = {"default": 50.0, "semantic": 100.0}
 

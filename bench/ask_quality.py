@@ -16,7 +16,7 @@ from bot.core import transfer
 from bot.core.ask.service import Asker
 from bot.core.dataset import load_starter
 from bot.domain.clock import Clock
-from storage.database import Database
+from storage.sqlite.database import Database
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "ask_questions.tsv"
 #: "Today" of the labelled set: a fortnight after the last dated starter development.

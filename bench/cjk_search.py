@@ -19,7 +19,7 @@ from typing import Any
 from bench.generate import generate
 from bench.measure import Timing, fixed_clock, search_queries
 from bot.core import lookup, transfer
-from storage.database import Database
+from storage.sqlite.database import Database
 
 JA_WORDS = [
     "日韓",

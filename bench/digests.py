@@ -40,7 +40,7 @@ from bot.core.validation import validate_development
 from bot.domain.errors import NotFound
 from bot.domain.scope import Scope
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITOR = Actor(user_id="900000000000000001", name="bench editor", is_editor=True)

@@ -36,7 +36,7 @@ from bot.core.feeds.service import FeedService
 from bot.domain.clock import iso_utc
 from bot.domain.feeds import Feed
 from storage import feeds as feed_queries
-from storage.database import Database
+from storage.sqlite.database import Database
 
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "headlines.tsv"
 HOLDOUT = LABELLED.with_name("headlines_holdout.tsv")

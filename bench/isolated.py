@@ -27,7 +27,7 @@ from bench.digests import _copy_database, build_all, setup
 from bench.gauge import in_gauges, measure_gauge
 from bench.generate import Catalogue, generate
 from bench.runner import BENCH_DIR, Config
-from storage.database import Database
+from storage.sqlite.database import Database
 
 WORK = BENCH_DIR / "work" / "isolated"
 CATALOGUE = WORK / "catalogue.sqlite3"  # imported, digests not set up (briefs, searches)

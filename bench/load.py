@@ -299,7 +299,7 @@ async def _import_into(database: Path, developments: int, servers: int, seed: in
     """The child: generate a catalogue (no ids: it is added to what is there) and import."""
     from bench.generate import generate
     from bot.core.transfer import import_data
-    from storage.database import Database
+    from storage.sqlite.database import Database
 
     cat = generate(developments, servers, seed=seed)
     for item in cat.document["developments"]:

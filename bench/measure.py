@@ -27,7 +27,7 @@ from bot.core.topics import all_topics
 from bot.domain.clock import Clock
 from bot.domain.scope import Scope
 from storage.bulk import WriteStats
-from storage.database import Database
+from storage.sqlite.database import Database
 
 BRIEF_BLOCKS = ("title", "description", "footer")
 

@@ -27,7 +27,7 @@ from bench.load import LoadPlan, measure_load
 from bench.load import lines as load_lines
 from bench.simcord_e2e import simcord_brief
 from bot import __version__
-from storage.database import Database
+from storage.sqlite.database import Database
 
 BENCH_DIR = Path(__file__).resolve().parent
 NOT_MEASURED = "not measured yet"

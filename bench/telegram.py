@@ -34,7 +34,7 @@ from bot.domain.scope import Scope
 from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
-from storage.database import Database
+from storage.sqlite.database import Database
 
 TELEGRAM_LIMIT = 30  # messages per second overall
 FIRST_CHAT = 600_000_001

@@ -17,7 +17,7 @@ from bot.core.metrics import Metrics
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
 from bot.domain.clock import Clock, system_clock
-from storage.database import Database
+from storage.sqlite.database import Database
 
 if TYPE_CHECKING:
     from bot.core.ask.service import Asker
@@ -106,7 +106,7 @@ class Services:
         await self.db.close()
 
 
-# Read-only connections a running bot reads through (`storage.database`): a slow search
+# Read-only connections a running bot reads through (`storage.sqlite.database`): a slow search
 # and a second search take two, plain reads always find the third. A CLI command opens
 # none (one command per process).
 BOT_READERS = 3

@@ -30,7 +30,7 @@ from bot.services import Services
 from bot.telegram.app import GROUP_RATE, OVERALL_RATE
 from bot.telegram.digests import SEND_RATE, TelegramDigestBuilder, TelegramPoster
 from harness.fake_telegram import TOKEN
-from storage.database import Database
+from storage.sqlite.database import Database
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:

@@ -31,7 +31,7 @@ from bot.core.digests.scheduler import DigestScheduler
 from bot.core.rendering import Renderer
 from bot.discord.exts._digest_poster import DiscordPoster, no_resend_trace
 from bot.domain.clock import system_clock
-from storage.database import Database
+from storage.sqlite.database import Database
 
 LAG_TICK = 0.01
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.database import Database
+from storage.sqlite.database import Database
 
 COUNT_CAP = 2000
 

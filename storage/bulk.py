@@ -24,8 +24,8 @@ from bot.domain.models import Assessment, Audit, DevelopmentDraft
 from bot.domain.scope import scope_columns
 from storage.assessments import insert_assessment
 from storage.catalogue import NOT_PENDING, _fts_sources_text, _topics_of, draft_columns
-from storage.cjk_search import cjk_put_many
-from storage.database import Database, DatabaseError, Row, Writer
+from storage.sqlite.cjk_search import cjk_put_many
+from storage.sqlite.database import Database, DatabaseError, Row, Writer
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,7 @@ from bot.domain.models import (
 )
 from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
 from bot.domain.topics import topics_for
-from storage.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
 from storage.contract import Db, DbWriter, Row
-from storage.database import Database, DatabaseError, Writer
 from storage.filters import (
     changed_in_window,
     imported_in_window,
@@ -36,6 +34,8 @@ from storage.filters import (
     visible_sql,
 )
 from storage.search_query import match_expression, query_terms
+from storage.sqlite.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
+from storage.sqlite.database import Database, DatabaseError, Writer
 
 NOT_PENDING = not_pending_sql("d")
 # Visible to a scope (global or its own) and not part of an import still being written;

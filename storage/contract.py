@@ -1,7 +1,7 @@
 """The storage contract: what the query modules may ask of a database, whichever backend.
 
 `Db` is the reading surface and the way into a write transaction; `DbWriter` is what a
-write transaction offers. SQLite's `storage.database.Database` and PostgreSQL's
+write transaction offers. SQLite's `storage.sqlite.database.Database` and PostgreSQL's
 `storage.postgres.database.PostgresDatabase` both satisfy them, so a function typed with
 these runs on either. Query text is written once with `?` placeholders; where the SQL of the
 two backends differs, a function branches on `dialect` ("sqlite" or "postgresql").
@@ -9,11 +9,50 @@ two backends differs, a function branches on `dialect` ("sqlite" or "postgresql"
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Literal, Protocol, overload
 
 Dialect = Literal["sqlite", "postgresql"]
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+class DatabaseError(Exception):
+    """The database cannot be used as asked; the message says why and what to do."""
+
+
+class TransactionMisuse(RuntimeError):
+    """A programming error: the database was used in a way that would deadlock."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL migration file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations(package: str) -> list[Migration]:
+    """A backend's numbered migrations (`<package>/migrations/NNN_name.sql`), in order."""
+    found = []
+    for entry in resources.files(package).joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    if [m.version for m in found] != list(range(1, len(found) + 1)):
+        raise DatabaseError(f"{package} migrations are not numbered 001, 002, … without gaps")
+    return found
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether `target` names a PostgreSQL database (a `postgresql://` or `postgres://` URL)."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 class Row(Protocol):

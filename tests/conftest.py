@@ -15,7 +15,7 @@ from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
 from harness.postgres import PostgresUnavailable, ThrowawayCluster
 from storage.contract import Db
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import FixedClock
 
 _pg_names = itertools.count(1)

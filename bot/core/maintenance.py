@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.domain.clock import Clock, system_clock
 from storage.catalogue import catalogue_counts
-from storage.database import BadDatabaseFile, Database, DatabaseError
-from storage.restore import Restored, restore_database
+from storage.sqlite.database import BadDatabaseFile, Database, DatabaseError
+from storage.sqlite.restore import Restored, restore_database
 
 __all__ = [
     "BadDatabaseFile",

@@ -22,7 +22,7 @@ from bot.domain.feeds import PollReport
 from bot.domain.scope import PLATFORMS, Platform
 from bot.domain.subscriptions import Subscription
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 #: How long each cadence's period is: a digest still due one period after its time has

@@ -37,7 +37,7 @@ from bot.domain.scope import Scope, scope_key, scope_of
 from storage import assessments as assessment_queries
 from storage import bulk
 from storage.bulk import DevelopmentRecord
-from storage.database import Database, Row
+from storage.sqlite.database import Database, Row
 
 log = logging.getLogger(__name__)
 

@@ -20,19 +20,17 @@ import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from importlib import resources
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from storage.database import DatabaseError, Migration, TransactionMisuse
+from storage.contract import DatabaseError, Migration, TransactionMisuse, bundled_migrations
 
 log = logging.getLogger(__name__)
 
 Row = asyncpg.Record
-_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # Advisory lock keys (any 64-bit numbers, the same in every process of every release).
 MIGRATION_LOCK = 0x6272_6965_666D_6967  # "briefmig"
 WRITER_LOCK = 0x6272_6965_6677_7274  # "briefwrt"
@@ -43,15 +41,7 @@ _SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan", "application_name": 
 
 def load_migrations() -> list[Migration]:
     """The PostgreSQL backend's bundled migrations, in order, numbered without gaps."""
-    found = []
-    for entry in resources.files("storage.postgres").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise DatabaseError("PostgreSQL migrations are not numbered 001, 002, … without gaps")
-    return found
+    return bundled_migrations("storage.postgres")
 
 
 @lru_cache(maxsize=4096)

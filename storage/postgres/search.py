@@ -41,11 +41,11 @@ from storage.catalogue import (
     _source_from_row,
     _to_development,
 )
-from storage.cjk_search import TRIGRAM, has_cjk, make_snippet
-from storage.database import Row
 from storage.filters import visible_params
 from storage.postgres.database import PostgresDatabase, PostgresWriter
 from storage.search_query import prefixed, query_terms
+from storage.sqlite.cjk_search import TRIGRAM, has_cjk, make_snippet
+from storage.sqlite.database import Row
 
 # unicode61's token characters are the Unicode categories L*, N* and Co; `[^\W_]` is
 # Python's letters and digits, and U+E000–U+F8FF the (BMP) private use area.

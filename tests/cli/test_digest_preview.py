@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from bot.core.catalogue import Catalogue
 from bot.core.subscriptions import SubscriptionService
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
 
 CHANNEL = 123456789012345678

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Database, load_migrations
+from storage.sqlite.database import Database, load_migrations
 from tests.cli.test_cli import Cli, _import_file, one_line_error
 
 

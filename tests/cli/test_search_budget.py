@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.core.dataset import load_starter
 from storage import catalogue as queries
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import FixedClock
 
 

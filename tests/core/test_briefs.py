@@ -10,7 +10,7 @@ from bot.core.briefs import BriefItem, compose_brief, parse_domain, parse_period
 from bot.core.catalogue import Catalogue
 from bot.domain.errors import InvalidInput, UnknownTopic
 from storage.contract import Db
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import (
     EDITOR,
     GUILD_A,

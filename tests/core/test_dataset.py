@@ -11,7 +11,7 @@ from bot.core.dataset import DATASET_AUTHOR, load_starter, read_starter
 from bot.core.validation import validate_development
 from storage import catalogue as queries
 from storage.contract import Db
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft, row_counts
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.core import transfer
 from bot.domain.errors import InvalidInput
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import raw_development, row_counts
 
 REVISION = {

@@ -18,7 +18,7 @@ from bot.core.transfer import export_data, import_data
 from bot.domain.errors import InvalidInput, NotFound, PermissionDenied
 from bot.domain.scope import Scope, scope_key
 from storage.contract import Db
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import GUILD_A, MOD_A, SCOPE_A, FixedClock, draft, require_search
 
 # The same number as Discord server A: only the platform tells them apart.

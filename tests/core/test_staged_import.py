@@ -24,7 +24,7 @@ from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput
 from storage import bulk
 from storage import catalogue as queries
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, GUILD_A, FixedClock, draft, raw_development
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,7 +173,7 @@ import asyncio, sys
 from pathlib import Path
 from bot.core import transfer
 from storage import bulk
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import raw_development
 
 bulk.IMPORT_BATCH = 20

@@ -13,7 +13,7 @@ from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.core.dataset import load_starter
 from bot.domain.errors import Conflict, InvalidInput
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import (
     EDITOR,
     GUILD_A,

@@ -339,7 +339,7 @@ async def test_subscribe_answers_in_time_when_the_database_is_slow(
 ) -> None:
     """The first read (the caller's moderator role) takes longer than Discord's 3 s: the
     command has already deferred, so the answer still arrives."""
-    from storage.database import Database
+    from storage.sqlite.database import Database
 
     armed = {"next": True}
     original = Database.fetchone

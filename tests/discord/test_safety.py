@@ -16,7 +16,7 @@ import simcord
 from bot.core.actors import OPERATOR
 from bot.core.catalogue import Catalogue
 from bot.core.validation import validate_development
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.discord._support import (
     BOTTOM_LINE,
     TREND,

@@ -8,7 +8,7 @@ import pytest
 import simcord
 
 from bot.domain.errors import InvalidInput, PermissionDenied
-from storage.database import DatabaseBusy
+from storage.sqlite.database import DatabaseBusy
 from tests.discord._support import add_development, dev_form, refusals, refused, snapshot
 
 

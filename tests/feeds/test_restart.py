@@ -14,7 +14,7 @@ from bot.core.feeds import service as service_module
 from bot.core.feeds.classify import classify
 from bot.core.feeds.fetch import Fetcher
 from bot.core.feeds.service import FeedService
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.feeds.conftest import LOOPBACK
 from tests.feeds.server import FeedServer
 from tests.helpers import EDITOR, FixedClock

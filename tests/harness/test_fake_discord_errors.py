@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.core.subscriptions import SubscriptionService
 from harness.fake_discord import FakeDiscord, Fault
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.harness.test_kill_restart import ROOT
 from tests.helpers import MOD_A, SCOPE_A, FixedClock
 

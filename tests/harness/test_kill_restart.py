@@ -17,7 +17,7 @@ from bot.core.subscriptions import SubscriptionService
 from bot.domain.subscriptions import Subscription
 from harness.fake_discord import FakeDiscord
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, MOD_A, SCOPE_A, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.fake_discord import FakeDiscord
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.harness.test_kill_restart import BUSY, QUIET, seed, sub_of, worker
 
 

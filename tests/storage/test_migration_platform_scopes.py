@@ -10,7 +10,7 @@ from bot.core.catalogue import Catalogue
 from bot.core.scope_settings import ScopeSettingsService
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import GUILD_A, MOD_A, SCOPE_A, FixedClock
 
 CHANNEL = 444444444444444444

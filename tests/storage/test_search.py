@@ -16,8 +16,8 @@ from bot.domain.errors import InvalidInput, QueryTooBroad
 from bot.domain.scope import Scope
 from storage import catalogue as queries
 from storage.catalogue import HIT_END, HIT_START
-from storage.database import Database
 from storage.search_query import match_expression, query_terms
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, MOD_A, SCOPE_A, SCOPE_B, FixedClock, draft
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import (
+from storage.sqlite.database import (
     Database,
     DatabaseBusy,
     DatabaseReadOnly,

@@ -21,7 +21,7 @@ from bot.services import Services
 from bot.telegram.digests import TelegramDigestBuilder, TelegramPoster
 from harness.fake_telegram import TOKEN, FakeTelegram, parse_html
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
 
 CHAT = -100555000111

@@ -13,7 +13,7 @@ from bot.core.text import split_items
 from bot.telegram.common import split_html
 from harness.fake_telegram import HtmlError, parse_html
 from storage import catalogue as queries
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
 from tests.telegram.conftest import MEMBER_TG, Running
 

@@ -20,7 +20,7 @@ from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from harness.fake_telegram import FakeTelegram, Sent
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]

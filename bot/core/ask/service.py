@@ -40,7 +40,7 @@ from bot.domain.scope import Scope
 from bot.i18n import gettext as _
 from storage import ask as ask_queries
 from storage import catalogue as queries
-from storage.database import Database
+from storage.sqlite.database import Database
 
 if TYPE_CHECKING:
     from bot.core.ask.semantic import SemanticIndex

@@ -56,7 +56,7 @@ from bot.domain.scope import PLATFORMS, Platform
 from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
 from storage import catalogue as catalogue_store
 from storage import subscriptions as store
-from storage.database import Database, Writer
+from storage.sqlite.database import Database, Writer
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from bot.core.digests.scheduler import DigestScheduler
 from bot.core.subscriptions import Subscription
 from bot.domain.clock import Clock
 from bot.domain.scope import Platform
-from storage.database import Database
+from storage.sqlite.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.core.digests.pacing import Timer
 from bot.domain.clock import Clock
 from bot.domain.scope import Platform
 from storage import subscriptions as store
-from storage.database import Database, Writer
+from storage.sqlite.database import Database, Writer
 
 log = logging.getLogger(__name__)
 

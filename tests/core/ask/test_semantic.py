@@ -14,7 +14,7 @@ import pytest
 from bot.core.ask.semantic import MODEL, SemanticIndex, quantise, semantic_available
 from bot.core.ask.service import Asker
 from bot.core.catalogue import Catalogue
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
 
 if not semantic_available():

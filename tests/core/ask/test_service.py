@@ -8,7 +8,7 @@ from bot.core.ask.service import Asker, fuse, rarity
 from bot.core.catalogue import Catalogue
 from bot.domain.errors import InvalidInput
 from storage import ask as ask_queries
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, MOD_A, SCOPE_A, SCOPE_B, FixedClock, draft, row_counts
 
 # Run again in CI's second step, with the semantic extra installed.

@@ -18,8 +18,8 @@ from bot.domain.digest_filter import DigestFilter
 from bot.domain.scope import Scope
 from bot.domain.settings import ScopeSettings
 from bot.domain.subscriptions import Subscription
-from storage.database import Database
 from storage.settings import put_scope_settings
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, GUILD_A, GUILD_B, MOD_A, FixedClock, raw_development
 
 

@@ -18,7 +18,7 @@ from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.subscriptions import Delivery
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.harness.fake_poster import (
     Crash,
     FakePoster,

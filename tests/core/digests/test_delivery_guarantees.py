@@ -21,7 +21,7 @@ from bot.core.digests.scheduler import RECENT_OUTCOMES, DigestScheduler
 from bot.core.rendering import Renderer
 from bot.domain.subscriptions import Fence, Subscription
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.core.digests.test_delivery import (
     CH1,
     CH2,

@@ -13,7 +13,7 @@ from bot.core.digests.hub import DigestHub, platform_of_channel
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import FixedClock
 
 DISCORD_CHANNEL = 333333333333333333

@@ -11,7 +11,7 @@ from bot.core.digests.scheduler import DigestScheduler, job_id
 from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
 from storage import subscriptions as store
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.harness.fake_poster import FakePoster, FakeTimer
 from tests.helpers import MOD_A, SCOPE_A
 

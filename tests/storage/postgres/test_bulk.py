@@ -7,7 +7,7 @@ from typing import Any, cast
 import pytest
 
 from storage.bulk import BulkNeedsSQLite, StagedImport
-from storage.database import Database
+from storage.sqlite.database import Database
 
 
 async def test_an_import_into_postgresql_is_refused_and_writes_nothing(pg_url: str) -> None:

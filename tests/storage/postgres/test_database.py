@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Database, DatabaseError, TransactionMisuse
 from storage.postgres.database import PostgresDatabase, load_migrations, numbered, redacted
+from storage.sqlite.database import Database, DatabaseError, TransactionMisuse
 
 # Tables with no counterpart by name: SQLite's FTS5 indexes (and their shadow tables) are
 # PostgreSQL's development_search.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.database import Database
 from storage.postgres.database import PostgresDatabase
+from storage.sqlite.database import Database
 
 
 async def test_a_postgresql_url_opens_postgresql_and_a_path_opens_sqlite(

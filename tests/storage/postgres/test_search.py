@@ -18,9 +18,9 @@ from bot.domain.models import DevelopmentDraft
 from bot.domain.topics import topics_for
 from storage import catalogue as queries
 from storage.catalogue import HIT_END, HIT_START, draft_columns
-from storage.database import Database
 from storage.postgres import search as pg
 from storage.postgres.database import PostgresDatabase, PostgresWriter
+from storage.sqlite.database import Database
 from tests.helpers import draft
 
 AT = "2023-05-01T09:30:00Z"

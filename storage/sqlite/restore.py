@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from storage.database import (
+from storage.sqlite.database import (
     BadDatabaseFile,
     Database,
     DatabaseBusy,

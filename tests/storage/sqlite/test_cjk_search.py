@@ -9,7 +9,7 @@ from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from storage import catalogue as queries
 from storage.catalogue import HIT_END, HIT_START
-from storage.database import Database
+from storage.sqlite.database import Database
 from tests.helpers import EDITOR, draft
 
 JA = "日韓首脳会談が東京で開かれた"

@@ -29,8 +29,6 @@ import tempfile
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast, overload
 from urllib.parse import quote
@@ -38,6 +36,11 @@ from urllib.parse import quote
 import aiosqlite
 
 from bot.domain.errors import QueryTooBroad, TryAgain
+from storage.contract import DatabaseError as DatabaseError
+from storage.contract import Migration as Migration
+from storage.contract import TransactionMisuse as TransactionMisuse
+from storage.contract import bundled_migrations
+from storage.contract import is_postgres_url as is_postgres_url
 
 if TYPE_CHECKING:
     from storage.postgres.database import PostgresDatabase
@@ -45,11 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
-_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-
-
-class DatabaseError(Exception):
-    """The database cannot be used as asked; the message says why and what to do."""
 
 
 class BadDatabaseFile(DatabaseError):
@@ -66,10 +64,6 @@ class DatabaseBusy(DatabaseError, TryAgain):
 
 class DatabaseReadOnly(DatabaseError):
     """A write was asked of a database opened read-only."""
-
-
-class TransactionMisuse(RuntimeError):
-    """A programming error: the database was used in a way that would deadlock."""
 
 
 # SQLite primary result codes (the low byte of an extended code).
@@ -92,31 +86,9 @@ def sqlite_errors(path: Path | str) -> Iterator[None]:
         raise
 
 
-@dataclass(frozen=True)
-class Migration:
-    """One numbered SQL migration file."""
-
-    version: int
-    name: str
-    sql: str
-
-
 def load_migrations() -> list[Migration]:
-    """All bundled migrations, in order."""
-    found = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise DatabaseError("migrations are not numbered 001, 002, … without gaps")
-    return found
-
-
-def is_postgres_url(target: object) -> bool:
-    """Whether `target` names a PostgreSQL database (a `postgresql://` or `postgres://` URL)."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+    """The SQLite backend's bundled migrations, in order."""
+    return bundled_migrations("storage.sqlite")
 
 
 class Database:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.dataset import load_starter
-from storage.database import Database, DatabaseError, load_migrations
+from storage.sqlite.database import Database, DatabaseError, load_migrations
 from tests.helpers import FixedClock, row_counts
 
 

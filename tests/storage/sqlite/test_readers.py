@@ -12,7 +12,7 @@ from bot.core.briefs import compose_brief
 from bot.core.dataset import load_starter
 from bot.domain.errors import QueryTooBroad
 from bot.services import BOT_READERS
-from storage.database import Database, DatabaseReadOnly
+from storage.sqlite.database import Database, DatabaseReadOnly
 from tests.helpers import FixedClock
 
 # A read that keeps SQLite busy for seconds (a crafted search at 100,000 developments took

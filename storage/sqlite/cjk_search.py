@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from storage.database import Database, Row, Writer
+from storage.sqlite.database import Database, Row, Writer
 
 # Hangul Jamo, kana, compatibility Jamo, CJK ideographs (ext. A and unified), Hangul
 # syllables, compatibility ideographs, half-width katakana. Mirrors migration 003's GLOB.
