@@ -271,3 +271,9 @@ class PostgresWriter:
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """Read one row inside the transaction."""
         return await self._conn.fetchrow(numbered(sql), *params)
+
+    async def copy_records(
+        self, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
+    ) -> None:
+        """Write many rows with COPY (binary): far faster than INSERTs for bulk writes."""
+        await self._conn.copy_records_to_table(table, records=list(records), columns=list(columns))

@@ -1,23 +1,78 @@
-"""Bulk import is SQLite's for now: on PostgreSQL it refuses before writing anything."""
+"""Bulk import on PostgreSQL: rows written with COPY under the import's id, search columns
+filled in bulk, ids reserved through the identity, conflicts refused with nothing left.
+(The staged semantics themselves run on both backends in tests/core/test_staged_import.py.)"""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
-from storage.bulk import BulkNeedsSQLite, StagedImport
+from bot.core import transfer
+from bot.core.catalogue import Catalogue
+from bot.domain.errors import InvalidInput
+from storage import catalogue as queries
+from storage.postgres.bulk import PostgresStagedImport
+from storage.postgres.database import PostgresDatabase
 from storage.sqlite.database import Database
+from tests.helpers import EDITOR, FixedClock, draft, raw_development
 
 
-async def test_an_import_into_postgresql_is_refused_and_writes_nothing(pg_url: str) -> None:
-    db = await Database.open(pg_url)
+async def test_an_import_is_searchable_once_visible_and_the_next_id_follows_it(
+    pg_url: str, clock: FixedClock
+) -> None:
+    db = await PostgresDatabase.open(pg_url)
     try:
-        with pytest.raises(BulkNeedsSQLite, match="nothing was imported"):
-            await StagedImport.begin(
-                cast(Any, db), started_at="2023-05-01T09:30:00Z", new_records=1, highest_given_id=0
-            )
-        assert await db.scalar("SELECT count(*) FROM imports") == 0
-        assert await db.scalar("SELECT count(*) FROM developments") == 0
+        doc = {
+            "developments": [
+                raw_development(title=f"Semiconductor export controls, round {i}") for i in range(5)
+            ]
+            + [raw_development(title="日韓首脳会談が東京で開かれた") | {"id": 40}]
+        }
+        assert await transfer.import_data(cast(Database, db), doc, clock) == {
+            "developments": 6,
+            "assessments": 0,
+        }
+        assert await db.scalar("SELECT COUNT(*) FROM development_search") == 6
+        found = await queries.search(db, "semiconductor", None)
+        assert len(found) == 5
+        assert [d.title for d, _ in await queries.search(db, "東京", None)] == [
+            "日韓首脳会談が東京で開かれた"
+        ]
+        # The records without an id were numbered after the highest given one, and a
+        # development added afterwards takes the next id (the identity was moved past).
+        ids = [r[0] for r in await db.fetchall("SELECT id FROM developments ORDER BY id")]
+        assert ids == [40, 41, 42, 43, 44, 45]
+        added = await Catalogue(cast(Database, db), clock).add(EDITOR, draft(title="After"))
+        assert added.id == 46
+    finally:
+        await db.close()
+
+
+async def test_conflicting_records_in_one_file_are_refused_and_nothing_stays(
+    pg_url: str, clock: FixedClock
+) -> None:
+    db = await PostgresDatabase.open(pg_url)
+    try:
+        twice = [raw_development(title=f"Twin {i}") | {"seed_key": "same-key"} for i in (1, 2)]
+        with pytest.raises(InvalidInput, match=r"conflicting records.*nothing was imported"):
+            await transfer.import_data(cast(Database, db), {"developments": twice}, clock)
+        for table in ("developments", "development_search", "revisions", "imports"):
+            assert await db.scalar(f"SELECT COUNT(*) FROM {table}") == 0, table
+    finally:
+        await db.close()
+
+
+async def test_an_import_that_adds_no_development_leaves_the_identity_as_it_was(
+    pg_url: str, clock: FixedClock
+) -> None:
+    db = await PostgresDatabase.open(pg_url)
+    try:
+        staged = await PostgresStagedImport.begin_on(
+            db, started_at="2026-11-28T09:00:00Z", new_records=0, highest_given_id=0
+        )
+        await staged.finish([], [("starter", "2026-11-28T09:00:00Z")], lambda: "x")
+        added = await Catalogue(cast(Database, db), clock).add(EDITOR, draft(title="First"))
+        assert added.id == 1
     finally:
         await db.close()

@@ -1,0 +1,249 @@
+"""Staged imports on PostgreSQL: SQLite's semantics (`storage.bulk`), PostgreSQL's speed.
+
+The same import id, the same rows (`storage.bulk.record_rows`, prepared by `bot.core.transfer`),
+the same rule that nothing of an import shows until one final transaction sets its
+`imports.visible_at`, that a failure deletes its rows and that an import whose process died is
+discarded by the next. What differs:
+
+- rows go in with `COPY` (asyncpg's `copy_records_to_table`), a batch per transaction, and the
+  search columns (`development_search`) are filled in bulk from a staging table, since COPY's
+  binary format has no encoder for `tsvector`;
+- ids are reserved by moving the `developments` identity past the import's highest id (on
+  SQLite a hidden placeholder row at that id does it): a development the bot adds meanwhile
+  takes an id above the import's;
+- the first revision of a record without one is built by PostgreSQL from the rows just
+  written, with the keys in the order SQLite's `json_object` gives them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any, cast
+
+import asyncpg
+
+from bot.domain.errors import InvalidInput
+from bot.domain.models import Assessment
+from storage import bulk
+from storage.postgres.database import PostgresDatabase, PostgresWriter
+from storage.postgres.search import bigrams, document
+
+log = logging.getLogger(__name__)
+
+_SOURCE_COLUMNS = (
+    "development_id",
+    "position",
+    "title",
+    "publisher",
+    "url",
+    "published_on",
+    "accessed_on",
+)
+_TOPIC_COLUMNS = ("topic", "occurred_on", "development_id")
+_REVISION_COLUMNS = ("development_id", "number", "action", "actor", "at", "changes", "snapshot")
+_DEV_TAIL = (
+    *("platform", "guild_id", "status", "retraction_reason", "created_by", "created_at"),
+    *("updated_by", "updated_at", "seed_key", "import_id"),
+)
+_ID_SEQUENCE = "pg_get_serial_sequence('developments', 'id')"
+
+# PostgreSQL's form of `storage.bulk.IMPORT_REVISION`: `json_build_object` keeps the keys in
+# the order given (jsonb would sort them), so the snapshot reads as SQLite's does.
+IMPORT_REVISION = """
+INSERT INTO revisions (development_id, number, action, actor, at, changes, snapshot)
+SELECT d.id, 1, 'import', d.created_by, ?, '{}', json_build_object(
+    'kind', d.kind,
+    'title', d.title,
+    'summary', d.summary,
+    'date', CASE d.date_precision WHEN 'day' THEN d.occurred_on
+        WHEN 'month' THEN substr(d.occurred_on, 1, 7) ELSE substr(d.occurred_on, 1, 4) END,
+    'countries', to_json(string_to_array(d.countries, ' ')),
+    'domain', d.domain,
+    'tags', to_json(string_to_array(d.tags, ' ')),
+    'importance', d.importance,
+    'why_it_matters', d.why_it_matters,
+    'sources', (
+        SELECT coalesce(json_agg(json_build_object(
+            'title', s.title, 'publisher', s.publisher, 'url', s.url,
+            'published_on', s.published_on, 'accessed_on', s.accessed_on) ORDER BY s.position),
+            '[]'::json)
+        FROM sources s WHERE s.development_id = d.id
+    ),
+    'status', d.status,
+    'retraction_reason', d.retraction_reason,
+    'scope', CASE WHEN d.guild_id IS NULL THEN 'global'
+        WHEN d.platform = 'telegram' THEN 'telegram:' || d.guild_id
+        ELSE CAST(d.guild_id AS TEXT) END
+)::text
+FROM developments d
+WHERE d.import_id = ? AND d.id BETWEEN ? AND ?
+    AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.development_id = d.id)
+"""
+
+
+def _conflict(exc: asyncpg.IntegrityConstraintViolationError) -> InvalidInput:
+    # The SQLite path turns sqlite3.IntegrityError into this same answer in bot.core.transfer.
+    return InvalidInput(
+        "file", f"contains conflicting records ({exc.message}); nothing was imported"
+    )
+
+
+async def copy_search_rows(w: PostgresWriter, rows: Sequence[Sequence[Any]]) -> None:
+    """Index many developments for search at once: (id, title, summary, tags, sources) rows,
+    the four texts SQLite's `developments_fts` gets. COPY has no binary encoder for
+    `tsvector`, so the documents go through a staging table as text and are cast once."""
+    if not rows:
+        return
+    await w.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS search_stage "
+        "(development_id BIGINT, document TEXT, bigrams TEXT[]) ON COMMIT DELETE ROWS"
+    )
+    await w.copy_records(
+        "search_stage",
+        ("development_id", "document", "bigrams"),
+        [(row[0], document(row[1:5]), bigrams(row[1:5])) for row in rows],
+    )
+    await w.execute(
+        "INSERT INTO development_search (development_id, document, bigrams) "
+        "SELECT development_id, CAST(document AS tsvector), bigrams FROM search_stage"
+    )
+    await w.execute("TRUNCATE search_stage")
+
+
+async def _copy_rows(w: PostgresWriter, rows: dict[str, list[Any]]) -> None:
+    if not rows["dev"]:
+        return
+    await w.copy_records("developments", ("id", *rows["columns"], *_DEV_TAIL), rows["dev"])
+    await w.copy_records("sources", _SOURCE_COLUMNS, rows["source"])
+    await w.copy_records("development_topics", _TOPIC_COLUMNS, rows["topic"])
+    await w.copy_records("revisions", _REVISION_COLUMNS, rows["revision"])
+    for at, import_id, low, high in rows["snapshot"]:
+        await w.execute(IMPORT_REVISION, (at, import_id, low, high))
+    await copy_search_rows(w, rows["fts"])  # hidden with the rows until the import is visible
+
+
+class PostgresStagedImport(bulk.StagedImport):
+    """`storage.bulk.StagedImport` on PostgreSQL (see the module's docstring)."""
+
+    def __init__(
+        self,
+        db: PostgresDatabase,
+        import_id: int,
+        next_free: int,
+        reserved: int,
+        stats: bulk.WriteStats,
+    ) -> None:
+        # The base class is typed for SQLite; only this class's own methods use `db`.
+        super().__init__(cast(Any, db), import_id, next_free, reserved, stats)
+        self.pg = db
+
+    @classmethod
+    async def begin_on(
+        cls,
+        db: PostgresDatabase,
+        *,
+        started_at: str,
+        new_records: int,
+        highest_given_id: int,
+        stats: bulk.WriteStats | None = None,
+    ) -> PostgresStagedImport:
+        """Start an import (as `StagedImport.begin`): the ids it will use are reserved at
+        once by moving the identity past them."""
+        stats = stats if stats is not None else bulk.WriteStats()
+        await discard_abandoned_imports(db)
+        held_from = time.perf_counter()
+        async with db.transaction() as w:
+            import_id = await w.execute(
+                "INSERT INTO imports (pid, host, started_at) VALUES (?, ?, ?) RETURNING id",
+                (os.getpid(), socket.gethostname(), started_at),
+            )
+            # Under the writer lock no other transaction takes an id meanwhile: the value
+            # taken here is given back when the import needs no new id.
+            row = await w.fetchone(
+                f"SELECT nextval({_ID_SEQUENCE}), COALESCE(MAX(id), 0) + 1 FROM developments"
+            )
+            assert row is not None
+            taken = int(row[0])
+            next_free = max(taken, int(row[1]), highest_given_id + 1)
+            highest = max(highest_given_id, next_free + new_records - 1)
+            if highest >= next_free:
+                await w.execute(f"SELECT setval({_ID_SEQUENCE}, ?)", (highest,))
+            else:
+                await w.execute(f"SELECT setval({_ID_SEQUENCE}, ?, false)", (taken,))
+                highest = 0
+        _held(stats, held_from)
+        return cls(db, import_id, next_free, highest, stats)
+
+    async def write_rows(self, rows: dict[str, list[Any]]) -> None:
+        """Write one batch of `record_rows` (of this import), hidden, in one transaction."""
+        held_from = time.perf_counter()
+        try:
+            async with self.pg.transaction() as w:
+                await _copy_rows(w, rows)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise _conflict(exc) from None
+        finally:
+            _held(self.stats, held_from)
+
+    async def finish(
+        self,
+        assessments: Sequence[tuple[Assessment, str | None]],
+        datasets: Sequence[tuple[str, str]],
+        visible_at: Any,
+    ) -> None:
+        """One short transaction: every row becomes visible at `visible_at()` (called then),
+        and the assessments and datasets are added."""
+        final_from = time.perf_counter()
+        try:
+            async with self.pg.transaction() as w:
+                at = str(visible_at())
+                await w.execute(
+                    "UPDATE imports SET visible_at = ? WHERE id = ?", (at, self.import_id)
+                )
+                await bulk._insert_rest(cast(Any, w), assessments, datasets, at)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise _conflict(exc) from None
+        finally:
+            _held(self.stats, final_from)
+        self.stats.final_hold_s = time.perf_counter() - final_from
+
+    async def discard(self) -> None:
+        """Delete every row written so far (in short transactions)."""
+        await discard_import(self.pg, self.import_id)
+
+
+def _held(stats: bulk.WriteStats, held_from: float) -> None:
+    held = time.perf_counter() - held_from
+    stats.transactions += 1
+    stats.total_hold_s += held
+    stats.longest_hold_s = max(stats.longest_hold_s, held)
+
+
+async def discard_import(db: PostgresDatabase, import_id: int) -> None:
+    """Delete an unfinished import's rows (in short transactions), then the import. Sources,
+    topics, revisions and search rows go with their development (ON DELETE CASCADE)."""
+    while True:
+        async with db.transaction() as w:
+            changed = await w.execute_rowcount(
+                "DELETE FROM developments WHERE id IN "
+                "(SELECT id FROM developments WHERE import_id = ? LIMIT ?)",
+                (import_id, bulk.DISCARD_BATCH),
+            )
+            if not changed:
+                await w.execute("DELETE FROM imports WHERE id = ?", (import_id,))
+                break
+    log.info("discarded unfinished import id=%s", import_id)
+
+
+async def discard_abandoned_imports(db: PostgresDatabase) -> list[int]:
+    """Discard the imports left by a process of this host that no longer runs."""
+    host = socket.gethostname()
+    rows = await db.fetchall("SELECT id, pid, host FROM imports WHERE visible_at IS NULL")
+    dead = [r[0] for r in rows if r[2] == host and not bulk._process_alive(r[1])]
+    for import_id in dead:
+        await discard_import(db, import_id)
+    return dead
