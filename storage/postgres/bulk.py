@@ -17,11 +17,18 @@ discarded by the next. What differs:
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
+import ctypes.util
 import logging
+import multiprocessing
 import os
+import signal
 import socket
+import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, cast
 
 import asyncpg
@@ -49,6 +56,7 @@ _DEV_TAIL = (
     *("platform", "guild_id", "status", "retraction_reason", "created_by", "created_at"),
     *("updated_by", "updated_at", "seed_key", "import_id"),
 )
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal sent to this process when its parent dies
 _ID_SEQUENCE = "pg_get_serial_sequence('developments', 'id')"
 
 # PostgreSQL's form of `storage.bulk.IMPORT_REVISION`: `json_build_object` keeps the keys in
@@ -92,10 +100,16 @@ def _conflict(exc: asyncpg.IntegrityConstraintViolationError) -> InvalidInput:
     )
 
 
-async def copy_search_rows(w: PostgresWriter, rows: Sequence[Sequence[Any]]) -> None:
-    """Index many developments for search at once: (id, title, summary, tags, sources) rows,
-    the four texts SQLite's `developments_fts` gets. COPY has no binary encoder for
-    `tsvector`, so the documents go through a staging table as text and are cast once."""
+def search_rows(texts: Sequence[Sequence[Any]]) -> list[tuple[int, str, list[str]]]:
+    """(id, document, bigrams) of (id, title, summary, tags, sources) rows: the four texts
+    SQLite's `developments_fts` gets, as `development_search` holds them."""
+    return [(row[0], document(row[1:5]), bigrams(row[1:5])) for row in texts]
+
+
+async def copy_search_rows(w: PostgresWriter, rows: Sequence[tuple[int, str, list[str]]]) -> None:
+    """Index many developments for search at once (`search_rows`). COPY has no binary
+    encoder for `tsvector`, so the documents go through a staging table as text and are cast
+    once."""
     if not rows:
         return
     await w.execute(
@@ -105,7 +119,7 @@ async def copy_search_rows(w: PostgresWriter, rows: Sequence[Sequence[Any]]) -> 
     await w.copy_records(
         "search_stage",
         ("development_id", "document", "bigrams"),
-        [(row[0], document(row[1:5]), bigrams(row[1:5])) for row in rows],
+        rows,
     )
     await w.execute(
         "INSERT INTO development_search (development_id, document, bigrams) "
@@ -115,15 +129,12 @@ async def copy_search_rows(w: PostgresWriter, rows: Sequence[Sequence[Any]]) -> 
 
 
 async def _copy_rows(w: PostgresWriter, rows: dict[str, list[Any]]) -> None:
-    if not rows["dev"]:
-        return
     await w.copy_records("developments", ("id", *rows["columns"], *_DEV_TAIL), rows["dev"])
     await w.copy_records("sources", _SOURCE_COLUMNS, rows["source"])
     await w.copy_records("development_topics", _TOPIC_COLUMNS, rows["topic"])
     await w.copy_records("revisions", _REVISION_COLUMNS, rows["revision"])
     for at, import_id, low, high in rows["snapshot"]:
         await w.execute(IMPORT_REVISION, (at, import_id, low, high))
-    await copy_search_rows(w, rows["fts"])  # hidden with the rows until the import is visible
 
 
 class PostgresStagedImport(bulk.StagedImport):
@@ -140,6 +151,8 @@ class PostgresStagedImport(bulk.StagedImport):
         # The base class is typed for SQLite; only this class's own methods use `db`.
         super().__init__(cast(Any, db), import_id, next_free, reserved, stats)
         self.pg = db
+        self._batches = 0
+        self._helper: ProcessPoolExecutor | None = None
 
     @classmethod
     async def begin_on(
@@ -179,11 +192,27 @@ class PostgresStagedImport(bulk.StagedImport):
         return cls(db, import_id, next_free, highest, stats)
 
     async def write_rows(self, rows: dict[str, list[Any]]) -> None:
-        """Write one batch of `record_rows` (of this import), hidden, in one transaction."""
+        """Write one batch of `record_rows` (of this import), hidden, in one transaction.
+        From the second batch on, the search documents are made in a helper process while
+        the rows are copied (they are half of an import's Python time)."""
+        if not rows["dev"]:
+            return
+        self._batches += 1
+        documents: asyncio.Future[list[tuple[int, str, list[str]]]] | None = None
+        if self._batches > 1 and rows["fts"] and _can_fork():
+            if self._helper is None:
+                self._helper = _start_helper()
+            documents = asyncio.get_running_loop().run_in_executor(
+                self._helper, search_rows, rows["fts"]
+            )
         held_from = time.perf_counter()
         try:
             async with self.pg.transaction() as w:
                 await _copy_rows(w, rows)
+                # Hidden with the rows until the import is visible.
+                await copy_search_rows(
+                    w, await documents if documents is not None else search_rows(rows["fts"])
+                )
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _conflict(exc) from None
         finally:
@@ -209,11 +238,39 @@ class PostgresStagedImport(bulk.StagedImport):
             raise _conflict(exc) from None
         finally:
             _held(self.stats, final_from)
+            self._stop_helper()
         self.stats.final_hold_s = time.perf_counter() - final_from
 
     async def discard(self) -> None:
         """Delete every row written so far (in short transactions)."""
+        self._stop_helper()
         await discard_import(self.pg, self.import_id)
+
+    def _stop_helper(self) -> None:
+        if self._helper is not None:
+            helper, self._helper = self._helper, None
+            helper.shutdown(wait=False, cancel_futures=True)
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux")
+
+
+def _die_with(parent: int) -> None:
+    """In the helper: exit when the importing process dies (`kill -9` of an import), as
+    bot.core.offload's helper does; on Linux the kernel's parent-death signal does it."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+        os._exit(1)
+
+
+def _start_helper() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with,
+        initargs=(os.getpid(),),
+    )
 
 
 def _held(stats: bulk.WriteStats, held_from: float) -> None:
