@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub.add_parser("restore", help="replace the database with a backup").add_argument(
         "path", type=Path
     )
+    dbsub.add_parser(
+        "copy", help="copy the SQLite database, all of it, into an empty PostgreSQL database"
+    ).add_argument("--to", required=True, metavar="postgresql://…", help="the target database")
     sub.add_parser("import", help="import a JSON or CSV file").add_argument("file", type=Path)
     sub.add_parser("export", help="export everything to JSON or CSV").add_argument(
         "file", type=Path
@@ -388,12 +391,32 @@ async def _db(args: argparse.Namespace, settings: Settings) -> str:
         version = await maintenance.migrate(settings.database)
         return f"database {settings.database_label} is at schema version {version}"
     path = Path(settings.database_path)
+    if args.action == "copy":
+        return await _db_copy(args.to, path)
     if args.action == "restore":
         return await restore(args.path, path)
     if args.path.resolve() == path.resolve():
         raise InvalidInput("path", f"{args.path} is the database itself; choose another file")
     await maintenance.backup(path, args.path)
     return f"backed up {path} to {args.path}"
+
+
+async def _db_copy(url: str, path: Path) -> str:
+    """Copy the SQLite database into an empty PostgreSQL one, a line per table as it goes."""
+    from bot.core.db_copy import copy_database  # only here: the copy's checks load pydantic
+
+    def progress(line: str) -> None:
+        _print(f"  {line}")
+        sys.stdout.flush()
+
+    done = await copy_database(path, url, progress=progress)
+    r = done.report
+    return (
+        f"copied {path} to {done.target}: {_count(r.rows, 'row', 'rows')} in "
+        f"{_count(len(r.tables), 'table', 'tables')} and "
+        f"{_count(r.search_rows, 'development', 'developments')} indexed for search, in "
+        f"{r.seconds:.1f} s; row counts and export checked"
+    )
 
 
 async def restore(backup: Path, target: Path) -> str:
