@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal, cast
 
 from bot.domain.errors import Conflict
 from storage.contract import DatabaseError, Db, Row
-from storage.postgres.bulk import copy_search_rows, search_rows
+from storage.postgres.bulk import copy_search_data, search_copy_data
 from storage.postgres.database import PostgresDatabase, PostgresWriter
 from storage.sqlite.database import Database
 
@@ -239,7 +239,7 @@ async def copy_sqlite_to_postgres(
         texts = await source.fetchall(
             "SELECT rowid, title, summary, tags, sources FROM developments_fts ORDER BY rowid"
         )
-        await copy_search_rows(w, search_rows([tuple(r) for r in texts]))
+        await copy_search_data(w, search_copy_data([tuple(r) for r in texts]))
         report.search_rows = len(texts)
         progress(
             f"search index: {len(texts):,} {'development' if len(texts) == 1 else 'developments'} indexed"

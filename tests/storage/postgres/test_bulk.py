@@ -12,8 +12,9 @@ from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.domain.errors import InvalidInput
 from storage import catalogue as queries
-from storage.postgres.bulk import PostgresStagedImport
+from storage.postgres.bulk import PostgresStagedImport, copy_search_data, search_copy_data
 from storage.postgres.database import PostgresDatabase
+from storage.postgres.search import bigrams, document
 from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft, raw_development
 
@@ -74,5 +75,42 @@ async def test_an_import_that_adds_no_development_leaves_the_identity_as_it_was(
         await staged.finish([], [("starter", "2026-11-28T09:00:00Z")], lambda: "x")
         added = await Catalogue(cast(Database, db), clock).add(EDITOR, draft(title="First"))
         assert added.id == 1
+    finally:
+        await db.close()
+
+
+async def test_the_bulk_search_rows_equal_those_written_one_by_one(pg_url: str) -> None:
+    texts = [
+        (1, "Plain title", "a summary", "tag-one tag2", "Yonhap https://example.org/a"),
+        (2, "It's a \\ back\tslash", 'quote " {brace}, comma', "", "line\nbreak\rreturn"),
+        (3, "日韓首脳会談", '한국어 요약 "인용" {x}', "東京 서울", "出典\\「x」"),
+    ]
+    db = await PostgresDatabase.open(pg_url)
+    try:
+        async with db.transaction() as w:
+            for dev_id, *_ in texts:
+                await w.execute(
+                    "INSERT INTO developments (id, kind, title, summary, occurred_on, "
+                    "date_precision, countries, domain, importance, created_by, created_at, "
+                    "updated_by, updated_at) VALUES (?, 'event', 't', 's', '2023', 'year', 'JP', "
+                    "'security', 1, 'a', 'b', 'c', 'd')",
+                    (dev_id,),
+                )
+            await copy_search_data(w, search_copy_data(texts))
+        bulk_rows = await db.fetchall(
+            "SELECT development_id, document::text, bigrams FROM development_search ORDER BY 1"
+        )
+        async with db.transaction() as w:
+            await w.execute("DELETE FROM development_search")
+            for dev_id, *columns in texts:
+                await w.execute(
+                    "INSERT INTO development_search VALUES (?, CAST(? AS tsvector), ?)",
+                    (dev_id, document(columns), bigrams(columns)),
+                )
+        one_by_one = await db.fetchall(
+            "SELECT development_id, document::text, bigrams FROM development_search ORDER BY 1"
+        )
+        assert [tuple(r) for r in bulk_rows] == [tuple(r) for r in one_by_one]
+        assert "한국어" in one_by_one[2][1] and '"' in "".join(one_by_one[2][2])
     finally:
         await db.close()
