@@ -11,7 +11,9 @@ import pytest
 from bot.core import transfer
 from bot.core.catalogue import Catalogue
 from bot.domain.errors import InvalidInput
+from storage import bulk
 from storage import catalogue as queries
+from storage.postgres import bulk as pg_bulk
 from storage.postgres.bulk import PostgresStagedImport, copy_search_data, search_copy_data
 from storage.postgres.database import PostgresDatabase
 from storage.postgres.search import bigrams, document
@@ -112,5 +114,35 @@ async def test_the_bulk_search_rows_equal_those_written_one_by_one(pg_url: str) 
         )
         assert [tuple(r) for r in bulk_rows] == [tuple(r) for r in one_by_one]
         assert "한국어" in one_by_one[2][1] and '"' in "".join(one_by_one[2][2])
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["batch-checked", "row-checked"])
+async def test_an_import_in_batches_is_whole_whether_or_not_the_role_may_skip_row_checks(
+    pg_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, trusted: bool
+) -> None:
+    # A role that may not set session_replication_role (an ordinary owner) imports with
+    # PostgreSQL's own per-row foreign-key checks; the result is the same.
+    async def may_skip(db: PostgresDatabase) -> bool:
+        return trusted
+
+    monkeypatch.setattr(pg_bulk, "_may_skip_row_checks", may_skip)
+    monkeypatch.setattr(bulk, "IMPORT_BATCH", 4)
+    db = await PostgresDatabase.open(pg_url)
+    try:
+        doc = {"developments": [raw_development(title=f"Batch record {i}") for i in range(10)]}
+        await transfer.import_data(cast(Database, db), doc, clock)
+        counts = {
+            t: await db.scalar(f"SELECT COUNT(*) FROM {t}")
+            for t in ("developments", "sources", "revisions", "development_search")
+        }
+        assert counts == {
+            "developments": 10,
+            "sources": 10,  # one source each
+            "revisions": 10,
+            "development_search": 10,
+        }
+        assert len(await queries.search(db, "batch record", None, limit=20)) == 10
     finally:
         await db.close()
