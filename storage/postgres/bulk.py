@@ -6,8 +6,13 @@ the same rule that nothing of an import shows until one final transaction sets i
 discarded by the next. What differs:
 
 - rows go in with `COPY` (asyncpg's `copy_records_to_table`), a batch per transaction, and the
-  search columns (`development_search`) are filled in bulk from a staging table, since COPY's
-  binary format has no encoder for `tsvector`;
+  search columns (`development_search`) are filled in bulk with COPY's text format (its
+  binary format has no encoder for `tsvector`), made in a helper process from the second
+  batch on while the batch's rows are copied;
+- where the role may (a superuser, or one granted `SET ON PARAMETER
+  session_replication_role`), a batch's foreign keys are proven once in Python (every child
+  row belongs to a development of the same batch) instead of by a trigger per row, which
+  costs five times the COPY itself;
 - ids are reserved by moving the `developments` identity past the import's highest id (on
   SQLite a hidden placeholder row at that id does it): a development the bot adds meanwhile
   takes an id above the import's;
