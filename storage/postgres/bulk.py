@@ -220,7 +220,7 @@ class PostgresStagedImport(bulk.StagedImport):
                 highest = 0
         _held(stats, held_from)
         staged = cls(db, import_id, next_free, highest, stats)
-        staged.skip_row_checks = await _may_skip_row_checks(db)
+        staged.skip_row_checks = await may_skip_row_checks(db)
         return staged
 
     async def write_rows(self, rows: dict[str, list[Any]]) -> None:
@@ -288,7 +288,7 @@ class PostgresStagedImport(bulk.StagedImport):
             helper.shutdown(wait=False, cancel_futures=True)
 
 
-async def _may_skip_row_checks(db: PostgresDatabase) -> bool:
+async def may_skip_row_checks(db: PostgresDatabase) -> bool:
     """Whether this role may turn off the per-row foreign-key triggers of its own
     transaction (`session_replication_role`: a superuser, or on PostgreSQL 15+ a role
     granted `SET ON PARAMETER session_replication_role`)."""

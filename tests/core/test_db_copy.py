@@ -19,6 +19,7 @@ from bot.domain.errors import InvalidInput
 from harness.postgres import ThrowawayCluster
 from storage import catalogue as queries
 from storage.contract import DatabaseError, Db
+from storage.postgres import copy as pg_copy
 from storage.postgres.copy import TargetNotEmpty, copy_sqlite_to_postgres, rows_in, sqlite_tables
 from storage.postgres.database import PostgresDatabase
 from storage.sqlite.database import Database
@@ -114,9 +115,16 @@ async def _pg_rows(db: PostgresDatabase, table: str, columns: list[str]) -> list
     return sorted((tuple(r) for r in got), key=repr)
 
 
+@pytest.mark.parametrize("trusted", [True, False], ids=["keys-proven-once", "keys-row-by-row"])
 async def test_a_database_with_rows_in_every_table_is_copied_whole(
-    db_path: Path, pg_url: str, clock: FixedClock
+    db_path: Path, pg_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, trusted: bool
 ) -> None:
+    # An ordinary owner role may not skip PostgreSQL's per-row foreign-key checks; a
+    # superuser skips them once SQLite has checked every key. Both copy the same.
+    async def may_skip(db: PostgresDatabase) -> bool:
+        return trusted
+
+    monkeypatch.setattr(pg_copy, "may_skip_row_checks", may_skip)
     await _full_sqlite(db_path, clock)
     lines: list[str] = []
     done = await copy_database(db_path, pg_url, progress=lines.append, clock=clock)
@@ -228,6 +236,28 @@ async def test_a_failed_check_leaves_the_target_empty(
     finally:
         await pg.close()
         await lite.close()
+
+
+async def test_a_row_whose_parent_is_missing_is_refused_and_nothing_is_copied(
+    db_path: Path, pg_url: str, clock: FixedClock
+) -> None:
+    await _full_sqlite(db_path, clock)
+    conn = sqlite3.connect(db_path)  # foreign keys off: a row SQLite let in unchecked
+    conn.execute(
+        "INSERT INTO sources (development_id, position, title) VALUES (999999, 1, 'orphan')"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(
+        DatabaseError, match=r"ForeignKeyViolation.*999999.*nothing was copied"
+    ) as caught:
+        await copy_database(db_path, pg_url, clock=clock)
+    assert "\n" not in str(caught.value)
+    pg = await PostgresDatabase.open(pg_url)
+    try:
+        assert await rows_in(pg) == []
+    finally:
+        await pg.close()
 
 
 @pytest.mark.parametrize(

@@ -119,7 +119,7 @@ async def test_the_bulk_search_rows_equal_those_written_one_by_one(pg_url: str) 
 
 
 @pytest.mark.parametrize("trusted", [True, False], ids=["batch-checked", "row-checked"])
-async def test_an_import_in_batches_is_whole_whether_or_not_the_role_may_skip_row_checks(
+async def test_an_import_in_batches_is_whole_whether_or_not_the_rolemay_skip_row_checks(
     pg_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, trusted: bool
 ) -> None:
     # A role that may not set session_replication_role (an ordinary owner) imports with
@@ -127,7 +127,7 @@ async def test_an_import_in_batches_is_whole_whether_or_not_the_role_may_skip_ro
     async def may_skip(db: PostgresDatabase) -> bool:
         return trusted
 
-    monkeypatch.setattr(pg_bulk, "_may_skip_row_checks", may_skip)
+    monkeypatch.setattr(pg_bulk, "may_skip_row_checks", may_skip)
     monkeypatch.setattr(bulk, "IMPORT_BATCH", 4)
     db = await PostgresDatabase.open(pg_url)
     try:
