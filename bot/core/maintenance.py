@@ -104,7 +104,7 @@ async def import_file(target: Path | str, file: Path) -> tuple[int, int]:
 
     db = await Database.open(target)
     try:
-        # On PostgreSQL `storage.bulk` refuses, in one line, before writing anything.
+        # On PostgreSQL `storage.bulk` hands the import to storage/postgres/bulk.py (COPY).
         counts = await transfer.import_data(cast(Database, db), transfer.read_file(file))
     finally:
         await db.close()

@@ -4,6 +4,7 @@ summary, the password never shown; a bad URL or a database in use is one line, e
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -65,3 +66,27 @@ def test_a_server_that_does_not_answer_is_one_line_without_the_password(cli: Cli
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert "cannot connect" in result.stderr and PASSWORD not in result.stderr
+
+
+def test_import_and_export_run_on_postgresql_with_database_url(
+    cli: Cli, pg_url: str, tmp_path: Path
+) -> None:
+    cli.ok("brief", "japan-korea")
+    exported = tmp_path / "all.json"
+    cli.ok("export", str(exported))
+    on_pg = cli.env(DATABASE_URL=pg_url)
+    result = cli("import", str(exported), env=on_pg)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("imported 12 developments and 3 assessments")
+    again = tmp_path / "again.json"
+    assert cli("export", str(again), env=on_pg).returncode == 0
+
+    def without_stamp(path: Path) -> dict[str, object]:
+        doc: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+        doc.pop("exported_at")
+        return doc
+
+    assert without_stamp(again) == without_stamp(exported)
+    # The same file again clashes with the ids now taken: one line, nothing added.
+    line = one_line_error(cli("import", str(exported), env=on_pg), "already in this database")
+    assert PASSWORD not in line
