@@ -1,7 +1,7 @@
 """A Discord shard process of the bot, for the multi-process tests: configured by the
 environment like `briefbot run` (DATABASE_URL, DISCORD_SHARD_COUNT, DISCORD_SHARD_IDS), its
-front end the real sharded client against SimCord, its digests sent by the real delivery
-engine through discord.py's REST client to a shared fake Discord.
+front end the real sharded client against SimCord, its digests sent by the process's own
+delivery engine and scheduler through discord.py's REST client to a shared fake Discord.
 
     DATABASE_URL=… DISCORD_SHARD_COUNT=2 DISCORD_SHARD_IDS=1 \\
         python -m harness.shard_process --api http://127.0.0.1:PORT/api/v10 [--lease 3]
@@ -9,18 +9,19 @@ engine through discord.py's REST client to a shared fake Discord.
 SimCord simulates Discord inside one event loop, so each process has its own simulated
 Discord holding the servers of its shards (a server per shard). The digests of every server
 go to the one loopback fake Discord (`harness.fake_discord`) that all processes share, as
-they would to Discord's REST API: there a duplicate or a missing message is countable. The
-front end's own digest sender is stopped at start (it would post into the process's private
-SimCord, which the other processes cannot see); the engine below takes its place, built the
-same way with the lease given (the production lease is ten minutes).
+they would to Discord's REST API: there a duplicate or a missing message is countable. Only
+two things differ from `briefbot run`: the Discord front end's digests are posted over REST
+(into the process's private SimCord the other processes could not see them), and the
+delivery lease is `--lease` (ten minutes in production) so that a test need not wait for it.
 
 It reads commands from stdin, one a line, and answers each with one JSON line on stdout:
 
 * at start, without being asked: `{"event": "ready", "shards": […], "guild": …,
   "brief": "…"}`: a member's /brief in its server was answered;
 * `brief`: a member's /brief again, `{"event": "brief", …}`;
-* `deliver`: start sweeping what is due every `--sweep` seconds, `{"event": "swept",
-  "outcomes": {…}}` after the first sweep;
+* `deliver`: run the scheduler's sweep (what is due or interrupted) every `--sweep` seconds
+  (production: every minute, besides each subscription's own job), `{"event": "swept",
+  "outcomes": {…}}` after the first;
 * `stop` (or end of input): stop sweeping, shut down, `{"event": "stopped", "outcomes": …}`.
 """
 
@@ -33,20 +34,20 @@ import json
 import sys
 from collections import Counter
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import discord
 import discord.http
 from simcord.env import Env
 
-from bot.config import load_settings
+from bot.config import configure_logging, load_settings
 from bot.core.digests.building import DigestBuilder
 from bot.core.digests.delivery import DeliveryEngine
-from bot.core.digests.pacing import PacingConfig
+from bot.core.digests.leadership import LedgerLeadership
+from bot.core.digests.pacing import Pacer, PacingConfig
 from bot.discord.client import BriefBot, make_bot
 from bot.discord.exts._digest_poster import DiscordPoster, no_resend_trace
 from bot.domain.clock import system_clock
-from storage.sqlite.database import Database
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -78,6 +79,8 @@ class ShardProcess:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.settings = load_settings(dotenv=None)
+        # Logged as `briefbot run` logs (stderr; the test keeps it to show on failure).
+        configure_logging(self.settings.log_level, secrets=[self.settings.database_url])
         self.bot: BriefBot = make_bot(self.settings, clock=system_clock)
         shards = self.settings.discord_shard_ids or ()
         # Only the process running shard 0 uploads the commands; the others' simulated
@@ -88,23 +91,35 @@ class ShardProcess:
         self.sweeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        setup_hook = self.bot.setup_hook
+
+        async def set_up() -> None:
+            # Right after the front end registered its sender, before its start-up catch-up
+            # runs (at ready) and takes the lead: with the test's lease and pace, over REST.
+            await setup_hook()
+            self.client = await rest_client(self.args.api)
+            svc = self.bot.services
+            self.hub = svc.digests
+            self.hub.register(
+                "discord", DiscordPoster(self.client), DigestBuilder(svc.db, svc.renderers.discord)
+            )
+            self._tune(self.hub.engine)
+
+        self.bot.setup_hook = set_up  # type: ignore[method-assign]
         await self.env.start()
-        # Stop the front end's sender before anything is due: its engine never leads.
-        await self.bot.services.digests.stop("discord")
         self.guild = self.env.create_guild(f"Shard {self.shards[0]}", shard_id=self.shards[0])
         self.channel = self.guild.create_text_channel("general")
         self.member = self.guild.add_member(self.env.create_user("member"))
-        self.client = await rest_client(self.args.api)
-        db = cast("Database", self.bot.services.db)
-        self.engine = DeliveryEngine(
-            db,
-            DiscordPoster(self.client),
-            DigestBuilder(db, self.bot.services.renderers.discord),
-            system_clock,
-            pacing=PacingConfig(global_rate=self.args.rate, global_burst=self.args.burst),
-            lease=timedelta(seconds=self.args.lease),
-            platforms={"discord"},
-        )
+
+    def _tune(self, engine: DeliveryEngine) -> None:
+        """The two knobs a test turns, set before anything is sent: the lease (how long a
+        dead sender's deliveries wait where the sender's death cannot be seen) and the pace."""
+        lease = timedelta(seconds=self.args.lease)
+        engine.lease = lease
+        if isinstance(engine.leadership, LedgerLeadership):
+            engine.leadership.lease = lease
+        engine.pacing = PacingConfig(global_rate=self.args.rate, global_burst=self.args.burst)
+        engine.pacer = Pacer(engine.pacing, engine.timer)
 
     async def brief(self) -> dict[str, Any]:
         result = await self.member.slash(self.channel, "brief", topic="japan-korea")
@@ -119,7 +134,7 @@ class ShardProcess:
     async def _sweep(self) -> None:
         first = True
         while True:
-            outcomes = await self.engine.run_due()
+            outcomes = await self.hub.scheduler.sweep()
             self.outcomes.update(o.kind for o in outcomes)
             if first:
                 emit("swept", outcomes=dict(Counter(o.kind for o in outcomes)))
@@ -131,14 +146,15 @@ class ShardProcess:
             self.sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sweeping
-        self.engine.close()
-        await self.client.http.close()
+        # The front end stops first (it stops sending, then gives up the lead), then the
+        # REST session its sender used.
         await self.env.shutdown()
+        await self.client.http.close()
 
     async def serve(self) -> None:
         await self.start()
         try:
-            emit("ready", owner=self.engine.owner, **await self.brief())
+            emit("ready", owner=self.hub.engine.owner, **await self.brief())
             while True:
                 line = (await asyncio.to_thread(sys.stdin.readline)).strip()
                 if line == "brief":
@@ -149,7 +165,7 @@ class ShardProcess:
                     break
         finally:
             await self.stop()
-        emit("stopped", outcomes=dict(self.outcomes), leads_taken=self.engine.leads_taken)
+        emit("stopped", outcomes=dict(self.outcomes), leads_taken=self.hub.engine.leads_taken)
 
 
 def main(argv: list[str] | None = None) -> int:

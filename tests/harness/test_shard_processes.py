@@ -27,6 +27,7 @@ from bot.domain.scope import Scope
 from harness.fake_discord import FakeDiscord
 from harness.postgres import ThrowawayCluster
 from storage import subscriptions as store
+from storage.contract import Db
 from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
 
@@ -40,7 +41,8 @@ LEASE_SECONDS = 2.0
 TAKEOVER_WITHIN = 10.0
 #: generous bounds for waits on a loaded machine (each wait ends as soon as its condition holds)
 WAIT = 90.0
-CHANNELS = {0: list(range(5000, 5010)), 1: list(range(6000, 6010))}
+#: digest channels per server (their ids follow the server's: Discord snowflakes)
+PER_SERVER = 10
 _names = iter(range(10**6))
 
 
@@ -60,7 +62,7 @@ class ShardProc:
             line = await asyncio.wait_for(self.proc.stdout.readline(), WAIT)
             if not line:
                 raise AssertionError(f"shard {self.shard} exited:\n{self.stderr()}")
-            said = json.loads(line)
+            said: dict[str, Any] = json.loads(line)
             self.events.append(said)
             if said["event"] == event:
                 return said
@@ -82,7 +84,7 @@ async def start(
         "DATABASE_URL": url,
         "DISCORD_SHARD_COUNT": "2",
         "DISCORD_SHARD_IDS": str(shard),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",
     }
     env.pop("DATABASE_PATH", None)
     return await asyncio.create_subprocess_exec(
@@ -103,6 +105,10 @@ async def start(
         stdout=asyncio.subprocess.PIPE,
         stderr=log,
     )
+
+
+def channels_of(guild: int) -> list[int]:
+    return [guild + 1 + i for i in range(PER_SERVER)]
 
 
 async def seed(url: str, guilds: dict[int, list[int]]) -> None:
@@ -133,7 +139,7 @@ async def seed(url: str, guilds: dict[int, list[int]]) -> None:
         await db.close()
 
 
-async def all_sent(db: Database, channels: list[int]) -> bool:
+async def all_sent(db: Db, channels: list[int]) -> bool:
     for channel in channels:
         sub = await store.subscription_for_channel(db, channel)
         assert sub is not None
@@ -169,14 +175,15 @@ async def test_two_shard_processes_answer_their_servers_and_deliver_each_digest_
         for s in (0, 1)
     }
     survivor = procs[1 - victim]
-    channels = CHANNELS[0] + CHANNELS[1]
     try:
         # Each process answers a member's /brief in the server of its own shard.
         ready = {s: await p.expect("ready") for s, p in procs.items()}
         for shard, said in ready.items():
             assert said["shards"] == [shard] and said["guild_shard"] == shard, said
             assert "Japan" in said["brief"], said
-        await seed(url, {ready[s]["guild"]: CHANNELS[s] for s in (0, 1)})
+        servers = {ready[s]["guild"]: channels_of(ready[s]["guild"]) for s in (0, 1)}
+        channels = [c for cs in servers.values() for c in cs]
+        await seed(url, servers)
 
         # The victim starts sending first, so it leads; the survivor then stands by, and the
         # victim dies at its next message (stored by Discord, its answer never heard).
