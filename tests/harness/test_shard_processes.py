@@ -22,6 +22,7 @@ import pytest
 
 from bot.core.actors import Actor
 from bot.core.catalogue import Catalogue
+from bot.core.dataset import read_starter
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.scope import Scope
 from harness.fake_discord import FakeDiscord
@@ -41,8 +42,10 @@ LEASE_SECONDS = 2.0
 TAKEOVER_WITHIN = 10.0
 #: generous bounds for waits on a loaded machine (each wait ends as soon as its condition holds)
 WAIT = 90.0
+#: developments the test adds (besides the starter data)
+ADDED = 30
 #: digest channels per server (their ids follow the server's: Discord snowflakes)
-PER_SERVER = 10
+PER_SERVER = 6
 _names = iter(range(10**6))
 
 
@@ -132,7 +135,7 @@ async def seed(url: str, guilds: dict[int, list[int]]) -> None:
                     post_empty=True,
                 )
         catalogue = Catalogue(db, FixedClock(now - timedelta(hours=36)))
-        for i in range(30):
+        for i in range(ADDED):
             title = f"Seoul and Tokyo agree on step {i:02d} " + "of a long process " * 5
             await catalogue.add(EDITOR, draft(title=title.strip()), scope="global")
     finally:
@@ -241,6 +244,9 @@ async def test_two_shard_processes_answer_their_servers_and_deliver_each_digest_
                 assert [m["content"] for m in posted] == list(row.parts), f"channel {channel}"
                 assert [int(m["id"]) for m in posted] == list(row.message_ids)
                 assert sum("part 1/" in m["content"] for m in posted) <= 1
+            # Both started at once on the empty database: the starter data loaded once.
+            starter = len(read_starter()["developments"])
+            assert await db.scalar("SELECT COUNT(*) FROM developments") == starter + ADDED
         finally:
             await db.close()
         assert max(len(server.messages[c]) for c in channels) >= 2  # multi-part digests too
