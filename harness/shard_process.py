@@ -22,7 +22,7 @@ It reads commands from stdin, one a line, and answers each with one JSON line on
 * `deliver`: run the scheduler's sweep (what is due or interrupted) every `--sweep` seconds
   (production: every minute, besides each subscription's own job), `{"event": "swept",
   "outcomes": {…}}` after the first;
-* `stop` (or end of input): stop sweeping, shut down, `{"event": "stopped", "outcomes": …}`.
+* `stop` (or an empty line, or end of input): stop sweeping, shut down, `{"event": "stopped", "outcomes": …}`.
 """
 
 from __future__ import annotations
@@ -114,10 +114,11 @@ class ShardProcess:
     def _tune(self, engine: DeliveryEngine) -> None:
         """The two knobs a test turns, set before anything is sent: the lease (how long a
         dead sender's deliveries wait where the sender's death cannot be seen) and the pace."""
-        lease = timedelta(seconds=self.args.lease)
-        engine.lease = lease
-        if isinstance(engine.leadership, LedgerLeadership):
-            engine.leadership.lease = lease
+        if self.args.lease is not None:
+            lease = timedelta(seconds=self.args.lease)
+            engine.lease = lease
+            if isinstance(engine.leadership, LedgerLeadership):
+                engine.leadership.lease = lease
         engine.pacing = PacingConfig(global_rate=self.args.rate, global_burst=self.args.burst)
         engine.pacer = Pacer(engine.pacing, engine.timer)
 
@@ -171,7 +172,9 @@ class ShardProcess:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.shard_process")
     parser.add_argument("--api", required=True, help="the fake Discord's API base URL")
-    parser.add_argument("--lease", type=float, default=600.0, help="delivery lease, seconds")
+    parser.add_argument(
+        "--lease", type=float, default=None, help="delivery lease, seconds (default: the bot's)"
+    )
     parser.add_argument("--sweep", type=float, default=0.2, help="seconds between sweeps")
     parser.add_argument("--rate", type=float, default=PacingConfig.global_rate)
     parser.add_argument("--burst", type=float, default=PacingConfig.global_burst)
