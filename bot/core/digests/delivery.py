@@ -255,7 +255,6 @@ class DeliveryEngine:
         # another process take over (which would post the part in flight again).
         self._inflight: dict[asyncio.Task[object], Platform | None] = {}
         self._stopping: set[Platform] = set()
-        self._led: set[Platform] = set()  # at the last `_lead`
 
     def _took_lead(self, platform: Platform) -> None:
         self.leads_taken += 1
@@ -269,14 +268,12 @@ class DeliveryEngine:
         """Drop this engine's liveness lock (what the process exiting does)."""
         assert self.liveness is not None
         self.liveness.release(self.owner)
-        self._led.clear()
 
     async def aclose(self) -> None:
         """`close`, waiting on PostgreSQL until the locks are free for the other processes
         (a graceful stop; `close` is what a crash does)."""
         if isinstance(self.liveness, AdvisoryLiveness):
             await self.liveness.close()
-            self._led.clear()
         else:
             self.close()
 
@@ -284,8 +281,9 @@ class DeliveryEngine:
         """The watch job (PostgreSQL): check this process's lock session, retake what it
         lost, and try each free sender lock; True when it took a lead it did not hold
         (the caller then sweeps, to finish what the former holder left)."""
-        before = set(self._led)
-        return bool(await self._lead() - before)
+        before = self.leads_taken
+        await self._lead()
+        return self.leads_taken > before
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -549,8 +547,7 @@ class DeliveryEngine:
         assert self.leadership is not None
         async with self._lead_lock:  # jobs firing together ask at once
             await self._refresh_liveness()
-            self._led = {p for p in sorted(self.platforms) if await self.leadership.lead(p)}
-            return set(self._led)
+            return {p for p in sorted(self.platforms) if await self.leadership.lead(p)}
 
     async def _refresh_liveness(self) -> None:
         assert self.liveness is not None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
 
+from harness.postgres import ThrowawayCluster
 from storage.contract import Db
 from storage.sqlite.database import Database
 from tests.core.digests.test_delivery import World
@@ -27,3 +29,16 @@ async def sqlite_world(empty_db: Database, clock: FixedClock) -> AsyncIterator[W
     world = World(empty_db, clock)
     yield world
     await world.close()
+
+
+_pg_worlds = itertools.count(1)
+
+
+@pytest.fixture
+async def pg_world(postgres_cluster: ThrowawayCluster, clock: FixedClock) -> AsyncIterator[World]:
+    """PostgreSQL only: what the test covers exists only there (session advisory locks)."""
+    db = await Database.open(postgres_cluster.create_database(f"sender_{next(_pg_worlds)}"))
+    world = World(db, clock)
+    yield world
+    await world.close()
+    await db.close()
