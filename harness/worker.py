@@ -146,6 +146,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     leads: list[float] = []
     try:
+        if args.now is not None and not args.jobs:
+            fixed = args.now
+            engine.clock = lambda: fixed
         if args.until_done is not None:
             counts, messages_sent = await _until_done(engine, db, args.until_done, leads)
             messages: int | None = messages_sent
@@ -153,9 +156,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             counts = await _by_jobs(engine, db, args.due, args.lead)
             messages = None
         else:
-            if args.now is not None:
-                now = args.now
-                engine.clock = lambda: now
             outcomes = await engine.run_due()
             counts = Counter(o.kind for o in outcomes)
             messages = sum(len(o.message_ids) for o in outcomes if o.kind == "sent")
