@@ -32,6 +32,8 @@ from harness.postgres import PostgresUnavailable, ThrowawayCluster
 #: the takeover run's pace (requests/s): slow enough that the sender is still sending when
 #: the standby is up, whatever the size; the takeover time does not depend on it
 TAKEOVER_RATE = 10.0
+#: subscriptions of the takeover run (its figure does not grow with them)
+TAKEOVER_SUBSCRIPTIONS = 100
 #: subscriptions per backend inside the full bench (one run each; a fifth of the bench's)
 FULL_BENCH_SUBSCRIPTIONS = 400
 ANCHOR = date(2026, 11, 2)
@@ -147,8 +149,9 @@ def measure(subscriptions: int = 300, runs: int = 3) -> dict[str, Any]:
             for _ in range(runs):
                 where, due_at = asyncio.run(_prepared(make, subscriptions))
                 deliveries.append(asyncio.run(deliver_all(where, due_at, processes=2)))
-                where, due_at = asyncio.run(_prepared(make, subscriptions))
-                kill_after = max(3, subscriptions // 10)
+                small = min(subscriptions, TAKEOVER_SUBSCRIPTIONS)
+                where, due_at = asyncio.run(_prepared(make, small))
+                kill_after = max(3, small // 10)
                 takeovers.append(asyncio.run(takeover(where, due_at, kill_after)))
             out[backend] = {
                 "subscriptions": subscriptions,
