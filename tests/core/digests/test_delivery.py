@@ -82,6 +82,13 @@ class World:
         assert pid is not None
         assert await self.db.scalar("SELECT pg_terminate_backend(?)", (pid,))
         await self.freed(engine, owner)
+        # The server frees the locks an instant before the end of the connection reaches
+        # the client: wait until the process has seen it too.
+        for _ in range(1000):
+            if not engine.liveness.session.open:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the client never saw its lock session end")
 
     async def freed(self, engine: DeliveryEngine, owner: str) -> None:
         if isinstance(engine.liveness, AdvisoryLiveness):
