@@ -67,13 +67,18 @@ class _MovingClock:
 
 
 async def setup(
-    path: Path, guild_ids: list[int], developments: int, subscriptions: int, seed: int, anchor: date
+    path: Path | str,
+    guild_ids: list[int],
+    developments: int,
+    subscriptions: int,
+    seed: int,
+    anchor: date,
 ) -> dict[str, Any]:
     """Subscriptions (through `SubscriptionService`) and a week of news (through `Catalogue`)."""
     rng = random.Random(seed)
     subscribe_at, due_at = timeline(anchor)
     topics = [t.slug for t in all_topics()]
-    db = await Database.open(path)
+    db = await Database.open(str(path))
     try:
         service = SubscriptionService(db, _MovingClock(subscribe_at))
         guilds = guild_ids or [rng.randrange(10**17, 10**18) for _ in range(100)]
@@ -188,7 +193,7 @@ async def build_all(path: Path, due_at: datetime) -> dict[str, Any]:
     }
 
 
-async def deliver_all(path: Path, due_at: datetime, processes: int = 1) -> dict[str, Any]:
+async def deliver_all(path: Path | str, due_at: datetime, processes: int = 1) -> dict[str, Any]:
     """Start the fake Discord here and `processes` bot delivery processes on the one database
     (`python -m harness.worker --jobs`): each starts its `DigestScheduler` a moment before the
     period is due, so every subscription is fired by its own scheduler job, as in production."""
@@ -253,9 +258,9 @@ async def deliver_all(path: Path, due_at: datetime, processes: int = 1) -> dict[
     }
 
 
-async def _ledger_check(path: Path, messages: dict[int, list[dict[str, Any]]]) -> int:
+async def _ledger_check(path: Path | str, messages: dict[int, list[dict[str, Any]]]) -> int:
     """Channels whose posted messages differ from the ledger's parts and message ids."""
-    db = await Database.open(path)
+    db = await Database.open(str(path))
     try:
         rows = [store.to_delivery(r) for r in await db.fetchall("SELECT * FROM digest_deliveries")]
     finally:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import measure
+from bench import delivery_backends, measure
 from bench.chart import chart_figures
 from bench.digests import digest_figures
 from bench.feeds import feed_figures
@@ -135,6 +135,37 @@ TARGETS = (
         50,
         "ms",
     ),
+    Target(
+        "digest delivery on PostgreSQL, two bot processes, rate ÷ 50 req/s",
+        "digest_delivery_backends.postgresql.fraction_of_limit",
+        0.9,
+        "",
+        higher_is_better=True,
+    ),
+    Target(
+        "digest delivery on PostgreSQL, two bot processes: duplicates",
+        "digest_delivery_backends.postgresql.duplicates",
+        0,
+        "",
+    ),
+    Target(
+        "sender takeover after kill -9 (first post), SQLite",
+        "digest_delivery_backends.sqlite.takeover_first_post_s",
+        10,
+        "s",
+    ),
+    Target(
+        "sender takeover after kill -9 (first post), PostgreSQL",
+        "digest_delivery_backends.postgresql.takeover_first_post_s",
+        10,
+        "s",
+    ),
+    Target(
+        "after a kill -9 of the sender: duplicates (both backends)",
+        "digest_delivery_backends.takeover_duplicates",
+        0,
+        "",
+    ),
     Target("timeline chart of 1,000 developments (median)", "chart_1000.median_ms", 150, "ms"),
     Target(
         "first response p99: 200 commands/s, a flooding member, an import beside",
@@ -235,6 +266,10 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
         cat.anchor,
     )
     say("  digests built and delivered")
+    figures["digest_delivery_backends"] = delivery_backends.measure(
+        min(config.subscriptions // 5, delivery_backends.FULL_BENCH_SUBSCRIPTIONS), runs=1
+    )
+    say("  delivery and sender takeover measured on SQLite and PostgreSQL")
     figures |= feed_figures(config.database, config.feeds, config.feed_items, config.seed)
     say("  feeds polled and deduplicated")
     figures |= chart_figures()
@@ -356,6 +391,7 @@ def report(results: dict[str, Any]) -> str:
         f"(after opening: {f['peak_rss']['rss_after_open_mb']} MB; "
         f"{f['peak_rss']['briefs']} briefs, {f['peak_rss']['searches']} searches)",
         _digest_lines(f),
+        delivery_backends.report(f["digest_delivery_backends"]),
         *feed_lines(f),
         *load_lines(f),
     ]

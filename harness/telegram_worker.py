@@ -1,8 +1,8 @@
 """A Telegram delivery worker process: python-telegram-bot's Bot (with its AIORateLimiter)
-pointed at the fake Bot API, the real delivery engine over a real SQLite file. Runs what is
-due once and exits.
+pointed at the fake Bot API, the real delivery engine over a real SQLite file or a PostgreSQL
+database (`--db postgresql://…`). Runs what is due once and exits.
 
-    python -m harness.telegram_worker --db PATH --api http://127.0.0.1:PORT/bot
+    python -m harness.telegram_worker --db PATH|URL --api http://127.0.0.1:PORT/bot
 
 It prints one JSON line with the outcome counts. The kill test SIGKILLs it mid-fan-out and
 starts it again; the benchmark uses it to measure throughput.
@@ -57,7 +57,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 platforms={"telegram"},  # a Telegram-only process
             )
             outcomes = await engine.run_due()
-            engine.close()
+            await engine.aclose()
     finally:
         await db.close()
     return {

@@ -1,9 +1,14 @@
 """A delivery worker process: discord.py's REST client pointed at a fake Discord, the real
-delivery engine (and, with `--jobs`, the real scheduler) over a real SQLite file.
+delivery engine (and, with `--jobs`, the real scheduler) over a real SQLite file or a
+PostgreSQL database (`--db postgresql://…`).
 
-    python -m harness.worker --db PATH --api http://127.0.0.1:PORT/api/v10 [--jobs --due ISO]
+    python -m harness.worker --db PATH|URL --api http://127.0.0.1:PORT/api/v10
+        [--jobs --due ISO] [--until-done SECONDS]
 
-Without `--jobs` it runs what is due once (the sweep) and exits. With `--jobs` it starts the
+Without `--jobs` it runs what is due once (the sweep) and exits. With `--until-done` it
+stays, as a running bot does: it sweeps, and between sweeps runs the engine's watch (a
+standby takes over a dead sender there), until nothing is due or open any more; it prints
+`{"ready": …}` after its first sweep. With `--jobs` it starts the
 `DigestScheduler` on a clock that reaches `--due` a moment after start, so every subscription
 due then is fired by its own scheduler job — the path production takes at Monday 09:00 — and
 exits once every job has run. It prints one JSON line: outcome counts, messages, seconds and
@@ -31,6 +36,8 @@ from bot.core.digests.scheduler import DigestScheduler
 from bot.core.rendering import Renderer
 from bot.discord.exts._digest_poster import DiscordPoster, no_resend_trace
 from bot.domain.clock import system_clock
+from storage import subscriptions as store
+from storage.contract import Db
 from storage.sqlite.database import Database
 
 LAG_TICK = 0.01
@@ -71,9 +78,7 @@ async def _client(api: str) -> discord.Client:
     return client
 
 
-async def _by_jobs(
-    engine: DeliveryEngine, db: Database, due: datetime, lead: float
-) -> Counter[str]:
+async def _by_jobs(engine: DeliveryEngine, db: Db, due: datetime, lead: float) -> Counter[str]:
     clock = ShiftedClock(due - timedelta(seconds=lead))
     engine.clock = clock
     scheduler = DigestScheduler(engine, db, clock, sweep_seconds=0)
@@ -87,9 +92,43 @@ async def _by_jobs(
     return scheduler.counts
 
 
+async def _until_done(
+    engine: DeliveryEngine, db: Db, seconds: float, leads: list[float]
+) -> tuple[Counter[str], int]:
+    """Sweep, watch between sweeps, until nothing is due or open (or `seconds` passed)."""
+    counts: Counter[str] = Counter()
+    messages = 0
+    deadline = time.monotonic() + seconds
+    pause = engine.watch_seconds or 0.5
+    ready = False
+    while True:
+        taken = engine.leads_taken
+        outcomes = await engine.run_due()
+        if engine.leads_taken > taken:
+            leads.append(time.time())
+        counts.update(o.kind for o in outcomes if o.kind != "standby")
+        counts["standby"] += any(o.kind == "standby" for o in outcomes)
+        messages += sum(len(o.message_ids) for o in outcomes if o.kind == "sent")
+        if not ready:
+            ready = True
+            print(json.dumps({"ready": engine.leads_taken > 0}), flush=True)
+        if time.monotonic() > deadline:
+            break
+        if not await store.open_delivery_subscription_ids(db) and not (
+            await store.due_subscription_ids(db, engine.clock())
+        ):
+            break
+        await asyncio.sleep(pause)
+        taken = engine.leads_taken
+        await engine.watch()
+        if engine.leads_taken > taken:
+            leads.append(time.time())
+    return counts, messages
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     client = await _client(args.api)
-    db = await Database.open(args.db)
+    db = await Database.open(str(args.db))
     pacing = PacingConfig(
         global_rate=args.rate, global_burst=args.burst, concurrency=args.concurrency
     )
@@ -105,21 +144,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     stop = asyncio.Event()
     monitor = asyncio.create_task(_lag_monitor(lag, stop))
     started = time.monotonic()
+    leads: list[float] = []
     try:
-        if args.jobs:
+        if args.now is not None and not args.jobs:
+            fixed = args.now
+            engine.clock = lambda: fixed
+        if args.until_done is not None:
+            counts, messages_sent = await _until_done(engine, db, args.until_done, leads)
+            messages: int | None = messages_sent
+        elif args.jobs:
             counts = await _by_jobs(engine, db, args.due, args.lead)
             messages = None
         else:
-            if args.now is not None:
-                now = args.now
-                engine.clock = lambda: now
             outcomes = await engine.run_due()
             counts = Counter(o.kind for o in outcomes)
             messages = sum(len(o.message_ids) for o in outcomes if o.kind == "sent")
     finally:
         stop.set()
         await monitor
-        engine.close()
+        await engine.aclose()
         await db.close()
         await client.http.close()
     return {
@@ -127,6 +170,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "messages": messages,
         "seconds": round(time.monotonic() - started, 3),
         "leads_taken": engine.leads_taken,
+        "lead_taken_at": leads,  # unix times this process took a sender lead
         "loop_lag_p99_ms": round(_p99(lag) * 1000, 2),
         "loop_lag_max_ms": round(max(lag, default=0.0) * 1000, 2),
         "pacing": {"global_rate": args.rate, "burst": args.burst, "concurrency": args.concurrency},
@@ -144,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", action="store_true", help="fire through scheduler jobs")
     parser.add_argument("--due", type=datetime.fromisoformat, default=None)
     parser.add_argument("--lead", type=float, default=1.0, help="seconds before --due at start")
+    parser.add_argument(
+        "--until-done", type=float, default=None, help="stay (sweeping) up to this many seconds"
+    )
     args = parser.parse_args(argv)
     if args.jobs and args.due is None:
         parser.error("--jobs needs --due")

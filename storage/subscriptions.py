@@ -462,6 +462,27 @@ async def take_leadership(
     return changed > 0
 
 
+async def seize_leadership(w: DbWriter, platform: Platform, owner: str, until: datetime) -> int:
+    """Record `owner` as `platform`'s leader with a new fencing token, whoever led before
+    (the caller holds the platform's lock, which makes it the leader); returns the token."""
+    return await w.execute(
+        "INSERT INTO delivery_leaders (platform, owner, lease_until, token) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT (platform) DO UPDATE SET owner = excluded.owner, "
+        "lease_until = excluded.lease_until, token = delivery_leaders.token + 1 RETURNING token",
+        (platform, owner, iso_utc(until)),
+    )
+
+
+async def leads_with_token(w: DbWriter, platform: Platform, owner: str, token: int) -> bool:
+    """Whether `owner` still leads `platform` under the fencing token it took the lead with
+    (read inside the write transaction it fences)."""
+    row = await w.fetchone(
+        "SELECT 1 FROM delivery_leaders WHERE platform = ? AND owner = ? AND token = ?",
+        (platform, owner, token),
+    )
+    return row is not None
+
+
 async def leads_delivery(db: Db | DbWriter, platform: Platform, owner: str) -> bool:
     """Whether `owner` is the process leading `platform`'s delivery now."""
     row = await db.fetchone(

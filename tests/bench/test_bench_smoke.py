@@ -18,8 +18,9 @@ from bench.generate import generate
 from bench.runner import TARGETS, Target, lookup_figure
 
 ROOT = Path(__file__).resolve().parents[2]
-# A tiny bench takes ~10 s; one that never exits (a thread left running) is killed here.
-EXIT_TIMEOUT_S = 120
+# A tiny bench takes ~60 s (half of it delivery processes on both backends, mostly waiting);
+# one that never exits (a thread left running) is killed here.
+EXIT_TIMEOUT_S = 240
 
 
 def _positive(value: Any) -> bool:

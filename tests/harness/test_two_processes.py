@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from pathlib import Path
 
 from harness.fake_discord import FakeDiscord
 from storage import subscriptions as store
@@ -15,8 +14,8 @@ from storage.sqlite.database import Database
 from tests.harness.test_kill_restart import BUSY, QUIET, seed, sub_of, worker
 
 
-async def test_two_processes_on_one_database_post_each_part_once(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_two_processes_on_one_database_post_each_part_once(shared_db: str) -> None:
+    path = shared_db
     await seed(path)
     server = FakeDiscord(global_limit=50)
     api = await server.start()

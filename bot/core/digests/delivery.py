@@ -40,7 +40,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.core.digests.leadership import Leadership, LedgerLeadership, takeable
+from bot.core.digests.advisory import WATCH_SECONDS, AdvisoryLeadership, AdvisoryLiveness
+from bot.core.digests.leadership import Leadership, LedgerLeadership, OwnerLiveness, takeable
 from bot.core.digests.liveness import Liveness
 from bot.core.digests.pacing import KeyedLocks, Pacer, PacingConfig, RealTimer, RetryPolicy, Timer
 from bot.core.digests.parts import legacy_nonce, nonce_for, with_reference
@@ -56,7 +57,10 @@ from bot.domain.scope import PLATFORMS, Platform
 from bot.domain.subscriptions import Delivery, DeliveryState, Fence, Subscription
 from storage import catalogue as catalogue_store
 from storage import subscriptions as store
-from storage.sqlite.database import Database, Writer
+from storage.contract import Db
+from storage.contract import DbWriter as Writer
+from storage.postgres.database import PostgresDatabase
+from storage.sqlite.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +166,9 @@ class _Claim:
     fence: Fence
     resumed: bool
     renew_at: float  # on the engine's monotonic timer
+    platform: Platform
+    #: claimed as the platform's sender (not a moderator's send-now): the lead fences it too
+    led: bool
 
 
 def pause_reason(error: DeliveryError) -> str:
@@ -177,12 +184,10 @@ def pause_reason(error: DeliveryError) -> str:
     )
 
 
-WindowProbe = Callable[[Database | Writer, datetime, datetime], Awaitable[tuple[object, ...]]]
+WindowProbe = Callable[[Db | Writer, datetime, datetime], Awaitable[tuple[object, ...]]]
 
 
-async def window_fingerprint(
-    db: Database | Writer, start: datetime, end: datetime
-) -> tuple[object, ...]:
+async def window_fingerprint(db: Db | Writer, start: datetime, end: datetime) -> tuple[object, ...]:
     """What a digest window holds, cheaply (`storage.catalogue.window_fingerprint`). Read
     before composing and again inside the claim's write transaction (no writer in flight
     then): a difference means a writer committed while we composed."""
@@ -193,7 +198,7 @@ async def window_fingerprint(
 class DeliveryEngine:
     """Claims, posts, resumes and finishes digests; see the module docstring."""
 
-    db: Database
+    db: Db
     poster: Poster
     compose: Composer
     clock: Clock
@@ -202,7 +207,7 @@ class DeliveryEngine:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease: timedelta = timedelta(minutes=10)
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    liveness: Liveness | None = None
+    liveness: OwnerLiveness | None = None
     probe: WindowProbe = window_fingerprint
     #: the platforms this process sends to (leads, when it can): the hub sets the ones whose
     #: front end runs; an engine on its own serves every platform
@@ -210,17 +215,28 @@ class DeliveryEngine:
     leadership: Leadership | None = None
     #: told of each delivery's outcome with its platform (the process's metrics)
     on_outcome: Callable[[Platform, Outcome], None] | None = None
+    #: seconds between the scheduler's watch runs (`watch`): on PostgreSQL a standby tries
+    #: the sender locks this often; 0 (SQLite's default) runs no watch job
+    watch_seconds: float | None = None
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.pacing, self.timer)
         self.locks = KeyedLocks()
         # One gate for every entry point: scheduled jobs, sweeps and catch-up share the cap.
         self.gate = asyncio.Semaphore(self.pacing.concurrency)
+        if self.watch_seconds is None:
+            self.watch_seconds = WATCH_SECONDS if self.db.dialect == "postgresql" else 0.0
+        if isinstance(self.db, PostgresDatabase) and self.liveness is None:
+            # Processes on other machines: liveness and leads are session advisory locks.
+            advisory = AdvisoryLiveness(self.db.url, self.owner)
+            self.liveness = advisory
+            if self.leadership is None:
+                self.leadership = AdvisoryLeadership(
+                    self.db, advisory, self.clock, self.lease, on_taken=self._took_lead
+                )
         if self.liveness is None:
-            # A PostgreSQL database has no file to keep liveness locks beside: leases
-            # fall back to expiry there.
-            path = getattr(self.db, "path", None)
-            self.liveness = Liveness.beside(path) if path is not None else Liveness(None)
+            assert isinstance(self.db, Database)
+            self.liveness = Liveness.beside(self.db.path)
         self.liveness.register(self.owner)
         if self.leadership is None:
             self.leadership = LedgerLeadership(
@@ -233,6 +249,7 @@ class DeliveryEngine:
                 on_taken=self._took_lead,
             )
         self._lead_lock = asyncio.Lock()
+        self._liveness_lock = asyncio.Lock()
         self.leads_taken = 0  # times this engine took a lead (for logs and the bench)
         # Deliveries in flight, by platform: a graceful stop waits for them before it lets
         # another process take over (which would post the part in flight again).
@@ -251,6 +268,22 @@ class DeliveryEngine:
         """Drop this engine's liveness lock (what the process exiting does)."""
         assert self.liveness is not None
         self.liveness.release(self.owner)
+
+    async def aclose(self) -> None:
+        """`close`, waiting on PostgreSQL until the locks are free for the other processes
+        (a graceful stop; `close` is what a crash does)."""
+        if isinstance(self.liveness, AdvisoryLiveness):
+            await self.liveness.close()
+        else:
+            self.close()
+
+    async def watch(self) -> bool:
+        """The watch job (PostgreSQL): check this process's lock session, retake what it
+        lost, and try each free sender lock; True when it took a lead it did not hold
+        (the caller then sweeps, to finish what the former holder left)."""
+        before = self.leads_taken
+        await self._lead()
+        return self.leads_taken > before
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -387,7 +420,7 @@ class DeliveryEngine:
                 return Outcome(sub_id, "stopping")
             open_row = await store.open_delivery(self.db, sub_id)
             if open_row is not None:
-                claim = await self._reclaim(sub, open_row)
+                claim = await self._reclaim(sub, open_row, led=not now_mode)
                 if claim is None:
                     return Outcome(sub_id, "busy", open_row.period)
                 if isinstance(claim, Outcome):
@@ -489,7 +522,14 @@ class DeliveryEngine:
             len(parts),
             len(plan.folded),
         )
-        return _Claim(row, Fence(self.owner, row.lease_token), False, self._renew_deadline())
+        return _Claim(
+            row,
+            Fence(self.owner, row.lease_token),
+            False,
+            self._renew_deadline(),
+            sub.platform,
+            led=trigger != "now",
+        )
 
     def _renew_deadline(self) -> float:
         # Renew after half a lease of our own monotonic time: wall-clock steps cannot make
@@ -504,14 +544,28 @@ class DeliveryEngine:
     async def _lead(self) -> set[Platform]:
         """The platforms this process leads (taking each lead that is free): rate limits
         are per bot, so one process per platform at a time fans out and paces."""
-        assert self.leadership is not None and self.liveness is not None
+        assert self.leadership is not None
         async with self._lead_lock:  # jobs firing together ask at once
-            self.liveness.refresh()
+            await self._refresh_liveness()
             return {p for p in sorted(self.platforms) if await self.leadership.lead(p)}
 
-    async def _reclaim(self, sub: Subscription, row: Delivery) -> _Claim | Outcome | None:
+    async def _refresh_liveness(self) -> None:
+        assert self.liveness is not None
+        async with self._liveness_lock:  # one reconnect, one new owner id, at a time
+            owner = await self.liveness.refreshed(self.owner)
+        if owner != self.owner:  # a lost lock session: what we held is fenced out
+            self.owner = owner
+
+    async def _reclaim(
+        self, sub: Subscription, row: Delivery, *, led: bool
+    ) -> _Claim | Outcome | None:
+        if row.lease_owner not in (None, self.owner):
+            await self._refresh_liveness()  # whether its owner is alive, asked now
         now = self.clock()
+        assert self.leadership is not None
         async with self.db.transaction() as w:
+            if led and not await self.leadership.fence(w, sub.platform):
+                return None  # the lead moved meanwhile
             current = await store.get_delivery(w, sub.id, row.period)
             if current is None or current.state != "sending":
                 return None
@@ -542,7 +596,7 @@ class DeliveryEngine:
             refreshed.attempts,
             fence.token,
         )
-        return _Claim(refreshed, fence, True, self._renew_deadline())
+        return _Claim(refreshed, fence, True, self._renew_deadline(), sub.platform, led=led)
 
     async def _advance_after_give_up(
         self, w: Writer, sub: Subscription, row: Delivery, now: datetime
@@ -568,12 +622,26 @@ class DeliveryEngine:
     async def _holds(self, claim: _Claim) -> bool:
         """Check (and, after half a lease, renew) our fence before posting."""
         row = claim.delivery
+        if not self._current(claim):
+            return False
         if self.timer.monotonic() >= claim.renew_at:
             async with self.db.transaction() as w:
-                held = await store.renew_lease(w, row.id, claim.fence, self.clock() + self.lease)
+                held = await self._fenced(w, claim) and await store.renew_lease(
+                    w, row.id, claim.fence, self.clock() + self.lease
+                )
             claim.renew_at = self._renew_deadline()
             return held
         return await store.holds_fence(self.db, row.id, claim.fence)
+
+    def _current(self, claim: _Claim) -> bool:
+        """No round trip: a sender whose lock session dropped stops before the next part."""
+        assert self.leadership is not None
+        return not claim.led or self.leadership.current(claim.platform)
+
+    async def _fenced(self, w: Writer, claim: _Claim) -> bool:
+        """Inside a ledger write of `claim`: the lead it was claimed under still holds."""
+        assert self.leadership is not None
+        return not claim.led or await self.leadership.fence(w, claim.platform)
 
     async def _post(self, sub: Subscription, claim: _Claim) -> Outcome:
         row = claim.delivery
@@ -600,7 +668,7 @@ class DeliveryEngine:
                     return await self._give_up(sub, claim, exc, len(ids))
             ids.append(message_id)
             async with self.db.transaction() as w:
-                recorded = await store.record_part(
+                recorded = await self._fenced(w, claim) and await store.record_part(
                     w, row.id, claim.fence, ids, self.clock() + self.lease
                 )
             if not recorded:
@@ -669,7 +737,9 @@ class DeliveryEngine:
         now = self.clock()
         at = iso_utc(now)
         async with self.db.transaction() as w:
-            if not await store.finish_delivery(w, row.id, claim.fence, "sent", at):
+            if not await self._fenced(w, claim) or not await store.finish_delivery(
+                w, row.id, claim.fence, "sent", at
+            ):
                 return self._superseded(sub, row, ids)
             current = await store.get_subscription(w, sub.id)
             if current is not None:
@@ -702,6 +772,8 @@ class DeliveryEngine:
         reason = pause_reason(exc)
         at = iso_utc(self.clock())
         async with self.db.transaction() as w:
+            if not await self._fenced(w, claim):
+                return self._superseded(sub, row, list(row.message_ids))
             current = await store.get_subscription(w, sub.id)
             if current != sub:
                 # /subscribe changed (or resumed) it while we posted: a moderator may have
@@ -726,7 +798,9 @@ class DeliveryEngine:
         failed = not isinstance(exc, FrontEndDown)
         error = f"Discord kept failing: {exc}" if failed else str(exc)
         async with self.db.transaction() as w:
-            if not await store.release_lease(w, row.id, claim.fence, error, failed=failed):
+            if not await self._fenced(w, claim) or not await store.release_lease(
+                w, row.id, claim.fence, error, failed=failed
+            ):
                 return self._superseded(sub, row, list(row.message_ids))
             if not stop:  # a graceful stop is no problem of the subscription's
                 await store.set_last_error(w, sub.id, error)
@@ -741,7 +815,7 @@ class DeliveryEngine:
         error = f"Discord refused the digest: {exc}"
         now = self.clock()
         async with self.db.transaction() as w:
-            if not await store.finish_delivery(
+            if not await self._fenced(w, claim) or not await store.finish_delivery(
                 w, row.id, claim.fence, "failed", iso_utc(now), error
             ):
                 return self._superseded(sub, row, list(row.message_ids))

@@ -24,7 +24,7 @@ from bot.core.digests.scheduler import DigestScheduler
 from bot.core.subscriptions import Subscription
 from bot.domain.clock import Clock
 from bot.domain.scope import Platform
-from storage.sqlite.database import Database
+from storage.contract import Db
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class RoutedComposer:
 class DigestHub:
     """The process's delivery engine and scheduler, shared by the front ends."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Db, clock: Clock) -> None:
         self.poster = RoutedPoster()
         self.composer = RoutedComposer()
         self.engine = DeliveryEngine(db, self.poster, self.composer, clock, platforms=set())
@@ -122,4 +122,4 @@ class DigestHub:
         self.poster.posters.pop(platform, None)
         self.composer.composers.pop(platform, None)
         if not self._front_ends:
-            self.engine.close()  # give up the liveness lock: another process may take over
+            await self.engine.aclose()  # give up the liveness lock: another may take over

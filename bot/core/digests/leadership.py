@@ -8,7 +8,7 @@ on one database each lead their own.
 `Leadership` is what the delivery engine asks; `LedgerLeadership` keeps the lead in the
 database (a row per platform with a lease and a fencing token, taken over by the same rules
 as a delivery: a dead owner, or a lease long past its expiry). Another store (an advisory
-lock on PostgreSQL) slots in behind the same interface.
+lock on PostgreSQL, `bot.core.digests.advisory`) slots in behind the same interface.
 """
 
 from __future__ import annotations
@@ -18,14 +18,36 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.core.digests.liveness import Liveness
 from bot.core.digests.pacing import Timer
 from bot.domain.clock import Clock
 from bot.domain.scope import Platform
 from storage import subscriptions as store
-from storage.sqlite.database import Database, Writer
+from storage.contract import Db
+from storage.contract import DbWriter as Writer
 
 log = logging.getLogger(__name__)
+
+
+class OwnerLiveness(Protocol):
+    """The engine's view of which processes are alive (`Liveness` on SQLite,
+    `AdvisoryLiveness` on PostgreSQL)."""
+
+    def register(self, owner: str) -> None:
+        """This process (`owner`) is alive until `release`."""
+        ...
+
+    def release(self, owner: str) -> None:
+        """This process stops counting as alive (what exiting does)."""
+        ...
+
+    def alive(self, owner: str) -> bool | None:
+        """Whether `owner`'s process runs (None: cannot tell)."""
+        ...
+
+    async def refreshed(self, owner: str) -> str:
+        """Register again what was lost and read who is alive now; returns the owner id
+        this process goes by from now on."""
+        ...
 
 
 class Leadership(Protocol):
@@ -39,6 +61,16 @@ class Leadership(Protocol):
         """Inside a claim's write transaction: whether this process still leads."""
         ...
 
+    def current(self, platform: Platform) -> bool:
+        """Without a round trip: whether nothing this process knows says it lost the lead
+        (checked before each part of a delivery claimed as the sender)."""
+        ...
+
+    async def fence(self, w: Writer, platform: Platform) -> bool:
+        """Inside each ledger write of a delivery claimed as the sender: whether it may
+        still write."""
+        ...
+
     async def served(self, platform: Platform) -> bool | None:
         """Whether some live process leads `platform` (None: cannot tell)."""
         ...
@@ -49,7 +81,7 @@ class Leadership(Protocol):
 
 
 def takeable(
-    liveness: Liveness,
+    liveness: OwnerLiveness,
     me: str,
     owner: str | None,
     lease_until: datetime | None,
@@ -75,9 +107,9 @@ class LedgerLeadership:
 
     def __init__(
         self,
-        db: Database,
+        db: Db,
         owner: str,
-        liveness: Liveness,
+        liveness: OwnerLiveness,
         clock: Clock,
         timer: Timer,
         lease: timedelta,
@@ -128,6 +160,15 @@ class LedgerLeadership:
         if not held:
             self._renew_at.pop(platform, None)
         return held
+
+    def current(self, platform: Platform) -> bool:
+        """The delivery's own fence decides (read before each part): a hung leader whose
+        lead was taken still finishes what it holds."""
+        return True
+
+    async def fence(self, w: Writer, platform: Platform) -> bool:
+        """As `current`: the delivery's own fence (owner and token) guards its writes."""
+        return True
 
     async def served(self, platform: Platform) -> bool | None:
         """Unknown liveness (no registry) counts as served while the lease runs."""

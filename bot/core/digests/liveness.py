@@ -71,6 +71,11 @@ class Liveness:
             handle.close()
             self.register(owner)
 
+    async def refreshed(self, owner: str) -> str:
+        """`refresh`, as the engine asks it at each sweep (the owner id never changes)."""
+        self.refresh()
+        return owner
+
     def register(self, owner: str) -> None:
         """Hold `owner`'s lock for as long as this process lives (or until `release`), and
         tidy away the files of owners that are gone."""

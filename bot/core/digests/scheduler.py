@@ -3,7 +3,8 @@
 One plain `date` job per active subscription at its stored `next_run_utc` (no cron
 trigger, so a repeated wall-clock hour cannot fire twice; no pickled job store, so nothing
 is lost or deleted on restart), plus a sweep every minute that picks up anything overdue
-or interrupted (a stalled loop, a failed attempt). Jobs are rebuilt from the table at start
+or interrupted (a stalled loop, a failed attempt). On PostgreSQL a watch job every few
+seconds lets a standby process take over a dead sender's lock (`DeliveryEngine.watch`). Jobs are rebuilt from the table at start
 and after every change. `misfire_grace_time=None` and `coalesce=True`: a late job still
 runs, once.
 
@@ -29,6 +30,8 @@ from storage.contract import Db
 log = logging.getLogger(__name__)
 
 SWEEP_ID = "digest-sweep"
+WATCH_ID = "digest-watch"
+_OWN_JOBS = (SWEEP_ID, WATCH_ID)
 RECENT_OUTCOMES = 200
 JOB_PREFIX = "digest-"
 
@@ -76,6 +79,13 @@ class DigestScheduler:
                 id=SWEEP_ID,
                 replace_existing=True,
             )
+        if self.engine.watch_seconds:
+            self.scheduler.add_job(
+                self.watch,
+                IntervalTrigger(seconds=self.engine.watch_seconds, timezone=UTC),
+                id=WATCH_ID,
+                replace_existing=True,
+            )
         await self.rebuild()
 
     def shutdown(self) -> None:
@@ -90,14 +100,14 @@ class DigestScheduler:
         """Subscription id → when its job runs (in the scheduler's real time)."""
         found = {}
         for job in self.scheduler.get_jobs():
-            if job.id.startswith(JOB_PREFIX) and job.id != SWEEP_ID:
+            if job.id.startswith(JOB_PREFIX) and job.id not in _OWN_JOBS:
                 found[int(job.id.removeprefix(JOB_PREFIX))] = job.next_run_time
         return found
 
     async def rebuild(self) -> None:
         """Replace every subscription job with one derived from the table."""
         for job in self.scheduler.get_jobs():
-            if job.id != SWEEP_ID:
+            if job.id not in _OWN_JOBS:
                 job.remove()
         for sub in await store.active_subscriptions(self.db):
             self._schedule(sub.id, sub.next_run)
@@ -152,6 +162,13 @@ class DigestScheduler:
                 _counts(outcomes),
             )
         return outcomes
+
+    async def watch(self) -> list[Outcome]:
+        """On PostgreSQL, every few seconds: keep this process's lock session and leads; a
+        lead just taken (its holder died) sweeps at once, finishing what it left."""
+        if await self.engine.watch():
+            return await self.sweep()
+        return []
 
     async def catch_up(self) -> list[Outcome]:
         """At start: finish interrupted deliveries whose owner is gone (a live process

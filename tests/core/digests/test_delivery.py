@@ -10,6 +10,7 @@ import pytest
 
 from bot.core import transfer
 from bot.core.catalogue import Catalogue
+from bot.core.digests.advisory import AdvisoryLiveness, owner_key
 from bot.core.digests.building import DigestBuilder
 from bot.core.digests.delivery import DeliveryEngine, Outcome
 from bot.core.digests.pacing import PacingConfig, RetryPolicy, TokenBucket
@@ -18,6 +19,8 @@ from bot.core.rendering import Renderer
 from bot.core.subscriptions import SubscriptionService
 from bot.domain.subscriptions import Delivery
 from storage import subscriptions as store
+from storage.contract import Db
+from storage.postgres.locks import is_held
 from storage.sqlite.database import Database
 from tests.harness.fake_poster import (
     Crash,
@@ -39,8 +42,9 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 class World:
     """A database, a clock, subscriptions and an engine over a fake Discord."""
 
-    def __init__(self, db: Database, clock: FixedClock, poster: FakePoster | None = None):
+    def __init__(self, db: Db, clock: FixedClock, poster: FakePoster | None = None):
         self.db = db
+        self.engines: list[DeliveryEngine] = []
         self.clock = clock
         self.timer = FakeTimer()
         self.poster = poster or FakePoster(timer=self.timer)
@@ -51,7 +55,7 @@ class World:
     def new_engine(self, **kwargs) -> DeliveryEngine:
         """A fresh engine: what a restarted process would build."""
         compose = kwargs.pop("compose", None) or DigestBuilder(self.db, Renderer("discord"))
-        return DeliveryEngine(
+        engine = DeliveryEngine(
             self.db,
             self.poster,
             compose,
@@ -59,6 +63,45 @@ class World:
             timer=self.timer,
             **kwargs,
         )
+        self.engines.append(engine)
+        return engine
+
+    async def kill(self, engine: DeliveryEngine) -> None:
+        """The engine's process dies (its liveness lock dropped). On PostgreSQL the server
+        frees the session's locks an instant after the connection ends: wait for that, as
+        another process's next sweep would."""
+        owner = engine.owner
+        engine.close()
+        await self.freed(engine, owner)
+
+    async def drop_lock_session(self, engine: DeliveryEngine) -> None:
+        """PostgreSQL: the server ends the engine's lock session (a network failure, an
+        operator's pg_terminate_backend) while its process runs on."""
+        assert isinstance(engine.liveness, AdvisoryLiveness)
+        owner, pid = engine.owner, engine.liveness.session.backend_pid
+        assert pid is not None
+        assert await self.db.scalar("SELECT pg_terminate_backend(?)", (pid,))
+        await self.freed(engine, owner)
+        # The server frees the locks an instant before the end of the connection reaches
+        # the client: wait until the process has seen it too.
+        for _ in range(1000):
+            if not engine.liveness.session.open:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the client never saw its lock session end")
+
+    async def freed(self, engine: DeliveryEngine, owner: str) -> None:
+        if isinstance(engine.liveness, AdvisoryLiveness):
+            for _ in range(1000):
+                if not await is_held(self.db, owner_key(owner)):
+                    return
+                await asyncio.sleep(0.01)
+            raise AssertionError("the server never freed the lost session's locks")
+
+    async def close(self) -> None:
+        """Every engine's lock session ends with the test."""
+        for engine in self.engines:
+            engine.close()
 
     async def subscribe(self, channel: int = CH1, **options):
         result = await self.subs.subscribe(MOD_A, SCOPE_A, channel, **options)
@@ -74,11 +117,6 @@ class World:
 
     async def ledger(self, sub_id: int) -> list[Delivery]:
         return await store.deliveries(self.db, sub_id)
-
-
-@pytest.fixture
-def world(empty_db: Database, clock: FixedClock) -> World:
-    return World(empty_db, clock)
 
 
 def bodies(poster: FakePoster, channel: int) -> list[str]:
@@ -311,7 +349,7 @@ async def crashed(world: World) -> None:
 async def restart(world: World) -> list[Outcome]:
     """A new process: a new engine taking over interrupted deliveries."""
     world.poster.hook = None
-    world.engine.close()  # the old process is gone: the kernel dropped its liveness lock
+    await world.kill(world.engine)  # the old process is gone: its liveness lock dropped
     world.engine = world.new_engine()
     return await world.engine.run_due()
 
@@ -378,6 +416,11 @@ async def test_a_live_process_keeps_its_lease_even_when_the_clock_jumps(
     assert [o.kind for o in await other.run_due()] == ["standby"]
     assert (await other.deliver(sub.id)).kind == "busy"
     world.clock.now += timedelta(minutes=10)  # a full lease of grace more: a hung holder
+    if world.db.dialect == "postgresql":
+        # A live session keeps its locks whatever any clock says: only its death (or its
+        # connection's) hands the sender over.
+        assert [o.kind for o in await other.run_due()] == ["standby"]
+        await world.kill(world.engine)
     assert [o.kind for o in await other.run_due()] == ["sent"]
     assert len(bodies(world.poster, CH1)) == 1
     (row,) = await world.ledger(sub.id)
@@ -390,7 +433,7 @@ async def test_a_dead_process_lease_is_taken_over_at_once(world: World) -> None:
     world.clock.now = utc(2023, 5, 8, 9)
     await crashed(world)
     world.poster.hook = None
-    world.engine.close()  # the kernel drops the dead process's lock
+    await world.kill(world.engine)  # the dead process's liveness lock is dropped
     other = world.new_engine()
     assert [(o.kind, o.resumed) for o in await other.run_due()] == [("sent", True)]
     assert len(bodies(world.poster, CH1)) == 1
@@ -589,8 +632,10 @@ async def test_send_now_after_a_large_step_back_loses_nothing(world: World) -> N
 
 
 async def test_an_import_keeps_the_dates_its_records_carry_after_digests_were_sent(
-    world: World,
+    sqlite_world: World,
 ) -> None:
+    world = sqlite_world  # imports need SQLite in this release (storage.bulk)
+    assert isinstance(world.db, Database)
     await world.subscribe(cadence="daily", at="09:00", post_empty=True)
     assert [o.kind for o in await world.at(utc(2023, 5, 2, 9))] == ["sent"]
     record = raw_development(title="A development from an older export") | {

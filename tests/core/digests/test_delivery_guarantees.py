@@ -10,17 +10,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.core.catalogue import Catalogue
 from bot.core.digests.building import DigestBuilder
 from bot.core.digests.delivery import ChannelForbidden, RejectedError
+from bot.core.digests.liveness import Liveness
 from bot.core.digests.pacing import PacingConfig, RetryPolicy
 from bot.core.digests.schedule import DuePlan
 from bot.core.digests.scheduler import RECENT_OUTCOMES, DigestScheduler
 from bot.core.rendering import Renderer
 from bot.domain.subscriptions import Fence, Subscription
 from storage import subscriptions as store
+from storage.postgres.database import PostgresDatabase
 from storage.sqlite.database import Database
 from tests.core.digests.test_delivery import (
     CH1,
@@ -35,12 +35,6 @@ from tests.core.digests.test_delivery import (
 )
 from tests.harness.fake_poster import FakePoster, server_error
 from tests.helpers import EDITOR, FixedClock, draft
-
-
-@pytest.fixture
-def world(empty_db: Database, clock: FixedClock) -> World:
-    return World(empty_db, clock)
-
 
 # --- 1. fencing ----------------------------------------------------------------------------
 
@@ -88,6 +82,10 @@ async def test_a_stalled_holder_is_fenced_out_and_never_posts_again(world: World
     world.clock.now = utc(2023, 5, 8, 9)
     holder = asyncio.create_task(world.engine.run_due())
     await stalled.wait()
+    if world.db.dialect == "postgresql":
+        # A live session is never taken for dead: here the holder's lock session is dropped
+        # (a network failure) while it stalls, and the server frees its locks.
+        await world.drop_lock_session(world.engine)
     world.timer.now += 3600  # an hour: far beyond Discord's nonce window
     world.clock.now += timedelta(minutes=25)  # and beyond the lease and its grace
     other = world.new_engine()
@@ -196,7 +194,9 @@ async def test_a_row_committed_while_a_digest_is_composed_is_not_lost(
     """Another process (an import) stamps a row before the period ends and commits it while
     the digest is being composed: the next window starts after the stamp, so the row used
     to fall outside every window."""
-    assert world.db.path is not None
+    db = world.db
+    assert isinstance(db, Database | PostgresDatabase)
+    where = db.url if isinstance(db, PostgresDatabase) else db.path
     sub = await world.subscribe()
     builder = DigestBuilder(world.db, Renderer("discord"))
     committed = False
@@ -206,7 +206,7 @@ async def test_a_row_committed_while_a_digest_is_composed_is_not_lost(
         parts = await builder(s, plan)
         if not committed:
             committed = True
-            importer = await Database.open(world.db.path)
+            importer = await Database.open(where)
             try:
                 slow = Catalogue(importer, FixedClock(utc(2023, 5, 8, 8, 59)))
                 await slow.add(EDITOR, draft(title="Imported just before nine"), scope="global")
@@ -310,7 +310,7 @@ async def test_a_crash_loop_does_not_use_up_the_retry_budget(world: World) -> No
     world.clock.now = utc(2023, 5, 8, 9)
     for _ in range(RetryPolicy().max_attempts + 3):
         world.poster.hook = crash_on("before", 1)
-        world.engine.close()
+        await world.kill(world.engine)
         world.engine = world.new_engine()
         await crashed(world)
     outcomes = await restart(world)
@@ -391,7 +391,7 @@ async def test_one_process_leads_delivery_and_the_lead_passes_when_it_dies(
     assert await world.engine.run_due() == []
     world.clock.now = utc(2023, 5, 15, 9)
     assert {o.kind for o in await other.run_due()} == {"standby"}
-    world.engine.close()  # the leading process dies
+    await world.kill(world.engine)  # the leading process dies
     assert {o.kind for o in await other.run_due()} == {"sent"}
     assert other.leads_taken == 2  # an engine on its own leads both platforms
     assert len(bodies(world.poster, CH1)) == len(bodies(world.poster, CH2)) == 2
@@ -414,17 +414,19 @@ async def test_a_process_that_lost_the_lead_claims_nothing_more(world: World) ->
 
 
 async def test_a_leader_whose_liveness_folder_was_removed_is_not_taken_for_dead(
-    world: World,
+    sqlite_world: World,
 ) -> None:
     """A tmp cleaner removes `<db>.owners`: the running leader is unknown, not dead, so
     nobody takes over its lead (and posts its digests a second time) while its lease runs;
     its next sweep registers it again."""
+    world = sqlite_world
     await world.subscribe(CH1, post_empty=True, cadence="daily", at="09:05")
     await world.subscribe(CH2, post_empty=True, cadence="daily", at="09:06")
     world.clock.now = utc(2023, 5, 2, 9, 5)
     assert [o.kind for o in await world.engine.run_due()] == ["sent"]
     other = world.new_engine()
-    assert world.engine.liveness is not None and world.engine.liveness.directory is not None
+    assert isinstance(world.engine.liveness, Liveness)
+    assert world.engine.liveness.directory is not None
     shutil.rmtree(world.engine.liveness.directory)
     world.clock.now = utc(2023, 5, 2, 9, 6)
     assert [o.kind for o in await other.run_due()] == ["standby"]
