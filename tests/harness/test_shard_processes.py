@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,12 +34,10 @@ from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
 
 ROOT = Path(__file__).resolve().parents[2]
-#: the senders' delivery lease in this test (None: the bot's own, ten minutes). On PostgreSQL
-#: a standing-by process cannot yet tell that the sender died, so it takes over once the dead
-#: sender's leases have expired: the lease is shortened here so that the test need not wait.
-#: Once a PostgreSQL liveness check (an advisory lock held by the sender) exists, set this to
-#: None: the takeover must then meet TAKEOVER_WITHIN with the production lease.
-LEASE_SECONDS: float | None = 2.0
+#: the senders' delivery lease in this test (None: the bot's own, ten minutes). On PostgreSQL a
+#: standby sees the sender's death through its advisory lock, so the production lease must
+#: still give a takeover within TAKEOVER_WITHIN.
+LEASE_SECONDS: float | None = None
 #: kill -9 of the sending process → the survivor's first message (the issue's 10 s)
 TAKEOVER_WITHIN = 10.0
 #: generous bounds for waits on a loaded machine (each wait ends as soon as its condition holds)
@@ -143,6 +142,16 @@ async def seed(url: str, guilds: dict[int, list[int]]) -> None:
         await db.close()
 
 
+async def leads(url: str, owner: str) -> bool:
+    """Whether `owner` sends Discord's digests now."""
+    db = await Database.open(url)
+    try:
+        leader = await store.delivery_leader(db, "discord")
+    finally:
+        await db.close()
+    return leader is not None and leader[0] == owner
+
+
 async def all_sent(db: Db, channels: list[int]) -> bool:
     for channel in channels:
         sub = await store.subscription_for_channel(db, channel)
@@ -168,20 +177,23 @@ async def test_two_shard_processes_answer_their_servers_and_deliver_each_digest_
     server = FakeDiscord(global_limit=50)
     api = await server.start()
     logs = {s: (tmp_path / f"shard{s}.log").open("wb") for s in (0, 1)}
+
     # The victim sends slowly, so that the survivor is surely standing by when it dies; the
-    # survivor at Discord's pace, so that the test ends soon after the takeover.
-    procs = {
-        s: ShardProc(
-            s,
-            await start(s, url, api, logs[s], rate=10 if s == victim else 40),
-            tmp_path / f"shard{s}.log",
-        )
-        for s in (0, 1)
-    }
-    survivor = procs[1 - victim]
+    # survivor at Discord's pace, so that the test ends soon after the takeover. The victim
+    # starts first and is the sender (on PostgreSQL a process takes the free sender lock
+    # within seconds of starting, whether or not anything is due); the survivor then starts
+    # beside it and stands by.
+    def launch(shard: int) -> Awaitable[asyncio.subprocess.Process]:
+        return start(shard, url, api, logs[shard], rate=10 if shard == victim else 40)
+
+    procs = {victim: ShardProc(victim, await launch(victim), tmp_path / f"shard{victim}.log")}
+    ready = {victim: await procs[victim].expect("ready")}
+    await poll(lambda: leads(url, ready[victim]["owner"]), "the first process to lead")
+    survivor = ShardProc(1 - victim, await launch(1 - victim), tmp_path / f"shard{1 - victim}.log")
+    procs[1 - victim] = survivor
     try:
         # Each process answers a member's /brief in the server of its own shard.
-        ready = {s: await p.expect("ready") for s, p in procs.items()}
+        ready[1 - victim] = await survivor.expect("ready")
         for shard, said in ready.items():
             assert said["shards"] == [shard] and said["guild_shard"] == shard, said
             assert "Japan" in said["brief"], said
@@ -245,7 +257,7 @@ async def test_two_shard_processes_answer_their_servers_and_deliver_each_digest_
                 assert [m["content"] for m in posted] == list(row.parts), f"channel {channel}"
                 assert [int(m["id"]) for m in posted] == list(row.message_ids)
                 assert sum("part 1/" in m["content"] for m in posted) <= 1
-            # Both started at once on the empty database: the starter data loaded once.
+            # The starter data loaded once, whichever process came first.
             starter = len(read_starter()["developments"])
             assert await db.scalar("SELECT COUNT(*) FROM developments") == starter + ADDED
         finally:
