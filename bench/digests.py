@@ -67,7 +67,12 @@ class _MovingClock:
 
 
 async def setup(
-    path: Path, guild_ids: list[int], developments: int, subscriptions: int, seed: int, anchor: date
+    path: Path | str,
+    guild_ids: list[int],
+    developments: int,
+    subscriptions: int,
+    seed: int,
+    anchor: date,
 ) -> dict[str, Any]:
     """Subscriptions (through `SubscriptionService`) and a week of news (through `Catalogue`)."""
     rng = random.Random(seed)
@@ -150,7 +155,7 @@ async def setup(
     }
 
 
-async def build_all(path: Path, due_at: datetime) -> dict[str, Any]:
+async def build_all(path: Path | str, due_at: datetime) -> dict[str, Any]:
     """Every due subscription's digest of the period (compose + Discord parts), timed."""
     db = await Database.open(path)
     try:
