@@ -154,7 +154,7 @@ class _RecordingDatabase:
         """The recorded database's (queries branch on it)."""
         return self.db.dialect
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any]:
         self.statements.append((sql, list(params)))
         return await self.db.fetchall(sql, params)
 

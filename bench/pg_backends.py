@@ -216,6 +216,7 @@ async def _digests(
 def compare(
     workdir: Path,
     cat: Catalogue,
+    cluster: ThrowawayCluster,
     *,
     brief_reps: int,
     search_reps: int,
@@ -224,7 +225,7 @@ def compare(
     say: Callable[[str], object] = print,
 ) -> dict[str, Any]:
     """`{"sqlite": figures, "postgresql": figures}` on the same data (see the module's
-    docstring). Raises `harness.postgres.PostgresUnavailable` without PostgreSQL."""
+    docstring); the PostgreSQL database is made in the running `cluster`."""
     mixed = with_cjk(cat)
     developments = int(cat.stats["developments"])
     reps = (brief_reps, search_reps)
@@ -234,16 +235,12 @@ def compare(
     out: dict[str, Any] = {"cjk_share": CJK_SHARE}
     sqlite = {"import": imported} | asyncio.run(_sqlite_reads(path, mixed, reps, seed))
     say("  backends: SQLite briefs and searches measured")
-    cluster = ThrowawayCluster().start()
-    try:
-        url = cluster.create_database("bench")
-        version = cluster.psql("SHOW server_version").strip()
-        postgresql = asyncio.run(_pg_reads(url, path, mixed, reps, seed))
-        say("  backends: PostgreSQL copy, briefs and searches measured")
-        postgresql |= asyncio.run(_digests(url, mixed, developments, subscriptions, seed))
-        say("  backends: PostgreSQL digests built")
-    finally:
-        cluster.stop()
+    url = cluster.create_database("backends")
+    version = cluster.psql("SHOW server_version").strip()
+    postgresql = asyncio.run(_pg_reads(url, path, mixed, reps, seed))
+    say("  backends: PostgreSQL copy, briefs and searches measured")
+    postgresql |= asyncio.run(_digests(url, mixed, developments, subscriptions, seed))
+    say("  backends: PostgreSQL digests built")
     # The SQLite digests last: the set-up writes into the file PostgreSQL was copied from.
     sqlite |= asyncio.run(_digests(path, mixed, developments, subscriptions, seed))
     say("  backends: SQLite digests built")
@@ -261,15 +258,20 @@ def main(argv: list[str]) -> int:
     cat = generate(n, max(10, n // 100))
     workdir = Path(__file__).resolve().parent / "work"
     workdir.mkdir(parents=True, exist_ok=True)
-    result = compare(
-        workdir,
-        cat,
-        brief_reps=reps,
-        search_reps=reps,
-        subscriptions=max(20, n // 50),
-        seed=20261125,
-        say=lambda s: print(s, file=sys.stderr),
-    )
+    cluster = ThrowawayCluster().start()
+    try:
+        result = compare(
+            workdir,
+            cat,
+            cluster,
+            brief_reps=reps,
+            search_reps=reps,
+            subscriptions=max(20, n // 50),
+            seed=20261125,
+            say=lambda s: print(s, file=sys.stderr),
+        )
+    finally:
+        cluster.stop()
     print(json.dumps(result, indent=1, ensure_ascii=False))
     return 0
 
