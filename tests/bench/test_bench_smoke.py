@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bench.generate import generate
-from bench.runner import TARGETS, Target, lookup_figure
+from bench.runner import PG_SLOTS, Target, all_targets, lookup_figure
 
 ROOT = Path(__file__).resolve().parents[2]
 # A tiny bench takes ~10 s; one that never exits (a thread left running) is killed here.
@@ -95,10 +95,29 @@ def test_bench_exits_by_itself_with_every_figure(tmp_path: Path) -> None:
         assert load["n"] == 200 and _positive(load["p99_ms"])
         assert load["outcomes"].get("flood search refused", 0) > 0, load["outcomes"]
     assert figures["load_import"]["import_developments"] == 400
+    # Both backends side by side, measured by the same functions on the same rows.
+    backends = figures["backends"]
+    lite, pg = backends["sqlite"], backends["postgresql"]
+    copied = pg["copy"]
+    assert copied["search_indexed"] == copied["rows"]["developments"] >= 400
+    assert copied["rows"]["sources"] >= 800
+    for name in ("brief_work", "search_worst", "search_cjk_two_chars", "search_cjk_three_plus"):
+        assert _positive(lite[name]["p99_ms"]) and _positive(pg[name]["p99_ms"]), name
+    # The same data gives the same number of hits on both backends, CJK included.
+    assert pg["search_hits_mean"] == lite["search_hits_mean"]
+    assert pg["search_hits_mean"]["cjk_two_chars"] > 0
+    assert pg["digest_build"]["digests"] == lite["digest_build"]["digests"] == 200
+    assert pg["digest_build"]["messages"] == lite["digest_build"]["messages"]
+    # A slot whose function does not exist is shown as not measured, never as a number.
+    for slot in PG_SLOTS:
+        assert "status" in pg[slot.key] or slot.value.split(".")[0] in pg[slot.key], slot.key
+    assert "PostgreSQL" in done.stdout and "SQLite" in done.stdout
     # Every target is reported, with the verdict its limit gives, and the exit code agrees.
     by_figure = {t["figure"]: t for t in results["targets"]}
-    assert set(by_figure) == {t.figure for t in TARGETS}
-    for target in TARGETS:
+    expected = all_targets(figures)
+    assert set(by_figure) == {t.figure for t in expected}
+    assert {"backends.postgresql.brief_work.p99_ms"} <= set(by_figure)
+    for target in expected:
         value = lookup_figure(figures, target.figure)
         assert value is not None, target.name
         assert by_figure[target.figure]["pass"] is target.check(value), target.name
