@@ -39,7 +39,7 @@ from bench.chart import chart_figures
 from bench.digests import _copy_database, build_all, setup
 from bench.gauge import in_gauges, measure_gauge
 from bench.generate import Catalogue, generate
-from bench.pg_backends import copy_sqlite_file, query_kinds, with_cjk
+from bench.pg_backends import CLUSTER_SETTINGS, copy_sqlite_file, query_kinds, with_cjk
 from bench.runner import BENCH_DIR, Config
 from harness.postgres import ThrowawayCluster
 from storage.postgres.database import PostgresDatabase, numbered
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = None
     url = ""
     if args.figure in PG_SOURCES:
-        cluster = ThrowawayCluster().start()
+        cluster = ThrowawayCluster(settings=CLUSTER_SETTINGS).start()
         url = asyncio.run(_copy_into(cluster, PG_SOURCES[args.figure]))
     try:
         return _runs(args.figure, args.runs, config, cat, info, url)

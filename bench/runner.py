@@ -26,7 +26,7 @@ from bench.gauge import measure_gauge
 from bench.generate import Catalogue, generate
 from bench.load import LoadPlan, measure_load
 from bench.load import lines as load_lines
-from bench.pg_backends import compare
+from bench.pg_backends import CLUSTER_SETTINGS, compare
 from bench.simcord_e2e import simcord_brief
 from bot import __version__
 from harness.postgres import PostgresUnavailable, ThrowawayCluster
@@ -404,7 +404,7 @@ def backends(config: Config, cat: Catalogue, say: Any = print) -> dict[str, Any]
     """SQLite and PostgreSQL side by side (`bench/pg_backends.py`), then the PostgreSQL
     slots on the same cluster. Without PostgreSQL binaries: not measured, and why."""
     try:
-        cluster = ThrowawayCluster().start()
+        cluster = ThrowawayCluster(settings=CLUSTER_SETTINGS).start()
     except PostgresUnavailable as exc:
         return {"status": NOT_MEASURED, "why": str(exc)}
     try:
