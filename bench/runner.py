@@ -528,7 +528,7 @@ def backend_lines(f: dict[str, Any], gauge: dict[str, float] | None) -> list[str
     worst = (lite["search_worst"].get("kind"), pg["search_worst"].get("kind"))
     lines = [
         f"PostgreSQL {b['postgresql_version']} beside SQLite: the same "
-        f"{lite['import']['rows']:,} developments+sources, {b['cjk_share']:.0%} of summaries "
+        f"{b['developments']:,} developments, {b['cjk_share']:.0%} of summaries "
         f"in Japanese or Korean; {digests:,} digests; worst search kind {worst[0]} / {worst[1]}",
         f"{'':<34}{'SQLite':<26}PostgreSQL",
         *(
