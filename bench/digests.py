@@ -155,7 +155,7 @@ async def setup(
     }
 
 
-async def build_all(path: Path, due_at: datetime) -> dict[str, Any]:
+async def build_all(path: Path | str, due_at: datetime) -> dict[str, Any]:
     """Every due subscription's digest of the period (compose + Discord parts), timed."""
     db = await Database.open(path)
     try:

@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -27,6 +27,7 @@ from bot.core.topics import all_topics
 from bot.domain.clock import Clock
 from bot.domain.scope import Scope
 from storage.bulk import WriteStats
+from storage.contract import Db
 from storage.sqlite.database import Database
 
 BRIEF_BLOCKS = ("title", "description", "footer")
@@ -144,15 +145,20 @@ def brief_requests(cat: Catalogue, n: int, seed: int) -> list[BriefRequest]:
 class _RecordingDatabase:
     """Passes reads to a Database and remembers each statement (to replay as bare SQL)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
         self.statements: list[tuple[str, list[Any]]] = []
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    @property
+    def dialect(self) -> Any:
+        """The recorded database's (queries branch on it)."""
+        return self.db.dialect
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any]:
         self.statements.append((sql, list(params)))
         return await self.db.fetchall(sql, params)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
         self.statements.append((sql, list(params)))
         return await self.db.fetchone(sql, params)
 
@@ -161,13 +167,11 @@ class _RecordingDatabase:
         return None if row is None else row[0]
 
 
-async def brief_sql(db: Database, req: BriefRequest, clock: Clock) -> list[tuple[str, list[Any]]]:
+async def brief_sql(db: Db, req: BriefRequest, clock: Clock) -> list[tuple[str, list[Any]]]:
     """Every statement `compose_brief` runs for this request: the rows of the topic (the
     query of `storage.catalogue.select_topic`), their sources and the assessment."""
     recorder = _RecordingDatabase(db)
-    await compose_brief(
-        cast(Database, recorder), req.topic, req.scope, period=req.period, clock=clock
-    )
+    await compose_brief(cast(Db, recorder), req.topic, req.scope, period=req.period, clock=clock)
     return recorder.statements
 
 
@@ -179,35 +183,51 @@ def open_bare(path: Path) -> sqlite3.Connection:
     return conn
 
 
+# Replays one request's recorded statements on a bare connection of the backend.
+BareReplay = Callable[[list[tuple[str, list[Any]]]], Awaitable[None]]
+
+
 async def brief_figures(
     db: Database, path: Path, cat: Catalogue, reps: int, seed: int
 ) -> dict[str, Any]:
     """`/brief` work (compose + Discord rendering) against the bare SQL of the same rows."""
+    bare = open_bare(path)
+
+    async def replay(statements: list[tuple[str, list[Any]]]) -> None:
+        for text, params in statements:
+            bare.execute(text, params).fetchall()
+
+    try:
+        return await brief_work_figures(db, cat, reps, seed, replay)
+    finally:
+        bare.close()
+
+
+async def brief_work_figures(
+    db: Db, cat: Catalogue, reps: int, seed: int, replay: BareReplay
+) -> dict[str, Any]:
+    """`brief_figures` on either backend: `replay` runs the recorded statements bare (plain
+    `sqlite3`, or one asyncpg connection)."""
     renderer = Renderer("discord")
     clock = fixed_clock(cat.anchor)
     requests = brief_requests(cat, reps, seed)
-    bare = open_bare(path)
     work, sql = Timing(), Timing()
     chars = 0
-    try:
-        for warm in requests[:10]:  # template compilation and page cache, outside the figures
-            brief = await compose_brief(db, warm.topic, warm.scope, period=warm.period, clock=clock)
-            for b in BRIEF_BLOCKS:  # compiling brief.j2 took ~15 ms of the first request
-                renderer.render_block("brief.j2", b, brief=brief)
-        for req in requests:
-            statements = await brief_sql(db, req, clock)
-            started = time.perf_counter()
-            for text, params in statements:
-                bare.execute(text, params).fetchall()
-            sql.add(time.perf_counter() - started)
+    for warm in requests[:10]:  # template compilation and page cache, outside the figures
+        brief = await compose_brief(db, warm.topic, warm.scope, period=warm.period, clock=clock)
+        for b in BRIEF_BLOCKS:  # compiling brief.j2 took ~15 ms of the first request
+            renderer.render_block("brief.j2", b, brief=brief)
+    for req in requests:
+        statements = await brief_sql(db, req, clock)
+        started = time.perf_counter()
+        await replay(statements)
+        sql.add(time.perf_counter() - started)
 
-            started = time.perf_counter()
-            brief = await compose_brief(db, req.topic, req.scope, period=req.period, clock=clock)
-            parts = [renderer.render_block("brief.j2", b, brief=brief) for b in BRIEF_BLOCKS]
-            work.add(time.perf_counter() - started)
-            chars += sum(map(len, parts))
-    finally:
-        bare.close()
+        started = time.perf_counter()
+        brief = await compose_brief(db, req.topic, req.scope, period=req.period, clock=clock)
+        parts = [renderer.render_block("brief.j2", b, brief=brief) for b in BRIEF_BLOCKS]
+        work.add(time.perf_counter() - started)
+        chars += sum(map(len, parts))
     w, s = work.summary(), sql.summary()
     return {
         "brief_work": w,
@@ -240,12 +260,20 @@ def search_queries(cat: Catalogue) -> dict[str, list[str]]:
     }
 
 
-async def search_figures(db: Database, cat: Catalogue, reps: int, seed: int) -> dict[str, Any]:
-    """`bot.core.lookup.search` over the whole catalogue, per kind of query."""
+async def search_figures(
+    db: Db,
+    cat: Catalogue,
+    reps: int,
+    seed: int,
+    queries: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """`bot.core.lookup.search` over the whole catalogue, per kind of query (by default
+    `search_queries`)."""
     rng = random.Random(seed)
     result: dict[str, Any] = {}
     hits: dict[str, float] = {}
-    for kind, texts in search_queries(cat).items():
+    kinds = search_queries(cat) if queries is None else queries
+    for kind, texts in kinds.items():
         timing = Timing()
         found = 0
         await lookup.search(db, texts[0], None)  # warm
@@ -258,7 +286,7 @@ async def search_figures(db: Database, cat: Catalogue, reps: int, seed: int) -> 
             found += len(results.hits)
         result[f"search_{kind}"] = timing.summary()
         hits[kind] = round(found / reps, 1)
-    result["search_queries"] = search_queries(cat)
+    result["search_queries"] = kinds
     result["search_hits_mean"] = hits
     return result
 

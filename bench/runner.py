@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import platform
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +26,10 @@ from bench.gauge import measure_gauge
 from bench.generate import Catalogue, generate
 from bench.load import LoadPlan, measure_load
 from bench.load import lines as load_lines
+from bench.pg_backends import CLUSTER_SETTINGS, compare
 from bench.simcord_e2e import simcord_brief
 from bot import __version__
+from harness.postgres import PostgresUnavailable, ThrowawayCluster
 from storage.sqlite.database import Database
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -177,6 +180,109 @@ TARGETS = (
     Target("feed classifier country precision", "classifier.country_precision", 0.95, "", True),
     Target("feed classifier country recall", "classifier.country_recall", 0.9, "", True),
     Target("feed classifier domain accuracy", "classifier.domain_accuracy", 0.8, "", True),
+    # PostgreSQL beside SQLite (issue 22 item 8, `bench/pg_backends.py`): what the bot must
+    # do, on the same catalogue, measured by the same functions as the SQLite column.
+    Target("PostgreSQL: /brief work p99", "backends.postgresql.brief_work.p99_ms", 10, "ms"),
+    Target(
+        "PostgreSQL: /search p99 (worst query kind, CJK included)",
+        "backends.postgresql.search_worst.p99_ms",
+        20,
+        "ms",
+    ),
+    Target(
+        "PostgreSQL: building one period's digests (all subscriptions)",
+        "backends.postgresql.digest_build.seconds",
+        2,
+        "s",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PgContext:
+    """What a PostgreSQL slot's function gets: the bench's settings and catalogue, the
+    SQLite bench database (imported; digests, feeds and load already ran on it) and a
+    running throwaway cluster (`cluster.create_database(name)` gives a fresh database's URL;
+    the cluster is removed after the last slot)."""
+
+    config: Config
+    catalogue: Catalogue
+    sqlite_database: Path
+    cluster: ThrowawayCluster
+
+
+@dataclass(frozen=True)
+class PgSlot:
+    """A PostgreSQL figure taken by another part of the bench: `hook` ("module:function")
+    is called with a `PgContext` and returns the figure's dict, stored as
+    `figures["backends"]["postgresql"][key]`. A missing module or function leaves the row
+    "not measured" and its target out; never a made-up number."""
+
+    key: str
+    label: str
+    hook: str
+    value: str  # the dotted path, inside the figure's dict, of the value the table shows
+    unit: str
+    sqlite_figure: str | None  # the SQLite column's figure (dotted, in `figures`), if any
+    target: Target | None
+
+
+# Slots for the figures of issue 22 item 8 that other parts of the bench take on
+# PostgreSQL. Wire one by giving its module the function named in `hook`.
+PG_SLOTS = (
+    PgSlot(
+        "import",
+        "import (rows/s)",
+        "bench.pg_import:pg_import_figures",
+        "rows_per_s",
+        "rows/s",
+        "import.rows_per_s",
+        Target(
+            "PostgreSQL: import rate",
+            "backends.postgresql.import.rows_per_s",
+            20_000,
+            "rows/s",
+            higher_is_better=True,
+        ),
+    ),
+    PgSlot(
+        "digest_delivery_two_processes",
+        "delivery, 2 processes (÷ 50/s)",
+        "bench.pg_delivery:pg_delivery_figures",
+        "fraction_of_limit",
+        "",
+        "digest_delivery_two_processes.fraction_of_limit",
+        Target(
+            "PostgreSQL: digest delivery, two bot processes, rate ÷ 50 req/s",
+            "backends.postgresql.digest_delivery_two_processes.fraction_of_limit",
+            0.9,
+            "",
+            higher_is_better=True,
+        ),
+    ),
+    PgSlot(
+        "sender_takeover",
+        "sender takeover after kill -9",
+        "bench.pg_delivery:pg_takeover_figures",
+        "seconds",
+        "s",
+        None,
+        Target(
+            "PostgreSQL: sender takeover after kill -9 of its process",
+            "backends.postgresql.sender_takeover.seconds",
+            10,
+            "s",
+        ),
+    ),
+    PgSlot(
+        "load",
+        "200 mixed commands/s, p99",
+        "bench.load:pg_load_figures",
+        "p99_ms",
+        "ms",
+        "load.p99_ms",
+        None,  # the issue names the figure, not a limit
+    ),
 )
 
 PENDING: dict[str, str] = {}  # figures named by the issue but not measured yet
@@ -283,10 +389,11 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
     )
     figures |= asyncio.run(measure_load(config.database, plan))
     say("  first responses under load measured")
+    figures["backends"] = backends(config, cat, say)
     for name, why in PENDING.items():
         figures[name] = {"status": NOT_MEASURED, "why": why}
     targets = []
-    for t in TARGETS:
+    for t in all_targets(figures):
         value = lookup_figure(figures, t.figure)
         targets.append(
             {
@@ -313,6 +420,63 @@ def run(config: Config, *, say: Any = print) -> dict[str, Any]:
     config.out.parent.mkdir(parents=True, exist_ok=True)
     config.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return results
+
+
+def find_hook(hook: str) -> Callable[[PgContext], dict[str, Any]] | None:
+    """The function a slot names, or None when its module or function does not exist."""
+    module_name, _, function = hook.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise  # the module exists but is broken: say so, do not hide it
+        return None
+    fn = getattr(module, function, None)
+    return fn if callable(fn) else None
+
+
+def backends(config: Config, cat: Catalogue, say: Any = print) -> dict[str, Any]:
+    """SQLite and PostgreSQL side by side (`bench/pg_backends.py`), then the PostgreSQL
+    slots on the same cluster. Without PostgreSQL binaries: not measured, and why."""
+    try:
+        cluster = ThrowawayCluster(settings=CLUSTER_SETTINGS).start()
+    except PostgresUnavailable as exc:
+        return {"status": NOT_MEASURED, "why": str(exc)}
+    try:
+        result = compare(
+            config.workdir,
+            cat,
+            cluster,
+            brief_reps=config.brief_reps,
+            search_reps=config.search_reps,
+            subscriptions=config.subscriptions,
+            seed=config.seed,
+            say=say,
+        )
+        context = PgContext(config, cat, config.database, cluster)
+        for slot in PG_SLOTS:
+            fn = find_hook(slot.hook)
+            if fn is None:
+                result["postgresql"][slot.key] = {
+                    "status": NOT_MEASURED,
+                    "why": f"{slot.hook} does not exist",
+                }
+                continue
+            result["postgresql"][slot.key] = fn(context)
+            say(f"  backends: PostgreSQL {slot.label} measured")
+    finally:
+        cluster.stop()
+    return result
+
+
+def all_targets(figures: dict[str, Any]) -> list[Target]:
+    """`TARGETS`, and the target of each PostgreSQL slot that was measured."""
+    measured = figures.get("backends", {}).get("postgresql", {})
+    return [*TARGETS] + [
+        s.target
+        for s in PG_SLOTS
+        if s.target is not None and "status" not in measured.get(s.key, {"status": None})
+    ]
 
 
 def in_gauges_of(value: float | None, unit: str, gauge: dict[str, float]) -> float | None:
@@ -355,6 +519,70 @@ def _digest_lines(f: dict[str, Any]) -> str:
     )
 
 
+def _cell(value: float | None, unit: str, gauge: dict[str, float] | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.3f}".rstrip("0").rstrip(".") + (f" {unit}" if unit else "")
+    scale = {"ms": 1.0, "s": 1000.0}.get(unit)
+    if gauge and scale is not None:
+        text += f" ({value * scale / gauge['gauge_ms']:.3f} G)"
+    return text
+
+
+# The side-by-side rows measured by `bench/pg_backends.py`: (label, figure in each backend's
+# figures, unit).
+BACKEND_ROWS = (
+    ("/brief work p99", "brief_work.p99_ms", "ms"),
+    ("/brief work median", "brief_work.median_ms", "ms"),
+    ("/brief bare SQL median", "brief_sql_bare.median_ms", "ms"),
+    ("/search p99, worst kind", "search_worst.p99_ms", "ms"),
+    ("/search p99, common words", "search_common.p99_ms", "ms"),
+    ("/search p99, rare words", "search_rare.p99_ms", "ms"),
+    ("/search p99, two words", "search_two_words.p99_ms", "ms"),
+    ("/search p99, CJK 2 characters", "search_cjk_two_chars.p99_ms", "ms"),
+    ("/search p99, CJK 2 chars, rare", "search_cjk_two_chars_rare.p99_ms", "ms"),
+    ("/search p99, CJK 3+ characters", "search_cjk_three_plus.p99_ms", "ms"),
+    ("digests built (one period)", "digest_build.seconds", "s"),
+    ("digest set-up: subscribing", "digest_setup.subscribe_seconds", "s"),
+)
+
+
+def backend_lines(f: dict[str, Any], gauge: dict[str, float] | None) -> list[str]:
+    """The SQLite and PostgreSQL columns, one row a figure (÷ G in brackets)."""
+    b = f.get("backends")
+    if not b:
+        return []
+    if "status" in b:
+        return [f"PostgreSQL beside SQLite: {b['status']}: {b['why']}"]
+    lite, pg = b["sqlite"], b["postgresql"]
+    digests = pg.get("digest_build", {}).get("digests", 0)
+    rows = [
+        (label, lookup_figure(lite, path), lookup_figure(pg, path), unit)
+        for label, path, unit in BACKEND_ROWS
+    ]
+    worst = (lite["search_worst"].get("kind"), pg["search_worst"].get("kind"))
+    lines = [
+        f"PostgreSQL {b['postgresql_version']} beside SQLite: the same "
+        f"{b['developments']:,} developments, {b['cjk_share']:.0%} of summaries "
+        f"in Japanese or Korean; {digests:,} digests; worst search kind {worst[0]} / {worst[1]}",
+        f"{'':<34}{'SQLite':<26}PostgreSQL",
+        *(
+            f"{label:<34}{_cell(a, unit, gauge):<26}{_cell(c, unit, gauge)}"
+            for label, a, c, unit in rows
+        ),
+        f"{'copy of the SQLite file':<34}{'—':<26}{pg['copy']['seconds']} s",
+    ]
+    for slot in PG_SLOTS:
+        lite_value = None if slot.sqlite_figure is None else lookup_figure(f, slot.sqlite_figure)
+        got = pg.get(slot.key, {})
+        if "status" in got:
+            pg_cell = f"{got['status']} ({got['why']})"
+        else:
+            pg_cell = _cell(lookup_figure(got, slot.value), slot.unit, gauge)
+        lines.append(f"{slot.label:<34}{_cell(lite_value, slot.unit, gauge):<26}{pg_cell}")
+    return lines
+
+
 def report(results: dict[str, Any]) -> str:
     """Every figure and every target, as text."""
     f = results["figures"]
@@ -394,6 +622,8 @@ def report(results: dict[str, Any]) -> str:
         delivery_backends.report(f["digest_delivery_backends"]),
         *feed_lines(f),
         *load_lines(f),
+        "",
+        *backend_lines(f, g),
     ]
     for name in PENDING:
         lines.append(f"{name:<19} {NOT_MEASURED}: {f[name]['why']}")

@@ -71,6 +71,9 @@ class ThrowawayCluster:
     bindir: Path = field(default_factory=find_bindir)
     port: int = field(default_factory=_free_port)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="briefbot-pg-")))
+    # More server settings (`-c name=value` each), after the defaults: the bench gives its
+    # cluster a production-like cache.
+    settings: tuple[str, ...] = ()
     _server: subprocess.Popen[bytes] | None = None
 
     @property
@@ -133,6 +136,7 @@ class ThrowawayCluster:
                     "-k",
                     str(self.root),
                     *_SERVER_OPTIONS.split(),
+                    *(arg for setting in self.settings for arg in ("-c", setting)),
                 ]
             ),
             stdout=log,

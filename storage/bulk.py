@@ -56,9 +56,12 @@ async def export_rows(db: Database) -> tuple[list[Row], list[Row], list[Row]]:
 
 
 async def loaded_datasets(db: Database) -> list[tuple[str, str]]:
-    """(dataset, loaded_at) of every bundled dataset already loaded."""
-    rows = await db.fetchall("SELECT dataset, loaded_at FROM dataset_loads ORDER BY dataset")
-    return [(r[0], r[1]) for r in rows]
+    """(dataset, loaded_at) of every bundled dataset already loaded, by name in code point
+    order. Sorted here, not by ORDER BY: PostgreSQL orders text by the database's collation
+    (`en_US` puts `starter_a` before `starter-b`), SQLite by code point, and `briefbot
+    export` of both must be identical."""
+    rows = await db.fetchall("SELECT dataset, loaded_at FROM dataset_loads")
+    return sorted((r[0], r[1]) for r in rows)
 
 
 async def existing_ids(db: Database, ids: Sequence[int]) -> list[int]:

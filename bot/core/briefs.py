@@ -3,6 +3,7 @@ context, what to watch and numbered sources, as CFR/CrisisWatch/Axios would lay 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -168,10 +169,19 @@ async def compose_brief(
     domain_key = parse_domain(domain)
     on = today(clock)
     since = period_start(period_key, on)
-    rows = await queries.select_topic_rows(
+    # On PostgreSQL every read is a round trip to the server, and the pool has a connection
+    # for each of two independent reads: they go together. SQLite reads one at a time.
+    together = db.dialect == "postgresql"
+    select_rows = queries.select_topic_rows(
         db, topic.slug, scope, since=since, domain=domain_key, limit=CANDIDATES
     )
-    assessment = await assessment_queries.current_assessment(db, topic.slug, scope)
+    if together:
+        rows, assessment = await asyncio.gather(
+            select_rows, assessment_queries.current_assessment(db, topic.slug, scope)
+        )
+    else:
+        rows = await select_rows
+        assessment = await assessment_queries.current_assessment(db, topic.slug, scope)
     # Choose from the rows (newest first) and build objects only for the ~20 shown.
     today_iso = on.isoformat()
     past = [r for r in rows if r["occurred_on"] <= today_iso]
@@ -188,13 +198,20 @@ async def compose_brief(
     ]
     sections = [[queries.development_from_row(r) for r in section] for section in chosen]
     # Sources only of the developments shown (about 20 of up to CANDIDATES).
-    shown = iter(await queries.load_sources(db, [d for section in sections for d in section]))
-    numbering = _SourceNumbering()
+    load = queries.load_sources(db, [d for section in sections for d in section])
     total = len(rows)
-    if total == CANDIDATES:  # more may match than were read: count them all
-        total = await queries.count_topic(
+    if total < CANDIDATES:
+        loaded = await load
+    else:  # more may match than were read: count them all
+        count = queries.count_topic(
             db, topic.slug, scope, since=since, until=None, domain=domain_key, cap=COUNT_CAP
         )
+        if together:
+            loaded, total = await asyncio.gather(load, count)
+        else:
+            loaded, total = await load, await count
+    shown = iter(loaded)
+    numbering = _SourceNumbering()
     brief = Brief(topic, period_key, domain_key, on, None, assessment, total=total)
     items = [[numbering.item(next(shown)) for _ in section] for section in sections]
     brief.key, brief.indicators, brief.context, brief.upcoming = items
