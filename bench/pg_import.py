@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from bench import measure
 from bench.generate import Catalogue, generate
-from bench.runner import BENCH_DIR
+from bench.runner import BENCH_DIR, PgContext
 from bot.core import transfer
 from harness.postgres import ThrowawayCluster
 from storage.bulk import WriteStats
@@ -50,6 +50,13 @@ async def pg_import_catalogue(url: str, cat: Catalogue) -> dict[str, Any]:
         "final_transaction_ms": round(stats.final_hold_s * 1000, 1),
         "write_transactions": stats.transactions,
     }
+
+
+def pg_import_figures(ctx: PgContext) -> dict[str, Any]:
+    """The full bench's slot: the bench catalogue imported into a new database of the
+    bench's cluster."""
+    url = ctx.cluster.create_database(f"bench_import_{next(_names)}")
+    return asyncio.run(pg_import_catalogue(url, ctx.catalogue))
 
 
 def _median(values: list[int]) -> int:

@@ -227,8 +227,9 @@ class PgSlot:
     target: Target | None
 
 
-# Slots for the figures of issue 22 item 8 that other parts of the bench take on
-# PostgreSQL. Wire one by giving its module the function named in `hook`.
+# The figures of issue 22 item 8 that other parts of the bench take on PostgreSQL, on the
+# same cluster (delivery through two processes and the sender's takeover are measured on
+# both backends by `bench.delivery_backends`, in TARGETS).
 PG_SLOTS = (
     PgSlot(
         "import",
@@ -243,35 +244,6 @@ PG_SLOTS = (
             20_000,
             "rows/s",
             higher_is_better=True,
-        ),
-    ),
-    PgSlot(
-        "digest_delivery_two_processes",
-        "delivery, 2 processes (÷ 50/s)",
-        "bench.pg_delivery:pg_delivery_figures",
-        "fraction_of_limit",
-        "",
-        "digest_delivery_two_processes.fraction_of_limit",
-        Target(
-            "PostgreSQL: digest delivery, two bot processes, rate ÷ 50 req/s",
-            "backends.postgresql.digest_delivery_two_processes.fraction_of_limit",
-            0.9,
-            "",
-            higher_is_better=True,
-        ),
-    ),
-    PgSlot(
-        "sender_takeover",
-        "sender takeover after kill -9",
-        "bench.pg_delivery:pg_takeover_figures",
-        "seconds",
-        "s",
-        None,
-        Target(
-            "PostgreSQL: sender takeover after kill -9 of its process",
-            "backends.postgresql.sender_takeover.seconds",
-            10,
-            "s",
         ),
     ),
     PgSlot(
