@@ -146,6 +146,7 @@ class _RecordingDatabase:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.dialect = db.dialect  # the queries branch on it
         self.statements: list[tuple[str, list[Any]]] = []
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
