@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import shlex
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -104,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub.add_parser("restore", help="replace the database with a backup").add_argument(
         "path", type=Path
     )
+    dbsub.add_parser(
+        "copy", help="copy the SQLite database, all of it, into an empty PostgreSQL database"
+    ).add_argument("--to", required=True, metavar="postgresql://…", help="the target database")
     sub.add_parser("import", help="import a JSON or CSV file").add_argument("file", type=Path)
     sub.add_parser("export", help="export everything to JSON or CSV").add_argument(
         "file", type=Path
@@ -235,8 +239,10 @@ async def _poll_due(s: Services) -> tuple[int, str]:
     return (1 if any(r.failed for r in reports) else 0), text
 
 
-def _validate(args: argparse.Namespace) -> None:
+def _validate(args: argparse.Namespace, settings: Settings) -> None:
     """Check every argument that can be checked without the database."""
+    if args.command == "db" and args.action in ("backup", "restore"):
+        _file_backups_only(args, settings)
     if args.command in ("brief", "timeline"):
         get_topic(args.topic)
     if args.command == "brief":
@@ -272,6 +278,29 @@ def _validate(args: argparse.Namespace) -> None:
         raise InvalidInput("path", f"{args.path} does not exist")
     if args.command == "db" and args.action == "backup":
         _new_file_in_existing_folder("path", args.path, replace=args.force)
+
+
+def _file_backups_only(args: argparse.Namespace, settings: Settings) -> None:
+    """`db backup` and `db restore` copy a SQLite file; on PostgreSQL they change nothing
+    and name the server's own tools, in the shape to run (the password comes from
+    PGPASSWORD or ~/.pgpass, never from a command line that shell history keeps)."""
+    if settings.database_url is None:
+        return
+    url = shlex.quote(settings.database_label)
+    file = shlex.quote(str(args.path))
+    if args.action == "backup":
+        raise InvalidInput(
+            "db backup",
+            "copies a SQLite file; on PostgreSQL (DATABASE_URL) use pg_dump: "
+            f"pg_dump --format=custom --file={file} {url} (nothing was changed)",
+        )
+    raise InvalidInput(
+        "db restore",
+        "replaces a SQLite file; on PostgreSQL (DATABASE_URL) stop every briefbot process, "
+        "then use pg_restore, which restores all or nothing with --single-transaction: "
+        f"pg_restore --clean --if-exists --single-transaction --dbname={url} {file} "
+        "(nothing was changed)",
+    )
 
 
 def _new_file_in_existing_folder(field: str, path: Path, *, replace: bool) -> None:
@@ -358,15 +387,36 @@ async def _read(args: argparse.Namespace, s: Services) -> str:
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> str:
+    if args.action == "migrate":
+        version = await maintenance.migrate(settings.database)
+        return f"database {settings.database_label} is at schema version {version}"
     path = Path(settings.database_path)
+    if args.action == "copy":
+        return await _db_copy(args.to, path)
     if args.action == "restore":
         return await restore(args.path, path)
-    if args.action == "migrate":
-        return f"database {path} is at schema version {await maintenance.migrate(path)}"
     if args.path.resolve() == path.resolve():
         raise InvalidInput("path", f"{args.path} is the database itself; choose another file")
     await maintenance.backup(path, args.path)
     return f"backed up {path} to {args.path}"
+
+
+async def _db_copy(url: str, path: Path) -> str:
+    """Copy the SQLite database into an empty PostgreSQL one, a line per table as it goes."""
+    from bot.core.db_copy import copy_database  # only here: the copy's checks load pydantic
+
+    def progress(line: str) -> None:
+        _print(f"  {line}")
+        sys.stdout.flush()
+
+    done = await copy_database(path, url, progress=progress)
+    r = done.report
+    return (
+        f"copied {path} to {done.target}: {_count(r.rows, 'row', 'rows')} in "
+        f"{_count(len(r.tables), 'table', 'tables')} and "
+        f"{_count(r.search_rows, 'development', 'developments')} indexed for search, in "
+        f"{r.seconds:.1f} s; row counts and export checked"
+    )
 
 
 async def restore(backup: Path, target: Path) -> str:
@@ -378,35 +428,28 @@ async def restore(backup: Path, target: Path) -> str:
 
 
 async def _transfer(args: argparse.Namespace, settings: Settings) -> str:
-    path = Path(settings.database_path)
     if args.command == "export":
-        devs, assessments = await maintenance.export_file(path, args.file)
+        devs, assessments = await maintenance.export_file(settings.database, args.file)
         return (
             f"exported {_count(devs, 'development', 'developments')} and "
             f"{_count(assessments, 'assessment', 'assessments')} to {args.file}"
         )
-    devs, assessments = await maintenance.import_file(path, args.file)
+    devs, assessments = await maintenance.import_file(settings.database, args.file)
     return (
         f"imported {_count(devs, 'development', 'developments')} and "
         f"{_count(assessments, 'assessment', 'assessments')} from {args.file}"
     )
 
 
-def database_file(settings: Settings) -> Path:
-    """The database in use, as an absolute path: a relative DATABASE_PATH is relative to
-    the folder briefbot runs in, so running it elsewhere opens another database."""
-    return Path(settings.database_path).resolve()
-
-
 async def check(settings: Settings) -> tuple[bool, str]:
     """Configuration and database health, one line per check."""
     lines = [
-        f"config: ok (database {database_file(settings)}, time zone {settings.default_timezone}, "
-        f"{_count(len(settings.editor_ids), 'editor', 'editors')})",
+        f"config: ok (database {settings.database_in_use}, time zone "
+        f"{settings.default_timezone}, {_count(len(settings.editor_ids), 'editor', 'editors')})",
         "token: set" if settings.discord_token else "token: not set (only `briefbot run` needs it)",
         "telegram token: set" if settings.telegram_token else "telegram token: not set",
     ]
-    health = await maintenance.check_health(Path(settings.database_path))
+    health = await maintenance.check_health(settings.database)
     lines.append(f"database: schema version {health.schema_version}, integrity {health.integrity}")
     lines.append(
         "catalogue: {global_published} global and {server_published} server developments "
@@ -484,14 +527,14 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = load_settings()
         configure_logging(
             settings.log_level if args.command == "run" else "WARNING",
-            secrets=(settings.discord_token, settings.telegram_token),
+            secrets=settings.secrets,
         )
         if args.command == "run":
             from bot.runner import run_front_ends
 
             asyncio.run(run_front_ends(settings))
             return 0
-        _validate(args)
+        _validate(args, settings)
         code, text = asyncio.run(_dispatch(args, settings))
     except BadDatabaseFile as exc:
         _print(f"briefbot: {exc}", file=sys.stderr)

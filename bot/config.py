@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -38,6 +39,10 @@ class Settings:
 
     discord_token: str | None = None
     database_path: Path = DEFAULT_DATABASE_PATH
+    # DATABASE_URL (PostgreSQL): when set, the database every process shares; DATABASE_PATH
+    # is then not used (`database_path_unused` says the operator set it anyway).
+    database_url: str | None = None
+    database_path_unused: bool = False
     editor_ids: frozenset[int] = field(default_factory=frozenset)
     default_timezone: str = "UTC"
     dev_guild_id: int | None = None
@@ -57,6 +62,39 @@ class Settings:
     # /healthz and /metrics (METRICS_PORT, METRICS_HOST): off unless a port is set.
     metrics_port: int | None = None
     metrics_host: str = DEFAULT_METRICS_HOST
+
+    @property
+    def database(self) -> Path | str:
+        """What to open: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url if self.database_url is not None else self.database_path
+
+    @property
+    def database_label(self) -> str:
+        """The database as it may be logged or printed: the URL without its password, or
+        the SQLite file as an absolute path (a relative DATABASE_PATH depends on the folder
+        briefbot runs in)."""
+        if self.database_url is not None:
+            return redacted_url(self.database_url)
+        return str(Path(self.database_path).resolve())
+
+    @property
+    def database_in_use(self) -> str:
+        """`database_label`, saying so when DATABASE_PATH is set too and DATABASE_URL wins."""
+        if self.database_path_unused:
+            return f"{self.database_label} (DATABASE_URL wins: DATABASE_PATH is set but not used)"
+        return self.database_label
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """What no log line may show: the tokens and the database password (as written in
+        the URL and decoded)."""
+        password = urlsplit(self.database_url).password if self.database_url else None
+        return (
+            self.discord_token,
+            self.telegram_token,
+            password,
+            unquote(password) if password else None,
+        )
 
     @property
     def syncs_commands(self) -> bool:
@@ -137,9 +175,14 @@ def load_settings(
     level = (get("LOG_LEVEL") or "INFO").upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+    url = get("DATABASE_URL")
+    if url is not None:
+        check_database_url(url)
     return Settings(
         discord_token=get("DISCORD_TOKEN"),
         database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        database_url=url,
+        database_path_unused=url is not None and get("DATABASE_PATH") is not None,
         editor_ids=editors,
         default_timezone=tz,
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
@@ -150,6 +193,46 @@ def load_settings(
         **_shard_values(get("DISCORD_SHARD_COUNT"), get("DISCORD_SHARD_IDS")),
         **_metrics_values(get),
     )
+
+
+_URL_SHAPE = "postgresql://user:password@host:5432/database"
+
+
+def check_database_url(url: str) -> None:
+    """Refuse, in one line naming DATABASE_URL, a value that is not a PostgreSQL URL with a
+    database name and a usable port. The value is never echoed: it holds a password."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(
+            f"DATABASE_URL: is not a valid URL (a bad port or host?); expected {_URL_SHAPE}"
+        ) from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"DATABASE_URL: is not a PostgreSQL URL; expected {_URL_SHAPE} (for SQLite, "
+            "unset DATABASE_URL and set DATABASE_PATH)"
+        )
+    if port == 0:
+        raise ConfigError(f"DATABASE_URL: port 0 is not a port; expected {_URL_SHAPE}")
+    if not parts.path.strip("/") or "/" in parts.path.strip("/"):
+        raise ConfigError(
+            f"DATABASE_URL: names no database (the part after the last /); expected {_URL_SHAPE}"
+        )
+    if any(ch.isspace() for ch in url):
+        raise ConfigError(f"DATABASE_URL: contains a space; expected {_URL_SHAPE}")
+
+
+def redacted_url(url: str) -> str:
+    """A database URL as it may be shown or logged: scheme, user, host, port and database,
+    never the password (nor the query, whose options may carry one)."""
+    parts = urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
 def _count(name: str, text: str) -> int:

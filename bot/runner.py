@@ -9,7 +9,6 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -261,8 +260,9 @@ async def run_front_ends(
     itself. A refused token ends the run with a `ConfigError` naming the variable."""
     check_tokens(settings)
     services = await open_services(settings, clock=clock, readers=BOT_READERS)
-    # Named at start: a relative DATABASE_PATH run from another folder is another database.
-    log.info("using database %s", Path(settings.database_path).resolve())
+    # Named at start: a relative DATABASE_PATH run from another folder is another database;
+    # a URL is named without its password.
+    log.info("using database %s", settings.database_in_use)
     running = FrontEnds(services, sleep=sleep)
     health = None
     if settings.metrics_port is not None:

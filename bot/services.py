@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bot.config import Settings
 from bot.core.ask.semantic import SemanticIndex, semantic_available
@@ -17,6 +16,7 @@ from bot.core.metrics import Metrics
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
 from bot.domain.clock import Clock, system_clock
+from storage.contract import PooledDb
 from storage.sqlite.database import Database
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class Services:
     """Everything a front end needs, opened once per process."""
 
     settings: Settings
-    db: Database
+    db: PooledDb
     clock: Clock = system_clock
     catalogue: Catalogue = field(init=False)
     semantic: SemanticIndex | None = field(init=False)
@@ -69,7 +69,9 @@ class Services:
         scheduler library is not loaded by a CLI command that needs no digests)."""
         from bot.core.digests.hub import DigestHub
 
-        hub = DigestHub(self.db, self.clock)
+        # The delivery machinery is still typed against the SQLite class; it runs on either
+        # backend through the same contract (its PostgreSQL sender is its own work).
+        hub = DigestHub(cast("Database", self.db), self.clock)
         hub.engine.on_outcome = lambda platform, outcome: self.metrics.digest_outcome(
             platform, outcome.kind
         )
@@ -81,7 +83,8 @@ class Services:
         (then developments added or edited are embedded as they are saved)."""
         from bot.core.ask.service import Asker
 
-        return Asker(self.db, self.clock, self.semantic)
+        # Typed against the SQLite class: /ask's lexical index is SQLite's FTS5 for now.
+        return Asker(cast("Database", self.db), self.clock, self.semantic)
 
     @cached_property
     def feeds(self) -> FeedService:
@@ -112,13 +115,20 @@ class Services:
 BOT_READERS = 3
 
 
+async def open_database(settings: Settings, *, readers: int = 0) -> PooledDb:
+    """Open and migrate the configured database: PostgreSQL at DATABASE_URL (a connection
+    pool) when it is set, else the SQLite file at DATABASE_PATH with `readers` read-only
+    connections beside its writer."""
+    return await Database.open(settings.database, readers=readers)
+
+
 async def open_services(
     settings: Settings, *, clock: Clock = system_clock, starter: bool = True, readers: int = 0
 ) -> Services:
     """Open and migrate the database and, on first start, load the starter dataset;
     `readers` read-only connections serve reads beside the writer (`BOT_READERS` for a
-    running bot)."""
-    db = await Database.open(Path(settings.database_path), readers=readers)
+    running bot on SQLite; PostgreSQL reads through its pool)."""
+    db = await open_database(settings, readers=readers)
     try:
         if starter:
             await load_starter(db, clock)

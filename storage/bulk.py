@@ -18,14 +18,14 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from bot.domain.models import Assessment, Audit, DevelopmentDraft
 from bot.domain.scope import scope_columns, scope_key
 from storage.assessments import insert_assessment
 from storage.catalogue import NOT_PENDING, _fts_sources_text, _topics_of, draft_columns
 from storage.sqlite.cjk_search import CJK_INSERT, has_cjk
-from storage.sqlite.database import Database, DatabaseError, Row, Writer
+from storage.sqlite.database import Database, Row, Writer
 
 log = logging.getLogger(__name__)
 
@@ -251,22 +251,6 @@ async def _timed_transaction(db: Database, stats: WriteStats) -> AsyncIterator[W
             stats.longest_hold_s = max(stats.longest_hold_s, held)
 
 
-class BulkNeedsSQLite(DatabaseError):
-    """A bulk import was asked of a PostgreSQL database (not supported yet)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "importing a file needs a SQLite database in this release (PostgreSQL is not "
-            "supported for imports yet); nothing was imported"
-        )
-
-
-def require_sqlite(db: object) -> None:
-    """Refuse, before anything is written, a bulk write to a database other than SQLite."""
-    if not isinstance(db, Database):
-        raise BulkNeedsSQLite()
-
-
 class StagedImport:
     """One import being written: `begin`, `write` batches as they are ready, then `finish`
     (all become visible) or `discard` (all deleted). Other writers go between batches."""
@@ -294,7 +278,17 @@ class StagedImport:
         """Start an import of `new_records` records without an id (and others with ids up
         to `highest_given_id`): the ids it will use are reserved at once, by a hidden
         placeholder at the highest, so a development added meanwhile takes an id above."""
-        require_sqlite(db)
+        if db.dialect == "postgresql":  # type: ignore[comparison-overlap]
+            # PostgreSQL writes with COPY (storage/postgres/bulk.py), same semantics.
+            from storage.postgres.bulk import PostgresStagedImport
+
+            return await PostgresStagedImport.begin_on(
+                cast(Any, db),
+                started_at=started_at,
+                new_records=new_records,
+                highest_given_id=highest_given_id,
+                stats=stats,
+            )
         stats = stats if stats is not None else WriteStats()
         await discard_abandoned_imports(db)
         pragmas = _bulk_pragmas(db)

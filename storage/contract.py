@@ -125,6 +125,15 @@ class Db(Protocol):
         ...
 
 
+class PooledDb(Db, Protocol):
+    """A database a process serves from (either backend's): `Db`, plus how many of its
+    connections are busy now (the metrics' pool use)."""
+
+    def connections_in_use(self) -> int:
+        """Connections running a statement or holding a transaction."""
+        ...
+
+
 def concat_sql(dialect: Dialect, expr: str) -> str:
     """An aggregate joining `expr` of a group with spaces (NULL for an empty group)."""
     if dialect == "postgresql":
@@ -138,4 +147,4 @@ def is_sql(dialect: Dialect) -> str:
     return "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
 
 
-__all__ = ["Db", "DbWriter", "Dialect", "Row", "concat_sql", "is_sql"]
+__all__ = ["Db", "DbWriter", "Dialect", "PooledDb", "Row", "concat_sql", "is_sql"]

@@ -141,3 +141,27 @@ async def any_db(any_empty_db: Db, clock: FixedClock) -> Db:
     """`any_empty_db` with the starter dataset loaded."""
     await load_starter(any_empty_db, clock)
     return any_empty_db
+
+
+# --- a front end (or a whole bot) on either backend -------------------------------------------
+#: Parametrize a front-end scenario with `@pytest.mark.parametrize("backend", BACKENDS)` to run
+#: it on SQLite and on PostgreSQL; unparametrized, `backend` is SQLite.
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture
+def backend() -> str:
+    """The database backend of a front-end test (SQLite unless parametrized)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def database_settings(
+    backend: str, db_path: Path, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    """The `Settings` fields that choose the test's database: DATABASE_PATH's SQLite file, or
+    DATABASE_URL naming a fresh database in the session's PostgreSQL cluster."""
+    if backend == "postgresql":
+        cluster: ThrowawayCluster = request.getfixturevalue("postgres_cluster")
+        return {"database_url": cluster.create_database(f"bot_{next(_pg_names)}")}
+    return {"database_path": db_path}

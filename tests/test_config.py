@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_PATH, ConfigError, load_settings, read_dotenv
+from bot.config import (
+    CHATTY_LOGGERS,
+    DEFAULT_DATABASE_PATH,
+    ConfigError,
+    configure_logging,
+    load_settings,
+    read_dotenv,
+)
 
 
 def test_defaults_need_nothing() -> None:
@@ -184,3 +193,83 @@ def test_metrics_are_off_unless_a_port_is_set_and_listen_on_loopback() -> None:
     assert (settings.metrics_port, settings.metrics_host) == (9108, "127.0.0.1")
     other = load_settings({"METRICS_PORT": "9108", "METRICS_HOST": "0.0.0.0"}, dotenv=None)
     assert other.metrics_host == "0.0.0.0"
+
+
+# --- DATABASE_URL: PostgreSQL instead of the SQLite file ---------------------------------------
+PG_PASSWORD = "s3cret-pw"
+
+
+def test_database_url_selects_postgresql_and_is_named_without_its_password() -> None:
+    url = f"postgresql://bot:{PG_PASSWORD}@db.example.net:6543/briefbot"
+    settings = load_settings({"DATABASE_URL": url}, dotenv=None)
+    assert settings.database == url
+    assert settings.database_label == "postgresql://bot@db.example.net:6543/briefbot"
+    assert settings.database_in_use == settings.database_label  # DATABASE_PATH is not set
+    assert PG_PASSWORD in settings.secrets  # masked in every log line
+    # postgres:// (Heroku's spelling) and an IPv6 host are URLs too.
+    other = load_settings({"DATABASE_URL": "postgres://bot@[::1]/briefbot"}, dotenv=None)
+    assert other.database_label == "postgres://bot@[::1]/briefbot"
+
+
+def test_without_database_url_the_sqlite_file_is_used(tmp_path: Path) -> None:
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "x.sqlite3")}, dotenv=None)
+    assert settings.database == tmp_path / "x.sqlite3"
+    assert settings.database_label == str((tmp_path / "x.sqlite3").resolve())
+    assert settings.database_url is None
+
+
+def test_with_both_the_url_wins_and_says_so(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"DATABASE_URL": "postgresql://bot@db/briefbot", "DATABASE_PATH": str(tmp_path / "x")},
+        dotenv=None,
+    )
+    assert settings.database == "postgresql://bot@db/briefbot"
+    assert settings.database_in_use == (
+        "postgresql://bot@db/briefbot (DATABASE_URL wins: DATABASE_PATH is set but not used)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (f"mysql://bot:{PG_PASSWORD}@db/briefbot", "is not a PostgreSQL URL"),
+        (f"db.example.net/{PG_PASSWORD}", "is not a PostgreSQL URL"),
+        (f"postgresql://bot:{PG_PASSWORD}@db:99999/briefbot", "bad port"),
+        (f"postgresql://bot:{PG_PASSWORD}@db:port/briefbot", "bad port"),
+        (f"postgresql://bot:{PG_PASSWORD}@db:0/briefbot", "port 0"),
+        (f"postgresql://bot:{PG_PASSWORD}@[::1/briefbot", "not a valid URL"),
+        (f"postgresql://bot:{PG_PASSWORD}@db:5432", "names no database"),
+        (f"postgresql://bot:{PG_PASSWORD}@db/a/b", "names no database"),
+        (f"postgresql://bot:{PG_PASSWORD} @db/briefbot", "contains a space"),
+    ],
+)
+def test_a_malformed_database_url_is_one_line_naming_it_without_the_password(
+    value: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": value}, dotenv=None)
+    message = str(caught.value)
+    assert message.startswith("DATABASE_URL: ") and words in message
+    assert "\n" not in message
+    assert PG_PASSWORD not in message and "postgresql://user:password@host:5432/database" in message
+
+
+def test_the_database_password_is_masked_in_the_log() -> None:
+    stream = io.StringIO()
+    settings = load_settings(
+        {"DATABASE_URL": f"postgresql://bot:{PG_PASSWORD}%21@db/briefbot"}, dotenv=None
+    )
+    root = logging.getLogger()
+    level = root.level
+    chatty = {name: logging.getLogger(name).level for name in CHATTY_LOGGERS}
+    handler = configure_logging("INFO", secrets=settings.secrets, stream=stream)
+    try:
+        logging.getLogger("asyncpg.test").warning("connect failed for %s", settings.database)
+        logging.getLogger("asyncpg.test").warning("password was %s!", PG_PASSWORD)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        for name, old in chatty.items():
+            logging.getLogger(name).setLevel(old)
+    assert PG_PASSWORD not in stream.getvalue()
+    assert "postgresql://bot:[REDACTED]@db/briefbot" in stream.getvalue()

@@ -1,16 +1,19 @@
-"""Operating the database file: migrate, back up, restore, check health, import, export.
+"""Operating the database: migrate, back up, restore, check health, import, export.
 
 The command line's `db`, `check`, `import` and `export` go through here, so no front end
-opens the database itself.
+opens the database itself. `target` is the SQLite file or a `postgresql://` URL (see
+`Settings.database`); backing up and restoring are SQLite's (PostgreSQL has pg_dump).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from bot.domain.clock import Clock, system_clock
 from storage.catalogue import catalogue_counts
+from storage.contract import Dialect
 from storage.sqlite.database import BadDatabaseFile, Database, DatabaseError
 from storage.sqlite.restore import Restored, restore_database
 
@@ -34,16 +37,17 @@ class DatabaseHealth:
     integrity: str
     schema_version: int
     counts: dict[str, int]
+    dialect: Dialect = "sqlite"
 
     @property
     def ok(self) -> bool:
-        """SQLite's integrity check passed."""
-        return self.integrity == "ok"
+        """SQLite's integrity check passed (PostgreSQL has none to run: it answered)."""
+        return self.dialect == "postgresql" or self.integrity == "ok"
 
 
-async def migrate(path: Path) -> int:
+async def migrate(target: Path | str) -> int:
     """Apply pending migrations; the schema version after."""
-    db = await Database.open(path)
+    db = await Database.open(target)
     try:
         return await db.schema_version()
     finally:
@@ -65,37 +69,43 @@ async def restore(backup_path: Path, target: Path, clock: Clock = system_clock) 
     return await restore_database(backup_path, target, clock())
 
 
-async def check_health(path: Path) -> DatabaseHealth:
-    """Integrity, schema version and catalogue totals of the database at `path`."""
-    db = await Database.open(path)
+async def check_health(target: Path | str) -> DatabaseHealth:
+    """Integrity (SQLite's check), schema version and catalogue totals of the database."""
+    db = await Database.open(target)
     try:
-        health = await db.integrity_check()
+        if isinstance(db, Database):
+            health = await db.integrity_check()
+        else:
+            health = "not applicable on PostgreSQL"
         counts = await catalogue_counts(db)
-        return DatabaseHealth(health, await db.schema_version(), counts)
+        return DatabaseHealth(health, await db.schema_version(), counts, db.dialect)
     finally:
         await db.close()
 
 
-async def export_file(path: Path, file: Path) -> tuple[int, int]:
+async def export_file(target: Path | str, file: Path) -> tuple[int, int]:
     """Export everything to `file` (JSON or CSV); (developments, assessments) written."""
     from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
 
-    db = await Database.open(path)
+    db = await Database.open(target)
     try:
-        data = await transfer.export_data(db)
+        # The bulk queries are typed against the SQLite class; exporting reads through the
+        # shared contract on either backend.
+        data = await transfer.export_data(cast(Database, db))
     finally:
         await db.close()
     transfer.write_file(file, data)
     return len(data["developments"]), len(data["assessments"])
 
 
-async def import_file(path: Path, file: Path) -> tuple[int, int]:
+async def import_file(target: Path | str, file: Path) -> tuple[int, int]:
     """Import `file` (all of it or nothing); (developments, assessments) added."""
     from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
 
-    db = await Database.open(path)
+    db = await Database.open(target)
     try:
-        counts = await transfer.import_data(db, transfer.read_file(file))
+        # On PostgreSQL `storage.bulk` hands the import to storage/postgres/bulk.py (COPY).
+        counts = await transfer.import_data(cast(Database, db), transfer.read_file(file))
     finally:
         await db.close()
     return counts["developments"], counts["assessments"]

@@ -22,7 +22,7 @@ from bot.domain.feeds import PollReport
 from bot.domain.scope import PLATFORMS, Platform
 from bot.domain.subscriptions import Subscription
 from storage import subscriptions as store
-from storage.sqlite.database import Database
+from storage.contract import PooledDb
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 #: How long each cadence's period is: a digest still due one period after its time has
@@ -131,7 +131,7 @@ class Metrics:
         ok = report.outcome in ("ok", "unchanged")
         self.feed_polls.labels("ok" if ok else "failed").inc()
 
-    async def refresh(self, db: Database, now: datetime, engine: LeadView | None) -> None:
+    async def refresh(self, db: PooledDb, now: datetime, engine: LeadView | None) -> None:
         """Read what the gauges say from the database (on each scrape)."""
         for platform, w in waiting(await store.active_subscriptions(db), now).items():
             self.digests_waiting.labels(platform).set(w.due)

@@ -15,6 +15,7 @@ READ COMMITTED without rewriting each one; reads never take it and never wait fo
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -271,3 +272,15 @@ class PostgresWriter:
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """Read one row inside the transaction."""
         return await self._conn.fetchrow(numbered(sql), *params)
+
+    async def copy_records(
+        self, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
+    ) -> None:
+        """Write many rows with COPY (binary): far faster than INSERTs for bulk writes."""
+        await self._conn.copy_records_to_table(table, records=list(records), columns=list(columns))
+
+    async def copy_text(self, table: str, columns: Sequence[str], data: bytes) -> None:
+        """Write rows given in COPY's text format (for types binary COPY cannot encode)."""
+        await self._conn.copy_to_table(
+            table, source=io.BytesIO(data), columns=list(columns), format="text"
+        )

@@ -1,6 +1,6 @@
 """A large import is written in short batches that other writers can interleave with, stays
 invisible until one final transaction shows all of it, and leaves nothing behind when it
-fails or its process dies."""
+fails or its process dies: on SQLite and on PostgreSQL (`any_empty_db`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -24,6 +24,7 @@ from bot.domain.clock import iso_utc
 from bot.domain.errors import InvalidInput
 from storage import bulk
 from storage import catalogue as queries
+from storage.contract import Db
 from storage.sqlite.database import Database
 from tests.helpers import EDITOR, GUILD_A, FixedClock, draft, raw_development
 
@@ -38,14 +39,39 @@ def _document(n: int) -> dict[str, Any]:
     }
 
 
-async def _visible(db: Database) -> int:
+def _sqlite(db: Db) -> Database:
+    # transfer and bulk are typed for SQLite; on PostgreSQL they dispatch to its own path.
+    return cast(Database, db)
+
+
+def _location(db: Db, db_path: Path) -> str:
+    """Where another process (or connection) opens the same database."""
+    return str(getattr(db, "url", None) or db_path)
+
+
+async def _indexed(db: Db) -> int:
+    """Rows of the search index (SQLite's word index, PostgreSQL's search table)."""
+    table = "development_search" if db.dialect == "postgresql" else "developments_fts"
+    return int(await db.scalar(f"SELECT COUNT(*) FROM {table}"))
+
+
+async def _cjk_indexed(db: Db) -> int:
+    """Rows of the CJK substring index."""
+    if db.dialect == "postgresql":
+        sql = "SELECT COUNT(*) FROM development_search WHERE cardinality(bigrams) > 0"
+    else:
+        sql = "SELECT COUNT(*) FROM developments_cjk"
+    return int(await db.scalar(sql))
+
+
+async def _visible(db: Db) -> int:
     """Developments a server's reader can find (the topic all test records belong to)."""
     return len(
         await queries.select_topic(db, "japan-korea", None, limit=10_000, with_sources=False)
     )
 
 
-async def _staged(db: Database) -> int:
+async def _staged(db: Db) -> int:
     """Developments written by an import not yet made visible."""
     return int(
         await db.scalar(
@@ -56,10 +82,11 @@ async def _staged(db: Database) -> int:
 
 
 async def test_other_writes_go_between_batches_and_reads_see_all_or_nothing(
-    empty_db: Database, db_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    any_empty_db: Db, db_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bulk, "IMPORT_BATCH", 5)
-    other = await Database.open(db_path)  # the running bot's own connection
+    empty_db = _sqlite(any_empty_db)
+    other = await Database.open(_location(empty_db, db_path))  # the running bot's own
     try:
         catalogue = Catalogue(other, clock)
         task = asyncio.create_task(transfer.import_data(empty_db, _document(60), clock))
@@ -89,8 +116,9 @@ async def test_other_writes_go_between_batches_and_reads_see_all_or_nothing(
 
 
 async def test_a_failure_in_a_late_batch_removes_the_earlier_batches(
-    empty_db: Database, monkeypatch: pytest.MonkeyPatch
+    any_empty_db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    empty_db = _sqlite(any_empty_db)
     monkeypatch.setattr(bulk, "IMPORT_BATCH", 3)
     rev = {
         "number": 1,
@@ -108,13 +136,14 @@ async def test_a_failure_in_a_late_batch_removes_the_earlier_batches(
         await transfer.import_data(empty_db, doc)
     for table in ("developments", "sources", "revisions", "development_topics", "imports"):
         assert await empty_db.scalar(f"SELECT COUNT(*) FROM {table}") == 0, table
-    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 0
-    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_cjk") == 0
+    assert await _indexed(empty_db) == 0
+    assert await _cjk_indexed(empty_db) == 0
 
 
 async def test_staged_cjk_rows_are_indexed_but_found_only_once_visible(
-    empty_db: Database,
+    any_empty_db: Db,
 ) -> None:
+    empty_db = _sqlite(any_empty_db)
     items = [raw_development(title=f"日韓首脳会談が東京で開かれた {i}") for i in range(3)]
     at = "2026-11-28T09:00:00Z"
     staged = await bulk.StagedImport.begin(
@@ -130,7 +159,7 @@ async def test_staged_cjk_rows_are_indexed_but_found_only_once_visible(
         new_before=[0, 1, 2, 3],
     )
     await staged.write_rows(result[1])
-    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_cjk") == 3
+    assert await _cjk_indexed(empty_db) == 3
     assert await queries.search(empty_db, "東京", None) == []  # written, not yet visible
     await staged.finish([], [], lambda: at)
     found = await queries.search(empty_db, "東京", None)
@@ -138,8 +167,9 @@ async def test_staged_cjk_rows_are_indexed_but_found_only_once_visible(
 
 
 async def test_the_digest_window_of_the_moment_rows_became_visible_holds_them(
-    empty_db: Database,
+    any_empty_db: Db,
 ) -> None:
+    empty_db = _sqlite(any_empty_db)
     start = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     calls: list[datetime] = []
 
@@ -173,13 +203,14 @@ import asyncio, sys
 from pathlib import Path
 from bot.core import transfer
 from storage import bulk
+from storage.contract import Db
 from storage.sqlite.database import Database
 from tests.helpers import raw_development
 
 bulk.IMPORT_BATCH = 20
 
 async def main() -> None:
-    db = await Database.open(Path(sys.argv[1]))
+    db = await Database.open(sys.argv[1])
     doc = {"developments": [raw_development(title=f"Doomed {i}") for i in range(20_000)]}
     await transfer.import_data(db, doc)
 
@@ -212,10 +243,12 @@ def _running(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 async def test_an_import_whose_process_died_is_discarded_by_the_next(
-    empty_db: Database, db_path: Path, clock: FixedClock
+    any_empty_db: Db, db_path: Path, clock: FixedClock
 ) -> None:
+    empty_db = _sqlite(any_empty_db)
     env = os.environ | {"PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_IMPORT, str(db_path)], env=env, cwd=ROOT)
+    where = _location(empty_db, db_path)
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_IMPORT, where], env=env, cwd=ROOT)
     try:
         deadline = time.monotonic() + 120
         while await _staged(empty_db) < 100:
@@ -237,10 +270,11 @@ async def test_an_import_whose_process_died_is_discarded_by_the_next(
     assert await _staged(empty_db) == 0
     assert await empty_db.scalar("SELECT COUNT(*) FROM imports WHERE visible_at IS NULL") == 0
     assert await empty_db.scalar("SELECT COUNT(*) FROM developments") == 3
-    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 3
+    assert await _indexed(empty_db) == 3
 
 
-async def test_import_revision_snapshots_equal_the_drafts_own(empty_db: Database) -> None:
+async def test_import_revision_snapshots_equal_the_drafts_own(any_empty_db: Db) -> None:
+    empty_db = _sqlite(any_empty_db)
     records = [
         raw_development(title="Day, tags, two sources"),
         raw_development(title="Month, no tags", date="2023-04", tags="", why_it_matters=""),
@@ -275,8 +309,9 @@ async def test_import_revision_snapshots_equal_the_drafts_own(empty_db: Database
 
 
 async def test_a_large_file_is_prepared_in_a_helper_process_all_or_nothing(
-    empty_db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    any_empty_db: Db, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    empty_db = _sqlite(any_empty_db)
     monkeypatch.setattr(transfer, "OFFLOAD_MIN", 10)
     monkeypatch.setattr(bulk, "IMPORT_BATCH", 7)
     doc = _document(40)
@@ -284,7 +319,7 @@ async def test_a_large_file_is_prepared_in_a_helper_process_all_or_nothing(
     with pytest.raises(InvalidInput, match="development 30 importance"):
         await transfer.import_data(empty_db, doc, clock)
     assert await empty_db.scalar("SELECT COUNT(*) FROM developments") == 0
-    assert await empty_db.scalar("SELECT COUNT(*) FROM developments_fts") == 0
+    assert await _indexed(empty_db) == 0
     doc["developments"][29]["importance"] = 2
     doc["developments"][5]["id"] = 100  # ids given and not given, mixed
     assert await transfer.import_data(empty_db, doc, clock) == {

@@ -40,8 +40,10 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def simcord_bot(db_path: Path) -> BriefBot:
-    return make_bot(db_path)
+def simcord_bot(database_settings: dict[str, Any]) -> BriefBot:
+    """The bot on the test's database (SQLite, or PostgreSQL where a test parametrizes
+    `backend`)."""
+    return BriefBot(Settings(**database_settings), clock=fixed_clock)
 
 
 def pings_possible(body: Any) -> list[str]:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.domain.errors import InvalidInput, QueryTooBroad, TooSoon, UnknownTopic
 from storage import catalogue as catalogue_queries
+from tests.conftest import BACKENDS
 from tests.discord._support import add_development, refusals, refused
 from tests.discord.conftest import text_of
 
@@ -21,7 +22,10 @@ async def test_best_match_first_with_snippets(world) -> None:
     assert "best first" in embed.footer.text
 
 
-async def test_search_finds_tags_and_sources(world) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_search_finds_tags_and_sources(world, backend: str) -> None:
+    # End to end on both backends: a moderator adds, a member's /search and /brief see it.
+    assert world.env.bot.services.db.dialect == backend
     _, dev_id = await add_development(
         world.mod,
         world.general,
@@ -32,6 +36,11 @@ async def test_search_finds_tags_and_sources(world) -> None:
     by_source = await world.member.slash(world.general, "search", query="Nikkei")
     assert f"`#{dev_id}`" in text_of(by_tag)
     assert f"`#{dev_id}`" in text_of(by_source)
+    brief = await world.member.slash(world.general, "brief", topic="japan-korea", period="30d")
+    assert "Seoul and Tokyo sign a supply-chain pact" in text_of(brief)
+    # Another server's members see neither.
+    elsewhere = await world.beta_mod.slash(world.beta_general, "search", query="rare-earths")
+    assert f"`#{dev_id}`" not in text_of(elsewhere)
 
 
 async def test_topic_narrows_the_search(world) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,9 +45,12 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def tg(fake: FakeTelegram, db_path: Path, clock: FixedClock) -> AsyncIterator[Running]:
-    """The Telegram front end started against the fake, on the starter database."""
-    services = await open_services(Settings(database_path=db_path), clock=clock)
+async def tg(
+    fake: FakeTelegram, database_settings: dict[str, Any], clock: FixedClock
+) -> AsyncIterator[Running]:
+    """The Telegram front end started against the fake, on the starter database (SQLite, or
+    PostgreSQL where a test parametrizes `backend`)."""
+    services = await open_services(Settings(**database_settings), clock=clock)
     config = TelegramConfig(token=TOKEN, api_url=fake.base_url, editor_ids=frozenset({EDITOR_TG}))
     bot = TelegramBot(services, config)
     await bot.start(poll_timeout=1)

@@ -3,8 +3,11 @@ administrators and editors, refused to members, rights asked of Telegram every t
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain.scope import Scope
 from harness.fake_telegram import FakeTelegram, Sent
+from tests.conftest import BACKENDS
 from tests.telegram.conftest import ADMIN_TG, EDITOR_TG, GROUP, MEMBER_TG, Running
 
 SOURCE = "https://example.com/pact | Example Wire | Seoul and Tokyo sign a pact | 2023-04-20"
@@ -23,7 +26,13 @@ def button(sent: Sent, text: str) -> str:
     raise KeyError(text)
 
 
-async def test_an_administrator_adds_a_development_step_by_step_in_a_group(tg: Running) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_administrator_adds_a_development_step_by_step_in_a_group(
+    tg: Running, backend: str
+) -> None:
+    # End to end on both backends: an administrator adds, a member's /search and /brief
+    # in the group see it, another chat does not.
+    assert tg.services.db.dialect == backend
     fake = tg.fake
     fake.members[(GROUP, ADMIN_TG)] = "administrator"
     fake.message(GROUP, ADMIN_TG, "/add")
@@ -63,6 +72,13 @@ async def test_an_administrator_adds_a_development_step_by_step_in_a_group(tg: R
     assert dev.scope == Scope.telegram(GROUP)
     assert dev.title == "Seoul and Tokyo sign a <b>pact</b>"
     assert dev.countries == ("JP", "KR") and dev.domain == "economy"
+    fake.message(GROUP, MEMBER_TG, "/search pact")
+    found = await fake.wait_for(lambda: [t for t in fake.texts(GROUP) if f"#{dev_id}" in t])
+    assert "Seoul and Tokyo sign a <b>pact</b>" in found[-1]
+    fake.message(GROUP, MEMBER_TG, "/brief japan-korea")
+    await fake.wait_for(lambda: any("Bottom line" in t for t in fake.texts(GROUP)))
+    brief = next(t for t in fake.texts(GROUP) if "Bottom line" in t)
+    assert "Seoul and Tokyo sign a <b>pact</b>" in brief
     # Another chat never sees it.
     fake.message(MEMBER_TG, MEMBER_TG, f"/development {dev_id}")
     await fake.wait_for(lambda: any("There is no" in t for t in fake.texts(MEMBER_TG)))

@@ -8,6 +8,7 @@ import asyncio
 
 from bot.core.digests.liveness import Liveness
 from storage import subscriptions as store
+from storage.sqlite.database import Database
 from tests.harness.fake_poster import HeldPoster
 from tests.helpers import EDITOR, draft
 from tests.telegram.conftest import ADMIN_TG, MEMBER_TG, Running
@@ -67,6 +68,7 @@ async def test_a_graceful_stop_finishes_the_part_in_flight_then_gives_up_the_lea
     assert not stopping.done()
     leader = await store.delivery_leader(tg.services.db, "telegram")
     assert leader is not None and leader[0] == hub.engine.owner
+    assert isinstance(tg.services.db, Database)  # liveness files sit beside a SQLite file
     other = Liveness.beside(tg.services.db.path)
     assert other.alive(hub.engine.owner) is True
     in_flight.go.set()

@@ -9,14 +9,20 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.fake_telegram import TOKEN, FakeTelegram
+from harness.postgres import ThrowawayCluster
+from tests.conftest import BACKENDS
 from tests.telegram.conftest import MEMBER_TG
 
 BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
+PASSWORD = "run-s3cret-word"
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_briefbot_run_serves_telegram_and_stops_on_sigterm(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     env = {
         key: value
@@ -28,6 +34,11 @@ async def test_briefbot_run_serves_telegram_and_stops_on_sigterm(
         "TELEGRAM_API_URL": fake.base_url,
         "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
     }
+    if backend == "postgresql":
+        cluster: ThrowawayCluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.create_database(f"run_{os.getpid()}_{id(fake)}")
+        # Trust authentication ignores the password: it is there to be kept out of the log.
+        env["DATABASE_URL"] = url.replace("briefbot@", f"briefbot:{PASSWORD}@")
     process = await asyncio.create_subprocess_exec(
         BRIEFBOT,
         "run",
@@ -48,4 +59,10 @@ async def test_briefbot_run_serves_telegram_and_stops_on_sigterm(
     assert process.returncode == 0, err.decode()[-2000:]
     log = err.decode()
     assert TOKEN not in log  # httpx logs request URLs, which hold the token
-    assert f"database {(tmp_path / 'bot.sqlite3').resolve()}" in log  # which file is used
+    if backend == "sqlite":
+        assert f"database {(tmp_path / 'bot.sqlite3').resolve()}" in log  # which file is used
+        return
+    # The URL without its password, and why DATABASE_PATH (also set) is not used.
+    assert f"using database {url} (DATABASE_URL wins: DATABASE_PATH is set but not used)" in log
+    assert PASSWORD not in log
+    assert not (tmp_path / "bot.sqlite3").exists()

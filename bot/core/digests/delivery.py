@@ -217,7 +217,10 @@ class DeliveryEngine:
         # One gate for every entry point: scheduled jobs, sweeps and catch-up share the cap.
         self.gate = asyncio.Semaphore(self.pacing.concurrency)
         if self.liveness is None:
-            self.liveness = Liveness.beside(self.db.path)
+            # A PostgreSQL database has no file to keep liveness locks beside: leases
+            # fall back to expiry there.
+            path = getattr(self.db, "path", None)
+            self.liveness = Liveness.beside(path) if path is not None else Liveness(None)
         self.liveness.register(self.owner)
         if self.leadership is None:
             self.leadership = LedgerLeadership(
