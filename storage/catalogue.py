@@ -425,11 +425,6 @@ async def select_topic_rows(
     return await db.fetchall(sql, params)
 
 
-def development_from_row(row: Row, sources: Sequence[Source] = ()) -> Development:
-    """A development from a row of `select_topic_rows` (without sources unless given)."""
-    return _to_development(row, sources)
-
-
 async def load_sources(db: Db, devs: Sequence[Development]) -> list[Development]:
     """The same developments with their sources read (after `with_sources=False`)."""
     if not devs:
