@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import cast
+from typing import Any, cast
 
 from bot.domain.models import Assessment, Source, Trend
 from bot.domain.scope import Scope, scope_columns, scope_of
@@ -48,13 +48,23 @@ async def insert_assessment(w: DbWriter, a: Assessment, *, seed_key: str | None 
 _VISIBLE = visible_sql()  # bound with `visible_params(scope)`
 
 
-async def current_assessment(db: Db, topic: str, scope: Scope | None) -> Assessment | None:
-    """The scope's own current assessment of a topic, else the global one."""
-    row = await db.fetchone(
+def current_assessment_query(topic: str, scope: Scope | None) -> tuple[str, tuple[Any, ...]]:
+    """The statement of `current_assessment` (its row: `assessment_from_row`)."""
+    return (
         f"SELECT * FROM assessments WHERE topic = ? AND {_VISIBLE} "
         "ORDER BY guild_id IS NULL, id DESC LIMIT 1",
         (topic, *visible_params(scope)),
     )
+
+
+def assessment_from_row(row: Row) -> Assessment:
+    """An assessment from a row of the assessments table."""
+    return _to_assessment(row)
+
+
+async def current_assessment(db: Db, topic: str, scope: Scope | None) -> Assessment | None:
+    """The scope's own current assessment of a topic, else the global one."""
+    row = await db.fetchone(*current_assessment_query(topic, scope))
     return None if row is None else _to_assessment(row)
 
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from bot.domain.models import Assessment, Audit, DevelopmentDraft
-from bot.domain.scope import scope_columns
+from bot.domain.scope import scope_columns, scope_key
 from storage.assessments import insert_assessment
 from storage.catalogue import NOT_PENDING, _fts_sources_text, _topics_of, draft_columns
-from storage.sqlite.cjk_search import cjk_put_many
+from storage.sqlite.cjk_search import CJK_INSERT, has_cjk
 from storage.sqlite.database import Database, Row, Writer
 
 log = logging.getLogger(__name__)
@@ -99,11 +99,11 @@ def record_rows(
 ) -> dict[str, list[Any]]:
     """The rows of each table for `records` (ids assigned), ready for `write_rows`. With
     `import_revision_at` (and an import), each record without revisions gets its first
-    ("import", a snapshot of what was imported) written by SQLite from its rows, in one
-    statement for the batch (see IMPORT_REVISION)."""
+    ("import", a snapshot of what was imported, as `catalogue.snapshot_of` records it)."""
     rows: dict[str, list[Any]] = {
-        k: [] for k in ("columns", "dev", "source", "topic", "revision", "fts", "snapshot")
+        k: [] for k in ("columns", "dev", "source", "topic", "revision", "fts", "cjk")
     }
+    stamp_import = import_revision_at is not None and import_id is not None
     for r in records:
         assert r.id is not None
         cols = draft_columns(r.draft)
@@ -142,20 +142,34 @@ def record_rows(
             )
             for rev in r.revisions
         ]
+        if stamp_import and not r.revisions:
+            # Encoded here, in the import's helper process, not by SQLite in the writer:
+            # the writer is the import's bottleneck (json_object per row was a fifth of it).
+            rows["revision"].append(
+                (r.id, 1, "import", r.audit.created_by, import_revision_at, "{}",
+                 json.dumps(_import_snapshot(r)))
+            )  # fmt: skip
         if r.audit.status == "published":
-            rows["fts"].append(
-                (
-                    r.id,
-                    r.draft.title,
-                    r.draft.summary,
-                    " ".join(r.draft.tags),
-                    _fts_sources_text(r.draft.sources),
-                )
+            fts = (
+                r.id,
+                r.draft.title,
+                r.draft.summary,
+                " ".join(r.draft.tags),
+                _fts_sources_text(r.draft.sources),
             )
-    if import_revision_at is not None and import_id is not None and records:
-        ids = [r.id for r in records if r.id is not None]
-        rows["snapshot"].append((import_revision_at, import_id, min(ids), max(ids)))
+            rows["fts"].append(fts)
+            if has_cjk(*fts[1:]):
+                rows["cjk"].append(fts)
     return rows
+
+
+def _import_snapshot(r: DevelopmentRecord) -> dict[str, Any]:
+    # `catalogue.snapshot_of` of the development the record becomes.
+    return r.draft.to_dict() | {
+        "status": r.audit.status,
+        "retraction_reason": r.audit.retraction_reason,
+        "scope": scope_key(r.audit.scope),
+    }
 
 
 def _dev_insert(content_columns: Sequence[str]) -> str:
@@ -186,48 +200,12 @@ async def _insert_rows(w: Writer, rows: dict[str, list[Any]]) -> None:
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         rows["revision"],
     )
-    await w.executemany(IMPORT_REVISION, rows["snapshot"])
     await w.executemany(
         "INSERT INTO developments_fts (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)",
         rows["fts"],
     )
-    await cjk_put_many(w, rows["fts"])  # hidden with the rows until the import is visible
-
-
-# The first revision of an imported development that has none: the snapshot of
-# `DevelopmentDraft.to_dict()` plus status, retraction reason and scope, built by SQLite from
-# the rows just written (a fifth of an import's Python time when built and encoded in
-# Python). tests/core/test_staged_import.py checks it equals the Python form.
-IMPORT_REVISION = """
-INSERT INTO revisions (development_id, number, action, actor, at, changes, snapshot)
-SELECT d.id, 1, 'import', d.created_by, ?1, '{}', json_object(
-    'kind', d.kind,
-    'title', d.title,
-    'summary', d.summary,
-    'date', CASE d.date_precision WHEN 'day' THEN d.occurred_on
-        WHEN 'month' THEN substr(d.occurred_on, 1, 7) ELSE substr(d.occurred_on, 1, 4) END,
-    'countries', json(CASE d.countries WHEN '' THEN '[]'
-        ELSE '["' || replace(d.countries, ' ', '","') || '"]' END),
-    'domain', d.domain,
-    'tags', json(CASE d.tags WHEN '' THEN '[]' ELSE '["' || replace(d.tags, ' ', '","') || '"]' END),
-    'importance', d.importance,
-    'why_it_matters', d.why_it_matters,
-    'sources', (
-        SELECT json_group_array(json_object(
-            'title', s.title, 'publisher', s.publisher, 'url', s.url,
-            'published_on', s.published_on, 'accessed_on', s.accessed_on))
-        FROM (SELECT * FROM sources WHERE development_id = d.id ORDER BY position) s
-    ),
-    'status', d.status,
-    'retraction_reason', d.retraction_reason,
-    'scope', CASE WHEN d.guild_id IS NULL THEN 'global'
-        WHEN d.platform = 'telegram' THEN 'telegram:' || d.guild_id
-        ELSE CAST(d.guild_id AS TEXT) END
-)
-FROM developments d
-WHERE d.import_id = ?2 AND d.id BETWEEN ?3 AND ?4 AND d.title != ''
-    AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.development_id = d.id)
-"""
+    # Hidden with the rows until the import is visible.
+    await w.executemany(CJK_INSERT, rows["cjk"])
 
 
 async def _insert_rest(

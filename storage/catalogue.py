@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from types import ModuleType
 from typing import Any, cast
 
 from bot.domain.models import (
+    Assessment,
     Development,
     DevelopmentDraft,
     Domain,
@@ -25,6 +27,7 @@ from bot.domain.models import (
 )
 from bot.domain.scope import Scope, scope_columns, scope_key, scope_of
 from bot.domain.topics import topics_for
+from storage import assessments as assessment_queries
 from storage.contract import Db, DbWriter, Row
 from storage.filters import (
     changed_in_window,
@@ -35,7 +38,7 @@ from storage.filters import (
 )
 from storage.search_query import match_expression, query_terms
 from storage.sqlite.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
-from storage.sqlite.database import Database, DatabaseError, Writer
+from storage.sqlite.database import Database, DatabaseError, Writer, all_rows, first_row
 
 NOT_PENDING = not_pending_sql("d")
 # Visible to a scope (global or its own) and not part of an import still being written;
@@ -119,19 +122,28 @@ def _source_from_row(row: Row) -> Source:
     )
 
 
-async def _sources_by_id(db: Db, ids: Sequence[int]) -> dict[int, list[Source]]:
+def _sources_query(ids: Sequence[int]) -> tuple[str, Sequence[int]]:
+    marks = ",".join("?" * len(ids))
+    return (
+        f"SELECT * FROM sources WHERE development_id IN ({marks}) "
+        "ORDER BY development_id, position",
+        ids,
+    )
+
+
+def _sources_of(ids: Sequence[int], rows: Iterable[Row]) -> dict[int, list[Source]]:
     by_dev: dict[int, list[Source]] = {i: [] for i in ids}
+    for s in rows:
+        by_dev[s["development_id"]].append(_source_from_row(s))
+    return by_dev
+
+
+async def _sources_by_id(db: Db, ids: Sequence[int]) -> dict[int, list[Source]]:
+    rows: list[Row] = []
     # Chunked to stay under SQLite's bound-parameter limit.
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for s in await db.fetchall(
-            f"SELECT * FROM sources WHERE development_id IN ({marks}) "
-            "ORDER BY development_id, position",
-            chunk,
-        ):
-            by_dev[s["development_id"]].append(_source_from_row(s))
-    return by_dev
+        rows += await db.fetchall(*_sources_query(ids[start : start + 500]))
+    return _sources_of(ids, rows)
 
 
 async def _with_sources(db: Db, rows: Sequence[Row]) -> list[Development]:
@@ -413,11 +425,6 @@ async def select_topic_rows(
     return await db.fetchall(sql, params)
 
 
-def development_from_row(row: Row) -> Development:
-    """A development (without sources) from a row of `select_topic_rows`."""
-    return _to_development(row, ())
-
-
 async def load_sources(db: Db, devs: Sequence[Development]) -> list[Development]:
     """The same developments with their sources read (after `with_sources=False`)."""
     if not devs:
@@ -438,6 +445,26 @@ async def count_topic(
 ) -> int:
     """How many published developments `select_topic` would page through (at most `cap`:
     counting a topic of tens of thousands costs tens of milliseconds)."""
+    return int(
+        await db.scalar(
+            *_count_query(
+                db.dialect, topic, scope, since=since, until=until, domain=domain, cap=cap
+            )
+        )
+        or 0
+    )
+
+
+def _count_query(
+    dialect: str,
+    topic: str,
+    scope: Scope | None,
+    *,
+    since: date | None,
+    until: date | None,
+    domain: str | None,
+    cap: int | None,
+) -> tuple[str, tuple[Any, ...]]:
     sql = (
         "SELECT COUNT(*) FROM (SELECT 1 FROM development_topics t "
         "JOIN developments d ON d.id = t.development_id "
@@ -447,8 +474,8 @@ async def count_topic(
     )
     start = (since or date.min).isoformat()
     end = (until or date.max).isoformat()
-    if db.dialect == "postgresql":
-        return await _count_topic_postgres(db, topic, scope, start, end, domain, cap)
+    if dialect == "postgresql":
+        return _count_query_postgres(topic, scope, start, end, domain, cap)
     uncapped = -1  # no cap: SQLite's LIMIT -1
     params = (
         topic,
@@ -459,19 +486,105 @@ async def count_topic(
         domain,
         uncapped if cap is None else cap,
     )
-    return int(await db.scalar(sql, params) or 0)
+    return sql, params
 
 
-async def _count_topic_postgres(
+@dataclass(frozen=True)
+class BriefReads:
+    """What a brief reads: a topic's newest rows, the groups of them chosen to be shown
+    (with their sources), how many match in all, and the current assessment."""
+
+    rows: Sequence[Row]
+    shown: Sequence[Sequence[Development]]
+    total: int
+    assessment: Assessment | None
+
+
+async def read_brief(
     db: Db,
+    topic: str,
+    scope: Scope | None,
+    *,
+    since: date | None,
+    domain: str | None,
+    limit: int,
+    count_cap: int,
+    choose: Callable[[Sequence[Row]], Sequence[Sequence[Row]]],
+) -> BriefReads:
+    """The `limit` newest rows of `select_topic_rows`; `choose(rows)` (pure) picks the groups
+    to show, read with their sources; when the rows reach `limit`, how many match (at most
+    `count_cap`); the scope's current assessment. On SQLite in one trip to the database's
+    thread (`Database.run_reads`), elsewhere statement by statement (the same statements)."""
+    rows_sql = _topic_query(
+        topic, scope, since=since, until=None, domain=domain, limit=limit, offset=0,
+        newest_first=True,
+    )  # fmt: skip
+    assessment_sql = assessment_queries.current_assessment_query(topic, scope)
+    count_sql = _count_query(
+        db.dialect, topic, scope, since=since, until=None, domain=domain, cap=count_cap
+    )
+
+    def shown_ids(groups: Sequence[Sequence[Row]]) -> list[int]:
+        return list(dict.fromkeys(r["id"] for group in groups for r in group))
+
+    def result(
+        rows: Sequence[Row],
+        groups: Sequence[Sequence[Row]],
+        sources: Iterable[Row],
+        total: int,
+        assessment: Row | None,
+    ) -> BriefReads:
+        by_dev = _sources_of(shown_ids(groups), sources)
+        return BriefReads(
+            rows,
+            [[_to_development(r, by_dev[r["id"]]) for r in group] for group in groups],
+            total,
+            None if assessment is None else assessment_queries.assessment_from_row(assessment),
+        )
+
+    if isinstance(db, Database):
+
+        def reads(conn: sqlite3.Connection) -> BriefReads:
+            rows = all_rows(conn, *rows_sql)
+            assessment = first_row(conn, *assessment_sql)
+            groups = choose(rows)
+            ids = shown_ids(groups)
+            sources = all_rows(conn, *_sources_query(ids)) if ids else []
+            counted = first_row(conn, *count_sql) if len(rows) == limit else None
+            total = len(rows) if counted is None else int(counted[0] or 0)
+            return result(rows, groups, sources, total, assessment)
+
+        return await db.run_reads(reads)
+    # Elsewhere (PostgreSQL) each read is a round trip to a server whose pool has a
+    # connection for each of two independent reads: they go two at a time.
+    rows, assessment = await asyncio.gather(db.fetchall(*rows_sql), db.fetchone(*assessment_sql))
+    groups = choose(rows)
+    ids = shown_ids(groups)
+    sources, counted = await asyncio.gather(
+        db.fetchall(*_sources_query(ids)) if ids else _no_rows(),
+        db.scalar(*count_sql) if len(rows) == limit else _no_value(),
+    )
+    total = len(rows) if counted is None else int(counted or 0)
+    return result(rows, groups, sources, total, assessment)
+
+
+async def _no_rows() -> list[Row]:
+    return []
+
+
+async def _no_value() -> Any:
+    return None
+
+
+def _count_query_postgres(
     topic: str,
     scope: Scope | None,
     start: str,
     end: str,
     domain: str | None,
     cap: int | None,
-) -> int:
-    """`count_topic` on PostgreSQL. Its planner underestimates how many of a topic's rows
+) -> tuple[str, tuple[Any, ...]]:
+    """`_count_query` on PostgreSQL. Its planner underestimates how many of a topic's rows
     are visible (the pending-import test and the scope's OR), so for the join it hashed the
     whole developments table: ~20 ms at 100,000 rows, growing with the catalogue. Testing
     each topic row by a correlated lookup of its development keeps the count at `cap`
@@ -486,7 +599,7 @@ async def _count_topic_postgres(
     )
     # No cap: LIMIT NULL (PostgreSQL refuses a negative one).
     params = (topic, start, end, *visible_params(scope), domain, domain, cap)
-    return int(await db.scalar(sql, params) or 0)
+    return sql, params
 
 
 async def _broad_expression(

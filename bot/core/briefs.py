@@ -3,7 +3,8 @@ context, what to watch and numbered sources, as CFR/CrisisWatch/Axios would lay 
 
 from __future__ import annotations
 
-import asyncio
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -14,7 +15,6 @@ from bot.domain.models import DOMAINS, Assessment, Development, Source
 from bot.domain.scope import Scope
 from bot.domain.wording import N_
 from bot.i18n import gettext as _
-from storage import assessments as assessment_queries
 from storage import catalogue as queries
 from storage.contract import Db, Row
 
@@ -125,12 +125,12 @@ class _SourceNumbering:
         return BriefItem(dev, tuple(numbers))
 
 
-def _rank(rows: list[Row]) -> list[Row]:
+def _rank(rows: Sequence[Row]) -> list[Row]:
     """Most important first, then most recent (then the highest id)."""
     return sorted(rows, key=lambda r: (r["importance"], r["occurred_on"], r["id"]), reverse=True)
 
 
-def _newest_first(rows: list[Row]) -> list[Row]:
+def _newest_first(rows: Sequence[Row]) -> list[Row]:
     """The order a reader can see: by date, newest first (then the highest id)."""
     return sorted(rows, key=lambda r: (r["occurred_on"], r["id"]), reverse=True)
 
@@ -154,6 +154,22 @@ async def _suggest(
     return None
 
 
+def _choose(rows: Sequence[Row], today_iso: str) -> list[list[Row]]:
+    """The rows a brief shows, by section: key events, indicators, context, upcoming."""
+    past = [r for r in rows if r["occurred_on"] <= today_iso]
+    upcoming = sorted(
+        (r for r in rows if r["occurred_on"] > today_iso),
+        key=lambda r: (r["occurred_on"], r["date_precision"]),
+    )
+    return [
+        # The most important events, shown newest first (the brief says so).
+        _newest_first(_rank([r for r in past if r["kind"] == "event"])[:KEY_LIMIT]),
+        [r for r in past if r["kind"] == "indicator"][:INDICATOR_LIMIT],
+        _rank([r for r in past if r["kind"] == "analysis"])[:CONTEXT_LIMIT],
+        upcoming[:UPCOMING_LIMIT],
+    ]
+
+
 async def compose_brief(
     db: Db,
     topic_name: str,
@@ -169,56 +185,30 @@ async def compose_brief(
     domain_key = parse_domain(domain)
     on = today(clock)
     since = period_start(period_key, on)
-    # On PostgreSQL every read is a round trip to the server, and the pool has a connection
-    # for each of two independent reads: they go together. SQLite reads one at a time.
-    together = db.dialect == "postgresql"
-    select_rows = queries.select_topic_rows(
-        db, topic.slug, scope, since=since, domain=domain_key, limit=CANDIDATES
-    )
-    if together:
-        rows, assessment = await asyncio.gather(
-            select_rows, assessment_queries.current_assessment(db, topic.slug, scope)
-        )
-    else:
-        rows = await select_rows
-        assessment = await assessment_queries.current_assessment(db, topic.slug, scope)
-    # Choose from the rows (newest first) and build objects only for the ~20 shown.
+    # Choose from the rows (newest first) and build objects only for the ~20 shown; the
+    # rows, the assessment, the sources shown and the count are read in one trip.
     today_iso = on.isoformat()
-    past = [r for r in rows if r["occurred_on"] <= today_iso]
-    upcoming = sorted(
-        (r for r in rows if r["occurred_on"] > today_iso),
-        key=lambda r: (r["occurred_on"], r["date_precision"]),
+    reads = await queries.read_brief(
+        db,
+        topic.slug,
+        scope,
+        since=since,
+        domain=domain_key,
+        limit=CANDIDATES,
+        count_cap=COUNT_CAP,  # more may match than were read: count them (up to the cap)
+        choose=functools.partial(_choose, today_iso=today_iso),
     )
-    chosen = [
-        # The most important events, shown newest first (the brief says so).
-        _newest_first(_rank([r for r in past if r["kind"] == "event"])[:KEY_LIMIT]),
-        [r for r in past if r["kind"] == "indicator"][:INDICATOR_LIMIT],
-        _rank([r for r in past if r["kind"] == "analysis"])[:CONTEXT_LIMIT],
-        upcoming[:UPCOMING_LIMIT],
-    ]
-    sections = [[queries.development_from_row(r) for r in section] for section in chosen]
-    # Sources only of the developments shown (about 20 of up to CANDIDATES).
-    load = queries.load_sources(db, [d for section in sections for d in section])
-    total = len(rows)
-    if total < CANDIDATES:
-        loaded = await load
-    else:  # more may match than were read: count them all
-        count = queries.count_topic(
-            db, topic.slug, scope, since=since, until=None, domain=domain_key, cap=COUNT_CAP
-        )
-        if together:
-            loaded, total = await asyncio.gather(load, count)
-        else:
-            loaded, total = await load, await count
-    shown = iter(loaded)
     numbering = _SourceNumbering()
-    brief = Brief(topic, period_key, domain_key, on, None, assessment, total=total)
-    items = [[numbering.item(next(shown)) for _ in section] for section in sections]
+    total = reads.total
+    brief = Brief(topic, period_key, domain_key, on, None, reads.assessment, total=total)
+    items = [[numbering.item(dev) for dev in section] for section in reads.shown]
     brief.key, brief.indicators, brief.context, brief.upcoming = items
     brief.why = [i for i in brief.key if i.development.why_it_matters][:WHY_LIMIT]
     brief.sources = numbering.sources
     # "As of" the latest development recorded, not the time rows were written.
-    latest = max((r["occurred_on"] for r in past), default=None)
+    latest = max(
+        (r["occurred_on"] for r in reads.rows if r["occurred_on"] <= today_iso), default=None
+    )
     brief.as_of = None if latest is None else date.fromisoformat(latest)
     if total == 0:
         brief.suggestion = await _suggest(db, topic.slug, scope, period_key, domain_key, on)

@@ -125,7 +125,8 @@ class DevelopmentIn(_Strict):
     updated_at: Timestamp | None = None
     seed_key: NonEmpty | None = None
     sources: list[SourceIn] | Text | None = None
-    revisions: list[RevisionIn] = []
+    # A factory, not `[]`: pydantic deep-copies a mutable default for every record.
+    revisions: list[RevisionIn] = Field(default_factory=list)
 
 
 class AssessmentIn(_Strict):

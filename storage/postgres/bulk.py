@@ -15,9 +15,7 @@ discarded by the next. What differs:
   costs five times the COPY itself;
 - ids are reserved by moving the `developments` identity past the import's highest id (on
   SQLite a hidden placeholder row at that id does it): a development the bot adds meanwhile
-  takes an id above the import's;
-- the first revision of a record without one is built by PostgreSQL from the rows just
-  written, with the keys in the order SQLite's `json_object` gives them.
+  takes an id above the import's.
 """
 
 from __future__ import annotations
@@ -63,39 +61,6 @@ _DEV_TAIL = (
 )
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal sent to this process when its parent dies
 _ID_SEQUENCE = "pg_get_serial_sequence('developments', 'id')"
-
-# PostgreSQL's form of `storage.bulk.IMPORT_REVISION`: `json_build_object` keeps the keys in
-# the order given (jsonb would sort them), so the snapshot reads as SQLite's does.
-IMPORT_REVISION = """
-INSERT INTO revisions (development_id, number, action, actor, at, changes, snapshot)
-SELECT d.id, 1, 'import', d.created_by, ?, '{}', json_build_object(
-    'kind', d.kind,
-    'title', d.title,
-    'summary', d.summary,
-    'date', CASE d.date_precision WHEN 'day' THEN d.occurred_on
-        WHEN 'month' THEN substr(d.occurred_on, 1, 7) ELSE substr(d.occurred_on, 1, 4) END,
-    'countries', to_json(string_to_array(d.countries, ' ')),
-    'domain', d.domain,
-    'tags', to_json(string_to_array(d.tags, ' ')),
-    'importance', d.importance,
-    'why_it_matters', d.why_it_matters,
-    'sources', (
-        SELECT coalesce(json_agg(json_build_object(
-            'title', s.title, 'publisher', s.publisher, 'url', s.url,
-            'published_on', s.published_on, 'accessed_on', s.accessed_on) ORDER BY s.position),
-            '[]'::json)
-        FROM sources s WHERE s.development_id = d.id
-    ),
-    'status', d.status,
-    'retraction_reason', d.retraction_reason,
-    'scope', CASE WHEN d.guild_id IS NULL THEN 'global'
-        WHEN d.platform = 'telegram' THEN 'telegram:' || d.guild_id
-        ELSE CAST(d.guild_id AS TEXT) END
-)::text
-FROM developments d
-WHERE d.import_id = ? AND d.id BETWEEN ? AND ?
-    AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.development_id = d.id)
-"""
 
 
 def _conflict(exc: asyncpg.IntegrityConstraintViolationError) -> InvalidInput:
@@ -161,9 +126,8 @@ async def _copy_rows(w: PostgresWriter, rows: dict[str, list[Any]]) -> None:
     await w.copy_records("developments", ("id", *rows["columns"], *_DEV_TAIL), rows["dev"])
     await w.copy_records("sources", _SOURCE_COLUMNS, rows["source"])
     await w.copy_records("development_topics", _TOPIC_COLUMNS, rows["topic"])
+    # With each record's first ("import") revision, encoded by `record_rows`.
     await w.copy_records("revisions", _REVISION_COLUMNS, rows["revision"])
-    for at, import_id, low, high in rows["snapshot"]:
-        await w.execute(IMPORT_REVISION, (at, import_id, low, high))
 
 
 class PostgresStagedImport(bulk.StagedImport):

@@ -48,13 +48,11 @@ async def cjk_drop(w: Writer, dev_id: int) -> None:
     await w.execute("DELETE FROM developments_cjk WHERE rowid = ?", (dev_id,))
 
 
-async def cjk_put_many(w: Writer, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
-    """Index many new developments (those with CJK text) at once."""
-    await w.executemany(
-        "INSERT INTO developments_cjk (rowid, title, summary, tags, sources) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [r for r in rows if has_cjk(*r[1:])],
-    )
+# Indexes many new developments at once: rows (rowid, title, summary, tags, sources) of
+# those whose text `has_cjk` (bulk imports filter them in their helper process).
+CJK_INSERT = (
+    "INSERT INTO developments_cjk (rowid, title, summary, tags, sources) VALUES (?, ?, ?, ?, ?)"
+)
 
 
 def _phrase(term: str) -> str:

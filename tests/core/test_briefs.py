@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import pytest
 
 from bot.core.briefs import BriefItem, compose_brief, parse_domain, parse_period
 from bot.core.catalogue import Catalogue
+from bot.core.dataset import load_starter
 from bot.domain.errors import InvalidInput, UnknownTopic
 from storage.contract import Db
 from storage.sqlite.database import Database
@@ -209,3 +211,50 @@ async def test_an_empty_domain_suggests_dropping_it_and_never_the_period_in_use(
 ) -> None:
     russia = await compose_brief(db, "russia", None, period="all", domain="society", clock=clock)
     assert russia.is_empty and russia.suggestion == ("all", None)
+
+
+class _StatementByStatement:
+    """The SQLite database seen only through the `Db` reads (not a `Database`), so a brief
+    reads it statement by statement, as on PostgreSQL, instead of in one trip."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.dialect = db.dialect
+        self.statements = 0
+
+    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]:
+        self.statements += 1
+        return await self.db.fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Any = ()) -> Any:
+        self.statements += 1
+        return await self.db.fetchone(sql, params)
+
+    async def scalar(self, sql: str, params: Any = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+async def test_one_trip_reads_give_the_brief_statement_by_statement_reads_give(
+    sqlite_empty_db: Database, clock: FixedClock
+) -> None:
+    from bot.core import briefs, transfer
+    from tests.helpers import raw_development
+
+    sqlite_db = sqlite_empty_db
+    await load_starter(sqlite_db, clock)
+    own = raw_development(title="A server's own") | {"scope": str(GUILD_A)}
+    many = [raw_development(title=f"Item {i}") for i in range(briefs.CANDIDATES + 3)]
+    await transfer.import_data(sqlite_db, {"developments": [*many, own]}, clock)
+    for topic, scope, period in [
+        ("japan-korea", None, "all"),  # more rows than read: counted too
+        ("japan-korea", SCOPE_A, "all"),
+        ("trilateral", SCOPE_B, "all"),  # with its assessment
+        ("china", None, "7d"),
+    ]:
+        slow = _StatementByStatement(sqlite_db)
+        one_trip = await compose_brief(sqlite_db, topic, scope, period=period, clock=clock)
+        by_statement = await compose_brief(cast(Db, slow), topic, scope, period=period, clock=clock)
+        assert one_trip == by_statement
+        assert slow.statements >= 3  # rows, assessment, sources (the path was taken)
+    assert one_trip.total == 0 or one_trip.key

@@ -309,6 +309,7 @@ def slow_db(monkeypatch):
 
     monkeypatch.setattr(Database, "fetchall", slowed(Database.fetchall))
     monkeypatch.setattr(Database, "fetchone", slowed(Database.fetchone))
+    monkeypatch.setattr(Database, "run_reads", slowed(Database.run_reads))  # a brief's reads
     return armed
 
 
