@@ -46,10 +46,15 @@ def _tsquery(terms: Sequence[Term]) -> str | None:
     pg = importlib.import_module("storage.postgres.search")
     parts = []
     for wording, prefix in terms:
-        star = ":*" if prefix else ""
-        lexemes = [pg._quoted(x) + star for w in wording for x in pg.words(w)]
-        if lexemes:
-            parts.append("(" + " & ".join(lexemes) + ")")
+        # A word the index cuts into several (`north-korea`) is a phrase, prefix-matched
+        # on its last part: what FTS5 makes of a quoted string with a star.
+        phrases = []
+        for word in wording:
+            lexemes = [pg._quoted(x) for x in pg.words(word)]
+            if lexemes:
+                phrases.append(" <-> ".join(lexemes) + (":*" if prefix else ""))
+        if phrases:
+            parts.append("(" + " & ".join(phrases) + ")")
     return " | ".join(parts) or None
 
 
