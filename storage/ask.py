@@ -126,7 +126,12 @@ async def search_any(
         order = "ORDER BY bm25(developments_fts, 10.0, 1.0, 4.0, 2.0), d.id DESC LIMIT ?"
         tail = [limit]
     if topic is not None:
-        sql.append("AND d.id IN (SELECT development_id FROM development_topics WHERE topic = ?)")
+        # Checked for each match (the budget keeps them few) rather than listing the
+        # topic's ids first: a pair's topic holds a third of the catalogue.
+        sql.append(
+            "AND EXISTS (SELECT 1 FROM development_topics t "
+            "WHERE t.development_id = d.id AND t.topic = ?)"
+        )
         params.append(topic)
     sql.append(order)
     rows = await _within_budget(db, " ".join(sql), [*params, *tail])
