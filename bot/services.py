@@ -103,9 +103,12 @@ class Services:
             self.feeds.reset_index()
 
     async def close(self) -> None:
-        """Close the feeds' HTTP session (if opened) and the database."""
+        """Close the feeds' HTTP session (if opened), stop /ask's background embedding
+        and close the database."""
         if "feeds" in self.__dict__:
             await self.feeds.close()
+        if self.semantic is not None:
+            await self.semantic.close()
         await self.db.close()
 
 

@@ -844,18 +844,3 @@ async def revision_count(w: DbWriter, dev_id: int) -> int:
     """How many revisions a development has, read inside a write transaction."""
     row = await w.fetchone("SELECT COUNT(*) FROM revisions WHERE development_id = ?", (dev_id,))
     return int(row[0]) if row else 0
-
-
-async def visible_by_ids(db: Db, ids: Sequence[int], scope: Scope | None) -> list[Development]:
-    """The published developments among `ids` that `scope` can see, in the order given
-    (/ask's semantic neighbours are found by id, then checked here)."""
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = await db.fetchall(
-        f"{_SELECT} FROM developments d WHERE d.id IN ({marks}) "
-        f"AND d.status = 'published' AND {VISIBLE}",
-        [*ids, *visible_params(scope)],
-    )
-    order = {dev_id: i for i, dev_id in enumerate(ids)}
-    return sorted(await _with_sources(db, rows), key=lambda d: order[d.id])

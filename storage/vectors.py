@@ -43,6 +43,14 @@ async def unembedded(db: Db, model: str, limit: int = 256) -> Sequence[Row]:
     )
 
 
+async def newest_import(db: Db) -> int:
+    """The id of the newest import made visible (0: none); one index probe."""
+    return int(
+        await db.scalar("SELECT COALESCE(MAX(id), 0) FROM imports WHERE visible_at IS NOT NULL")
+        or 0
+    )
+
+
 async def put_vectors(w: DbWriter, model: str, rows: Sequence[tuple[int, float, bytes]]) -> None:
     """Store many vectors at once (a reindex batch)."""
     for dev_id, scale, vector in rows:

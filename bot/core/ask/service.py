@@ -40,7 +40,7 @@ from bot.domain.scope import Scope
 from bot.i18n import gettext as _
 from storage import ask as ask_queries
 from storage import catalogue as queries
-from storage.sqlite.database import Database
+from storage.contract import Db
 
 if TYPE_CHECKING:
     from bot.core.ask.semantic import SemanticIndex
@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 CITATIONS_MAX = 5
 COUNTS_TTL = 600.0
 COUNTS_MAX = 20_000
+# A catalogue that grew or shrank by more than this share since a count was made (an
+# import, a purge) is counted afresh.
+COUNTS_DRIFT = 0.05
+# The matches one ranked any-wording search may score: bm25 costs ~3 µs a match, so the
+# rarest wordings go in until their counts reach this, and common ones are left to scoring.
+RANKED_BUDGET = 3000
 PLACE_WEIGHT = 0.3
 RANK_BONUS = 0.05
 CONFIDENT_COVERAGE = 0.6
@@ -194,6 +200,8 @@ class _Weights:
     concepts: dict[str, float] = field(default_factory=dict)
     words: dict[str, float] = field(default_factory=dict)
     period: float = 0.0
+    #: How many developments contain each concept (by key) or word (capped).
+    matches: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -201,13 +209,23 @@ class _Weights:
 
 
 class Counts:
-    """How common each wording is, remembered for a while: the share of a word in the
-    catalogue moves slowly, and counting a common one walks thousands of index entries."""
+    """How common each wording is, remembered: the share of a word in the catalogue moves
+    slowly, and counting a common one walks thousands of index entries. A count is made
+    afresh after COUNTS_TTL seconds, or sooner when the catalogue's size has moved by more
+    than COUNTS_DRIFT since (an import of thousands of developments changes every share;
+    the size is read on every question anyway)."""
 
-    def __init__(self, db: Database, ttl: float = COUNTS_TTL) -> None:
+    def __init__(self, db: Db, ttl: float = COUNTS_TTL) -> None:
         self.db = db
         self.ttl = ttl
         self._known: dict[tuple[tuple[str, ...], ...], tuple[int, float]] = {}
+        self._size = 0
+
+    def sized(self, size: int) -> None:
+        """The catalogue's size now: every count is forgotten when it moved too far."""
+        if abs(size - self._size) > COUNTS_DRIFT * max(self._size, 1):
+            self._known.clear()
+            self._size = size
 
     async def count(self, wordings: tuple[tuple[str, ...], ...], *, prefix: bool) -> int:
         """Developments containing one of the wordings (capped; see `wording_count`)."""
@@ -223,10 +241,12 @@ class Counts:
         return found
 
 
-async def _weights(db: Database, q: Question, counts: Counts) -> _Weights:
+async def _weights(db: Db, q: Question, counts: Counts) -> _Weights:
     """Each term's weight: rare terms count most (a word in a fifth of the catalogue
     counts a fifth as much as one in a handful of rows)."""
-    total = max(await ask_queries.indexed_count(db), 1)
+    size = await ask_queries.indexed_count(db)
+    counts.sized(size)
+    total = max(size, 1)
     weights = _Weights(period=1.0 if q.period else 0.0)
     for concept in q.concepts:
         if concept.countries:
@@ -235,9 +255,11 @@ async def _weights(db: Database, q: Question, counts: Counts) -> _Weights:
         # The glossary's wordings are the catalogue's own words: counted as whole words.
         count = await counts.count(tuple(whole_words(f) for f in concept.en), prefix=False)
         weights.concepts[concept.key] = rarity(count / total) if count else 1.0
+        weights.matches[concept.key] = count
     for word in q.words:
         count = await counts.count(((word,),), prefix=True)
         weights.words[word] = rarity(count / total) if count else 1.0
+        weights.matches[word] = count
     for word in q.cjk_words:
         # Not recognised by the glossary: possibly a word of the question's grammar, so it
         # weighs less than a recognised term.
@@ -313,16 +335,6 @@ def topic_for(countries: frozenset[str]) -> str | None:
     return None
 
 
-def _search_words(concepts: Iterable[Concept], words: Iterable[str]) -> str:
-    """Words for the word index: each concept's first English wording, the other words."""
-    parts: list[str] = []
-    for concept in concepts:
-        if concept.en:
-            parts += split_words(concept.en[0])
-    parts += [w for w in words if w.isascii()]
-    return " ".join(dict.fromkeys(parts))
-
-
 def _cjk_words(q: Question) -> list[str]:
     """Words for the CJK index: the question's own wording of each concept it names,
     and its unrecognised words."""
@@ -348,8 +360,35 @@ class Candidates:
                 self.ranks[dev.id] = min(rank, self.ranks.get(dev.id, rank))
 
 
-async def gather(db: Database, q: Question, weights: _Weights, scope: Scope | None) -> Candidates:
-    """Candidates from the storage search functions (AND first, then any word)."""
+def ranked_terms(q: Question, weights: _Weights) -> tuple[list[ask_queries.Term], list[str]]:
+    """The question's wordings for one ranked any-wording search, rarest first while their
+    matches fit RANKED_BUDGET (each concept by all its English wordings as whole words,
+    each other word as a prefix), and the words left out as too common."""
+    found: list[tuple[int, list[ask_queries.Term]]] = []
+    for concept in q.subject_concepts:
+        wordings = [whole_words(f) for f in concept.en]
+        found.append((weights.matches.get(concept.key, 0), [(w, False) for w in wordings if w]))
+    for word in q.words:
+        if word.isascii():
+            found.append((weights.matches.get(word, 0), [((word,), True)]))
+    found.sort(key=lambda item: item[0])
+    terms: list[ask_queries.Term] = []
+    common: list[str] = []
+    spent = 0
+    for matches, term in found:
+        if matches < ask_queries.COUNT_CAP and spent + matches <= RANKED_BUDGET:
+            terms += term
+            spent += matches
+        else:
+            common += [w for wording, _prefix in term[:1] for w in wording]
+    return terms, common
+
+
+async def gather(db: Db, q: Question, weights: _Weights, scope: Scope | None) -> Candidates:
+    """Candidates: one ranked search for any of the question's rarer wordings (a common
+    word matches too many rows to rank, and says little: it is weighed in scoring), the
+    catalogue search for the common words when no rare one found anything, the CJK index
+    for the question's own Japanese or Korean wording, and the question's period."""
     found = Candidates()
 
     async def search(text: str, topic: str | None = None, limit: int = SEARCH_LIMIT) -> None:
@@ -357,19 +396,23 @@ async def gather(db: Database, q: Question, weights: _Weights, scope: Scope | No
             hits = await queries.search(db, text, scope, topic=topic, limit=limit)
             found.keep((d for d, _ in hits), ranked=True)
 
-    subjects = sorted(q.subject_concepts, key=lambda c: -weights.concepts.get(c.key, 0.0))
-    everything = _search_words(subjects, q.words)
-    topic = topic_for(q.countries)
     # Within the question's topic when it names places: the places are scored by the
     # development's countries anyway, and the topic's rows are the ones that can have them.
-    await search(everything, topic)
-    # Each key concept on its own: a question rarely uses every word a development does.
-    for concept in subjects[:2]:
-        await search(" ".join(split_words(concept.en[0])), topic, limit=CONCEPT_LIMIT)
+    topic = topic_for(q.countries)
+    terms, common = ranked_terms(q, weights)
+    if terms:
+        found.keep(
+            await ask_queries.search_any(db, terms, scope, topic=topic, limit=SEARCH_LIMIT),
+            ranked=True,
+        )
+    if not found.found and common:
+        # The catalogue search keeps a query of common words cheap (all words first,
+        # newest first when too many rows match).
+        await search(" ".join(dict.fromkeys(common)), topic)
     cjk = _cjk_words(q)
     if cjk:
         await search(" ".join(cjk), limit=CONCEPT_LIMIT)
-    if q.period is not None or (topic is not None and not everything and not cjk):
+    if q.period is not None or (topic is not None and not terms and not common and not cjk):
         period = q.period
         since = period.start if period else None
         until = period.end if period else None
@@ -470,7 +513,7 @@ class Asker:
     """Answers questions from what a scope can see."""
 
     def __init__(
-        self, db: Database, clock: Clock = system_clock, semantic: SemanticIndex | None = None
+        self, db: Db, clock: Clock = system_clock, semantic: SemanticIndex | None = None
     ) -> None:
         self.db = db
         self.clock = clock

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import transfer
 from bot.core.ask.semantic import MODEL, SemanticIndex, quantise, semantic_available
 from bot.core.ask.service import Asker
 from bot.core.catalogue import Catalogue
+from storage.contract import Db
 from storage.sqlite.database import Database
 from tests.helpers import EDITOR, FixedClock, draft
 
@@ -35,7 +37,7 @@ def index() -> SemanticIndex:
     return SemanticIndex()
 
 
-async def _vector_rows(db: Database) -> dict[int, int]:
+async def _vector_rows(db: Db) -> dict[int, int]:
     rows = await db.fetchall("SELECT development_id, seq FROM development_vectors")
     return {r["development_id"]: r["seq"] for r in rows}
 
@@ -48,8 +50,9 @@ def test_int8_vectors_keep_the_ranking(index: SemanticIndex) -> None:
 
 
 async def test_saved_developments_are_embedded_and_retracted_ones_forgotten(
-    db: Database, clock: FixedClock, index: SemanticIndex
+    any_db: Db, clock: FixedClock, index: SemanticIndex
 ) -> None:
+    db = any_db
     catalogue = Catalogue(db, clock)
     catalogue.listeners.append(index.on_saved)
     dev = await catalogue.add(EDITOR, draft())
@@ -60,11 +63,62 @@ async def test_saved_developments_are_embedded_and_retracted_ones_forgotten(
     assert dev.id not in await _vector_rows(db)
 
 
-async def test_reindex_embeds_what_has_no_vector(db: Database, index: SemanticIndex) -> None:
-    assert await index.reindex(db) == 12
-    assert await index.reindex(db) == 0
-    model = await db.scalar("SELECT DISTINCT model FROM development_vectors")
+async def test_reindex_embeds_what_has_no_vector(any_db: Db, index: SemanticIndex) -> None:
+    assert await index.reindex(any_db) == 12
+    assert await index.reindex(any_db) == 0
+    model = await any_db.scalar("SELECT DISTINCT model FROM development_vectors")
     assert model == MODEL
+
+
+async def test_an_import_is_embedded_after_the_next_question(
+    db: Database, clock: FixedClock, index: SemanticIndex
+) -> None:
+    # SQLite only: this release imports into SQLite (PostgreSQL refuses a file import).
+    asker = Asker(db, clock, index)
+    await asker.ask("Did Japan lift the export controls on Korea?", None)
+    assert await index.caught_up() == 12  # the first question catches up on the starter data
+    imported = {
+        "format": transfer.FORMAT,
+        "version": transfer.FORMAT_VERSION,
+        "developments": [
+            {
+                "title": "Seoul and Tokyo open a joint hydrogen shipping corridor",
+                "summary": "Tankers carry liquefied hydrogen between Ulsan and Kobe from 2024.",
+                "kind": "event",
+                "date": "2023-04-20",
+                "countries": ["JP", "KR"],
+                "domain": "economy",
+                "importance": 3,
+                "tags": ["energy"],
+                "sources": [
+                    {
+                        "title": "Hydrogen corridor opens",
+                        "publisher": "Example News",
+                        "url": "https://example.org/hydrogen",
+                        "published_on": "2023-04-20",
+                        "accessed_on": "2023-04-21",
+                    }
+                ],
+            }
+        ],
+    }
+    await transfer.import_data(db, imported, clock)
+    answer = await asker.ask("Is there a hydrogen shipping corridor?", None)
+    assert await index.caught_up() == 1
+    assert len(await _vector_rows(db)) == 13
+    # Asked again with nothing new: nothing is embedded, no task is started.
+    await asker.ask("Is there a hydrogen shipping corridor?", None)
+    assert await index.caught_up() == 1
+    assert answer.citations[0].title.startswith("Seoul and Tokyo open")
+
+
+async def test_the_vectors_are_read_back_on_both_backends(
+    any_db: Db, clock: FixedClock, index: SemanticIndex
+) -> None:
+    await index.reindex(any_db)
+    question = "Did the neighbours end their quarrel over compensation for colonial-era workers?"
+    fused = await Asker(any_db, clock, index).ask(question, None)
+    assert fused.confident and fused.citations[0].title.startswith("Steps taken to resolve")
 
 
 async def test_a_paraphrase_without_shared_words_is_answered(

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.ask.service import Asker, fuse, rarity
+from bot.core.ask.service import Asker, _weights, fuse, rarity
+from bot.core.ask.understand import understand
 from bot.core.catalogue import Catalogue
 from bot.domain.errors import InvalidInput
 from storage import ask as ask_queries
-from storage.sqlite.database import Database
+from storage.contract import Db
 from tests.helpers import EDITOR, MOD_A, SCOPE_A, SCOPE_B, FixedClock, draft, row_counts
 
 # Run again in CI's second step, with the semantic extra installed.
 pytestmark = pytest.mark.semantic
 
 
+# Every test here runs on SQLite and on PostgreSQL (`any_db`).
 @pytest.fixture
-def asker(db: Database, clock: FixedClock) -> Asker:
-    return Asker(db, clock)
+def asker(any_db: Db, clock: FixedClock) -> Asker:
+    return Asker(any_db, clock)
+
+
+@pytest.fixture
+def catalogue(any_db: Db, clock: FixedClock) -> Catalogue:
+    return Catalogue(any_db, clock)
 
 
 async def test_an_english_question_gets_the_development_s_own_sentence(asker: Asker) -> None:
@@ -113,10 +120,10 @@ async def test_relaxes_to_any_word_when_not_every_word_matches(asker: Asker) -> 
     assert answer.citations and answer.citations[0].id == 8
 
 
-async def test_asking_reads_and_never_writes(asker: Asker, db: Database) -> None:
-    before = await row_counts(db)
+async def test_asking_reads_and_never_writes(asker: Asker, any_db: Db) -> None:
+    before = await row_counts(any_db)
     await asker.ask("Did Japan lift the export controls on Korea?", None)
-    assert await row_counts(db) == before
+    assert await row_counts(any_db) == before
 
 
 @pytest.mark.parametrize("text", ["", "   ", "?!?", "\x00\x01"])
@@ -126,14 +133,53 @@ async def test_a_question_without_words_is_refused(asker: Asker, text: str) -> N
     assert refused.value.field == "question"
 
 
-async def test_common_terms_weigh_less(db: Database) -> None:
-    total = await ask_queries.indexed_count(db)
-    common = await ask_queries.wording_count(db, [("korea",)])
-    rare = await ask_queries.wording_count(db, [("wagner",)])
+async def test_common_terms_weigh_less(any_db: Db) -> None:
+    total = await ask_queries.indexed_count(any_db)
+    common = await ask_queries.wording_count(any_db, [("korea",)])
+    rare = await ask_queries.wording_count(any_db, [("wagner",)])
     assert common > rare == 1
     assert rarity(common / total) < rarity(rare / total)
-    # A hostile wording is quoted, never FTS syntax.
-    assert await ask_queries.wording_count(db, [('"korea OR *',)]) == 0
+    # A hostile wording is quoted, never query syntax.
+    assert await ask_queries.wording_count(any_db, [('"korea OR *',)]) == 0
+    assert await ask_queries.wording_count(any_db, [("korea' | 'wagner",)]) == 0
+
+
+async def test_term_counts_are_made_afresh_when_the_catalogue_grows(
+    asker: Asker, catalogue: Catalogue, clock: FixedClock
+) -> None:
+    question = understand("Is there a hydrogen corridor?", clock().date())
+    before = await _weights(asker.db, question, asker.counts)
+    for n in range(4):
+        await catalogue.add(
+            EDITOR,
+            draft(
+                title=f"Hydrogen corridor talks, round {n + 1}",
+                summary="Officials discussed a hydrogen corridor.",
+            ),
+        )
+    after = await _weights(asker.db, question, asker.counts)
+    # Four of sixteen developments now mention it: a common word, weighed as one.
+    assert after.words["hydrogen"] < before.words["hydrogen"] == 1.0
+
+
+async def test_a_question_costs_a_few_full_text_queries_not_one_per_word(
+    asker: Asker, any_db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "Did the tourism ministers of Korea and Japan agree on visa waivers in April 2023?"
+    await asker.ask(question, None)  # term counts are made once, then remembered
+    searches: list[str] = []
+    for name in ("fetchall", "fetchone", "scalar"):
+        real = getattr(any_db, name)
+
+        async def counted(sql: str, *args: object, _real: object = real, **kw: object) -> object:
+            if "developments_fts" in sql or "development_search" in sql:
+                searches.append(sql)
+            return await _real(sql, *args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(any_db, name, counted)
+    answer = await asker.ask(question, None)
+    assert answer.confident and answer.citations[0].title.startswith("South Korean and Japanese")
+    assert len(searches) <= 2, searches
 
 
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
