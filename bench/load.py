@@ -11,8 +11,8 @@ Commands arrive on an open-loop schedule (one every 5 ms, whatever the answers t
 a stall shows as the queue behind it; a command's time is from its scheduled arrival to
 its first answer. The mix per member: /brief 55%, /search 12% (about one every two
 seconds each: the rate a member's allowance keeps up with), /timeline 8%, /timeline with
-a chart 2% (the text answers first; the chart is drawn off the event loop, as the Discord
-front end does), /development 23%. The flooding member sends 20 a second,
+a chart 2% (the text answers first; the chart is drawn in a drawing process, as the
+Discord front end does), /development 23%. The flooding member sends 20 a second,
 alternating a search of twelve one-letter prefixes (`a b c … l`) and a timeline with a
 chart. The import is a separate process (as an operator's `briefbot import` is) writing a
 freshly generated catalogue into the same database; the second phase lasts as long as it
@@ -49,6 +49,7 @@ from bot.services import Services, open_services
 
 TARGET_P99_MS = 250.0
 CRAFTED_SEARCH = "a b c d e f g h i j k l"  # twelve one-letter prefixes: the costliest query
+TIMELINE_PAGE = 12  # a Telegram timeline page
 MIX = (("brief", 55), ("search", 12), ("timeline", 8), ("chart", 2), ("development", 23))
 
 
@@ -123,19 +124,28 @@ class Bot:
         return self.renderer.render("search.j2", results=results)
 
     async def timeline(self, rng: random.Random, person: str, scope: Scope) -> str:
-        result = await lookup.timeline(self.svc.db, rng.choice(self.topics), scope)
+        # As Telegram does: the first page (the page read, the range counted up to a cap).
+        shown = await lookup.timeline_page(
+            self.svc.db, rng.choice(self.topics), scope, size=TIMELINE_PAGE
+        )
         return self.renderer.render(
-            "timeline.j2", timeline=result, items=result.developments[:12], page=0, pages=1
+            "timeline.j2",
+            timeline=shown.timeline,
+            items=shown.timeline.developments,
+            page=shown.number,
+            pages=shown.pages,
         )
 
     async def chart(self, rng: random.Random, person: str, scope: Scope) -> str:
         from bot.core.chart import draw_timeline
 
         self.svc.limits.take("chart", person, scope.key())
+        # As Discord does: the list (up to TIMELINE_MAX) that both the text and chart show.
         result = await lookup.timeline(self.svc.db, rng.choice(self.topics), scope)
         text = self.renderer.render(
-            "timeline.j2", timeline=result, items=result.developments[:12], page=0, pages=1
-        )
+            "timeline.j2", timeline=result, items=result.developments[:TIMELINE_PAGE], page=0,
+            pages=1,
+        )  # fmt: skip
         task = asyncio.create_task(draw_timeline(result))  # after the text, as on Discord
         self.charts.add(task)
         task.add_done_callback(self._chart_done)
@@ -255,6 +265,9 @@ async def measure_load(database: Path, plan: LoadPlan) -> dict[str, Any]:
         imported = json.loads(out.decode().strip().splitlines()[-1])
     finally:
         await svc.close()
+        from bot.core.chart import stop_renderers
+
+        stop_renderers()
     figures = {
         "load_flood": flood.summary(plan),
         "load_import": {

@@ -84,11 +84,12 @@ async def timeline(
     *,
     start: str | None = None,
     end: str | None = None,
-    limit: int = TIMELINE_MAX,
+    limit: int | None = None,
 ) -> Timeline:
     """Developments of a topic, oldest first, optionally between `start` and `end`: the
-    first `limit`, and when more match, `more` (they are not counted)."""
+    first `limit` (TIMELINE_MAX), and when more match, `more` (they are not counted)."""
     topic, since, until = _range(topic_name, start, end)
+    limit = TIMELINE_MAX if limit is None else limit
     # No timeline shows sources (the list, its pages and the chart): reading them for up to
     # 1,000 developments was most of a timeline's time at 100k developments.
     devs = await queries.select_topic(
