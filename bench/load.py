@@ -14,9 +14,10 @@ seconds each: the rate a member's allowance keeps up with), /timeline 8%, /timel
 a chart 2% (the text answers first; the chart is drawn in a drawing process, as the
 Discord front end does), /development 23%. The flooding member sends 20 a second,
 alternating a search of twelve one-letter prefixes (`a b c … l`) and a timeline with a
-chart. The import is a separate process (as an operator's `briefbot import` is) writing a
-freshly generated catalogue into the same database; the second phase lasts as long as it
-writes.
+chart. The import is a separate process (as an operator's `briefbot import` is, at the
+lower CPU priority it takes) writing a freshly generated catalogue into the same database;
+the second phase lasts as long as it writes. The bot's database has its read-only
+connections beside the writer, as the running bot opens it.
 
 Figures: `load_flood` and `load_import` (the members' first responses, and what the
 flooder got), and `load.p99_ms`, the worse of the two p99s, which the runner checks.
@@ -45,7 +46,7 @@ from bot.core.rendering import Renderer
 from bot.domain.errors import DomainError
 from bot.domain.scope import Scope
 from bot.domain.topics import all_topics
-from bot.services import Services, open_services
+from bot.services import BOT_READERS, Services, open_services
 
 TARGET_P99_MS = 250.0
 CRAFTED_SEARCH = "a b c d e f g h i j k l"  # twelve one-letter prefixes: the costliest query
@@ -242,7 +243,8 @@ async def _words(svc: Services, count: int = 400) -> list[str]:
 async def measure_load(database: Path, plan: LoadPlan) -> dict[str, Any]:
     """Both phases on `database` (which the import phase grows by a whole catalogue)."""
     rng = random.Random(plan.seed)
-    svc = await open_services(Settings(database_path=database), starter=False)
+    # As the running bot opens it: with read-only connections beside the writer.
+    svc = await open_services(Settings(database_path=database), starter=False, readers=BOT_READERS)
     try:
         developments = int(await svc.db.scalar("SELECT MAX(id) FROM developments") or 1)
         bot = Bot(svc, await _words(svc), developments)
@@ -311,6 +313,7 @@ async def _start_import(database: Path, plan: LoadPlan) -> asyncio.subprocess.Pr
 async def _import_into(database: Path, developments: int, servers: int, seed: int) -> None:
     """The child: generate a catalogue (no ids: it is added to what is there) and import."""
     from bench.generate import generate
+    from bot.core.maintenance import yield_cpu_to_the_bot
     from bot.core.transfer import import_data
     from storage.sqlite.database import Database
 
@@ -318,6 +321,7 @@ async def _import_into(database: Path, developments: int, servers: int, seed: in
     for item in cat.document["developments"]:
         item.pop("id", None)
     cat.document.pop("assessments", None)
+    yield_cpu_to_the_bot()  # as `briefbot import` does
     db = await Database.open(database)
     try:
         print("importing", flush=True)

@@ -357,9 +357,7 @@ def _topic_query(
         sql.append("AND (t.occurred_on, t.development_id) < (?, ?)")
         params += list(before)
     order = "DESC" if newest_first else "ASC"
-    sql.append(
-        f"ORDER BY t.occurred_on {order}, t.development_id {order} LIMIT ? OFFSET ?"
-    )
+    sql.append(f"ORDER BY t.occurred_on {order}, t.development_id {order} LIMIT ? OFFSET ?")
     params += [limit, offset]
     return " ".join(sql), params
 

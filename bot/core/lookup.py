@@ -150,7 +150,9 @@ async def timeline_page(
     return TimelinePage(timeline, number, pages, earlier, later)
 
 
-def _range(topic_name: str, start: str | None, end: str | None) -> tuple[Topic, date | None, date | None]:
+def _range(
+    topic_name: str, start: str | None, end: str | None
+) -> tuple[Topic, date | None, date | None]:
     topic = get_topic(topic_name)
     since = _bound(start, "from", end=False)
     until = _bound(end, "to", end=True)

@@ -7,7 +7,6 @@ import asyncio
 import struct
 import subprocess
 import sys
-import threading
 import zlib
 from dataclasses import replace
 from datetime import date, timedelta

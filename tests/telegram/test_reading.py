@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -142,6 +143,10 @@ async def test_timeline_with_full_width_dates_has_buttons_telegram_accepts(tg: R
     assert tg.fake.refusals == []
 
 
+def _edited(sent: Sent, times: int) -> bool:
+    return sent.edits == times
+
+
 async def test_timeline_pages_go_later_and_back_through_ties_on_date(tg: Running) -> None:
     for number in range(20):  # all on one day: the pages are cut between equal dates
         await tg.services.catalogue.add(
@@ -155,7 +160,7 @@ async def test_timeline_pages_go_later_and_back_through_ties_on_date(tg: Running
         later = sent.reply_markup["inline_keyboard"][0][-1]  # type: ignore[index]
         assert later["text"].startswith("Later")
         tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, later["callback_data"])
-        await tg.fake.wait_for(lambda page=page: sent.edits == page - 1)
+        await tg.fake.wait_for(functools.partial(_edited, sent, page - 1))
         assert f"page {page} of 3" in sent.plain
         seen.append(sent.plain)
     titles = [t for text in seen for t in re.findall(r"Same day \d\d", text)]
