@@ -21,6 +21,16 @@ connections beside the writer, as the running bot opens it.
 
 Figures: `load_flood` and `load_import` (the members' first responses, and what the
 flooder got), and `load.p99_ms`, the worse of the two p99s, which the runner checks.
+
+    python -m bench.load --processes 2 [--database-url postgresql://…] [--developments N]
+
+On PostgreSQL (issue 22): `processes` bot processes on one database, each playing the bot
+for its share of the servers as shard processes do (their members at their share of the
+200 a second; the flooder in the first), all starting at once; `load_shards` is the
+combined first responses of every process. Without a URL a throwaway cluster
+(harness.postgres) is started and loaded with the generated catalogue. For a runner:
+`measure_load_postgres(developments, LoadPlan(), processes=2)`, or `measure_load_shards(url,
+plan, processes)` on a database it has loaded.
 """
 
 from __future__ import annotations
