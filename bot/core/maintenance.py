@@ -91,6 +91,19 @@ async def export_file(path: Path, file: Path) -> tuple[int, int]:
     return len(data["developments"]), len(data["assessments"])
 
 
+async def import_file(path: Path, file: Path) -> tuple[int, int]:
+    """Import `file` (all of it or nothing); (developments, assessments) added."""
+    yield_cpu_to_the_bot()  # a batch job beside the running bot
+    from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
+
+    db = await Database.open(path)
+    try:
+        counts = await transfer.import_data(db, transfer.read_file(file))
+    finally:
+        await db.close()
+    return counts["developments"], counts["assessments"]
+
+
 #: An import's CPU priority below the bot's: a 100,000-development import is a minute of
 #: CPU, and the bot beside it on the same machine must go on answering within 250 ms.
 IMPORT_NICENESS = 10
@@ -108,18 +121,3 @@ def yield_cpu_to_the_bot() -> None:
         _yielded = True
         with contextlib.suppress(OSError):
             os.nice(IMPORT_NICENESS)
-
-
-async def import_file(path: Path, file: Path) -> tuple[int, int]:
-    """Import `file` (all of it or nothing); (developments, assessments) added, at a lower
-    CPU priority than the bot's (see `yield_cpu_to_the_bot`)."""
-    from bot.core import transfer  # only here: pydantic is not loaded on a brief's cold start
-
-    yield_cpu_to_the_bot()
-
-    db = await Database.open(path)
-    try:
-        counts = await transfer.import_data(db, transfer.read_file(file))
-    finally:
-        await db.close()
-    return counts["developments"], counts["assessments"]
