@@ -343,6 +343,8 @@ def _topic_query(
     limit: int,
     offset: int,
     newest_first: bool,
+    after: tuple[str, int] | None = None,
+    before: tuple[str, int] | None = None,
 ) -> tuple[str, list[Any]]:
     sql = [
         f"{_SELECT} FROM development_topics t JOIN developments d ON d.id = t.development_id",
@@ -358,8 +360,16 @@ def _topic_query(
     if domain is not None:
         sql.append("AND d.domain = ?")
         params.append(domain)
+    # Keyset bounds: (date, id) past a row already shown, walking the primary key from
+    # there instead of reading and skipping every row before it.
+    if after is not None:
+        sql.append("AND (t.occurred_on, t.development_id) > (?, ?)")
+        params += list(after)
+    if before is not None:
+        sql.append("AND (t.occurred_on, t.development_id) < (?, ?)")
+        params += list(before)
     order = "DESC" if newest_first else "ASC"
-    sql.append(f"ORDER BY t.occurred_on {order}, d.id {order} LIMIT ? OFFSET ?")
+    sql.append(f"ORDER BY t.occurred_on {order}, t.development_id {order} LIMIT ? OFFSET ?")
     params += [limit, offset]
     return " ".join(sql), params
 
@@ -396,6 +406,51 @@ async def select_topic(
     if not with_sources:
         return [_to_development(r, ()) for r in rows]
     return await _with_sources(db, rows)
+
+
+async def select_topic_page(
+    db: Db,
+    topic: str,
+    scope: Scope | None,
+    *,
+    since: date | None,
+    until: date | None,
+    size: int,
+    after: int | None = None,
+    before: int | None = None,
+) -> tuple[list[Development], bool, bool]:
+    """One page of a topic's published developments in date order (without sources):
+    the first `size`, or the `size` just after (or before) the development `after`
+    (`before`) in that order. Reads the page and one row more, never the rest of the
+    topic. Returns the page, whether more lie beyond it in the direction read, and whether
+    it was read from the bound (False: no bound, or one no longer in the topic, so the
+    first page)."""
+    bound = after if after is not None else before
+    position: tuple[str, int] | None = None
+    if bound is not None:
+        on = await db.scalar(
+            "SELECT occurred_on FROM development_topics WHERE topic = ? AND development_id = ?",
+            (topic, bound),
+        )
+        position = None if on is None else (str(on), bound)
+    backwards = position is not None and after is None
+    sql, params = _topic_query(
+        topic,
+        scope,
+        since=since,
+        until=until,
+        domain=None,
+        limit=size + 1,
+        offset=0,
+        newest_first=backwards,
+        after=None if backwards else position,
+        before=position if backwards else None,
+    )
+    rows = await db.fetchall(sql, params)
+    page = [_to_development(r, ()) for r in rows[:size]]
+    if backwards:
+        page.reverse()
+    return page, len(rows) > size, position is not None
 
 
 async def select_topic_rows(

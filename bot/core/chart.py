@@ -2,8 +2,8 @@
 
 matplotlib is imported here, inside `render_timeline_png`, and nowhere at start-up: it
 costs a few hundred milliseconds to import and only a chart needs it. The figure is built
-with the object API (no pyplot, no global state), so charts can be drawn in worker threads
-(`draw_timeline_png` runs one off the event loop).
+with the object API (no pyplot, no global state); `draw_timeline_png` draws one in a small
+pool of worker processes, off the event loop and outside its GIL.
 
 Readable in Discord's dark and light themes: the chart is a card with its own mid-grey
 background, light text and mid-tone markers. Labels use Noto Sans CJK (bundled by the
@@ -13,14 +13,17 @@ background, light text and mid-tone markers. Labels use Noto Sans CJK (bundled b
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import contextlib
 import functools
 import io
 import logging
+import multiprocessing
+import os
 import threading
 import unicodedata
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -383,24 +386,78 @@ def _label(
 #: one of those: more is refused ("try again") rather than queued behind minutes of work.
 RENDERS_MAX = 2
 WAITING_MAX = 4
+#: How much lower than the bot's the drawing processes' CPU priority is: on a busy machine
+#: the answers to commands come before the charts.
+RENDER_NICENESS = 5
 
 _pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+_pool: ProcessPoolExecutor | None = None
 _in_flight = 0
 
 
-def _renderers() -> ThreadPoolExecutor:
+def _start_renderer() -> None:
+    """In each drawing process, once: a lower priority, and matplotlib and the fonts loaded
+    before the first chart rather than during it."""
+    with contextlib.suppress(OSError):
+        os.nice(RENDER_NICENESS)
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    _families()
+
+
+def _render_in_locale(locale: str, devs: list[Development], title: str, subtitle: str) -> bytes:
+    """`render_timeline_png` in a drawing process, in the reader's language (the process
+    has its own locale)."""
+    with i18n.use_locale(locale):
+        return render_timeline_png(devs, title, subtitle)
+
+
+def _renderers() -> ProcessPoolExecutor:
+    """The drawing processes, started with the first chart and kept: a chart is CPU-bound
+    Python (matplotlib holds the GIL), so a thread would stall the bot's event loop for its
+    whole 0.3–1.4 s. Spawned, not forked: the bot's process has database threads running."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=RENDERS_MAX, thread_name_prefix="chart")
+            _pool = ProcessPoolExecutor(
+                max_workers=RENDERS_MAX,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_renderer,
+            )
         return _pool
 
 
+def stop_renderers() -> None:
+    """Stop the drawing processes (they start again with the next chart)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def _draw(devs: list[Development], title: str, subtitle: str) -> bytes:
+    """One chart drawn by a drawing process."""
+    global _pool
+    loop = asyncio.get_running_loop()
+    pool = _renderers()
+    work = functools.partial(_render_in_locale, i18n.current.get(), devs, title, subtitle)
+    try:
+        return await loop.run_in_executor(pool, work)
+    except BrokenProcessPool as error:  # a drawing process died (killed, out of memory)
+        log.warning("a chart drawing process died; starting new ones: %s", error)
+        with _pool_lock:
+            if _pool is pool:
+                _pool = None
+        raise TryAgain(
+            i18n.gettext("Many charts are being drawn right now; try again in a few seconds.")
+        ) from error
+
+
 async def draw_timeline_png(devs: Sequence[Development], title: str, subtitle: str = "") -> bytes:
-    """`render_timeline_png` off the event loop, at most `RENDERS_MAX` at a time; `TryAgain`
-    when `WAITING_MAX` more already wait. The reader's locale goes with it (the worker
-    thread does not share the caller's context otherwise)."""
+    """`render_timeline_png` in a drawing process, at most `RENDERS_MAX` at a time;
+    `TryAgain` when `WAITING_MAX` more already wait. The reader's locale goes with it."""
     global _in_flight
     if _in_flight >= RENDERS_MAX + WAITING_MAX:
         raise TryAgain(
@@ -408,10 +465,7 @@ async def draw_timeline_png(devs: Sequence[Development], title: str, subtitle: s
         )
     _in_flight += 1
     try:
-        work = functools.partial(render_timeline_png, list(devs), title, subtitle)
-        context = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_renderers(), context.run, work)
+        return await _draw(list(devs), title, subtitle)
     finally:
         _in_flight -= 1
 
@@ -420,7 +474,11 @@ def timeline_caption(tl: Timeline) -> str:
     """`12 developments · 2023-03-15 to 2023-04-14` (and how many are drawn when capped),
     in the reader's language."""
     shown = len(tl.developments)
-    if shown < tl.total:
+    if tl.more:
+        count = i18n.gettext("More than {total} developments (the first {shown} drawn)").format(
+            total=f"{tl.total:,}", shown=f"{shown:,}"
+        )
+    elif shown < tl.total:
         count = i18n.ngettext(
             "{total} development (the first {shown} drawn)",
             "{total} developments (the first {shown} drawn)",

@@ -95,10 +95,11 @@ async def brief(update: Update, context: Context) -> None:
     await answer(update, context, fe.renderer.render("brief.j2", brief=result))
 
 
-def _page_data(page: int, slug: str, start: str, end: str) -> str:
-    """A page button's data: which page and the query to redo, as canonical values (a
-    topic slug, ISO dates). Who may press it is kept by the bot, not in the data."""
-    return callback_data(PAGE_PREFIX, page, slug, start, end)
+def _page_data(page: int, slug: str, start: str, end: str, bound: str) -> str:
+    """A page button's data: which page, the query to redo as canonical values (a topic
+    slug, ISO dates) and where the page starts: `a12` after development 12, `b12` before
+    it. Who may press it is kept by the bot, not in the data."""
+    return callback_data(PAGE_PREFIX, page, slug, start, end, bound)
 
 
 def _canonical_date(value: str, name: str) -> str:
@@ -125,30 +126,43 @@ def _owner(context: Context, message_id: int) -> int | None:
 
 
 async def _timeline_page(
-    update: Update, context: Context, slug: str, start: str, end: str, page: int
+    update: Update,
+    context: Context,
+    slug: str,
+    start: str,
+    end: str,
+    page: int = 0,
+    bound: str = "",
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     fe = front(context)
-    result = await lookup.timeline(
-        fe.services.db, slug, chat_scope(update), start=start or None, end=end or None
+    after = int(bound[1:]) if bound.startswith("a") else None
+    before = int(bound[1:]) if bound.startswith("b") else None
+    shown = await lookup.timeline_page(
+        fe.services.db,
+        slug,
+        chat_scope(update),
+        start=start or None,
+        end=end or None,
+        size=PAGE_SIZE,
+        number=page,
+        after=after,
+        before=before,
     )
-    pages = max(1, -(-len(result.developments) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    items = result.developments[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    text = fe.renderer.render("timeline.j2", timeline=result, items=items, page=page, pages=pages)
-    if pages == 1:
-        return text, None
+    text = fe.renderer.render(
+        "timeline.j2",
+        timeline=shown.timeline,
+        items=shown.timeline.developments,
+        page=shown.number,
+        pages=shown.pages,
+    )
     row = []
-    if page > 0:
-        row.append(
-            InlineKeyboardButton(
-                _("◀ Earlier"), callback_data=_page_data(page - 1, slug, start, end)
-            )
-        )
-    if page < pages - 1:
-        row.append(
-            InlineKeyboardButton(_("Later ▶"), callback_data=_page_data(page + 1, slug, start, end))
-        )
-    return text, InlineKeyboardMarkup([row])
+    if shown.earlier is not None:
+        data = _page_data(shown.number - 1, slug, start, end, f"b{shown.earlier}")
+        row.append(InlineKeyboardButton(_("◀ Earlier"), callback_data=data))
+    if shown.later is not None:
+        data = _page_data(shown.number + 1, slug, start, end, f"a{shown.later}")
+        row.append(InlineKeyboardButton(_("Later ▶"), callback_data=data))
+    return text, InlineKeyboardMarkup([row]) if row else None
 
 
 async def timeline(update: Update, context: Context) -> None:
@@ -159,24 +173,33 @@ async def timeline(update: Update, context: Context) -> None:
     slug = get_topic(args[0]).slug
     typed = ([*args[1:], "", ""])[:2]
     start, end = _canonical_date(typed[0], "from"), _canonical_date(typed[1], "to")
-    text, keyboard = await _timeline_page(update, context, slug, start, end, 0)
+    text, keyboard = await _timeline_page(update, context, slug, start, end)
     sent = await answer(update, context, text, keyboard=keyboard)
     user = update.effective_user
     if keyboard is not None and user is not None:
         _remember_owner(context, sent[-1].message_id, user.id)
 
 
-def _page_query(data: str) -> tuple[int, str, str, str]:
-    """(page, slug, start, end) from a page button's data, checked again: the data comes
-    from the presser's app and can be forged."""
+def _page_query(data: str) -> tuple[int, str, str, str, str]:
+    """(page, slug, start, end, bound) from a page button's data, checked again: the data
+    comes from the presser's app and can be forged."""
     parts = data.split(":")
-    if len(parts) != 5 or not parts[1].isascii() or not parts[1].isdigit():
+    if (
+        len(parts) != 6
+        or not _is_number(parts[1])
+        or parts[5][:1] not in ("a", "b")
+        or not _is_number(parts[5][1:])
+    ):
         raise InvalidInput("page", _("this button is not one of ours; ask again with /timeline"))
     slug = get_topic(parts[2]).slug
     start, end = _canonical_date(parts[3], "from"), _canonical_date(parts[4], "to")
-    if parts[2:] != [slug, start, end]:
+    if parts[2:5] != [slug, start, end]:
         raise InvalidInput("page", _("this button is not one of ours; ask again with /timeline"))
-    return int(parts[1]), slug, start, end
+    return int(parts[1]), slug, start, end, parts[5]
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 12
 
 
 async def turn_page(update: Update, context: Context) -> None:
@@ -193,8 +216,8 @@ async def turn_page(update: Update, context: Context) -> None:
         )
     if query.from_user.id != owner:
         raise PermissionDenied(_("Only the person who asked for this timeline can turn its pages."))
-    page, slug, start, end = _page_query(query.data)
-    text, keyboard = await _timeline_page(update, context, slug, start, end, page)
+    page, slug, start, end, bound = _page_query(query.data)
+    text, keyboard = await _timeline_page(update, context, slug, start, end, page, bound)
     await query.answer()
     await query.edit_message_text(
         text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_markup=keyboard

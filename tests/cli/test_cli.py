@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from bot.core import maintenance
+
 
 def _script() -> str:
     beside = Path(sys.executable).with_name("briefbot")
@@ -274,6 +276,26 @@ def _import_file(path: Path) -> None:
         ),
         encoding="utf-8",
     )
+
+
+def test_an_import_runs_at_a_lower_cpu_priority_than_the_bot(cli: Cli) -> None:
+    """A large import beside the running bot must not slow its answers: the import process
+    lowers its own priority (and only once, however many files it imports)."""
+    cli.ok("brief", "trilateral")
+    _import_file(cli.root / "new.json")
+    code = (
+        "import asyncio, os, sys; from pathlib import Path; from bot.core import maintenance\n"
+        "before = os.nice(0)\n"
+        "asyncio.run(maintenance.import_file(Path(sys.argv[1]), Path(sys.argv[2])))\n"
+        "maintenance.yield_cpu_to_the_bot()\n"
+        "print(before, os.nice(0))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(cli.db), str(cli.root / "new.json")],
+        capture_output=True, text=True, check=True, cwd=cli.root,
+    )  # fmt: skip
+    before, after = map(int, out.stdout.split())
+    assert after == min(before + maintenance.IMPORT_NICENESS, 19)  # 19: the lowest there is
 
 
 def test_backup_then_restore(cli: Cli) -> None:

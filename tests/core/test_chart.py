@@ -7,7 +7,6 @@ import asyncio
 import struct
 import subprocess
 import sys
-import threading
 import zlib
 from dataclasses import replace
 from datetime import date, timedelta
@@ -103,37 +102,57 @@ def test_a_cold_cli_start_does_not_import_matplotlib() -> None:
     assert out.stdout.strip() == "False"
 
 
-async def test_charts_render_off_the_loop_a_bounded_number_at_a_time(
+async def test_charts_render_a_bounded_number_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """At most RENDERS_MAX charts draw at once (each holds a core for up to a second) and
-    WAITING_MAX more may wait; one more is refused at once with "try again", while the
-    event loop goes on answering."""
-    release = threading.Event()
-    lock = threading.Lock()
-    drawing: list[int] = [0, 0]  # now, most at once
+    """At most RENDERS_MAX charts draw at once and WAITING_MAX more may wait; one more is
+    refused at once with "try again", while the event loop goes on answering."""
+    release = asyncio.Event()
+    waiting: list[str] = []
 
-    def held(devs: Any, title: str, subtitle: str = "") -> bytes:
-        with lock:
-            drawing[0] += 1
-            drawing[1] = max(drawing)
-        release.wait(30)
-        with lock:
-            drawing[0] -= 1
+    async def held(devs: Any, title: str, subtitle: str) -> bytes:
+        waiting.append(title)
+        await release.wait()
         return b"png"
 
-    monkeypatch.setattr(chart, "render_timeline_png", held)
+    monkeypatch.setattr(chart, "_draw", held)
     queued = [
         asyncio.create_task(chart.draw_timeline_png([], "t"))
         for _ in range(chart.RENDERS_MAX + chart.WAITING_MAX)
     ]
     await asyncio.sleep(0)  # every task has started and is waiting for a drawer
-    with pytest.raises(TryAgain):
+    assert len(waiting) == len(queued)
+    with pytest.raises(TryAgain, match="try again in a few seconds"):
         await chart.draw_timeline_png([], "one too many")
     release.set()
     assert await asyncio.gather(*queued) == [b"png"] * len(queued)
-    assert drawing[1] <= chart.RENDERS_MAX
-    assert await asyncio.wait_for(chart.draw_timeline_png([], "again"), 30) == b"png"
+    assert await chart.draw_timeline_png([], "again") == b"png"
+
+
+async def test_charts_are_drawn_in_a_worker_process_with_the_same_png(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A chart is CPU-bound Python: drawn in a thread it would hold the GIL and stall every
+    answer for up to a second, so it is drawn in a drawing process (where this process's
+    `render_timeline_png` is not the one called), in the reader's language, and the PNG is
+    byte for byte what drawing it here gives."""
+    devs = developments(40)
+    with i18n.use_locale("ja"):
+        here = render_timeline_png(devs, "日韓関係", "40件")
+    english = render_timeline_png(devs, "日韓関係", "40件")
+    assert here != english  # the domain names and legend are in the reader's language
+
+    def not_here(*args: Any) -> bytes:
+        raise AssertionError("drawn in the bot's own process")
+
+    monkeypatch.setattr(chart, "render_timeline_png", not_here)
+    try:
+        with i18n.use_locale("ja"):
+            drawn = await asyncio.wait_for(chart.draw_timeline_png(devs, "日韓関係", "40件"), 120)
+    finally:
+        chart.stop_renderers()
+    assert drawn == here
+    assert png_size(drawn) == (1000, 460)
 
 
 def _labels(fig: Any) -> list[Any]:

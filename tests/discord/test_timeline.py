@@ -7,6 +7,7 @@ import re
 import pytest
 import simcord
 
+from bot.core import lookup
 from bot.domain.errors import InvalidInput, UnknownTopic
 from tests.core.test_chart import png_size
 from tests.discord._support import assert_within_limits, bulk_add, refusals, refused
@@ -107,6 +108,19 @@ async def test_200_developments_page_and_only_the_caller_turns_pages(world) -> N
     assert all(c.disabled for row in last.components for c in row.children)
     with pytest.raises(simcord.SetupError, match="disabled"):
         await world.member.click(last, label="◀ Previous")
+
+
+async def test_a_timeline_longer_than_shown_says_more_than_without_counting(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup, "TIMELINE_MAX", 30)
+    await bulk_add(world.env, 40)
+    r = await world.member.slash(world.general, "timeline", topic="japan-korea", chart=True)
+    footer = r.response.embeds[0].footer.text
+    assert footer.startswith("More than 30 developments, the first 30 shown — narrow with from/to")
+    assert len(dates_in("\n".join(e.description for e in r.response.embeds))) <= 30
+    (posted,) = [m for m in r.followups if m.attachments]
+    assert png_size(await posted.attachments[0].read()) == (1000, 460)
 
 
 async def test_chart_attaches_a_png_of_the_timeline(world) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 
 import pytest
 
+from bot.core import lookup
 from bot.core.topics import all_topics
 from harness.fake_telegram import BOT_USERNAME, Sent
 from storage import catalogue as catalogue_queries
@@ -132,11 +135,54 @@ async def test_timeline_with_full_width_dates_has_buttons_telegram_accepts(tg: R
         tg, "/timeline japan-korea ２０２３－０１－０１ ２０２３－１２－３１"
     )
     button = sent.reply_markup["inline_keyboard"][0][-1]  # type: ignore[index]
-    assert button["callback_data"] == "tl:1:japan-korea:2023-01-01:2023-12-31"
+    # The page, the canonical query, and where the next page starts (after a development).
+    assert re.fullmatch(r"tl:1:japan-korea:2023-01-01:2023-12-31:a\d+", button["callback_data"])
     tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, button["callback_data"])
     await tg.fake.wait_for(lambda: sent.edits == 1)
     assert "page 2 of" in sent.plain
     assert tg.fake.refusals == []
+
+
+def _edited(sent: Sent, times: int) -> bool:
+    return sent.edits == times
+
+
+async def test_timeline_pages_go_later_and_back_through_ties_on_date(tg: Running) -> None:
+    for number in range(20):  # all on one day: the pages are cut between equal dates
+        await tg.services.catalogue.add(
+            EDITOR, draft(title=f"Same day {number:02d}", date="2023-05-01")
+        )
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/timeline japan-korea")
+    sent = (await tg.fake.wait_sent(MEMBER_TG))[0]
+    seen = [sent.plain]
+    assert "page 1 of 3" in sent.plain and "30 developments" in sent.plain
+    for page in (2, 3):
+        later = sent.reply_markup["inline_keyboard"][0][-1]  # type: ignore[index]
+        assert later["text"].startswith("Later")
+        tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, later["callback_data"])
+        await tg.fake.wait_for(functools.partial(_edited, sent, page - 1))
+        assert f"page {page} of 3" in sent.plain
+        seen.append(sent.plain)
+    titles = [t for text in seen for t in re.findall(r"Same day \d\d", text)]
+    assert titles == [f"Same day {n:02d}" for n in range(20)]  # each once, in order
+    assert [b["text"] for b in sent.reply_markup["inline_keyboard"][0]] == ["◀ Earlier"]  # type: ignore[index]
+    earlier = sent.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, earlier["callback_data"])
+    await tg.fake.wait_for(lambda: sent.edits == 3)
+    assert sent.plain == seen[1]
+
+
+async def test_a_long_timeline_says_more_than_instead_of_counting_it_all(
+    tg: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup, "COUNT_CAP", 12)
+    for number in range(8):
+        await tg.services.catalogue.add(EDITOR, draft(title=f"Extra {number}"))
+    tg.fake.message(MEMBER_TG, MEMBER_TG, "/timeline japan-korea")
+    sent = (await tg.fake.wait_sent(MEMBER_TG))[0]
+    assert "More than 12 developments — narrow with from/to" in sent.plain
+    assert "page 1 ·" not in sent.plain and "page 1\n" in sent.plain + "\n"
+    assert "page 1 of" not in sent.plain
 
 
 async def test_a_forged_page_button_from_another_member_is_refused(tg: Running) -> None:
@@ -155,14 +201,16 @@ async def test_a_forged_page_button_from_another_member_is_refused(tg: Running) 
 async def test_page_data_is_checked_again_when_pressed(tg: Running) -> None:
     sent = await _paged_timeline(tg)
     for crafted in (
-        "tl:1:no-such-topic::",
-        "tl:1:japan-korea:2023-13-01:",
-        "tl:1:japan-korea:２０２３:",  # valid once normalised, but not data the bot made
-        "tl:x:japan-korea::",
-        "tl:1:japan-korea:",
+        "tl:1:no-such-topic:::a12",
+        "tl:1:japan-korea:2023-13-01::a12",
+        "tl:1:japan-korea:２０２３::a12",  # valid once normalised, but not data the bot made
+        "tl:x:japan-korea:::a12",
+        "tl:1:japan-korea::",
+        "tl:1:japan-korea:::c12",
+        "tl:1:japan-korea:::a-1",
     ):
         tg.fake.press(MEMBER_TG, MEMBER_TG, sent.message_id, crafted)
-    await tg.fake.wait_for(lambda: len(tg.fake.callback_answers) == 5)
+    await tg.fake.wait_for(lambda: len(tg.fake.callback_answers) == 7)
     assert all(a["show_alert"] in ("true", True) for a in tg.fake.callback_answers)
     assert "no topic called 'no-such-topic'" in tg.fake.callback_answers[0]["text"]
     assert "not a real date" in tg.fake.callback_answers[1]["text"]
