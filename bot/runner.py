@@ -168,8 +168,8 @@ class FrontEnds:
         ):
             found.append("discord: not connected to the gateway")
         if settings.telegram_token:
-            updater = self.telegram.app.updater if self.telegram is not None else None
-            if updater is None or not updater.running:
+            # A process standing by while another polls (one poller per bot) is ready too.
+            if self.telegram is None or not self.telegram.receiving():
                 found.append("telegram: not polling for updates")
         return found
 

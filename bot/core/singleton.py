@@ -1,0 +1,108 @@
+"""A role only one process may have at a time among those sharing a database (the Telegram
+poller), taken over by another within seconds of its holder's death.
+
+Every `interval` seconds a `Singleton` either checks that it still holds its lock (and steps
+down if it lost it: the database connection that held it dropped) or tries to take it. The
+lock itself (`storage.singleton`) is freed by the kernel or the database server when its
+holder dies, so with the default 3 s a waiting process takes over within 3 s of the death
+plus the time the server needs to notice it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from storage.contract import Db
+from storage.singleton import SingletonLock, singleton_lock
+
+log = logging.getLogger(__name__)
+
+#: how often a process without the role tries to take it (and a holder checks it still has it)
+RETRY_SECONDS = 3.0
+
+Sleep = Callable[[float], Awaitable[None]]
+Step = Callable[[], Awaitable[None]]
+
+
+class Singleton:
+    """Holds the role `name` whenever it can: `on_gain` runs when this process takes it,
+    `on_loss` when it finds it lost."""
+
+    def __init__(
+        self,
+        name: str,
+        lock: SingletonLock,
+        *,
+        on_gain: Step,
+        on_loss: Step,
+        interval: float = RETRY_SECONDS,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.name = name
+        self.lock = lock
+        self.on_gain = on_gain
+        self.on_loss = on_loss
+        self.interval = interval
+        self.sleep = sleep
+        self.holds = False
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def on(cls, db: Db, name: str, *, on_gain: Step, on_loss: Step, **kwargs: float) -> Singleton:
+        """The role `name` among the processes of `db`'s database."""
+        return cls(name, singleton_lock(db, name), on_gain=on_gain, on_loss=on_loss, **kwargs)
+
+    async def step(self) -> bool:
+        """Check the role (stepping down if it was lost) or try to take it; whether this
+        process has it now."""
+        if self.holds and not await self.lock.held():
+            self.holds = False
+            log.warning("singleton %s: lost (its lock went away); standing by", self.name)
+            await self.on_loss()
+        if not self.holds and await self.lock.try_acquire():
+            try:
+                await self.on_gain()
+            except Exception:
+                log.exception("singleton %s: taking over failed; trying again", self.name)
+                await self.lock.release()
+                return False
+            self.holds = True
+            log.info("singleton %s: this process has it now", self.name)
+        return self.holds
+
+    @property
+    def running(self) -> bool:
+        """Whether the background checks run (between `begin()` and `stop()`)."""
+        return self._task is not None and not self._task.done()
+
+    def begin(self) -> None:
+        """Keep checking or trying in the background until `stop()`."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"singleton:{self.name}")
+
+    async def _run(self) -> None:
+        while True:
+            await self.sleep(self.interval)
+            try:
+                await self.step()
+            except Exception:
+                log.exception("singleton %s: check failed; trying again", self.name)
+
+    async def stop(self) -> None:
+        """Stop checking, then run `on_loss` if this process had the role, then free it."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.holds:
+            self.holds = False
+            try:
+                await self.on_loss()
+            finally:
+                await self.lock.release()
+        else:
+            await self.lock.release()
