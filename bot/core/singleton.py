@@ -29,7 +29,7 @@ Step = Callable[[], Awaitable[None]]
 
 class Singleton:
     """Holds the role `name` whenever it can: `on_gain` runs when this process takes it,
-    `on_loss` when it finds it lost."""
+    `on_loss` when it finds it lost and at `stop()`."""
 
     def __init__(
         self,
@@ -62,6 +62,7 @@ class Singleton:
             self.holds = False
             log.warning("singleton %s: lost (its lock went away); standing by", self.name)
             await self.on_loss()
+            return False  # the others get an interval to take it first
         if not self.holds and await self.lock.try_acquire():
             try:
                 await self.on_gain()
@@ -92,17 +93,15 @@ class Singleton:
                 log.exception("singleton %s: check failed; trying again", self.name)
 
     async def stop(self) -> None:
-        """Stop checking, then run `on_loss` if this process had the role, then free it."""
+        """Stop checking, run `on_loss` (also when a takeover was cut short half-way, so
+        it must be harmless without the role), then free the lock."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self.holds:
-            self.holds = False
-            try:
-                await self.on_loss()
-            finally:
-                await self.lock.release()
-        else:
+        self.holds = False
+        try:
+            await self.on_loss()
+        finally:
             await self.lock.release()

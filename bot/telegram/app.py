@@ -71,6 +71,8 @@ FEEDS_SWEEP_ID = "feeds-sweep-telegram"
 FEEDS_SWEEP_SECONDS = 60.0
 #: the singleton whose holder polls Telegram for updates
 POLLER = "telegram-poller"
+#: the 409 Conflict (another poller) that is logged: the first may be a takeover's overlap
+CONFLICTS_LOGGED_AT = 2
 
 
 class _LongWait(Exception):
@@ -264,7 +266,8 @@ class TelegramBot:
         self.app = build_application(services, config, rate_limiter=rate_limiter)
         self._tasks: set[asyncio.Task[object]] = set()
         self._poll_timeout = POLL_TIMEOUT
-        self._conflict_logged = False
+        self._conflicts = 0
+        self._digests = False
         self.poller = Singleton.on(
             services.db,
             POLLER,
@@ -280,6 +283,7 @@ class TelegramBot:
         await self.app.initialize()
         await register_commands(self.app.bot)
         if digests:
+            self._digests = True
             await self._join_digests()
         await self.app.start()
         self._poll_timeout = poll_timeout
@@ -307,7 +311,7 @@ class TelegramBot:
         """This process has the poller's lock: read the conversations other processes may
         have carried on, then fetch updates."""
         await self.app.reload_persistence()
-        self._conflict_logged = False
+        self._conflicts = 0
         assert self.app.updater is not None
         await self.app.updater.start_polling(
             poll_interval=0.0,
@@ -323,10 +327,12 @@ class TelegramBot:
 
     def _polling_failed(self, exc: TelegramError) -> None:
         """A failed `getUpdates`; python-telegram-bot tries again, waiting longer each time
-        (up to 30 s). A 409 means another program polls this bot: said once, not per try."""
+        (up to 30 s). A 409 means another program polls this bot. One 409 is expected at a
+        takeover (the former poller's last request, confirming what it fetched, overlaps the
+        new poller's first); from the second on it is said once, not at every try."""
         if isinstance(exc, Conflict):
-            if not self._conflict_logged:
-                self._conflict_logged = True
+            self._conflicts += 1
+            if self._conflicts == CONFLICTS_LOGGED_AT:
                 log.error(
                     "telegram: Telegram refused getUpdates with 409 Conflict: another program "
                     "is polling this bot's updates (a second deployment with the same token, "
@@ -381,15 +387,17 @@ class TelegramBot:
         """Stop fetching updates and finish handlers; then stop sending digests (the parts
         in flight finish) and only then give up the sender lead, so an overlapping deploy's
         new process never re-sends a part this one is still posting; then disconnect."""
-        jobs = self.services.digests.scheduler.scheduler
-        if jobs.get_job(FEEDS_SWEEP_ID) is not None:
-            jobs.remove_job(FEEDS_SWEEP_ID)
+        if self._digests:
+            jobs = self.services.digests.scheduler.scheduler
+            if jobs.get_job(FEEDS_SWEEP_ID) is not None:
+                jobs.remove_job(FEEDS_SWEEP_ID)
         # Polling stops before the lock is freed, so a process taking over never polls
         # beside this one.
         await self.poller.stop()
         if self.app.running:
             await self.app.stop()
-        await self.services.digests.stop("telegram")
+        if self._digests:
+            await self.services.digests.stop("telegram")
         for task in list(self._tasks):
             task.cancel()
         await self.app.shutdown()
