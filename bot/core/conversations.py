@@ -40,9 +40,7 @@ class ConversationStore:
 
     async def user_data(self) -> dict[int, dict[Any, Any]]:
         """What each person's forms collected so far."""
-        return {
-            user_id: json.loads(data) for user_id, data in await store.load_user_data(self.db)
-        }
+        return {user_id: json.loads(data) for user_id, data in await store.load_user_data(self.db)}
 
     async def set_user_data(self, user_id: int, data: dict[Any, Any] | None) -> None:
         """Store what a person's forms collected; None or empty removes it."""

@@ -51,9 +51,25 @@ class Singleton:
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    def on(cls, db: Db, name: str, *, on_gain: Step, on_loss: Step, **kwargs: float) -> Singleton:
+    def on(
+        cls,
+        db: Db,
+        name: str,
+        *,
+        on_gain: Step,
+        on_loss: Step,
+        interval: float = RETRY_SECONDS,
+        sleep: Sleep = asyncio.sleep,
+    ) -> Singleton:
         """The role `name` among the processes of `db`'s database."""
-        return cls(name, singleton_lock(db, name), on_gain=on_gain, on_loss=on_loss, **kwargs)
+        return cls(
+            name,
+            singleton_lock(db, name),
+            on_gain=on_gain,
+            on_loss=on_loss,
+            interval=interval,
+            sleep=sleep,
+        )
 
     async def step(self) -> bool:
         """Check the role (stepping down if it was lost) or try to take it; whether this

@@ -177,7 +177,7 @@ class MeasuredApplication(Application[Any, Any, Any, Any, Any, Any]):
 
 def build_application(
     services: Services, config: TelegramConfig, *, rate_limiter: bool = True
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> MeasuredApplication:
     """An Application pointed at `config.api_url`, every handler registered."""
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
@@ -199,6 +199,7 @@ def build_application(
             )
         )
     app = builder.build()
+    assert isinstance(app, MeasuredApplication)
     app.bot_data["front"] = FrontEnd(
         services, config, Renderer("telegram", services.settings.templates_dir)
     )

@@ -44,9 +44,7 @@ class FileLock:
             handle.close()
             return False
         self._handle = handle
-        if not await self.held():  # removed between our open and our lock
-            return False
-        return True
+        return await self.held()  # False when removed between our open and our lock
 
     async def held(self) -> bool:
         """Whether this process still holds the lock. A file removed or replaced under us

@@ -92,9 +92,7 @@ class Processes:
 
 
 @pytest.fixture
-async def processes(
-    fake: FakeTelegram, open_process: OpenProcess
-) -> AsyncIterator[Processes]:
+async def processes(fake: FakeTelegram, open_process: OpenProcess) -> AsyncIterator[Processes]:
     running = Processes(fake, open_process)
     yield running
     await running.stop()
