@@ -32,17 +32,23 @@ class ConversationStore:
             for key, state in await store.load_conversations(self.db, name)
         }
 
-    async def set_step(self, name: str, key: ConversationKey, state: int | None) -> None:
-        """Record a conversation's step; None ends it."""
-        await store.put_conversation(
-            self.db, name, json.dumps(list(key)), state, at=iso_utc(self.clock())
-        )
-
     async def user_data(self) -> dict[int, dict[Any, Any]]:
         """What each person's forms collected so far."""
         return {user_id: json.loads(data) for user_id, data in await store.load_user_data(self.db)}
 
-    async def set_user_data(self, user_id: int, data: dict[Any, Any] | None) -> None:
-        """Store what a person's forms collected; None or empty removes it."""
-        encoded = json.dumps(data, sort_keys=True) if data else None
-        await store.put_user_data(self.db, user_id, encoded, at=iso_utc(self.clock()))
+    async def save(
+        self,
+        steps: dict[tuple[str, ConversationKey], int | None],
+        users: dict[int, dict[Any, Any] | None],
+    ) -> None:
+        """Record conversation steps (None: ended) and people's form data (None or empty:
+        none) together, in one transaction."""
+        await store.save(
+            self.db,
+            [(name, json.dumps(list(key)), state) for (name, key), state in steps.items()],
+            [
+                (user_id, json.dumps(data, sort_keys=True) if data else None)
+                for user_id, data in users.items()
+            ],
+            at=iso_utc(self.clock()),
+        )

@@ -150,8 +150,9 @@ class MeasuredApplication(Application[Any, Any, Any, Any, Any, Any]):
             if command is not None:
                 metrics = self.bot_data["front"].services.metrics
                 metrics.command_answered(command, "telegram", time.perf_counter() - started)
-            if self.persistence is not None:
+            if isinstance(self.persistence, DatabasePersistence):
                 await self.update_persistence()
+                await self.persistence.write()
 
     async def reload_persistence(self) -> None:
         """Forget the conversations and form data held in memory and read them again from

@@ -2,8 +2,9 @@
 `/assess` and what their forms collected survive a change of the process that polls.
 
 Only the poller handles updates, and it writes a change right after the update that made it
-(`MeasuredApplication.process_update`), so a process that takes over after the poller's death
-finds each person where they were. Only people's form data and conversation steps are kept:
+(`MeasuredApplication.process_update` → `write()`), a step and its form's data in one
+transaction, so a process that takes over after the poller's death finds each person where
+they were. Only people's form data and conversation steps are kept:
 chat data (who owns a timeline's buttons) and bot data stay in memory.
 """
 
@@ -34,9 +35,14 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         )
         self.store = store
         self._written: dict[int, Data] = {}
+        # Changes python-telegram-bot handed over, written together by `write()`.
+        self._steps: dict[tuple[str, ConversationKey], int | None] = {}
+        self._users: dict[int, Data | None] = {}
 
     async def get_user_data(self) -> dict[int, Data]:
-        """Every person's form data, as stored now."""
+        """Every person's form data, as stored now (at start, and when this process takes
+        over polling: what it had not written yet is another process's business now)."""
+        self._steps, self._users = {}, {}
         self._written = await self.store.user_data()
         return copy.deepcopy(self._written)
 
@@ -62,13 +68,13 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         """Record a step (None: the conversation ended)."""
         if new_state is not None and not isinstance(new_state, int):
             raise TypeError(f"conversation {name}: a step must be a number, not {new_state!r}")
-        await self.store.set_step(name, key, new_state)
+        self._steps[(name, key)] = new_state
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         """Store a person's form data if it changed."""
         if data == self._written.get(user_id, {}):
             return
-        await self.store.set_user_data(user_id, data)
+        self._users[user_id] = copy.deepcopy(data) if data else None
         if data:
             self._written[user_id] = copy.deepcopy(data)
         else:
@@ -77,7 +83,19 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
     async def drop_user_data(self, user_id: int) -> None:
         """Forget a person's form data."""
         self._written.pop(user_id, None)
-        await self.store.set_user_data(user_id, None)
+        self._users[user_id] = None
+
+    async def write(self) -> None:
+        """Write the changes handed over since the last write, in one transaction."""
+        steps, self._steps = self._steps, {}
+        users, self._users = self._users, {}
+        try:
+            await self.store.save(steps, users)
+        except BaseException:
+            # Kept for the next write (newer changes made meanwhile win).
+            self._steps = {**steps, **self._steps}
+            self._users = {**users, **self._users}
+            raise
 
     async def update_chat_data(self, chat_id: int, data: Data) -> None:
         """Not kept."""
@@ -101,4 +119,5 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         """Not kept."""
 
     async def flush(self) -> None:
-        """Every change is written as it is made."""
+        """Write what is left (at stop)."""
+        await self.write()

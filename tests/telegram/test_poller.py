@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ import asyncpg
 import pytest
 
 from bot.config import Settings
+from bot.core.conversations import ConversationStore
 from bot.core.dataset import load_starter
 from bot.services import Services, open_services
 from bot.telegram.app import TelegramBot
@@ -32,6 +34,7 @@ from tests.helpers import FixedClock
 from tests.telegram.conftest import EDITOR_TG, MEMBER_TG, Running
 from tests.telegram.test_curating import SOURCE, button, last
 
+ROOT = Path(__file__).resolve().parents[2]
 #: how often a stand-by process tries the lock here (the product's default is 3 s)
 RETRY = 0.05
 TAKEOVER_LIMIT = 10.0
@@ -63,6 +66,7 @@ async def open_process(
         opened.append(services)
         return services
 
+    opener.target = url or str(db_path)  # type: ignore[attr-defined]
     yield opener
     for services in opened:
         await services.close()
@@ -176,6 +180,55 @@ async def test_a_takeover_carries_an_add_on_where_it_was(processes: Processes) -
     dev_id = int(countries.plain.split("#")[1].split(" ")[0])
     dev = await second.services.catalogue.show(dev_id, None)
     assert dev.title == "Seoul and Tokyo open a joint <b>office</b>"  # entered on the first
+
+
+async def test_kill_9_of_the_polling_process_hands_polling_and_the_add_over(
+    processes: Processes,
+) -> None:
+    """A real process polls and is SIGKILLed in the middle of an /add; this one stands by,
+    takes over within 10 s (the kernel frees the flock, the server the session and its
+    advisory lock) and the editor's /add carries on here."""
+    fake = processes.fake
+    target: str = processes.open_process.target  # type: ignore[attr-defined]
+    await processes.open_process()  # migrated (and seeded) before the other process opens it
+    other = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.telegram.poller_process",
+        "--db",
+        target,
+        "--api",
+        fake.base_url,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert other.stdout is not None
+        line = await asyncio.wait_for(other.stdout.readline(), 60)
+        assert line.decode().strip() == "polling"
+        here = await processes.start()
+        assert not here.polling
+        fake.message(EDITOR_TG, EDITOR_TG, "/add global")
+        assert "title" in (await last(fake, EDITOR_TG, 1)).plain
+        fake.message(EDITOR_TG, EDITOR_TG, "Seoul and Tokyo open a joint office")
+        assert "Date" in (await last(fake, EDITOR_TG, 2)).plain
+        # Killed between two steps (the title's step is written just after its answer).
+        store = ConversationStore(here.services.db, here.services.clock)
+        started = time.monotonic()
+        while "joint office" not in str(await store.user_data()):
+            assert time.monotonic() - started < TAKEOVER_LIMIT
+            await asyncio.sleep(0.02)
+        other.kill()
+        await other.wait()
+        took = await wait_until(lambda: here.polling)
+        assert took < TAKEOVER_LIMIT
+        fake.message(EDITOR_TG, EDITOR_TG, "2023-04-20")
+        assert "Summary" in (await last(fake, EDITOR_TG, 3)).plain
+    finally:
+        if other.returncode is None:
+            other.kill()
+            await other.wait()
 
 
 async def test_a_process_taking_over_again_forgets_what_others_finished(
