@@ -108,9 +108,10 @@ class Singleton:
             except Exception:
                 log.exception("singleton %s: check failed; trying again", self.name)
 
-    async def stop(self) -> None:
+    async def stop(self, *, before_release: Step | None = None) -> None:
         """Stop checking, run `on_loss` (also when a takeover was cut short half-way, so
-        it must be harmless without the role), then free the lock."""
+        it must be harmless without the role), then `before_release` (work the next holder
+        must find done), then free the lock."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -119,5 +120,7 @@ class Singleton:
         self.holds = False
         try:
             await self.on_loss()
+            if before_release is not None:
+                await before_release()
         finally:
             await self.lock.release()

@@ -323,6 +323,10 @@ class TelegramBot:
         )
         log.info("telegram: this process polls for updates now")
 
+    async def _finish_handlers(self) -> None:
+        if self.app.running:
+            await self.app.stop()
+
     async def _stop_polling(self) -> None:
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
@@ -386,18 +390,18 @@ class TelegramBot:
             return 0
 
     async def stop(self) -> None:
-        """Stop fetching updates and finish handlers; then stop sending digests (the parts
-        in flight finish) and only then give up the sender lead, so an overlapping deploy's
-        new process never re-sends a part this one is still posting; then disconnect."""
+        """Stop fetching updates and finish handlers, then hand polling over; then stop
+        sending digests (the parts in flight finish) and only then give up the sender lead,
+        so an overlapping deploy's new process never re-sends a part this one is still
+        posting; then disconnect."""
         if self._digests:
             jobs = self.services.digests.scheduler.scheduler
             if jobs.get_job(FEEDS_SWEEP_ID) is not None:
                 jobs.remove_job(FEEDS_SWEEP_ID)
-        # Polling stops before the lock is freed, so a process taking over never polls
-        # beside this one.
-        await self.poller.stop()
-        if self.app.running:
-            await self.app.stop()
+        # Polling stops and the handlers in flight finish (their conversation steps
+        # written) before the lock is freed: a process taking over never polls beside this
+        # one and finds every step.
+        await self.poller.stop(before_release=self._finish_handlers)
         if self._digests:
             await self.services.digests.stop("telegram")
         for task in list(self._tasks):

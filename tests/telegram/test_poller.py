@@ -150,7 +150,8 @@ async def test_only_one_process_polls_and_every_command_is_answered_once(
     assert fake.conflicts == 0  # Telegram never saw a second poller
 
 
-async def test_a_takeover_carries_an_add_on_where_it_was(processes: Processes) -> None:
+@pytest.mark.parametrize("end", ["dies", "is stopped"])
+async def test_a_takeover_carries_an_add_on_where_it_was(processes: Processes, end: str) -> None:
     fake = processes.fake
     first = await processes.start()
     second = await processes.start()
@@ -159,7 +160,11 @@ async def test_a_takeover_carries_an_add_on_where_it_was(processes: Processes) -
     fake.message(EDITOR_TG, EDITOR_TG, "Seoul and Tokyo open a joint <b>office</b>")
     assert "Date" in (await last(fake, EDITOR_TG, 2)).plain
 
-    await die(first)
+    if end == "dies":
+        await die(first)
+    else:  # a deploy stops the old process gracefully
+        processes.bots.remove(first)
+        await first.stop()
     took = await wait_until(lambda: second.polling)
     assert took < TAKEOVER_LIMIT
 
