@@ -222,7 +222,10 @@ async def test_kill_9_of_the_polling_process_hands_polling_and_the_add_over(
         store = ConversationStore(here.services.db, here.services.clock)
         started = time.monotonic()
         while "joint office" not in str(await store.user_data()):
-            assert time.monotonic() - started < TAKEOVER_LIMIT
+            if time.monotonic() - started > 30:  # a loaded machine; not the measured part
+                other.kill()
+                _, err = await other.communicate()
+                raise AssertionError(f"the step was not written: {err.decode()[-3000:]}")
             await asyncio.sleep(0.02)
         other.kill()
         await other.wait()
