@@ -74,7 +74,7 @@ class Singleton:
     async def step(self) -> bool:
         """Check the role (stepping down if it was lost) or try to take it; whether this
         process has it now."""
-        if self.holds and not await self.lock.held():
+        if self.holds and not await self._still_held():
             self.holds = False
             log.warning("singleton %s: lost (its lock went away); standing by", self.name)
             await self.on_loss()
@@ -89,6 +89,15 @@ class Singleton:
             self.holds = True
             log.info("singleton %s: this process has it now", self.name)
         return self.holds
+
+    async def _still_held(self) -> bool:
+        try:
+            return await self.lock.held()
+        except Exception:
+            # Unknown is treated as lost: polling beside another holder is the worse error.
+            log.exception("singleton %s: cannot tell whether the lock is still held", self.name)
+            await self.lock.release()
+            return False
 
     @property
     def running(self) -> bool:

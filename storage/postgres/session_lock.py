@@ -45,6 +45,8 @@ class AdvisoryLock:
         self.timeout = timeout
         self._conn: asyncpg.Connection | None = None
         self._held = False
+        # One operation at a time on the session: asyncpg refuses concurrent ones.
+        self._mutex = asyncio.Lock()
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
@@ -56,31 +58,35 @@ class AdvisoryLock:
     async def try_acquire(self) -> bool:
         """Take the lock if no session holds it; whether this process holds it now. A
         database that cannot be reached answers False (the caller tries again later)."""
-        if await self.held():
-            return True
-        try:
-            conn = await self._connection()
-            got = await asyncio.wait_for(
-                conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key), self.timeout
-            )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("lock %s: database not reachable (%s)", self.name, type(exc).__name__)
-            await self._drop()
-            return False
-        self._held = bool(got)
-        return self._held
+        async with self._mutex:
+            if await self._alive():
+                return True
+            try:
+                conn = await self._connection()
+                got = await asyncio.wait_for(
+                    conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key), self.timeout
+                )
+            except Exception as exc:  # unreachable, refused, or the session broke
+                log.warning("lock %s: database not reachable (%s)", self.name, type(exc).__name__)
+                self._drop()
+                return False
+            self._held = bool(got)
+            return self._held
 
     async def held(self) -> bool:
         """Whether the lock's session is still there (a round trip to the server)."""
+        async with self._mutex:
+            return await self._alive()
+
+    async def _alive(self) -> bool:
         if not self._held or self._conn is None or self._conn.is_closed():
-            if self._held:
-                await self._drop()
+            self._drop()
             return False
         try:
             await asyncio.wait_for(self._conn.fetchval("SELECT 1"), self.timeout)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except Exception as exc:  # whatever broke, the session cannot vouch for the lock
             log.warning("lock %s: its session is gone (%s)", self.name, type(exc).__name__)
-            await self._drop()
+            self._drop()
             return False
         return True
 
@@ -90,7 +96,8 @@ class AdvisoryLock:
             return None
         return self._conn.get_server_pid()
 
-    async def _drop(self) -> None:
+    def _drop(self) -> None:
+        """Forget the session; ending it frees the lock on the server if it still held it."""
         self._held = False
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
@@ -98,10 +105,11 @@ class AdvisoryLock:
 
     async def release(self) -> None:
         """Give the lock up: ending the session frees it."""
-        self._held = False
-        conn, self._conn = self._conn, None
-        if conn is not None and not conn.is_closed():
-            try:
-                await asyncio.wait_for(conn.close(), self.timeout)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                conn.terminate()
+        async with self._mutex:
+            self._held = False
+            conn, self._conn = self._conn, None
+            if conn is not None and not conn.is_closed():
+                try:
+                    await asyncio.wait_for(conn.close(), self.timeout)
+                except Exception:  # closing politely failed: cut the connection
+                    conn.terminate()
