@@ -41,11 +41,8 @@ async def test_checks_at_the_same_time_share_the_session_one_after_the_other(
     lock = AdvisoryLock(pg_url, "poller")
     try:
         assert await lock.try_acquire()
-        assert await asyncio.gather(lock.held(), lock.held(), lock.try_acquire()) == [
-            True,
-            True,
-            True,
-        ]
+        answers = await asyncio.gather(lock.held(), lock.held(), lock.try_acquire())
+        assert list(answers) == [True, True, True]
         await asyncio.gather(lock.held(), lock.release())
         assert not await lock.held()
     finally:
