@@ -49,6 +49,7 @@ class Singleton:
         self.sleep = sleep
         self.holds = False
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @classmethod
     def on(
@@ -79,7 +80,7 @@ class Singleton:
             log.warning("singleton %s: lost (its lock went away); standing by", self.name)
             await self.on_loss()
             return False  # the others get an interval to take it first
-        if not self.holds and await self.lock.try_acquire():
+        if not self.holds and not self._stopping and await self.lock.try_acquire():
             try:
                 await self.on_gain()
             except Exception:
@@ -110,8 +111,12 @@ class Singleton:
             self._task = asyncio.create_task(self._run(), name=f"singleton:{self.name}")
 
     async def _run(self) -> None:
-        while True:
+        # The flag as well as the cancellation: a cancellation swallowed by a library
+        # must not keep a stopped process trying to take the role.
+        while not self._stopping:
             await self.sleep(self.interval)
+            if self._stopping:
+                return
             try:
                 await self.step()
             except Exception:
@@ -121,6 +126,7 @@ class Singleton:
         """Stop checking, run `on_loss` (also when a takeover was cut short half-way, so
         it must be harmless without the role), then `before_release` (work the next holder
         must find done), then free the lock."""
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -45,7 +45,9 @@ class AdvisoryLock:
         self.timeout = timeout
         self._conn: asyncpg.Connection | None = None
         self._held = False
-        # One operation at a time on the session: asyncpg refuses concurrent ones.
+        # One operation at a time on the session: asyncpg refuses concurrent ones. (Waits
+        # are bounded with `asyncio.timeout`: Python 3.11's `wait_for` can swallow a
+        # cancellation, which would keep a stopped process's lock checks running.)
         self._mutex = asyncio.Lock()
 
     async def _connection(self) -> asyncpg.Connection:
@@ -63,9 +65,8 @@ class AdvisoryLock:
                 return True
             try:
                 conn = await self._connection()
-                got = await asyncio.wait_for(
-                    conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key), self.timeout
-                )
+                async with asyncio.timeout(self.timeout):
+                    got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key)
             except Exception as exc:  # unreachable, refused, or the session broke
                 log.warning("lock %s: database not reachable (%s)", self.name, type(exc).__name__)
                 self._drop()
@@ -83,7 +84,8 @@ class AdvisoryLock:
             self._drop()
             return False
         try:
-            await asyncio.wait_for(self._conn.fetchval("SELECT 1"), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                await self._conn.fetchval("SELECT 1")
         except Exception as exc:  # whatever broke, the session cannot vouch for the lock
             log.warning("lock %s: its session is gone (%s)", self.name, type(exc).__name__)
             self._drop()
@@ -110,6 +112,7 @@ class AdvisoryLock:
             conn, self._conn = self._conn, None
             if conn is not None and not conn.is_closed():
                 try:
-                    await asyncio.wait_for(conn.close(), self.timeout)
+                    async with asyncio.timeout(self.timeout):
+                        await conn.close()
                 except Exception:  # closing politely failed: cut the connection
                     conn.terminate()

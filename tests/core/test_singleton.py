@@ -3,6 +3,7 @@ cannot be vouched for, never kept on an unknown."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.core.singleton import Singleton
@@ -49,3 +50,34 @@ async def test_after_a_loss_the_others_get_an_interval_first(tmp_path: Path) -> 
     assert not await role.step()  # steps down without taking it straight back
     assert await role.step()  # nobody else wanted it: taken at the next try
     await role.stop()
+
+
+async def test_stop_ends_the_checks_even_when_a_library_swallows_the_cancellation(
+    tmp_path: Path,
+) -> None:
+    """Python 3.11's `wait_for` (used by database drivers) can swallow a cancellation."""
+
+    async def nothing() -> None:
+        return None
+
+    async def swallowing_sleep(seconds: float) -> None:
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            return  # as a library finishing its own wait at the same moment does
+
+    role = Singleton(
+        "role",
+        FileLock(tmp_path / "role.lock"),
+        on_gain=nothing,
+        on_loss=nothing,
+        interval=0.01,
+        sleep=swallowing_sleep,
+    )
+    role.begin()
+    await asyncio.sleep(0.05)
+    stopping = asyncio.create_task(role.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    assert stopping in done
+    assert not role.running
+    assert await FileLock(tmp_path / "role.lock").try_acquire()
