@@ -166,10 +166,9 @@ class FrontEnds:
             self.discord is None or self.discord.is_closed() or not self.discord.is_ready()
         ):
             found.append("discord: not connected to the gateway")
-        if settings.telegram_token:
-            updater = self.telegram.app.updater if self.telegram is not None else None
-            if updater is None or not updater.running:
-                found.append("telegram: not polling for updates")
+        # A process standing by while another polls (one poller per bot) is ready too.
+        if settings.telegram_token and (self.telegram is None or not self.telegram.receiving()):
+            found.append("telegram: not polling for updates")
         return found
 
     async def _start_telegram(self, token: str, poll_timeout: int) -> None:

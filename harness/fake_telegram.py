@@ -19,6 +19,9 @@ refuses what Telegram refuses, so a test fails where Telegram would:
 * rate limits: more than `global_limit` messages in any second, more than `group_limit`
   in any `group_window` seconds to one group, more than `chat_limit` in any second to one
   chat: 429 with `retry_after`; a test can also ask for 429s with `fail_next`;
+* a second `getUpdates` while one is still waiting: the waiting one is ended with 409
+  "Conflict: terminated by other getUpdates request" (only one poller per bot; counted in
+  `conflicts`);
 * chats told to answer 403 "bot was blocked by the user" / "bot was kicked", 400 "chat not
   found", or 400 with `migrate_to_chat_id` (a group upgraded to a supergroup).
 
@@ -44,6 +47,11 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "BriefTestBot"
 TOKEN = "7000001:TEST-token"
+CONFLICT = 409
+CONFLICT_TEXT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
 # Limits from the Bot API documentation (https://core.telegram.org/bots/api).
 MESSAGE_MAX = 4096
 CALLBACK_DATA_MAX = 64  # bytes
@@ -312,6 +320,8 @@ class FakeTelegram:
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     refusals: list[tuple[str, int, str]] = field(default_factory=list)
     rate_limited: int = 0
+    #: getUpdates requests ended by another one (two pollers of one bot)
+    conflicts: int = 0
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -322,6 +332,8 @@ class FakeTelegram:
         self._per_chat: dict[int, deque[float]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # The getUpdates waiting now, as a one-element list its successor marks as ended.
+        self._poll: list[bool] | None = None
         self.base_url = ""
 
     # --- serving ---------------------------------------------------------------------------
@@ -607,13 +619,26 @@ class FakeTelegram:
         return _ok(True)
 
     async def api_getUpdates(self, params: dict[str, Any]) -> web.Response:
-        offset = int(params.get("offset") or 0)
-        self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        timeout = min(float(params.get("timeout") or 0), self.poll_cap)
-        if not self._updates and timeout > 0:
-            with contextlib.suppress(TimeoutError):
-                await self.wait_for(lambda: self._updates, timeout)
-        return _ok(list(self._updates[: int(params.get("limit") or 100)]))
+        # Telegram serves one poller per bot: a new request ends the one still waiting.
+        ended: list[bool] = [False]
+        if self._poll is not None:
+            self._poll[0] = True
+            self.conflicts += 1
+            await self._notify()
+        self._poll = ended
+        try:
+            offset = int(params.get("offset") or 0)
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            timeout = min(float(params.get("timeout") or 0), self.poll_cap)
+            if not self._updates and timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await self.wait_for(lambda: self._updates or ended[0], timeout)
+            if ended[0]:
+                return _error(CONFLICT, CONFLICT_TEXT)
+            return _ok(list(self._updates[: int(params.get("limit") or 100)]))
+        finally:
+            if self._poll is ended:
+                self._poll = None
 
     async def api_sendMessage(self, params: dict[str, Any]) -> web.Response:
         chat_id = int(params["chat_id"])

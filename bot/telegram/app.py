@@ -2,6 +2,12 @@
 
 `run_polling` would own the loop, so the front end is started by hand: `initialize()`,
 `start()`, `updater.start_polling()`; stopping reverses it.
+
+Telegram serves one `getUpdates` poller per bot (a second one gets 409 Conflict), so among
+the processes sharing a database only the holder of the "telegram-poller" singleton polls
+(`bot.core.singleton`). The others run the same front end without polling (they still send:
+digests, review cards) and take over within seconds of the poller's death; conversations in
+progress carry on there, read from the database (`bot.telegram.persistence`).
 """
 
 from __future__ import annotations
@@ -24,11 +30,21 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
+from telegram.error import Conflict, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ConversationHandler,
+    Defaults,
+    TypeHandler,
+)
+from telegram.ext._utils.trackingdict import TrackingDict
 
 from bot import i18n
+from bot.core.conversations import ConversationStore
 from bot.core.rendering import Renderer
+from bot.core.singleton import RETRY_SECONDS, Singleton
 from bot.services import Services
 from bot.telegram import asking, chats, curating, feeds, inline, menu, reading, subscriptions
 from bot.telegram.common import NO_PREVIEW, FrontEnd, TelegramConfig, on_error, speak_to
@@ -38,6 +54,7 @@ from bot.telegram.digests import (
     chat_mover,
     retry_seconds,
 )
+from bot.telegram.persistence import DatabasePersistence
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +69,10 @@ RATE_WAIT_MAX = 2.0
 POLL_TIMEOUT = 30
 FEEDS_SWEEP_ID = "feeds-sweep-telegram"
 FEEDS_SWEEP_SECONDS = 60.0
+#: the singleton whose holder polls Telegram for updates
+POLLER = "telegram-poller"
+#: the 409 Conflict (another poller) that is logged: the first may be a takeover's overlap
+CONFLICTS_LOGGED_AT = 2
 
 
 class _LongWait(Exception):
@@ -118,7 +139,9 @@ class MeasuredApplication(Application[Any, Any, Any, Any, Any, Any]):
     (the answers sent) for the metrics."""
 
     async def process_update(self, update: object) -> None:
-        """Run the handlers; count a command and its time once they are done."""
+        """Run the handlers; count a command and its time once they are done. A step of a
+        conversation is written to the database as the update ends, so a process taking
+        over polling carries it on even if this one is killed the moment after."""
         command = command_of(update)
         started = time.perf_counter()
         try:
@@ -127,11 +150,35 @@ class MeasuredApplication(Application[Any, Any, Any, Any, Any, Any]):
             if command is not None:
                 metrics = self.bot_data["front"].services.metrics
                 metrics.command_answered(command, "telegram", time.perf_counter() - started)
+            if isinstance(self.persistence, DatabasePersistence):
+                await self.update_persistence()
+                await self.persistence.write()
+
+    async def reload_persistence(self) -> None:
+        """Forget the conversations and form data held in memory and read them again from
+        the database: another process may have carried them on (or ended them) since."""
+        if self.persistence is None:
+            return
+        # python-telegram-bot reads its persistence once, at `initialize()`; a process that
+        # takes over polling later reads it again through the same (internal) steps.
+        self._user_ids_to_be_updated_in_persistence.clear()
+        self._user_ids_to_be_deleted_in_persistence.clear()
+        self._user_data.clear()
+        self._conversation_handler_conversations.clear()
+        for group in self.handlers.values():
+            for handler in group:
+                if isinstance(handler, ConversationHandler) and handler.persistent:
+                    handler._conversations = TrackingDict()
+        await self._initialize_persistence()
+        for group in self.handlers.values():
+            for handler in group:
+                if isinstance(handler, ConversationHandler) and handler.persistent:
+                    await self._add_ch_to_persistence(handler)
 
 
 def build_application(
     services: Services, config: TelegramConfig, *, rate_limiter: bool = True
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> MeasuredApplication:
     """An Application pointed at `config.api_url`, every handler registered."""
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
@@ -140,6 +187,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
         .concurrent_updates(True)
         .application_class(MeasuredApplication)
+        .persistence(DatabasePersistence(ConversationStore(services.db, services.clock)))
     )
     if rate_limiter:
         builder = builder.rate_limiter(
@@ -152,6 +200,7 @@ def build_application(
             )
         )
     app = builder.build()
+    assert isinstance(app, MeasuredApplication)
     app.bot_data["front"] = FrontEnd(
         services, config, Renderer("telegram", services.settings.templates_dir)
     )
@@ -208,25 +257,98 @@ class TelegramBot:
     """The Telegram front end's lifecycle in a loop it does not own."""
 
     def __init__(
-        self, services: Services, config: TelegramConfig, *, rate_limiter: bool = True
+        self,
+        services: Services,
+        config: TelegramConfig,
+        *,
+        rate_limiter: bool = True,
+        poll_retry: float = RETRY_SECONDS,
     ) -> None:
         self.services = services
         self.app = build_application(services, config, rate_limiter=rate_limiter)
         self._tasks: set[asyncio.Task[object]] = set()
+        self._poll_timeout = POLL_TIMEOUT
+        self._conflicts = 0
+        self._digests = False
+        self.poller = Singleton.on(
+            services.db,
+            POLLER,
+            on_gain=self._start_polling,
+            on_loss=self._stop_polling,
+            interval=poll_retry,
+        )
 
     async def start(self, *, poll_timeout: int = POLL_TIMEOUT, digests: bool = True) -> None:
         """Connect, register the command menu, join the process's digest scheduler and
-        start fetching updates."""
+        fetch updates — or, while another process of this database polls, stand by and
+        take over when it is gone."""
         await self.app.initialize()
         await register_commands(self.app.bot)
         if digests:
+            self._digests = True
             await self._join_digests()
         await self.app.start()
+        self._poll_timeout = poll_timeout
+        if not await self.poller.step():
+            log.info(
+                "telegram front end started bot=%s: another process polls for updates; "
+                "standing by to take over",
+                self.app.bot.username,
+            )
+        else:
+            log.info("telegram front end started bot=%s", self.app.bot.username)
+        self.poller.begin()
+
+    @property
+    def polling(self) -> bool:
+        """Whether this process fetches the bot's updates now."""
+        return self.app.updater is not None and self.app.updater.running
+
+    def receiving(self) -> bool:
+        """Whether updates reach the bot through this process or stand-by is in place to
+        take over (what /healthz asks): polling, or started and waiting for the lock."""
+        return self.polling or (self.app.running and self.poller.running)
+
+    async def _start_polling(self) -> None:
+        """This process has the poller's lock: read the conversations other processes may
+        have carried on, then fetch updates."""
+        await self.app.reload_persistence()
+        self._conflicts = 0
         assert self.app.updater is not None
         await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            poll_interval=0.0,
+            timeout=self._poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            error_callback=self._polling_failed,
         )
-        log.info("telegram front end started bot=%s", self.app.bot.username)
+        log.info("telegram: this process polls for updates now")
+
+    async def _finish_handlers(self) -> None:
+        if self.app.running:
+            await self.app.stop()
+
+    async def _stop_polling(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
+    def _polling_failed(self, exc: TelegramError) -> None:
+        """A failed `getUpdates`; python-telegram-bot tries again, waiting longer each time
+        (up to 30 s). A 409 means another program polls this bot. One 409 is expected at a
+        takeover (the former poller's last request, confirming what it fetched, overlaps the
+        new poller's first); from the second on it is said once, not at every try."""
+        if isinstance(exc, Conflict):
+            self._conflicts += 1
+            if self._conflicts == CONFLICTS_LOGGED_AT:
+                log.error(
+                    "telegram: Telegram refused getUpdates with 409 Conflict: another program "
+                    "is polling this bot's updates (a second deployment with the same token, "
+                    "not sharing this database?). Retrying with growing pauses; this is "
+                    "logged once"
+                )
+            return
+        log.warning(
+            "telegram: fetching updates failed (%s: %r); retrying", type(exc).__name__, str(exc)
+        )
 
     async def _join_digests(self) -> None:
         """Post Telegram digests through the shared engine; deliver what is overdue."""
@@ -268,17 +390,20 @@ class TelegramBot:
             return 0
 
     async def stop(self) -> None:
-        """Stop fetching updates and finish handlers; then stop sending digests (the parts
-        in flight finish) and only then give up the sender lead, so an overlapping deploy's
-        new process never re-sends a part this one is still posting; then disconnect."""
-        jobs = self.services.digests.scheduler.scheduler
-        if jobs.get_job(FEEDS_SWEEP_ID) is not None:
-            jobs.remove_job(FEEDS_SWEEP_ID)
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.services.digests.stop("telegram")
+        """Stop fetching updates and finish handlers, then hand polling over; then stop
+        sending digests (the parts in flight finish) and only then give up the sender lead,
+        so an overlapping deploy's new process never re-sends a part this one is still
+        posting; then disconnect."""
+        if self._digests:
+            jobs = self.services.digests.scheduler.scheduler
+            if jobs.get_job(FEEDS_SWEEP_ID) is not None:
+                jobs.remove_job(FEEDS_SWEEP_ID)
+        # Polling stops and the handlers in flight finish (their conversation steps
+        # written) before the lock is freed: a process taking over never polls beside this
+        # one and finds every step.
+        await self.poller.stop(before_release=self._finish_handlers)
+        if self._digests:
+            await self.services.digests.stop("telegram")
         for task in list(self._tasks):
             task.cancel()
         await self.app.shutdown()

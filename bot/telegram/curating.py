@@ -433,6 +433,8 @@ def _conversations(text: filters.BaseFilter) -> list[BaseHandler[Update, Context
         },
         fallbacks=[CommandHandler("cancel", cancel)],
         name="add",
+        # Kept in the database: a process taking over polling carries the conversation on.
+        persistent=True,
         conversation_timeout=None,
     )
     assessing = ConversationHandler(
@@ -444,5 +446,6 @@ def _conversations(text: filters.BaseFilter) -> list[BaseHandler[Update, Context
         },
         fallbacks=[CommandHandler("cancel", cancel)],
         name="assess",
+        persistent=True,
     )
     return [adding, assessing]

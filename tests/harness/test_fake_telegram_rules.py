@@ -3,6 +3,7 @@ rule shown by a request that breaks it next to one that keeps it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -154,3 +155,14 @@ async def test_inline_answers_are_checked(
 async def test_fifty_inline_results_with_64_byte_ids_are_accepted(call: Any) -> None:
     results = [article(f"{i:02d}" + "x" * 62) for i in range(50)]
     assert (await call("answerInlineQuery", inline_query_id="1", results=results))[0] == 200
+
+
+async def test_a_second_poller_ends_the_waiting_getupdates_with_409(call: Any) -> None:
+    waiting = asyncio.create_task(call("getUpdates", timeout=5))
+    await asyncio.sleep(0.05)  # the first request is waiting for updates
+    assert await call("getUpdates", timeout=0) == (200, "")
+    status, description = await waiting
+    assert status == 409
+    assert description.startswith("Conflict: terminated by other getUpdates request")
+    # One poller at a time is served as before.
+    assert await call("getUpdates", timeout=0) == (200, "")
