@@ -44,7 +44,7 @@ from storage.catalogue import (
 from storage.filters import visible_params
 from storage.postgres.database import PostgresDatabase, PostgresWriter
 from storage.search_query import prefixed, query_terms
-from storage.sqlite.cjk_search import TRIGRAM, has_cjk, make_snippet
+from storage.sqlite.cjk_search import CJK, TRIGRAM, has_cjk, make_snippet
 from storage.sqlite.database import Row
 
 # unicode61's token characters are the Unicode categories L*, N* and Co; `[^\W_]` is
@@ -314,13 +314,29 @@ async def search(
 
 # --- CJK -----------------------------------------------------------------------------------
 
-# Whether one term is in one of a source's texts: checked only for the rows whose own
-# columns do not hold it (an index lookup a row, the costliest part of the check).
-_IN_SOURCES = (
-    "EXISTS (SELECT 1 FROM sources x WHERE x.development_id = {row}.id AND "
-    "(strpos(lower(x.title), lower(?)) > 0 OR strpos(lower(COALESCE(x.publisher, '')), "
-    "lower(?)) > 0 OR strpos(lower(COALESCE(x.url, '')), lower(?)) > 0))"
-)
+
+def _in_sources(row: str, term: str) -> str:
+    """Whether one term is in one of a source's texts (three `?`): checked only for the rows
+    whose own columns do not hold it (an index lookup a row, the costliest part)."""
+    checks = " OR ".join(
+        _holds(column, term)
+        for column in ("x.title", "COALESCE(x.publisher, '')", "COALESCE(x.url, '')")
+    )
+    return f"EXISTS (SELECT 1 FROM sources x WHERE x.development_id = {row}.id AND ({checks}))"
+
+
+# A term made only of CJK characters (no letter of them has a case, and lower() turns no
+# other character into one of them) is in lower(text) exactly when it is in the text.
+_CASELESS = re.compile(f"{CJK.pattern}+")
+
+
+def _holds(column: str, term: str) -> str:
+    """True when the column holds the term (one `?`), as `strpos(lower(…), lower(?))`:
+    without lower() for a CJK term, which would fold every matching row's text for nothing
+    (a third of a common term's search)."""
+    if _CASELESS.fullmatch(term):
+        return f"strpos({column}, ?) > 0"
+    return f"strpos(lower({column}), lower(?)) > 0"
 
 
 _FROM = "FROM development_search s JOIN developments d ON d.id = s.development_id"
@@ -381,8 +397,10 @@ async def _cjk_rows(
     elif indexed:
         index_conds.append("s.bigrams @> CAST(? AS text[])")
         index_params.append(sorted({p for t in indexed for p in _term_bigrams(t)}))
+    # A CJK row is one with bigrams; a containment of a term's (never empty) bigrams says
+    # so already, and `<> '{}'` would read every candidate's array (a third of the time).
     where = [
-        " ".join(["WHERE s.bigrams <> '{}'", *(f"AND {c}" for c in index_conds)]),
+        "WHERE " + (" AND ".join(index_conds) if index_conds else "s.bigrams <> '{}'"),
         f"AND d.status = 'published' AND {VISIBLE}",
     ]
     where_params: list[Any] = [*index_params, *visible_params(scope)]
@@ -393,24 +411,23 @@ async def _cjk_rows(
     source_params = [t for t in terms for _ in range(3)]
     if not ranked:
         # Flat, so that the planner may walk the newest rows first and stop at `limit`.
-        own = (
-            "strpos(lower(d.title), lower(?)) > 0 OR strpos(lower(d.summary), lower(?)) > 0 "
-            "OR strpos(lower(d.tags), lower(?)) > 0"
+        found = joiner.join(
+            f"({_holds('d.title', t)} OR {_holds('d.summary', t)} OR {_holds('d.tags', t)} "
+            f"OR {_in_sources('d', t)})"
+            for t in terms
         )
-        found = joiner.join(f"({own} OR {_IN_SOURCES.format(row='d')})" for _ in terms)
         sql = " ".join([f"{_SELECT} {_FROM}", *where, f"AND ({found}) ORDER BY d.id DESC LIMIT ?"])
         found_params = [p for t in terms for p in ([t] * 3 + [t] * 3)]
         return await fetch_within(db, sql, [*where_params, *found_params, limit], deadline)
     # Which of the development's own columns hold each term, computed once a row (OFFSET 0
     # keeps the planner from copying the expressions into both the filter and the order).
     flags = ", ".join(
-        f"strpos(lower(d.title), lower(?)) > 0 AS t{i}, "
-        f"strpos(lower(d.summary), lower(?)) > 0 AS s{i}, "
-        f"strpos(lower(d.tags), lower(?)) > 0 AS g{i}"
-        for i in range(len(terms))
+        f"{_holds('d.title', t)} AS t{i}, {_holds('d.summary', t)} AS s{i}, "
+        f"{_holds('d.tags', t)} AS g{i}"
+        for i, t in enumerate(terms)
     )
     found = joiner.join(
-        f"(t{i} OR s{i} OR g{i} OR {_IN_SOURCES.format(row='q')})" for i in range(len(terms))
+        f"(t{i} OR s{i} OR g{i} OR {_in_sources('q', t)})" for i, t in enumerate(terms)
     )
     # Where the terms are, weighted as bm25 weighs the columns (title 10, tags 4, summary 1);
     # sources are not scored: looking them up for every match would double the cost of a
