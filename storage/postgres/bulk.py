@@ -8,7 +8,7 @@ discarded by the next. What differs:
 - rows go in with `COPY` (asyncpg's `copy_records_to_table`), a batch per transaction, and the
   search columns (`development_search`) are filled in bulk with COPY's text format (its
   binary format has no encoder for `tsvector`), made in a helper process from the second
-  batch on while the batch's rows are copied;
+  batch on while that batch and the next are copied, and written with the next batch;
 - where the role may (a superuser, or one granted `SET ON PARAMETER
   session_replication_role`), a batch's foreign keys are proven once in Python (every child
   row belongs to a development of the same batch) instead of by a trigger per row, which
@@ -146,6 +146,9 @@ class PostgresStagedImport(bulk.StagedImport):
         self.pg = db
         self._batches = 0
         self._helper: ProcessPoolExecutor | None = None
+        # The search documents of the batch written last, still being made by the helper,
+        # and whether its foreign keys were proven with its batch.
+        self._documents: tuple[asyncio.Future[bytes], bool] | None = None
         self.skip_row_checks = False
 
     @classmethod
@@ -189,32 +192,60 @@ class PostgresStagedImport(bulk.StagedImport):
 
     async def write_rows(self, rows: dict[str, list[Any]]) -> None:
         """Write one batch of `record_rows` (of this import), hidden, in one transaction.
-        From the second batch on, the search documents are made in a helper process while
-        the rows are copied (they are half of an import's Python time)."""
+        From the second batch on, the batch's search documents are made in a helper process
+        while this batch and the next are written, and go in with the next batch (or before
+        the final transaction): building them is most of an import's Python time, and
+        waiting for them in each batch's own transaction left the server idle."""
         if not rows["dev"]:
             return
         self._batches += 1
-        documents: asyncio.Future[bytes] | None = None
+        proven = self.skip_row_checks and _children_in_batch(rows)
+        made: bytes | None = None
         if self._batches > 1 and rows["fts"] and _can_fork():
             if self._helper is None:
                 self._helper = _start_helper()
             documents = asyncio.get_running_loop().run_in_executor(
                 self._helper, search_copy_data, rows["fts"]
             )
+        else:
+            documents = None
+            made = search_copy_data(rows["fts"])
+        # The previous batch's documents, made while its rows were written: awaited before
+        # the transaction so that the writer lock is not held while they are finished.
+        earlier, self._documents = self._documents, None
+        earlier_data, earlier_proven = (await earlier[0], earlier[1]) if earlier else (b"", True)
+        if documents is not None:
+            self._documents = (documents, proven)
         held_from = time.perf_counter()
         try:
             async with self.pg.transaction() as w:
-                if self.skip_row_checks and _children_in_batch(rows):
-                    # Foreign keys checked once for the batch above, not row by row (5× the
-                    # time of a COPY); this batch writes no row that another trigger reads.
+                if proven and earlier_proven:
+                    # Foreign keys checked once for the batch above (and the earlier batch's
+                    # search rows with their own batch), not row by row (5× the time of a
+                    # COPY); this batch writes no row that another trigger reads.
                     await w.execute("SET LOCAL session_replication_role = replica")
                 await _copy_rows(w, rows)
-                # Hidden with the rows until the import is visible.
-                await copy_search_data(
-                    w, await documents if documents is not None else search_copy_data(rows["fts"])
-                )
+                # Hidden with their developments until the import is visible.
+                await copy_search_data(w, earlier_data)
+                if made is not None:
+                    await copy_search_data(w, made)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _conflict(exc) from None
+        finally:
+            _held(self.stats, held_from)
+
+    async def _write_last_documents(self) -> None:
+        """The last batch's search documents, in a transaction of their own."""
+        earlier, self._documents = self._documents, None
+        if earlier is None:
+            return
+        data = await earlier[0]
+        held_from = time.perf_counter()
+        try:
+            async with self.pg.transaction() as w:
+                if earlier[1]:
+                    await w.execute("SET LOCAL session_replication_role = replica")
+                await copy_search_data(w, data)
         finally:
             _held(self.stats, held_from)
 
@@ -226,6 +257,11 @@ class PostgresStagedImport(bulk.StagedImport):
     ) -> None:
         """One short transaction: every row becomes visible at `visible_at()` (called then),
         and the assessments and datasets are added."""
+        try:
+            await self._write_last_documents()
+        except BaseException:
+            self._stop_helper()
+            raise
         final_from = time.perf_counter()
         try:
             async with self.pg.transaction() as w:
@@ -243,6 +279,7 @@ class PostgresStagedImport(bulk.StagedImport):
 
     async def discard(self) -> None:
         """Delete every row written so far (in short transactions)."""
+        self._documents = None
         self._stop_helper()
         await discard_import(self.pg, self.import_id)
 
