@@ -147,7 +147,6 @@ class _RecordingDatabase:
 
     def __init__(self, db: Db) -> None:
         self.db = db
-        self.dialect = db.dialect  # the queries branch on it
         self.statements: list[tuple[str, list[Any]]] = []
 
     @property
