@@ -46,7 +46,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from bench.measure import Timing
 from bot import i18n
@@ -58,6 +58,9 @@ from bot.domain.errors import DomainError
 from bot.domain.scope import Scope
 from bot.domain.topics import all_topics
 from bot.services import BOT_READERS, Services, open_services
+
+if TYPE_CHECKING:  # bench.runner imports this module
+    from bench.runner import PgContext
 
 TARGET_P99_MS = 250.0
 CRAFTED_SEARCH = "a b c d e f g h i j k l"  # twelve one-letter prefixes: the costliest query
@@ -409,6 +412,18 @@ async def measure_load_postgres(
         cluster.stop()
     figures["load_shards"]["developments"] = developments
     return figures
+
+
+def pg_load_figures(ctx: PgContext) -> dict[str, Any]:
+    """The full bench's PostgreSQL slot: the bench catalogue imported into a new database of
+    the bench's cluster, then two shard processes on it (`measure_load_shards`); the
+    combined first responses, `p99_ms` among them."""
+    from bench.pg_import import pg_import_catalogue
+
+    url = ctx.cluster.create_database("bench_load")
+    asyncio.run(pg_import_catalogue(url, ctx.catalogue))
+    plan = LoadPlan(seconds=ctx.config.load_seconds, seed=ctx.config.seed)
+    return cast(dict[str, Any], asyncio.run(measure_load_shards(url, plan))["load_shards"])
 
 
 async def _warm(bot: Bot, rng: random.Random) -> None:

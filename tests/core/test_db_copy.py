@@ -36,7 +36,8 @@ def pg_url(postgres_cluster: ThrowawayCluster) -> str:
 
 
 # A row for each table the catalogue's services do not fill here (feeds, the review queue,
-# the delivery ledger and leaders, settings, vectors): written as the bot writes them.
+# the delivery ledger and leaders, settings, vectors, Telegram conversations): written as
+# the bot writes them.
 _MORE_ROWS = [
     "INSERT INTO scope_settings (platform, scope_id, timezone, moderator_role_id, language, "
     "updated_by, updated_at) VALUES ('discord', 4242, 'Asia/Seoul', 77, 'ko', 'mod', ?1)",
@@ -63,6 +64,10 @@ _MORE_ROWS = [
     "VALUES ('Old news', '[\"https://example.org/b\"]', 'ed', ?1)",
     "INSERT INTO feed_review_channels (queue_key, platform, channel_id, set_by, set_at) "
     "VALUES ('global', 'discord', 999, 'ed', ?1)",
+    "INSERT INTO telegram_conversations (name, conv_key, state, updated_at) "
+    "VALUES ('add', '[-100123, 42]', 2, ?1)",
+    "INSERT INTO telegram_user_data (user_id, data, updated_at) "
+    'VALUES (42, \'{"add": {"title": "日韓"}}\', ?1)',
     "INSERT INTO development_vectors (development_id, model, scale, vector, seq) "
     "SELECT MIN(id), 'usem3', 0.125, x'0102ff', 1 FROM developments",
 ]
