@@ -19,6 +19,7 @@ from simcord.env import Env
 from simcord.types import HttpLogEntry
 
 from bot.config import Settings
+from bot.core.digests import delivery
 from bot.discord.client import BriefBot
 from harness.discord_rules import check_request
 
@@ -37,6 +38,17 @@ def make_bot(db_path: Path, **settings: Any) -> BriefBot:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "bot.sqlite3"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_watch(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the scheduler's watch job (a standby's takeover check) runs every 2 s.
+    SimCord settles an action only once no timer is due within its 5 s window, so that job
+    kept every action waiting ~4 s. These in-process bots are each the only process on their
+    database: nothing to take over, so the job runs seldom here (the takeover has its own
+    process tests)."""
+    if backend == "postgresql":
+        monkeypatch.setattr(delivery, "WATCH_SECONDS", 600.0)
 
 
 @pytest.fixture
