@@ -335,6 +335,11 @@ async def _play_shard(url: str, plan: LoadPlan, shard: Shard) -> dict[str, Any]:
         developments = int(await svc.db.scalar("SELECT MAX(id) FROM developments") or 1)
         bot = Bot(svc, await _words(svc), developments)
         await _warm(bot, rng)
+        await _guilds(bot, plan.servers)  # its first read too
+        # The parent names the common start once every process is ready.
+        print("ready", flush=True)
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        shard = Shard(shard.index, shard.count, float(line))
         phase = await _phase(bot, plan, plan.seconds, rng, shard=shard)
     finally:
         await svc.close()
@@ -354,21 +359,37 @@ async def measure_load_shards(url: str, plan: LoadPlan, processes: int = 2) -> d
     """The members' first responses with `processes` bot processes on one database (a
     PostgreSQL URL), each answering for its share of the servers as shard processes do,
     all at once: `load_shards` with the combined p99 over every process's commands."""
-    start_at = time.time() + 15.0  # every process has connected and warmed by then
     children = []
     for index in range(processes):
         argv = [
             "-m", "bench.load", "--database-url", url, "--shard", f"{index}/{processes}",
-            "--start-at", repr(start_at), "--seconds", str(plan.seconds), "--seed", str(plan.seed),
+            "--seconds", str(plan.seconds), "--seed", str(plan.seed),
         ]  # fmt: skip
         children.append(
             await asyncio.create_subprocess_exec(
                 sys.executable,
                 *argv,
+                stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
         )
+    # Every process connects and warms up, then all start their arrivals at one instant.
+    for child in children:
+        assert child.stdout is not None and child.stderr is not None
+        while (line := await child.stdout.readline()) and line.strip() != b"ready":
+            pass
+        if not line:  # it ended before it was ready
+            for other in children:
+                if other.returncode is None:
+                    other.kill()
+            err = await child.stderr.read()
+            raise RuntimeError(f"a shard process failed: {err.decode()[-500:]}")
+    start_at = time.time() + 0.2
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write(f"{start_at!r}\n".encode())
+        await child.stdin.drain()
     results = await asyncio.gather(*(child.communicate() for child in children))
     combined = Phase(Timing(), Timing(), Counter(), 0.0)
     for child, (out, err) in zip(children, results, strict=True):
@@ -510,7 +531,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--import-into", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--shard", help=argparse.SUPPRESS)
-    p.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.import_into is not None:
         asyncio.run(_import_into(args.import_into, args.developments, args.servers, args.seed))
@@ -524,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.shard is not None:
         index, count = (int(n) for n in args.shard.split("/"))
         played = asyncio.run(
-            _play_shard(args.database_url, plan, Shard(index, count, args.start_at))
+            _play_shard(args.database_url, plan, Shard(index, count, start_at=0.0))
         )
         print(json.dumps(played), flush=True)
         return 0

@@ -137,6 +137,9 @@ def _check_backends(backends: dict[str, Any], stdout: str) -> bool:
     assert pg["search_hits_mean"]["cjk_two_chars"] > 0
     assert pg["digest_build"]["digests"] == lite["digest_build"]["digests"] == 200
     assert pg["digest_build"]["messages"] == lite["digest_build"]["messages"]
+    # 200 commands a second shared by two shard processes on one PostgreSQL database.
+    shards = pg["load"]
+    assert shards["processes"] == 2 and shards["n"] >= 190 and _positive(shards["p99_ms"])
     # A slot whose function does not exist is shown as not measured, never as a number.
     for slot in PG_SLOTS:
         assert "status" in pg[slot.key] or slot.value.split(".")[0] in pg[slot.key], slot.key
