@@ -12,7 +12,6 @@ from bot.core.ask.semantic import SemanticIndex, semantic_available
 from bot.core.catalogue import Catalogue
 from bot.core.cooldowns import RateLimiter
 from bot.core.dataset import load_starter
-from bot.core.metrics import Metrics
 from bot.core.rendering import Renderer
 from bot.core.scope_settings import ScopeSettingsService
 from bot.domain.clock import Clock, system_clock
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from bot.core.ask.service import Asker
     from bot.core.digests.hub import DigestHub
     from bot.core.feeds.service import FeedService
+    from bot.core.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,16 @@ class Services:
     scope_settings: ScopeSettingsService = field(init=False)
     renderers: Renderers = field(init=False)
     limits: RateLimiter = field(init=False)
-    metrics: Metrics = field(init=False)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """This process's Prometheus counters, made on first use: a one-shot command never
+        needs them (prometheus-client's import was a tenth of a cold `briefbot brief`)."""
+        from bot.core.metrics import Metrics
+
+        return Metrics()
 
     def __post_init__(self) -> None:
-        self.metrics = Metrics()
         self.catalogue = Catalogue(self.db, self.clock)
         self.semantic = SemanticIndex() if semantic_available() else None
         if self.semantic is not None:

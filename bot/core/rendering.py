@@ -9,6 +9,7 @@ and mentions are defused the same way. An operator's TEMPLATES_DIR overrides bun
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import re
 from collections.abc import Callable
@@ -113,6 +114,20 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + "…"
 
 
+@functools.cache
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between processes (in Jinja's per-user temporary folder): a
+    one-shot command such as `briefbot brief` compiled its template on every run, a fifth of
+    its time. The file names carry a digest of this module, whose options (`finalize`, the
+    i18n extension, whitespace) shape the compiled code as much as the template does; Jinja
+    checks each template's own source."""
+    try:
+        digest = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
+        return jinja2.FileSystemBytecodeCache(pattern=f"__briefbot_{digest}_%s.cache")
+    except (OSError, RuntimeError):  # no safe folder of our own: compile every time
+        return None
+
+
 class Renderer:
     """Renders named templates of one flavour."""
 
@@ -136,6 +151,7 @@ class Renderer:
             keep_trailing_newline=False,
             finalize=lambda v: self._finalize(v, escape),
             extensions=["jinja2.ext.i18n"],
+            bytecode_cache=_bytecode_cache(),
         )
         self._install_gettext(escape)
         self.env.filters.update(

@@ -12,12 +12,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Top-level packages the brief path must not import, and our own modules it does not need.
-HEAVY = ("matplotlib", "feedparser", "telegram", "discord", "apscheduler", "aiohttp", "numpy")
+HEAVY = (
+    "matplotlib", "feedparser", "telegram", "discord", "apscheduler", "aiohttp", "numpy",
+    "prometheus_client",
+)  # fmt: skip
 NOT_NEEDED = (
     "bot.core.digests.building",
     "bot.core.transfer",
     "bot.core.digests.delivery",
     "bot.discord.client",
+    "bot.core.metrics",
 )
 
 _PROBE = """

@@ -251,3 +251,24 @@ PIECES = [
 def test_md_escape_shortcut_changes_nothing(text: str) -> None:
     # Text without any character a pass acts on is returned as is; all else runs every pass.
     assert md_escape(text) == md_escape_every_pass(text)
+
+
+def test_compiled_templates_are_kept_between_renderers_and_never_served_stale(
+    tmp_path: Path,
+) -> None:
+    # A new process (a one-shot `briefbot brief`) loads the compiled template from the cache;
+    # an edited template is compiled again, never served from the old code.
+    overrides = tmp_path / "overrides"
+    (overrides / "terminal").mkdir(parents=True)
+    page = overrides / "terminal" / "cache_probe.j2"
+    page.write_text("first {{ word }}")
+    first = Renderer("terminal", override_dir=overrides)
+    assert first.render("cache_probe.j2", word="text") == "first text"
+    cache = first.env.bytecode_cache
+    assert isinstance(cache, jinja2.FileSystemBytecodeCache)
+    key = cache.get_cache_key("cache_probe.j2", str(page))
+    assert Path(cache.directory, cache.pattern % key).is_file()
+    page.write_text("second {{ word }}")
+    assert Renderer("terminal", override_dir=overrides).render("cache_probe.j2", word="x") == (
+        "second x"
+    )
