@@ -10,7 +10,7 @@ so a test or a second bot in one interpreter starts from zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -30,8 +30,10 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 #: Seconds: from a quick lookup to a chart drawn or a search through everything.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-#: The one singleton today; PostgreSQL's Telegram poller will be another.
+#: The singletons a process may hold: each platform's digest sender, and the Telegram poller
+#: (the one process of a database that fetches Telegram's updates).
 DIGEST_SENDER = "digest_sender"
+TELEGRAM_POLLER = "telegram_poller"
 
 
 class LeadView(Protocol):
@@ -96,7 +98,8 @@ class Metrics:
         )
         self.leader = Gauge(
             "briefbot_singleton_leader",
-            "1 when this process holds the singleton (the digest sender of a platform).",
+            "1 when this process holds the singleton (a platform's digest sender, the "
+            "Telegram poller).",
             ("singleton", "platform"),
             registry=r,
         )
@@ -116,6 +119,12 @@ class Metrics:
                 self.digests.labels(platform, outcome)
         for outcome in ("ok", "failed"):
             self.feed_polls.labels(outcome)
+        self._holders: dict[tuple[str, Platform], Callable[[], bool]] = {}
+
+    def watch_singleton(self, name: str, platform: Platform, holds: Callable[[], bool]) -> None:
+        """Show `holds()` as this process's `briefbot_singleton_leader{name, platform}` at
+        each scrape (a role decided outside the database's tables, such as the poller)."""
+        self._holders[(name, platform)] = holds
 
     def command_answered(self, command: str, platform: Platform, seconds: float) -> None:
         """A command finished (answered, or refused with an answer) after `seconds`."""
@@ -141,6 +150,8 @@ class Metrics:
             assert engine is not None
             held = await store.leads_delivery(db, platform, engine.owner)
             self.leader.labels(DIGEST_SENDER, platform).set(1 if held else 0)
+        for (name, platform), holds in self._holders.items():
+            self.leader.labels(name, platform).set(1 if holds() else 0)
         self.db_in_use.set(db.connections_in_use())
 
     def exposition(self) -> bytes:

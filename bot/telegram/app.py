@@ -43,6 +43,7 @@ from telegram.ext._utils.trackingdict import TrackingDict
 
 from bot import i18n
 from bot.core.conversations import ConversationStore
+from bot.core.metrics import TELEGRAM_POLLER
 from bot.core.rendering import Renderer
 from bot.core.singleton import RETRY_SECONDS, Singleton
 from bot.services import Services
@@ -277,6 +278,7 @@ class TelegramBot:
             on_loss=self._stop_polling,
             interval=poll_retry,
         )
+        services.metrics.watch_singleton(TELEGRAM_POLLER, "telegram", lambda: self.poller.holds)
 
     async def start(self, *, poll_timeout: int = POLL_TIMEOUT, digests: bool = True) -> None:
         """Connect, register the command menu, join the process's digest scheduler and

@@ -18,6 +18,7 @@ from typing import cast
 import aiohttp
 import asyncpg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
 from bot.core.conversations import ConversationStore
@@ -148,6 +149,30 @@ async def test_only_one_process_polls_and_every_command_is_answered_once(
     assert not second.polling
     assert len(fake.texts(MEMBER_TG)) == 3
     assert fake.conflicts == 0  # Telegram never saw a second poller
+
+
+async def _poller_metric(bot: TelegramBot) -> float:
+    """What the process's /metrics says of it holding the poller."""
+    svc = bot.services
+    await svc.metrics.refresh(svc.db, svc.clock(), None)
+    text = svc.metrics.exposition().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "briefbot_singleton_leader" and sample.labels == {
+                "singleton": "telegram_poller",
+                "platform": "telegram",
+            }:
+                return float(sample.value)
+    raise AssertionError("no telegram_poller sample")
+
+
+async def test_the_metrics_show_which_process_polls(processes: Processes) -> None:
+    first = await processes.start()
+    second = await processes.start()
+    assert (await _poller_metric(first), await _poller_metric(second)) == (1, 0)
+    await die(first)
+    await wait_until(lambda: second.polling)
+    assert (await _poller_metric(first), await _poller_metric(second)) == (0, 1)
 
 
 @pytest.mark.parametrize("end", ["dies", "is stopped"])
