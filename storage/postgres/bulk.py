@@ -41,6 +41,7 @@ from bot.domain.models import Assessment
 from storage import bulk
 from storage.postgres.database import PostgresDatabase, PostgresWriter
 from storage.postgres.search import bigrams, document
+from storage.postgres.statistics import IMPORTED_TABLES, analyze
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +277,9 @@ class PostgresStagedImport(bulk.StagedImport):
             _held(self.stats, final_from)
             self._stop_helper()
         self.stats.final_hold_s = time.perf_counter() - final_from
+        # The bot reads the new rows at once: plans made from an empty table's statistics
+        # (autovacuum's come a minute or more later) made its answers seconds long.
+        await analyze(self.pg, IMPORTED_TABLES)
 
     async def discard(self) -> None:
         """Delete every row written so far (in short transactions)."""

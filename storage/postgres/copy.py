@@ -27,6 +27,7 @@ from bot.domain.errors import Conflict
 from storage.contract import DatabaseError, Db, Row
 from storage.postgres.bulk import copy_search_data, may_skip_row_checks, search_copy_data
 from storage.postgres.database import PostgresDatabase, PostgresWriter
+from storage.postgres.statistics import analyze
 from storage.sqlite.database import Database
 
 # SQLite's search index (FTS5 tables and their shadow tables) and SQLite's own tables:
@@ -277,6 +278,8 @@ async def _copy(
         await _compare_counts(source, w, report)
         if check is not None:
             await check(cast(Db, TransactionReader(w)))
+    # Every table was empty to the planner: the bot's first plans would be for that.
+    await analyze(target)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -168,6 +168,11 @@ async def test_a_database_with_rows_in_every_table_is_copied_whole(
         assert await pg.scalar("SELECT COUNT(*) FROM development_search") == indexed[0]
         found = await queries.search(pg, "東京", None)
         assert [d.title for d, _ in found] == ["日韓首脳会談が東京で開かれた"]
+        # The planner has the copied tables' statistics (not an empty table's).
+        analysed = await pg.fetchall(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+        )
+        assert set(source) <= {r[0] for r in analysed}
         # Identities continue past the copied ids.
         top = int(await pg.scalar("SELECT MAX(id) FROM developments"))
         added = await Catalogue(pg, clock).add(EDITOR, draft(title="First on PostgreSQL"))

@@ -52,6 +52,26 @@ async def test_an_import_is_searchable_once_visible_and_the_next_id_follows_it(
         await db.close()
 
 
+async def test_an_import_leaves_the_planner_statistics_of_what_it_wrote(
+    pg_url: str, clock: FixedClock
+) -> None:
+    # Plans made from an empty table's statistics made every answer seconds long until
+    # autovacuum analysed the imported tables, a minute or more later.
+    db = await PostgresDatabase.open(pg_url)
+    try:
+        doc = {"developments": [raw_development(title=f"Chips, round {i}") for i in range(3)]}
+        await transfer.import_data(cast(Database, db), doc, clock)
+        analysed = await db.fetchall(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+        )
+        assert {"developments", "sources", "development_topics", "development_search"} <= {
+            r[0] for r in analysed
+        }
+        assert await db.scalar("SELECT reltuples FROM pg_class WHERE relname = 'developments'") == 3
+    finally:
+        await db.close()
+
+
 async def test_conflicting_records_in_one_file_are_refused_and_nothing_stays(
     pg_url: str, clock: FixedClock
 ) -> None:
