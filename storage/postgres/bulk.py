@@ -7,8 +7,9 @@ discarded by the next. What differs:
 
 - rows go in with `COPY` (asyncpg's `copy_records_to_table`), a batch per transaction, and the
   search columns (`development_search`) are filled in bulk with COPY's text format (its
-  binary format has no encoder for `tsvector`), made in a helper process from the second
-  batch on while that batch and the next are copied, and written with the next batch;
+  binary format has no encoder for `tsvector`): from the second batch on they are made in a
+  helper process and written on a second connection, outside the writer lock, while the
+  next batch is written;
 - where the role may (a superuser, or one granted `SET ON PARAMETER
   session_replication_role`), a batch's foreign keys are proven once in Python (every child
   row belongs to a development of the same batch) instead of by a trigger per row, which
@@ -21,6 +22,7 @@ discarded by the next. What differs:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -147,9 +149,8 @@ class PostgresStagedImport(bulk.StagedImport):
         self.pg = db
         self._batches = 0
         self._helper: ProcessPoolExecutor | None = None
-        # The search documents of the batch written last, still being made by the helper,
-        # and whether its foreign keys were proven with its batch.
-        self._documents: tuple[asyncio.Future[bytes], bool] | None = None
+        # The last batch's search rows, being made by the helper and then written.
+        self._search_rows: asyncio.Task[None] | None = None
         self.skip_row_checks = False
 
     @classmethod
@@ -194,14 +195,16 @@ class PostgresStagedImport(bulk.StagedImport):
     async def write_rows(self, rows: dict[str, list[Any]]) -> None:
         """Write one batch of `record_rows` (of this import), hidden, in one transaction.
         From the second batch on, the batch's search documents are made in a helper process
-        while this batch and the next are written, and go in with the next batch (or before
-        the final transaction): building them is most of an import's Python time, and
-        waiting for them in each batch's own transaction left the server idle."""
+        and written by a transaction of their own on a second connection, while the next
+        batch is made and written: the search rows (their text parsed into tsvectors and
+        two GIN indexes) cost the server twice what the batch's other rows do, and writing
+        them in the batches' own transactions left one core idle."""
         if not rows["dev"]:
             return
         self._batches += 1
         proven = self.skip_row_checks and _children_in_batch(rows)
         made: bytes | None = None
+        documents: asyncio.Future[bytes] | None = None
         if self._batches > 1 and rows["fts"] and _can_fork():
             if self._helper is None:
                 self._helper = _start_helper()
@@ -209,46 +212,47 @@ class PostgresStagedImport(bulk.StagedImport):
                 self._helper, search_copy_data, rows["fts"]
             )
         else:
-            documents = None
             made = search_copy_data(rows["fts"])
-        # The previous batch's documents, made while its rows were written: awaited before
-        # the transaction so that the writer lock is not held while they are finished.
-        earlier, self._documents = self._documents, None
-        earlier_data, earlier_proven = (await earlier[0], earlier[1]) if earlier else (b"", True)
-        if documents is not None:
-            self._documents = (documents, proven)
         held_from = time.perf_counter()
         try:
             async with self.pg.transaction() as w:
-                if proven and earlier_proven:
-                    # Foreign keys checked once for the batch above (and the earlier batch's
-                    # search rows with their own batch), not row by row (5× the time of a
-                    # COPY); this batch writes no row that another trigger reads.
+                if proven:
+                    # Foreign keys checked once for the batch above, not row by row (5× the
+                    # time of a COPY); this batch writes no row that another trigger reads.
                     await w.execute("SET LOCAL session_replication_role = replica")
                 await _copy_rows(w, rows)
-                # Hidden with their developments until the import is visible.
-                await copy_search_data(w, earlier_data)
                 if made is not None:
+                    # Hidden with their developments until the import is visible.
                     await copy_search_data(w, made)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _conflict(exc) from None
         finally:
             _held(self.stats, held_from)
+        # One batch's search rows in flight at a time; a failure of the last surfaces here.
+        await self._search_rows_written()
+        if documents is not None:
+            self._search_rows = asyncio.create_task(self._write_search_rows(documents, proven))
 
-    async def _write_last_documents(self) -> None:
-        """The last batch's search documents, in a transaction of their own."""
-        earlier, self._documents = self._documents, None
-        if earlier is None:
-            return
-        data = await earlier[0]
-        held_from = time.perf_counter()
-        try:
-            async with self.pg.transaction() as w:
-                if earlier[1]:
-                    await w.execute("SET LOCAL session_replication_role = replica")
-                await copy_search_data(w, data)
-        finally:
-            _held(self.stats, held_from)
+    async def _write_search_rows(self, documents: asyncio.Future[bytes], proven: bool) -> None:
+        """A committed batch's search rows, once made, beside the writers: no other writer
+        touches an unfinished import's rows, and their developments are already there."""
+        data = await documents
+        async with self.pg.unserialised_transaction() as w:
+            if proven:
+                await w.execute("SET LOCAL session_replication_role = replica")
+            await copy_search_data(w, data)
+
+    async def _search_rows_written(self) -> None:
+        task, self._search_rows = self._search_rows, None
+        if task is not None:
+            await task
+
+    async def _cancel_search_rows(self) -> None:
+        task, self._search_rows = self._search_rows, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
 
     async def finish(
         self,
@@ -259,7 +263,7 @@ class PostgresStagedImport(bulk.StagedImport):
         """One short transaction: every row becomes visible at `visible_at()` (called then),
         and the assessments and datasets are added."""
         try:
-            await self._write_last_documents()
+            await self._search_rows_written()
         except BaseException:
             self._stop_helper()
             raise
@@ -283,7 +287,7 @@ class PostgresStagedImport(bulk.StagedImport):
 
     async def discard(self) -> None:
         """Delete every row written so far (in short transactions)."""
-        self._documents = None
+        await self._cancel_search_rows()
         self._stop_helper()
         await discard_import(self.pg, self.import_id)
 

@@ -19,7 +19,7 @@ import io
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -174,14 +174,24 @@ class PostgresDatabase:
 
     # --- writing -------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresWriter]:
+    def transaction(self) -> AbstractAsyncContextManager[PostgresWriter]:
         """A write transaction, serialised with every other writer (see the module's
         docstring): committed on exit, rolled back on error."""
+        return self._transaction(serialised=True)
+
+    def unserialised_transaction(self) -> AbstractAsyncContextManager[PostgresWriter]:
+        """A write transaction that does not wait for the other writers: only for rows that
+        no other writer reads or writes until a serialised transaction makes them visible
+        (an import's hidden search rows, written while the import's next batch is)."""
+        return self._transaction(serialised=False)
+
+    @asynccontextmanager
+    async def _transaction(self, *, serialised: bool) -> AsyncIterator[PostgresWriter]:
         self._not_in_own_transaction()
         task = asyncio.current_task()
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+            if serialised:
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
             if task is not None:
                 self._writer_tasks.add(task)
             try:

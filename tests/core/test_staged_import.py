@@ -334,3 +334,6 @@ async def test_a_large_file_is_prepared_in_a_helper_process_all_or_nothing(
         f"Imported development number {i}" for i in range(40) if i != 5
     ]
     assert await empty_db.scalar("SELECT COUNT(*) FROM revisions") == 40
+    # Every batch's search rows, the last one's too (on PostgreSQL they are written beside
+    # the next batch, by a transaction of their own).
+    assert await _indexed(empty_db) == 40

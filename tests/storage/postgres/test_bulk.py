@@ -166,3 +166,27 @@ async def test_an_import_in_batches_is_whole_whether_or_not_the_rolemay_skip_row
         assert len(await queries.search(db, "batch record", None, limit=20)) == 10
     finally:
         await db.close()
+
+
+async def test_long_texts_make_documents_postgresql_accepts_with_every_word_it_can_hold(
+    pg_url: str,
+) -> None:
+    # Past 16,383 positions PostgreSQL keeps the last one; a lexeme holds at most 2 KiB.
+    many_words = " ".join(f"w{i % 50}" for i in range(20_000))
+    long_word = "x" * 3_000
+    kept_word = "日" * 600  # 600 characters, 1,800 bytes: kept
+    columns = ("Title", f"{kept_word} {long_word} tail", "tag", many_words)
+    text = document(columns)
+    assert long_word not in text and kept_word in text
+    db = await PostgresDatabase.open(pg_url)
+    try:
+        row = await db.fetchone(
+            "SELECT length(CAST(? AS tsvector)), "
+            "CAST(? AS tsvector) @@ to_tsquery('simple', 'tail:B & w49:D & title:A')",
+            (text, text),
+        )
+        assert row is not None and row[0] == 1 + 2 + 1 + 50 and row[1]
+        # The long word left out still takes its position (4): "tail" is fifth.
+        assert "16383D" in text and "'tail':5B" in text
+    finally:
+        await db.close()
