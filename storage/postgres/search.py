@@ -44,7 +44,7 @@ from storage.catalogue import (
 from storage.filters import visible_params
 from storage.postgres.database import PostgresDatabase, PostgresWriter
 from storage.search_query import prefixed, query_terms
-from storage.sqlite.cjk_search import CJK, TRIGRAM, has_cjk, make_snippet
+from storage.sqlite.cjk_search import CJK_CHARACTERS, TRIGRAM, has_cjk, make_snippet
 from storage.sqlite.database import Row
 
 # unicode61's token characters are the Unicode categories L*, N* and Co; `[^\W_]` is
@@ -351,7 +351,7 @@ def _in_sources(row: str, term: str) -> str:
 
 # A term made only of CJK characters (no letter of them has a case, and lower() turns no
 # other character into one of them) is in lower(text) exactly when it is in the text.
-_CASELESS = re.compile(f"{CJK.pattern}+")
+_CASELESS = re.compile(f"{CJK_CHARACTERS}+")
 
 
 def _holds(column: str, term: str) -> str:
