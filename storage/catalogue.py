@@ -667,13 +667,15 @@ async def _broad_expression(
     newest whole-word matches are what the search lists. A prefix query costs more: SQLite
     3.40 merges the lists of every word with that prefix before it returns a row (~12 ms
     for a word in every row), so it is only used when the whole words are not common, and
-    not at all when one term alone (every term must match) is known to be rare.
+    not at all when one term alone (every term must match) is known to be rare. That is
+    probed first, term by term: a rare term makes every term together rare, and probing
+    every term together first cost ~1.7 ms more when the other word is in most rows.
     """
+    if not any_term and len(terms) > 1 and await _one_term_is_rare(db, terms, deadline):
+        return None
     whole = match_expression(terms, any_term=any_term, prefix=False)
     if await _at_least_broad(db, whole, deadline):
         return whole
-    if not any_term and len(terms) > 1 and await _one_term_is_rare(db, terms, deadline):
-        return None
     expression = match_expression(terms, any_term=any_term)
     if expression != whole and await _at_least_broad(db, expression, deadline):
         return expression

@@ -204,3 +204,25 @@ def test_hostile_search_strings_never_raise_sqlite_errors(tmp_path: Path) -> Non
             assert runner.run(db.integrity_check()) == "ok"
         finally:
             runner.run(db.close())
+
+
+async def test_a_rare_term_is_ranked_without_probing_every_term_together(
+    catalogue: Catalogue, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One word in many rows, the other in one: the rare term alone shows that both together
+    # are rare, so the probe of both together (the dearer one when the common word is in
+    # most rows) is not made, and the match is ranked.
+    monkeypatch.setattr(queries, "BROAD_MATCHES", 3)
+    for i in range(5):
+        await catalogue.add(EDITOR, draft(title=f"Wombat alliance meeting {i}"))
+    rare = await catalogue.add(EDITOR, draft(title="Wombat quokka accord"))
+    probed: list[str] = []
+    real = queries._at_least_broad
+
+    async def recording(db_: Database, expression: str, deadline: float) -> bool:
+        probed.append(expression)
+        return await real(db_, expression, deadline)
+
+    monkeypatch.setattr(queries, "_at_least_broad", recording)
+    assert await _ids(db, "wombat quokka") == [rare.id]
+    assert probed == ['"wombat"', '"quokka"', '"quokka"*']
