@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -36,7 +37,7 @@ from storage.filters import (
     visible_params,
     visible_sql,
 )
-from storage.search_query import match_expression, query_terms
+from storage.search_query import match_expression, prefixed, query_terms
 from storage.sqlite.cjk_search import cjk_drop, cjk_put, has_cjk, search_cjk
 from storage.sqlite.database import Database, DatabaseError, Writer, all_rows, first_row
 
@@ -46,6 +47,8 @@ NOT_PENDING = not_pending_sql("d")
 VISIBLE = f"({NOT_PENDING} AND {visible_sql('d')})"
 # Above this many matching rows a search lists the newest first rather than ranking by bm25.
 BROAD_MATCHES = 1000
+# The words of an ASCII text as FTS5's unicode61 tokenizer cuts its lower-cased form.
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 HIT_START, HIT_END = "\ue000", "\ue001"
 # The longest a search may take: a longer one is stopped and answered "too broad" (a
 # plain search takes milliseconds; see `storage.search_query` for what is slow).
@@ -658,7 +661,7 @@ def _count_query_postgres(
 
 
 async def _broad_expression(
-    db: Database, terms: list[str], *, any_term: bool, deadline: float
+    db: Database, terms: list[str], *, any_term: bool, deadline: float, words: _WordList
 ) -> str | None:
     """For a query matching at least BROAD_MATCHES rows, the expression to list newest first.
 
@@ -671,13 +674,13 @@ async def _broad_expression(
     probed first, term by term: a rare term makes every term together rare, and probing
     every term together first cost ~1.7 ms more when the other word is in most rows.
     """
-    if not any_term and len(terms) > 1 and await _one_term_is_rare(db, terms, deadline):
+    if not any_term and len(terms) > 1 and await _one_term_is_rare(db, terms, deadline, words):
         return None
-    whole = match_expression(terms, any_term=any_term, prefix=False)
-    if await _at_least_broad(db, whole, deadline):
-        return whole
-    expression = match_expression(terms, any_term=any_term)
-    if expression != whole and await _at_least_broad(db, expression, deadline):
+    exact = match_expression(terms, any_term=any_term, prefix=False)
+    if await _at_least_broad(db, exact, deadline):
+        return exact
+    expression = match_expression(terms, any_term=any_term, whole=await words.whole(terms))
+    if expression != exact and await _at_least_broad(db, expression, deadline):
         return expression
     return None
 
@@ -692,7 +695,9 @@ async def _at_least_broad(db: Database, expression: str, deadline: float) -> boo
     return row is not None
 
 
-async def _one_term_is_rare(db: Database, terms: list[str], deadline: float) -> bool:
+async def _one_term_is_rare(
+    db: Database, terms: list[str], deadline: float, words: _WordList
+) -> bool:
     """Whether some term alone matches fewer than BROAD_MATCHES rows (so every term together
     does too). Terms common as whole words are not probed as prefixes (the costly kind of
     probe), and the others are probed whole first: cheap, and it orders the prefix probes."""
@@ -701,9 +706,49 @@ async def _one_term_is_rare(db: Database, terms: list[str], deadline: float) -> 
         if not await _at_least_broad(db, match_expression([term], prefix=False), deadline):
             uncommon.append(term)
     for term in uncommon:
+        whole = await words.whole([term])
+        if whole:  # its prefix finds what the whole word found: rare too
+            return True
         if not await _at_least_broad(db, match_expression([term]), deadline):
             return True
     return False
+
+
+class _WordList:
+    """Which prefix-matched terms of a query no longer indexed word begins with ("united"
+    when the index has no "unitedly"), looked up in the index's word list
+    (`developments_fts_words`) when a prefix query is about to run, once per term.
+
+    Matched as whole words, such terms find the same rows and rank them the same, without
+    the prefix merge (3–8 ms for a word in most rows: the merge, and again for bm25's count
+    of the rows it is in). Only ASCII terms, whose words FTS5's unicode61 cuts as
+    `[a-z0-9]+` of the lower-cased text; a phrase's prefix is its last word's.
+    """
+
+    def __init__(self, db: Database, terms: list[str], deadline: float) -> None:
+        self._db = db
+        self._deadline = deadline
+        self._starred = {t for t, star in zip(terms, prefixed(terms), strict=True) if star}
+        self._known: dict[str, bool] = {}
+
+    async def whole(self, terms: list[str]) -> frozenset[str]:
+        """Those of `terms` that can be matched as whole words."""
+        return frozenset([t for t in terms if await self._unextended(t)])
+
+    async def _unextended(self, term: str) -> bool:
+        if term not in self._known:
+            words = _ASCII_WORD.findall(term.lower()) if term.isascii() else []
+            if term not in self._starred or not words:
+                self._known[term] = False
+            else:
+                last = words[-1]
+                longer = await self._db.fetchone(
+                    "SELECT term FROM developments_fts_words WHERE term >= ? AND term < ? LIMIT 1",
+                    (last + "\x01", last[:-1] + chr(ord(last[-1]) + 1)),
+                    deadline=self._deadline,
+                )
+                self._known[term] = longer is None
+        return self._known[term]
 
 
 def _search_deadline() -> float:
@@ -744,16 +789,21 @@ async def _search_sqlite(
     deadline = _search_deadline()
     if has_cjk(*terms):
         return await _search_cjk(db, terms, scope, topic=topic, limit=limit, deadline=deadline)
+    words = _WordList(db, terms, deadline)
     for any_term in (False, True):
         if any_term and len(terms) == 1:
             break
-        broad = await _broad_expression(db, terms, any_term=any_term, deadline=deadline)
+        broad = await _broad_expression(
+            db, terms, any_term=any_term, deadline=deadline, words=words
+        )
         sql = [
             f"{_SELECT}, snippet(developments_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16) AS snip",
             "FROM developments_fts f JOIN developments d ON d.id = f.rowid",
             f"WHERE developments_fts MATCH ? AND d.status = 'published' AND {VISIBLE}",
         ]
-        expression = broad or match_expression(terms, any_term=any_term)
+        expression = broad or match_expression(
+            terms, any_term=any_term, whole=await words.whole(terms)
+        )
         params: list[Any] = [expression, *visible_params(scope)]
         if topic is not None:
             sql.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 12
@@ -48,12 +49,20 @@ def prefixed(terms: list[str]) -> list[bool]:
     return chosen
 
 
-def match_expression(terms: list[str], *, any_term: bool = False, prefix: bool = True) -> str:
+def match_expression(
+    terms: list[str],
+    *,
+    any_term: bool = False,
+    prefix: bool = True,
+    whole: Collection[str] = frozenset(),
+) -> str:
     """An FTS5 expression: every term (or any term) as a quoted phrase, prefix-matched
-    within the limits of `prefixed` (or, with `prefix=False`, matching whole words only)."""
+    within the limits of `prefixed` (or, with `prefix=False`, matching whole words only).
+    The terms in `whole`, which no longer indexed word begins with, are matched as whole
+    words: the same rows, without merging the lists of every word with that prefix."""
     stars = prefixed(terms) if prefix else [False] * len(terms)
     phrases = [
-        '"' + term.replace('"', '""') + '"' + ("*" if star else "")
+        '"' + term.replace('"', '""') + '"' + ("*" if star and term not in whole else "")
         for term, star in zip(terms, stars, strict=True)
     ]
     return (" OR " if any_term else " ").join(phrases)

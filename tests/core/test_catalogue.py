@@ -262,13 +262,26 @@ async def test_revision_numbers_follow_each_development(catalogue: Catalogue, db
     assert (await catalogue.show(dev.id, None)).revision_count == 4
 
 
-async def test_overlapping_edits_and_retracts_do_not_both_win(catalogue: Catalogue, db: Db) -> None:
+async def test_overlapping_edits_and_retracts_do_not_both_win(
+    catalogue: Catalogue, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two moderators acting on the same version: the second is refused, nothing is lost."""
     import asyncio
 
     from bot.domain.errors import Conflict
 
     dev = await catalogue.add(EDITOR, draft())
+    # Both have read the version before either writes (on a loaded machine, one change
+    # could otherwise be over before the other began: two changes one after the other).
+    both_read = asyncio.Barrier(2)
+    read = catalogue._writable
+
+    async def read_then_wait(*args: Any) -> Any:
+        before = await read(*args)
+        await both_read.wait()
+        return before
+
+    monkeypatch.setattr(catalogue, "_writable", read_then_wait)
     results = await asyncio.gather(
         catalogue.edit(EDITOR, dev.id, draft(title="First editor's title")),
         catalogue.edit(EDITOR, dev.id, draft(title="Second editor's title")),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -225,4 +227,56 @@ async def test_a_rare_term_is_ranked_without_probing_every_term_together(
 
     monkeypatch.setattr(queries, "_at_least_broad", recording)
     assert await _ids(db, "wombat quokka") == [rare.id]
-    assert probed == ['"wombat"', '"quokka"', '"quokka"*']
+    # (No longer word begins with "quokka": its prefix probe would find what its whole
+    # word did, and is not made either.)
+    assert probed == ['"wombat"', '"quokka"']
+
+
+_WORDS_CORPUS = [
+    "Unitedly the wombat council met",
+    "United wombat council statement",
+    "Unit of wombat rangers deployed",
+    "Statesman visits the wombat reserve",
+    "States agree on quokka census",
+    "Quokkas counted by the council",
+]
+_WORDS_QUERIES = [
+    "united", "unit", "unitedly", "states", "statesman", "quokka", "wombat council",
+    "united council", "unit wombat", "united wombat", "quokka states", "council quokkas", "nothing united",
+    "north-korea", "u.s.", "wombat united rangers council",
+]  # fmt: skip
+
+
+async def test_a_term_no_longer_word_begins_with_finds_what_its_prefix_found(
+    catalogue: Catalogue, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Such a term ("statesman": no "statesmanship" indexed) is matched as a whole word,
+    # without the prefix merge; one that longer words begin with ("united": "unitedly")
+    # keeps its prefix. Every query finds the same, in the same order, with the same
+    # snippets, as with every term prefix-matched.
+    monkeypatch.setattr(queries, "BROAD_MATCHES", 3)
+    for title in _WORDS_CORPUS:
+        await catalogue.add(EDITOR, draft(title=title))
+    expressions: list[str] = []
+    real = db.fetchall
+
+    async def recording(sql: str, params: Sequence[object] = (), **kw: Any) -> Any:
+        if "MATCH" in sql and "bm25" in sql:
+            expressions.append(str(params[0]))
+        return await real(sql, params, **kw)
+
+    monkeypatch.setattr(db, "fetchall", recording)
+    found = {q: await queries.search(db, q, None) for q in _WORDS_QUERIES}
+    assert '"statesman"' in expressions and '"united"*' in " ".join(expressions)
+
+    async def never(self: object, term: str) -> bool:
+        return False
+
+    monkeypatch.setattr(queries._WordList, "_unextended", never)
+    for q in _WORDS_QUERIES:
+        with_prefixes = await queries.search(db, q, None)
+        assert [(d.id, s) for d, s in found[q]] == [(d.id, s) for d, s in with_prefixes], q
+    assert {d.title for d, _ in found["united wombat"]} == {
+        "Unitedly the wombat council met",
+        "United wombat council statement",
+    }
