@@ -706,8 +706,7 @@ async def _one_term_is_rare(
         if not await _at_least_broad(db, match_expression([term], prefix=False), deadline):
             uncommon.append(term)
     for term in uncommon:
-        whole = await words.whole([term])
-        if whole:  # its prefix finds what the whole word found: rare too
+        if await words.unextended(term):  # its prefix finds what the whole word found
             return True
         if not await _at_least_broad(db, match_expression([term]), deadline):
             return True
@@ -733,9 +732,10 @@ class _WordList:
 
     async def whole(self, terms: list[str]) -> frozenset[str]:
         """Those of `terms` that can be matched as whole words."""
-        return frozenset([t for t in terms if await self._unextended(t)])
+        return frozenset([t for t in terms if await self.unextended(t)])
 
-    async def _unextended(self, term: str) -> bool:
+    async def unextended(self, term: str) -> bool:
+        """Whether `term` is prefix-matched and no longer indexed word begins with it."""
         if term not in self._known:
             words = _ASCII_WORD.findall(term.lower()) if term.isascii() else []
             if term not in self._starred or not words:

@@ -272,7 +272,7 @@ async def test_a_term_no_longer_word_begins_with_finds_what_its_prefix_found(
     async def never(self: object, term: str) -> bool:
         return False
 
-    monkeypatch.setattr(queries._WordList, "_unextended", never)
+    monkeypatch.setattr(queries._WordList, "unextended", never)
     for q in _WORDS_QUERIES:
         with_prefixes = await queries.search(db, q, None)
         assert [(d.id, s) for d, s in found[q]] == [(d.id, s) for d, s in with_prefixes], q
